@@ -1,0 +1,35 @@
+# Two commands for a newcomer:  `make lab` (open the series)  and  `make test` (run every test).
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= python3
+
+# Offline copy of the data, when this checkout sits beside it (never copied into the repo).
+SHARED_DATA := $(abspath ../shared/data/mnist)
+ifneq ($(wildcard $(SHARED_DATA)/SHA256SUMS),)
+export MADE_DATA_DIR ?= $(SHARED_DATA)
+endif
+export KERAS_BACKEND := tensorflow
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install lab test test-quick bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test,fallback]"
+	touch $@
+
+install: $(VENV)/.installed
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/bench_training.py
+	$(PY) benchmarks/bench_sampling.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,67 @@
+"""``MaskedDense``: a dense layer whose weights are multiplied by a 0/1 mask."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="made_helpers")
+class MaskedDense(keras.layers.Layer):
+    """``y = activation(x @ (W * M) + b)`` with a fixed 0/1 mask ``M``.
+
+    The mask is a non-trainable variable of shape ``(fan_in, units)``, so a new
+    mask is assigned with :meth:`set_mask` without retracing compiled functions,
+    and it is saved with the weights.
+
+    Input ``(batch, fan_in)``, output ``(batch, units)``.
+    """
+
+    def __init__(self, units: int, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        fan_in = int(input_shape[-1])
+        self.kernel = self.add_weight(name="kernel", shape=(fan_in, self.units),
+                                      initializer=self.kernel_initializer, trainable=True)
+        self.bias = (self.add_weight(name="bias", shape=(self.units,),
+                                     initializer=self.bias_initializer, trainable=True)
+                     if self.use_bias else None)
+        self.mask = self.add_weight(name="mask", shape=(fan_in, self.units),
+                                    initializer="ones", trainable=False)
+
+    def set_mask(self, mask: np.ndarray) -> None:
+        """Assign a new 0/1 mask of shape ``(fan_in, units)``."""
+        mask = np.asarray(mask, dtype="float32")
+        if tuple(mask.shape) != tuple(self.mask.shape):
+            raise ValueError(f"{self.name}: mask shape {mask.shape} != expected {tuple(self.mask.shape)}")
+        self.mask.assign(mask)
+
+    def call(self, inputs):
+        y = ops.matmul(inputs, self.kernel * self.mask)
+        if self.bias is not None:
+            y = y + self.bias
+        return self.activation(y) if self.activation is not None else y
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        })
+        return config

@@ -1,0 +1,104 @@
+"""Negative log-likelihoods and the familiar losses they equal.
+
+* Bernoulli with ``p = sigmoid(logit)``:
+  ``-log p(x) = sum_d softplus(l_d) - x_d * l_d`` = binary cross-entropy (summed over pixels).
+* Gaussian with variance ``s^2``:
+  ``-log p(x) = sum_d (x_d - mu_d)^2 / (2 s^2) + 1/2 log(2 pi s^2)``; with ``s^2 = 1`` that is
+  ``1/2 * squared error + D/2 * log(2 pi)``.
+
+Every function returns one value per example, shape ``(batch,)``, in nats.
+Logits, never ``log(sigmoid(.))``: ``softplus`` is finite for logits of +-100 and beyond.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def check_binary(x, name: str = "x") -> None:
+    """Raise ``ValueError`` unless every entry of ``x`` is 0 or 1 (eager arrays only)."""
+    arr = np.asarray(x)
+    bad = (arr != 0) & (arr != 1)
+    if np.any(bad):
+        example = arr[bad].ravel()[0]
+        raise ValueError(
+            f"{name} must be binary (0/1) for a Bernoulli likelihood, but it holds "
+            f"{int(bad.sum())} other value(s), e.g. {example!r}; binarize it first "
+            f"(made_helpers.data.binarize)"
+        )
+
+
+def bernoulli_nll(x, logits):
+    """``-log p(x)`` under independent Bernoullis with ``p = sigmoid(logits)``.
+
+    ``x``: ``(batch, D)`` 0/1; ``logits``: ``(batch, D)``. Returns ``(batch,)`` nats.
+    Uses ``softplus(l) - x * l``, which never takes the log of a rounded-off 0.
+    """
+    x = ops.cast(x, logits.dtype if hasattr(logits, "dtype") else "float32")
+    return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
+
+
+def bernoulli_nll_as_bce(x, logits):
+    """The same quantity through Keras' binary cross-entropy: ``D * BCE(x, logits)``.
+
+    Keras averages BCE over the last axis, so multiply by ``D`` to get the sum.
+    """
+    D = ops.shape(logits)[-1]
+    bce = keras.losses.binary_crossentropy(ops.cast(x, "float32"), logits, from_logits=True)
+    return ops.cast(D, bce.dtype) * bce
+
+
+def naive_bernoulli_nll(x, logits):
+    """The *unstable* textbook form ``-sum x log s + (1-x) log(1-s)``, for teaching only.
+
+    Overflows to ``inf``/``nan`` once ``|logit|`` is large (``sigmoid`` rounds to 0 or 1).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    s = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.sum(x * np.log(s) + (1 - x) * np.log(1 - s), axis=-1)
+
+
+def gaussian_nll(x, mean, variance=1.0, log_variance=None):
+    """``-log N(x; mean, variance)`` summed over the last axis, ``(batch,)`` nats.
+
+    Give either a fixed ``variance`` (a number or an array broadcastable to
+    ``x``) or a learned ``log_variance`` (e.g. a network output).
+    """
+    x = ops.cast(x, "float32")
+    mean = ops.cast(mean, "float32")
+    if log_variance is not None:
+        log_var = ops.cast(log_variance, "float32") + ops.zeros_like(x)
+    else:
+        var = np.asarray(variance, dtype=np.float32)
+        if np.any(var <= 0):
+            raise ValueError(f"variance must be positive, got {variance!r}")
+        log_var = ops.log(ops.convert_to_tensor(var)) + ops.zeros_like(x)
+    sq = ops.square(x - mean)
+    return 0.5 * ops.sum(sq * ops.exp(-log_var) + log_var + math.log(2 * math.pi), axis=-1)
+
+
+def gaussian_nll_as_mse(x, mean, variance: float = 1.0):
+    """The fixed-variance Gaussian NLL through Keras' MSE:
+    ``D * MSE / (2 s^2) + D/2 * log(2 pi s^2)``.
+    """
+    if variance <= 0:
+        raise ValueError(f"variance must be positive, got {variance!r}")
+    mse = keras.losses.mean_squared_error(ops.cast(x, "float32"), ops.cast(mean, "float32"))
+    D = ops.cast(ops.shape(x)[-1], "float32")
+    return D * mse / (2.0 * variance) + 0.5 * D * math.log(2 * math.pi * variance)
+
+
+@keras.saving.register_keras_serializable(package="made_helpers")
+class BernoulliNLL(keras.losses.Loss):
+    """Keras loss: mean over the batch of :func:`bernoulli_nll`, ``y_pred`` are logits."""
+
+    def __init__(self, name: str = "bernoulli_nll", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        return bernoulli_nll(y_true, y_pred)

@@ -1,0 +1,190 @@
+"""Degrees and masks for MADE, in pure numpy.
+
+The recipe of Germain et al. (2015), section 4:
+
+1. give every input a *degree* ``1..D``: its position in the generation order;
+2. give every hidden unit a degree in ``[1, D-1]``;
+3. a hidden unit of degree ``m`` may see the units below it of degree ``<= m``;
+4. an output of degree ``d`` may see the last hidden units of degree ``< d`` (strict).
+
+Then output ``d`` depends only on the inputs that come before it: the
+autoregressive property. Shapes follow Keras: a mask is ``(fan_in, fan_out)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Union
+
+import numpy as np
+
+Ordering = Union[str, Sequence[int], np.ndarray]
+
+ORDERINGS = ("natural", "reversed", "random")
+HIDDEN_DEGREE_SCHEMES = ("random", "equal")
+
+
+def check_input_dim(input_dim: int) -> int:
+    """Return ``input_dim`` as an int, or raise if it is not an integer >= 2."""
+    if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)):
+        raise TypeError(f"input_dim must be an integer, got {type(input_dim).__name__} {input_dim!r}")
+    if input_dim < 2:
+        raise ValueError(f"input_dim must be at least 2 for an autoregressive model, got {input_dim}")
+    return int(input_dim)
+
+
+def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
+    """Return ``hidden_sizes`` as a list of positive ints, or raise a clear error."""
+    if isinstance(hidden_sizes, (int, np.integer)) and not isinstance(hidden_sizes, bool):
+        raise TypeError(f"hidden_sizes must be a list of layer widths such as [500], got the int {hidden_sizes}")
+    try:
+        sizes = list(hidden_sizes)
+    except TypeError:
+        raise TypeError(f"hidden_sizes must be a list of layer widths, got {hidden_sizes!r}") from None
+    if not sizes:
+        raise ValueError("hidden_sizes is empty: MADE needs at least one hidden layer, e.g. [500]")
+    for i, h in enumerate(sizes):
+        if isinstance(h, bool) or not isinstance(h, (int, np.integer)):
+            raise TypeError(f"hidden_sizes[{i}] must be an integer, got {h!r}")
+        if h <= 0:
+            raise ValueError(f"hidden_sizes[{i}] = {h}: every hidden layer needs at least one unit")
+    return [int(h) for h in sizes]
+
+
+def check_permutation(ordering: Sequence[int], input_dim: int) -> np.ndarray:
+    """Return ``ordering`` as an int array if it is a permutation of ``0..input_dim-1``."""
+    order = np.asarray(ordering)
+    if order.ndim != 1 or order.shape[0] != input_dim:
+        raise ValueError(
+            f"ordering must be a permutation of 0..{input_dim - 1} (length {input_dim}), "
+            f"got shape {order.shape}"
+        )
+    if not np.issubdtype(order.dtype, np.integer):
+        if np.issubdtype(order.dtype, np.floating) and np.all(order == np.round(order)):
+            order = order.astype(np.int64)
+        else:
+            raise ValueError(f"ordering must hold integers, got dtype {order.dtype}")
+    if not np.array_equal(np.sort(order), np.arange(input_dim)):
+        missing = sorted(set(range(input_dim)) - set(order.tolist()))
+        raise ValueError(
+            f"ordering is not a permutation of 0..{input_dim - 1}: "
+            f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+            f"values must each appear exactly once"
+        )
+    return order.astype(np.int64)
+
+
+def input_degrees(input_dim: int, ordering: Ordering = "natural",
+                  rng: np.random.Generator | None = None) -> np.ndarray:
+    """Degrees of the inputs, shape ``(D,)``, a permutation of ``1..D``.
+
+    ``ordering`` lists the inputs in generation order: ``ordering[0]`` is
+    generated first and gets degree 1.
+    """
+    D = check_input_dim(input_dim)
+    if isinstance(ordering, str):
+        if ordering == "natural":
+            order = np.arange(D)
+        elif ordering == "reversed":
+            order = np.arange(D)[::-1]
+        elif ordering == "random":
+            order = (rng or np.random.default_rng()).permutation(D)
+        else:
+            raise ValueError(f"ordering must be one of {ORDERINGS} or a permutation, got {ordering!r}")
+    else:
+        order = check_permutation(ordering, D)
+    degrees = np.empty(D, dtype=np.int64)
+    degrees[order] = np.arange(1, D + 1)
+    return degrees
+
+
+def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
+                         scheme: str = "random",
+                         rng: np.random.Generator | None = None) -> np.ndarray:
+    """Degrees of one hidden layer, shape ``(width,)``, values in ``[previous_min, D-1]``.
+
+    The upper bound is ``D - 1`` (not the layer width): a unit of degree ``D``
+    could only feed outputs of degree ``> D``, and there are none.
+    """
+    D = input_dim
+    low = min(int(previous_min), D - 1)
+    if scheme == "random":
+        return (rng or np.random.default_rng()).integers(low, D, size=width).astype(np.int64)
+    if scheme == "equal":
+        # evenly spread over low..D-1, cycling when the layer is wider than that range
+        span = D - low
+        return (low + np.floor(np.arange(width) * span / width)).astype(np.int64) if width <= span \
+            else (low + np.arange(width) % span).astype(np.int64)
+    raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {scheme!r}")
+
+
+def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
+                 hidden_degrees: str = "random", seed: int | None = None) -> list[np.ndarray]:
+    """Degrees of every layer: ``[input (D,), hidden_1 (H1,), ..., hidden_L (HL,)]``.
+
+    Args:
+        input_dim: D, the number of inputs (>= 2).
+        hidden_sizes: widths of the hidden layers, e.g. ``[500]``.
+        ordering: ``"natural"``, ``"reversed"``, ``"random"`` or a permutation of
+            ``0..D-1`` listing inputs in generation order.
+        hidden_degrees: ``"random"`` (the paper: uniform from the previous layer's
+            minimum to D-1) or ``"equal"`` (evenly spread).
+        seed: seed for the random choices; the same seed gives the same degrees.
+    """
+    D = check_input_dim(input_dim)
+    sizes = check_hidden_sizes(hidden_sizes)
+    if hidden_degrees not in HIDDEN_DEGREE_SCHEMES:
+        raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+    rng = np.random.default_rng(seed)
+    degrees = [input_degrees(D, ordering, rng)]
+    for width in sizes:
+        degrees.append(hidden_layer_degrees(width, D, degrees[-1].min(), hidden_degrees, rng))
+    return degrees
+
+
+def make_masks(degrees: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Masks from degrees: float32 0/1 arrays of shape ``(fan_in, fan_out)``.
+
+    Returns one mask per hidden layer (rule ``>=``) and a last one from the
+    last hidden layer to the outputs (strict ``>``); the outputs have the
+    input degrees ``degrees[0]``.
+    """
+    if len(degrees) < 2:
+        raise ValueError("make_masks needs the input degrees and at least one hidden layer of degrees")
+    masks = []
+    for d_in, d_out in zip(degrees[:-1], degrees[1:]):
+        masks.append((np.asarray(d_out)[None, :] >= np.asarray(d_in)[:, None]).astype(np.float32))
+    masks.append((np.asarray(degrees[0])[None, :] > np.asarray(degrees[-1])[:, None]).astype(np.float32))
+    return masks
+
+
+def direct_mask(input_degrees: np.ndarray) -> np.ndarray:
+    """Mask of the direct input->output connection, ``(D, D)`` float32, strict ``>``."""
+    d = np.asarray(input_degrees)
+    return (d[None, :] > d[:, None]).astype(np.float32)
+
+
+def connectivity(masks: Sequence[np.ndarray], direct: np.ndarray | None = None) -> np.ndarray:
+    """``(D, D)`` bool: ``[i, j]`` is True iff output ``j`` can depend on input ``i``.
+
+    Follows every path through the masked layers (a product of 0/1 matrices)
+    and adds the direct connection if given.
+    """
+    reach = np.asarray(masks[0]) > 0
+    for m in masks[1:]:
+        reach = (reach.astype(np.int64) @ (np.asarray(m) > 0).astype(np.int64)) > 0
+    if direct is not None:
+        reach = reach | (np.asarray(direct) > 0)
+    return reach
+
+
+def is_autoregressive(conn: np.ndarray, input_degrees: np.ndarray) -> bool:
+    """True iff every connection ``i -> j`` in ``conn`` has ``degree[i] < degree[j]``."""
+    d = np.asarray(input_degrees)
+    allowed = d[:, None] < d[None, :]
+    return bool(np.all(~np.asarray(conn, dtype=bool) | allowed))
+
+
+def ordering_from_degrees(input_degrees: np.ndarray) -> np.ndarray:
+    """The generation order ``(D,)``: input indices sorted by degree."""
+    return np.argsort(np.asarray(input_degrees), kind="stable")
