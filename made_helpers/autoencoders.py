@@ -1,0 +1,110 @@
+"""Plain (unmasked) autoencoders for notebooks 01 and 03, and the noise used to denoise.
+
+``build_autoencoder`` returns a Keras 3 functional model ``(batch, D) -> logits (batch, D)``
+made of two sub-models named ``"encoder"`` (``(batch, D) -> (batch, code_dim)``) and
+``"decoder"`` (``(batch, code_dim) -> logits (batch, D)``). Logits, not probabilities:
+train with ``binary_crossentropy(from_logits=True)`` and take ``sigmoid`` to look at them.
+
+Nothing here is autoregressive: every output may see every input, which is exactly what
+notebook 03 contrasts with MADE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+
+from .losses import bernoulli_nll, check_binary
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:
+    if sizes is None:
+        return []
+    if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
+        raise TypeError(f"{name} must be a list of layer widths such as [256], got the int {sizes}")
+    return [_check_positive_int(h, f"{name}[{i}]") for i, h in enumerate(sizes)]
+
+
+def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,), code_dim: int = 32,
+                      activation: str = "relu", code_activation: str | None = "relu",
+                      name: str = "autoencoder") -> keras.Model:
+    """An MLP autoencoder ``D -> hidden_sizes -> code_dim -> reversed(hidden_sizes) -> D``.
+
+    Args:
+        input_dim: D, e.g. 784 for flattened MNIST.
+        hidden_sizes: encoder widths between the input and the code; the decoder mirrors them.
+            ``[]`` gives a single hidden layer: the code itself.
+        code_dim: width of the code. ``code_dim < D`` is a bottleneck (under-complete);
+            ``code_dim >= D`` is over-complete and can learn to copy its input.
+        activation: activation of the other hidden layers.
+        code_activation: activation of the code layer (``None``: linear).
+        name: model name; sub-models are ``"encoder"`` and ``"decoder"``.
+
+    Returns:
+        A built ``keras.Model`` mapping ``(batch, D)`` to logits ``(batch, D)``.
+    """
+    D = _check_positive_int(input_dim, "input_dim")
+    sizes = _check_sizes(hidden_sizes, "hidden_sizes")
+    code = _check_positive_int(code_dim, "code_dim")
+
+    x_in = keras.Input((D,), name="x")
+    h = x_in
+    for i, width in enumerate(sizes):
+        h = keras.layers.Dense(width, activation=activation, name=f"enc_{i}")(h)
+    z = keras.layers.Dense(code, activation=code_activation, name="code")(h)
+    encoder = keras.Model(x_in, z, name="encoder")
+
+    z_in = keras.Input((code,), name="z")
+    h = z_in
+    for i, width in enumerate(reversed(sizes)):
+        h = keras.layers.Dense(width, activation=activation, name=f"dec_{i}")(h)
+    logits = keras.layers.Dense(D, name="logits")(h)
+    decoder = keras.Model(z_in, logits, name="decoder")
+
+    x = keras.Input((D,), name="x")
+    return keras.Model(x, decoder(encoder(x)), name=name)
+
+
+def masking_noise(x, drop_prob: float, seed: int = 0) -> np.ndarray:
+    """Set each entry of ``x`` ``(batch, D)`` to 0 with probability ``drop_prob`` (float32 copy)."""
+    if not 0.0 <= float(drop_prob) < 1.0:
+        raise ValueError(f"drop_prob must be in [0, 1), got {drop_prob!r}")
+    x = np.asarray(x, dtype=np.float32)
+    keep = np.random.default_rng(seed).random(x.shape) >= drop_prob
+    return x * keep
+
+
+def gaussian_noise(x, std: float, seed: int = 0, clip: bool = True) -> np.ndarray:
+    """``x + N(0, std^2)`` elementwise, clipped to ``[0, 1]`` unless ``clip=False`` (float32)."""
+    if not float(std) >= 0.0:
+        raise ValueError(f"std must be non-negative, got {std!r}")
+    x = np.asarray(x, dtype=np.float32)
+    noisy = x + np.random.default_rng(seed).normal(0.0, std, x.shape).astype(np.float32)
+    return np.clip(noisy, 0.0, 1.0) if clip else noisy
+
+
+def reconstruction_log_prob(model, x, batch_size: int = 4096) -> np.ndarray:
+    """The "log-probability" an autoencoder gives binary ``x`` ``(batch, D)``: ``(batch,)`` nats.
+
+    ``sum_d log Bernoulli(x_d; sigmoid(model(x)_d))``: the score a reconstruction loss
+    maximises. For an ordinary autoencoder it is *not* a log-probability, because output
+    ``d`` has seen ``x_d`` itself; summed over all of ``{0,1}^D`` it need not give 1.
+    For a MADE it equals ``model.log_prob(x)``.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (batch, D), got shape {x.shape}")
+    check_binary(x, "x")
+    out = [np.asarray(-bernoulli_nll(x[i:i + batch_size], model(x[i:i + batch_size])))
+           for i in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0,), dtype=np.float32)
