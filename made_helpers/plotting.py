@@ -74,3 +74,268 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "L
     ax.legend()
     ax.grid(alpha=0.3)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# Masks, network and connectivity (used by made_helpers.widgets and notebooks)
+# ---------------------------------------------------------------------------
+
+def paths_to_output(masks: Sequence[np.ndarray], output: int,
+                    direct: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """Which connections lie on a path from some input to output unit ``output``.
+
+    Args:
+        masks: the layer masks ``(fan_in, fan_out)`` (hidden layers, then output).
+        output: index ``j`` of the output unit, ``0 <= j < D``.
+        direct: optional direct mask ``(D, D)``.
+
+    Returns:
+        ``(edges, direct_edges)``: ``edges[l]`` is a bool array shaped like
+        ``masks[l]``, True where that connection carries information from an
+        input to output ``j``; ``direct_edges`` is a bool ``(D,)`` (input ``i``
+        feeds output ``j`` directly) or ``None`` without ``direct``.
+    """
+    ms = [np.asarray(m) > 0 for m in masks]
+    if not ms:
+        raise ValueError("paths_to_output needs at least one mask")
+    D = ms[-1].shape[1]
+    if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < D:
+        raise ValueError(f"output must be an integer in 0..{D - 1}, got {output!r}")
+    # forward: units reachable from the inputs (every input is a start)
+    forward = [np.ones(ms[0].shape[0], dtype=bool)]
+    for m in ms:
+        forward.append((forward[-1][:, None] & m).any(axis=0))
+    # backward: units from which output j can be reached
+    backward = [np.zeros(D, dtype=bool)]
+    backward[0][output] = True
+    for m in reversed(ms):
+        backward.insert(0, (m & backward[0][None, :]).any(axis=1))
+    edges = [forward[l][:, None] & m & backward[l + 1][None, :] for l, m in enumerate(ms)]
+    direct_edges = None if direct is None else np.asarray(direct)[:, output] > 0
+    return edges, direct_edges
+
+
+def _degree_colors(degrees: np.ndarray, input_dim: int):
+    """Face colours for units by degree (viridis over ``1..D``) and a readable text colour each."""
+    cmap = plt.get_cmap("viridis")
+    values = (np.asarray(degrees, dtype=float) - 1) / max(1, input_dim - 1)
+    faces = cmap(values)
+    luminance = faces[:, :3] @ np.array([0.299, 0.587, 0.114])
+    texts = np.where(luminance > 0.5, "black", "white")
+    return faces, texts
+
+
+def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
+                 direct: np.ndarray | None = None, highlight_output: int | None = None,
+                 ax=None, title: str | None = None):
+    """Draw a MADE as rows of units labelled with their degrees and its allowed connections.
+
+    Inputs are the bottom row, then each hidden layer, outputs on top (output
+    ``j`` above input ``j``, with the degree of input ``j``). Grey lines are the
+    connections the masks allow; dashed blue lines are direct input->output
+    connections. With ``highlight_output=j`` every path that reaches output
+    ``j`` is drawn in red and the units off those paths are faded.
+
+    Args:
+        degrees: ``[input (D,), hidden_1 (H1,), ...]`` from ``masks.make_degrees``.
+        masks: ``masks.make_masks(degrees)``: ``(fan_in, fan_out)`` each.
+        direct: optional direct mask ``(D, D)``; ``None`` draws no direct connections.
+        highlight_output: index of an output unit, or ``None``.
+    """
+    from matplotlib.collections import LineCollection
+
+    degrees = [np.asarray(d) for d in degrees]
+    if len(masks) != len(degrees):
+        raise ValueError(f"need one mask per layer of connections: {len(degrees)} degree arrays "
+                         f"(inputs + hidden) but {len(masks)} masks")
+    D = len(degrees[0])
+    layers = [*degrees, degrees[0]]  # outputs carry the input degrees
+    names = ["inputs"] + [f"hidden {l}" for l in range(1, len(degrees))] + ["outputs"]
+    widest = max(len(d) for d in layers)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 1.0 + 1.1 * len(layers)))
+    else:
+        fig = ax.figure
+    xs = [np.arange(len(d)) - (len(d) - 1) / 2 for d in layers]
+
+    edges = on_path = None
+    direct_edges = None
+    if highlight_output is not None:
+        edges, direct_edges = paths_to_output(masks, highlight_output, direct)
+        on_path = [np.ones(D, dtype=bool)]
+        on_path[0] = edges[0].any(axis=1) | (direct_edges if direct_edges is not None else False)
+        for e in edges:
+            on_path.append(e.any(axis=0))
+        on_path[-1] = np.arange(D) == highlight_output
+
+    def segments(l, keep):
+        a, b = np.nonzero(keep)
+        return np.stack([np.stack([xs[l][a], np.full(len(a), l)], 1),
+                         np.stack([xs[l + 1][b], np.full(len(b), l + 1)], 1)], 1)
+
+    n_allowed = int(sum((np.asarray(m) > 0).sum() for m in masks))
+    grey_alpha = float(np.clip(40.0 / max(1, n_allowed) ** 0.5, 0.08, 0.6))
+    for l, m in enumerate(masks):
+        ax.add_collection(LineCollection(segments(l, np.asarray(m) > 0), colors="0.45",
+                                         linewidths=0.7, alpha=grey_alpha, zorder=1))
+    if direct is not None:
+        i, j = np.nonzero(np.asarray(direct) > 0)
+        top = len(layers) - 1
+        seg = np.stack([np.stack([xs[0][i], np.zeros(len(i))], 1),
+                        np.stack([xs[-1][j], np.full(len(j), top)], 1)], 1)
+        ax.add_collection(LineCollection(seg, colors="tab:blue", linewidths=0.7, linestyles="--",
+                                         alpha=min(0.5, grey_alpha + 0.1), zorder=0.5))
+    if edges is not None:
+        n_on = int(sum(e.sum() for e in edges))
+        red_width = float(np.clip(25.0 / max(1, n_on) ** 0.5, 0.5, 1.4))
+        for l, e in enumerate(edges):
+            ax.add_collection(LineCollection(segments(l, e), colors="tab:red", linewidths=red_width,
+                                             alpha=0.8, zorder=2))
+        if direct_edges is not None and direct_edges.any():
+            i = np.nonzero(direct_edges)[0]
+            top = len(layers) - 1
+            seg = np.stack([np.stack([xs[0][i], np.zeros(len(i))], 1),
+                            np.stack([np.full(len(i), xs[-1][highlight_output]), np.full(len(i), top)], 1)], 1)
+            ax.add_collection(LineCollection(seg, colors="tab:red", linewidths=1.2, linestyles="--",
+                                             alpha=0.85, zorder=2))
+
+    # units: circles sized to the widest layer, degree written inside
+    width_in = ax.get_position().width * fig.get_figwidth()
+    slot_pt = 72.0 * width_in / (widest + 1)
+    diameter = float(np.clip(0.8 * slot_pt, 3.0, 24.0))
+    fontsize = diameter * 0.5
+    for l, (x, d) in enumerate(zip(xs, layers)):
+        faces, texts = _degree_colors(d, D)
+        alpha = np.ones(len(d)) if on_path is None else np.where(on_path[l], 1.0, 0.25)
+        faces[:, 3] = alpha
+        ax.scatter(x, np.full(len(d), l), s=diameter ** 2, c=faces, edgecolors="black",
+                   linewidths=0.6, zorder=3)
+        if fontsize >= 4.5:
+            for xi, di, ti, ai in zip(x, d, texts, alpha):
+                ax.text(xi, l, str(int(di)), ha="center", va="center", fontsize=fontsize,
+                        color=ti, alpha=ai, zorder=4)
+        ax.text(-widest / 2 - 0.4, l, names[l], ha="right", va="center", fontsize=9)
+    if D <= 24:
+        label_size = min(9.0, max(6.0, fontsize))
+        for i, x in enumerate(xs[0]):
+            ax.text(x, -0.42, f"x{i}", ha="center", va="top", fontsize=label_size)
+        for j, x in enumerate(xs[-1]):
+            weight = "bold" if j == highlight_output else "normal"
+            ax.text(x, len(layers) - 1 + 0.42, f"x̂{j}", ha="center", va="bottom",
+                    fontsize=label_size, fontweight=weight,
+                    color="tab:red" if j == highlight_output else "black")
+    if highlight_output is not None:
+        sees = [f"x{i}" for i in np.nonzero(connectivity_column(masks, highlight_output, direct))[0]]
+        note = f"paths to output x̂{highlight_output}: it may see {', '.join(sees) if sees else 'no input'}"
+        ax.text(widest / 2 + 0.4, -0.85, note, ha="right", va="top", fontsize=8.5, color="tab:red")
+    ax.set_xlim(-widest / 2 - 0.6, widest / 2 + 0.4)
+    ax.set_ylim(-1.0, len(layers) - 0.2)
+    ax.axis("off")
+    ax.set_title(title or f"MADE network, D={D}, hidden {[len(d) for d in degrees[1:]]}: "
+                          "unit labels are degrees")
+    return fig
+
+
+def connectivity_column(masks: Sequence[np.ndarray], output: int,
+                        direct: np.ndarray | None = None) -> np.ndarray:
+    """Bool ``(D,)``: which inputs output ``output`` may depend on (paths or direct connection)."""
+    edges, direct_edges = paths_to_output(masks, output, direct)
+    seen = edges[0].any(axis=1)
+    return seen | direct_edges if direct_edges is not None else seen
+
+
+def _degree_ticks(ax, axis: str, degrees: np.ndarray, prefix: str | None = None, limit: int = 24):
+    """Tick labels ``degree`` (or ``prefix{i} (degree)``) along one axis if there are few units."""
+    n = len(degrees)
+    setter = ax.set_xticks if axis == "x" else ax.set_yticks
+    if n > limit:
+        setter([])
+        return
+    if prefix and axis == "x" and n > 8:
+        labels = [f"{prefix}{i} ({int(d)})" for i, d in enumerate(degrees)]
+        setter(np.arange(n), labels, fontsize=7, rotation=90)
+        return
+    labels = [f"{prefix}{i}\n({int(d)})" if prefix and axis == "x" else
+              f"{prefix}{i} ({int(d)})" if prefix else str(int(d))
+              for i, d in enumerate(degrees)]
+    setter(np.arange(n), labels, fontsize=7 if n > 12 else 8)
+
+
+def plot_masks(masks: Sequence[np.ndarray], degrees: Sequence[np.ndarray] | None = None,
+               highlight_output: int | None = None, axes=None, titles: Sequence[str] | None = None):
+    """Heatmaps of the masks ``(fan_in, fan_out)``: rows = units below, columns = units above.
+
+    Black means the connection is allowed. With ``degrees`` the ticks show each
+    unit's degree (hidden masks: row degree <= column degree; output mask:
+    strict <). With ``highlight_output=j`` the entries on paths to output ``j``
+    are red. Returns the figure.
+    """
+    from matplotlib.colors import ListedColormap
+
+    masks = [np.asarray(m) for m in masks]
+    n = len(masks)
+    if axes is None:
+        fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.0), squeeze=False)
+        axes = axes[0]
+    else:
+        axes = list(np.ravel(axes))
+        if len(axes) < n:
+            raise ValueError(f"plot_masks needs {n} axes, got {len(axes)}")
+    fig = axes[0].figure
+    names = ["inputs"] + [f"hidden {l}" for l in range(1, n)] + ["outputs"]
+    edges = None
+    if highlight_output is not None:
+        edges, _ = paths_to_output(masks, highlight_output)
+    cmap = ListedColormap(["white", "0.2", "tab:red"])
+    for l, (ax, m) in enumerate(zip(axes, masks)):
+        image = (m > 0).astype(int)
+        if edges is not None:
+            image[edges[l]] = 2
+        ax.imshow(image, cmap=cmap, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
+        rule = "<" if l == n - 1 else "<="
+        ax.set_title(titles[l] if titles else
+                     f"mask {l + 1}: {names[l]} -> {names[l + 1]}\n{m.shape[0]}x{m.shape[1]}, "
+                     f"row degree {rule} column degree", fontsize=8.5)
+        ax.set_ylabel(f"{names[l]} (degree)", fontsize=8)
+        ax.set_xlabel(f"{names[l + 1]} (degree)", fontsize=8)
+        if degrees is not None:
+            rows = degrees[l]
+            cols = degrees[l + 1] if l + 1 < len(degrees) else degrees[0]
+            _degree_ticks(ax, "y", rows)
+            _degree_ticks(ax, "x", cols)
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return fig
+
+
+def plot_connectivity(conn: np.ndarray, input_degrees: np.ndarray | None = None,
+                      highlight_output: int | None = None, ax=None, title: str | None = None):
+    """The ``(D, D)`` connectivity ``[i, j]``: output ``j`` (column) may see input ``i`` (row).
+
+    From ``masks.connectivity``. Ticks show ``x_i (degree)``; with
+    ``highlight_output=j`` column ``j`` is outlined in red.
+    """
+    from matplotlib.patches import Rectangle
+
+    conn = np.asarray(conn, dtype=bool)
+    if conn.ndim != 2 or conn.shape[0] != conn.shape[1]:
+        raise ValueError(f"connectivity must be a square (D, D) matrix, got shape {conn.shape}")
+    D = conn.shape[0]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(3.6, 3.4))
+    else:
+        fig = ax.figure
+    ax.imshow(conn, cmap="Greys", vmin=0, vmax=1.25, aspect="auto", interpolation="nearest")
+    if input_degrees is not None:
+        _degree_ticks(ax, "y", input_degrees, prefix="x")
+        _degree_ticks(ax, "x", input_degrees, prefix="x̂")
+    if highlight_output is not None:
+        ax.add_patch(Rectangle((highlight_output - 0.5, -0.5), 1, D, fill=False,
+                               edgecolor="tab:red", linewidth=2))
+    n_dep = int(conn.sum())
+    ax.set_title(title or f"connectivity: output j sees input i\n"
+                          f"{n_dep} of {D * (D - 1) // 2} possible dependencies", fontsize=8.5)
+    ax.set_ylabel("input (degree)", fontsize=8)
+    ax.set_xlabel("output (degree)", fontsize=8)
+    return fig
