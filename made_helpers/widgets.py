@@ -1,0 +1,391 @@
+"""Interactive mask explorer for MADE (ipywidgets + matplotlib), one line in a notebook.
+
+    from made_helpers.widgets import mask_explorer
+    mask_explorer(input_dim=6, hidden_sizes=[8, 8])
+
+Controls: D, hidden layer widths, ordering, hidden degree scheme, seed, direct
+connections, number of masks K and mask index k, and an output unit whose
+paths to highlight. Views (redrawn on every change): the network with unit
+degrees and allowed connections, the mask heatmaps and the ``(D, D)``
+connectivity matrix. Settings that make no sense show a message instead.
+
+Mask ``k`` with seed ``s`` is built exactly as ``MADE(..., seed=s).set_mask(k)``
+builds it: ``masks.make_degrees(..., seed=_derived_seed(s, k))``.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import masks as mk
+from . import plotting
+from .model import _derived_seed
+
+MAX_INPUT_DIM = 20
+MAX_HIDDEN_WIDTH = 64
+MAX_HIDDEN_LAYERS = 5
+MAX_NUM_MASKS = 16
+NO_HIGHLIGHT = "none"
+
+
+# ----------------------------------------------------------------- pure logic
+def parse_hidden_sizes(text: str) -> list[int]:
+    """Parse hidden layer widths typed as ``"8, 8"`` (commas or spaces) into ``[8, 8]``.
+
+    Raises ``ValueError`` naming the bad entry: non-numbers, widths < 1, no widths.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"hidden layer widths must be text such as '8, 8', got {text!r}")
+    parts = [p for p in re.split(r"[,;\s]+", text.strip().strip("[]()")) if p]
+    if not parts:
+        raise ValueError("hidden layer widths: none given; type at least one width, e.g. 8, 8")
+    sizes = []
+    for p in parts:
+        if not re.fullmatch(r"[+-]?\d+", p):
+            raise ValueError(f"hidden layer widths: {p!r} is not a whole number; "
+                             "type widths separated by commas, e.g. 8, 8")
+        sizes.append(int(p))
+    for i, h in enumerate(sizes):
+        if h < 1:
+            raise ValueError(f"hidden layer {i + 1} has width {h}: every hidden layer needs at least one unit")
+    return sizes
+
+
+@dataclass(frozen=True)
+class MaskSet:
+    """Degrees and masks of one mask ``k``, as the model builds them.
+
+    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)``
+    float32 each; ``direct_mask``: ``(D, D)`` or ``None`` when direct is off;
+    ``connectivity``: ``(D, D)`` bool, ``[i, j]`` iff output j may see input i.
+    """
+
+    degrees: list
+    masks: list
+    direct_mask: np.ndarray | None
+    connectivity: np.ndarray
+    mask_seed: int
+
+
+def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str = "natural",
+                      hidden_degrees: str = "random", seed: int = 0, direct: bool = True,
+                      mask_index: int = 0) -> MaskSet:
+    """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``.
+
+    Raises ``ValueError``/``TypeError`` with a clear message for bad settings.
+    """
+    D = mk.check_input_dim(input_dim)
+    sizes = mk.check_hidden_sizes(hidden_sizes)
+    if ordering not in mk.ORDERINGS:
+        raise ValueError(f"ordering must be one of {mk.ORDERINGS}, got {ordering!r}")
+    if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
+        raise ValueError(f"hidden degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+    for name, value in (("seed", seed), ("mask index", mask_index)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an integer, got {value!r}")
+        if value < 0:
+            raise ValueError(f"{name} must be 0 or more, got {value}")
+    mask_seed = _derived_seed(seed, mask_index)
+    degrees = mk.make_degrees(D, sizes, ordering, hidden_degrees, seed=mask_seed)
+    masks = mk.make_masks(degrees)
+    dmask = mk.direct_mask(degrees[0]) if direct else None
+    return MaskSet(degrees, masks, dmask, mk.connectivity(masks, dmask), mask_seed)
+
+
+@dataclass
+class ExplorerState:
+    """What the explorer currently shows.
+
+    ``settings``: the control values read (hidden sizes as typed text);
+    ``degrees``/``masks``/``direct_mask``/``connectivity``: as in :class:`MaskSet`,
+    ``None`` while ``error`` holds a message; ``highlight``: output index or ``None``;
+    ``update_seconds``: wall time of the last update (compute + both renders).
+    """
+
+    settings: dict = field(default_factory=dict)
+    degrees: list | None = None
+    masks: list | None = None
+    direct_mask: np.ndarray | None = None
+    connectivity: np.ndarray | None = None
+    highlight: int | None = None
+    error: str | None = None
+    update_seconds: float = 0.0
+
+
+# ------------------------------------------------------------------ rendering
+def _png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a pyplot-free ``Figure`` to PNG bytes."""
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def render_network(mask_set: MaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
+    """PNG of :func:`plotting.plot_network` for a mask set."""
+    n_rows = len(mask_set.degrees) + 1
+    fig = Figure(figsize=(11, 0.9 + 0.95 * n_rows))
+    ax = fig.add_axes((0.09, 0.02, 0.9, 0.88))
+    plotting.plot_network(mask_set.degrees, mask_set.masks, mask_set.direct_mask,
+                          highlight_output=highlight, ax=ax)
+    return _png(fig, dpi)
+
+
+def render_matrices(mask_set: MaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
+    """PNG of the mask heatmaps and the connectivity matrix side by side."""
+    n = len(mask_set.masks) + 1
+    fig = Figure(figsize=(min(3.0 * n, 16), 3.5))
+    fig.subplots_adjust(left=0.07, right=0.97, bottom=0.24, top=0.78, wspace=0.5)  # fixed: fast
+    legend = "black: allowed connection" + ("" if highlight is None else
+                                            f"; red: on a path to output x̂{highlight}")
+    fig.text(0.01, 0.985, legend, ha="left", va="top", fontsize=8.5)
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    plotting.plot_masks(mask_set.masks, mask_set.degrees, highlight_output=highlight, axes=axes[:-1])
+    plotting.plot_connectivity(mask_set.connectivity, mask_set.degrees[0],
+                               highlight_output=highlight, ax=axes[-1])
+    return _png(fig, dpi)
+
+
+def _degrees_html(degrees: list) -> str:
+    """An HTML table of degrees per layer; each row has ``data-layer`` for tests."""
+    names = ["inputs"] + [f"hidden {l}" for l in range(1, len(degrees))] + ["outputs"]
+    rows = []
+    for l, (name, d) in enumerate(zip(names, [*degrees, degrees[0]])):
+        values = " ".join(str(int(v)) for v in d)
+        rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
+                    f"<td class='made-degrees-layer' data-layer='{l}' "
+                    f"style='font-family:monospace'>{values}</td></tr>")
+    return "<b>Degrees</b> (unit order left to right)<table>" + "".join(rows) + "</table>"
+
+
+# --------------------------------------------------------------------- widget
+class MaskExplorer:
+    """Interactive view of MADE degrees, masks, network and connectivity.
+
+    Attributes:
+        controls: ``{name: widget}`` for ``input_dim``, ``hidden_sizes`` (text
+            "8, 8"), ``ordering``, ``hidden_degrees``, ``seed``, ``direct``,
+            ``num_masks``, ``mask_index``, ``highlight`` ("none" or output index).
+        state: the :class:`ExplorerState` on display (refreshed on every change).
+        widget: the ``VBox`` to display (the explorer itself displays as it).
+        network_image, matrices_image: ``Image`` widgets holding the PNG views.
+        message: ``HTML`` with the error message (hidden when settings are fine).
+    """
+
+    def __init__(self, input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
+                 ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
+                 direct: bool = True, num_masks: int = 1, mask_index: int = 0,
+                 highlight: int | None = None):
+        _check_range("input_dim", input_dim, 1, MAX_INPUT_DIM)
+        _check_range("num_masks", num_masks, 1, MAX_NUM_MASKS)
+        _check_range("mask_index", mask_index, 0, num_masks - 1)
+        if ordering not in mk.ORDERINGS:
+            raise ValueError(f"ordering must be one of {mk.ORDERINGS} in the explorer, got {ordering!r}")
+        if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
+            raise ValueError(f"hidden_degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+        if highlight is not None:
+            _check_range("highlight", highlight, 0, input_dim - 1)
+        if isinstance(hidden_sizes, str):
+            sizes_text = hidden_sizes
+        elif isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, np.ndarray):
+            sizes_text = ", ".join(str(h) for h in hidden_sizes)  # bad widths: message in the widget
+        else:
+            raise TypeError(f"hidden_sizes must be a list of widths such as [8, 8] or text '8, 8', "
+                            f"got {hidden_sizes!r}")
+
+        style = {"description_width": "initial"}
+        c = {
+            "input_dim": widgets.IntSlider(value=input_dim, min=1, max=MAX_INPUT_DIM,
+                                           description="D (inputs)", style=style,
+                                           continuous_update=False),
+            "hidden_sizes": widgets.Text(value=sizes_text, description="hidden widths",
+                                         placeholder="e.g. 8, 8", style=style,
+                                         continuous_update=False),
+            "ordering": widgets.Dropdown(options=list(mk.ORDERINGS), value=ordering,
+                                         description="ordering", style=style),
+            "hidden_degrees": widgets.Dropdown(options=list(mk.HIDDEN_DEGREE_SCHEMES),
+                                               value=hidden_degrees, description="hidden degrees",
+                                               style=style),
+            "seed": widgets.IntText(value=int(seed), description="seed", style=style,
+                                    continuous_update=False),
+            "direct": widgets.Checkbox(value=bool(direct), description="direct connections",
+                                       indent=False),
+            "num_masks": widgets.BoundedIntText(value=num_masks, min=1, max=MAX_NUM_MASKS,
+                                                description="K masks", style=style),
+            "mask_index": widgets.IntSlider(value=mask_index, min=0, max=max(0, num_masks - 1),
+                                            description="mask k", style=style,
+                                            continuous_update=False),
+            "highlight": widgets.Dropdown(options=self._highlight_options(input_dim),
+                                          value=NO_HIGHLIGHT if highlight is None else int(highlight),
+                                          description="highlight paths to output", style=style),
+        }
+        for name, w in c.items():
+            w.add_class(f"made-control-{name.replace('_', '-')}")
+            w.layout.width = "auto" if name == "direct" else "260px"
+        c["highlight"].layout.width = "300px"
+        c["mask_index"].disabled = num_masks == 1
+        self.controls: dict[str, widgets.Widget] = c
+
+        self.message = widgets.HTML(layout=widgets.Layout(display="none"))
+        self.message.add_class("made-message")
+        self.status = widgets.HTML()
+        self.status.add_class("made-status")
+        self.degrees_view = widgets.HTML()
+        self.degrees_view.add_class("made-degrees")
+        self.network_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.network_image.add_class("made-network")
+        self.matrices_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.matrices_image.add_class("made-matrices")
+        self.views = widgets.VBox([self.status, self.degrees_view, self.network_image,
+                                   self.matrices_image])
+        rows = [widgets.HBox([c["input_dim"], c["hidden_sizes"], c["ordering"], c["hidden_degrees"]]),
+                widgets.HBox([c["seed"], c["num_masks"], c["mask_index"], c["direct"]]),
+                widgets.HBox([c["highlight"]])]
+        for row in rows:
+            row.layout.flex_flow = "row wrap"
+        self.widget = widgets.VBox([widgets.HTML("<b>MADE mask explorer</b>"), *rows,
+                                    self.message, self.views])
+        self.widget.add_class("made-mask-explorer")
+
+        self.state = ExplorerState()
+        self._syncing = False
+        for w in c.values():
+            w.observe(self._on_change, names="value")
+        self.update()
+
+    # -- display
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- events
+    @staticmethod
+    def _highlight_options(input_dim: int) -> list:
+        return [("none", NO_HIGHLIGHT)] + [(f"output x̂{j}", j) for j in range(input_dim)]
+
+    def _on_change(self, change) -> None:
+        if not self._syncing:
+            self.update()
+
+    def _sync_dependent_controls(self) -> None:
+        """Keep the highlight choices (depend on D) and the mask-k range (depends on K) valid."""
+        c = self.controls
+        self._syncing = True
+        try:
+            D = c["input_dim"].value
+            if len(c["highlight"].options) != D + 1:
+                old = c["highlight"].value
+                c["highlight"].options = self._highlight_options(D)
+                c["highlight"].value = old if old == NO_HIGHLIGHT or old < D else NO_HIGHLIGHT
+            K = c["num_masks"].value
+            if c["mask_index"].max != K - 1:
+                c["mask_index"].max = K - 1
+                c["mask_index"].value = min(c["mask_index"].value, K - 1)
+            c["mask_index"].disabled = K == 1
+        finally:
+            self._syncing = False
+
+    def _read_settings(self) -> dict:
+        return {name: w.value for name, w in self.controls.items()}
+
+    def update(self) -> ExplorerState:
+        """Recompute from the controls and redraw; returns the new :attr:`state`."""
+        start = time.perf_counter()
+        self._sync_dependent_controls()
+        settings = self._read_settings()
+        highlight = None if settings["highlight"] == NO_HIGHLIGHT else int(settings["highlight"])
+        try:
+            sizes = parse_hidden_sizes(settings["hidden_sizes"])
+            if len(sizes) > MAX_HIDDEN_LAYERS:
+                raise ValueError(f"{len(sizes)} hidden layers: the explorer draws at most "
+                                 f"{MAX_HIDDEN_LAYERS}")
+            if max(sizes) > MAX_HIDDEN_WIDTH:
+                raise ValueError(f"a hidden layer of width {max(sizes)}: the explorer draws at most "
+                                 f"{MAX_HIDDEN_WIDTH} units per layer")
+            mask_set = explorer_mask_set(settings["input_dim"], sizes, settings["ordering"],
+                                         settings["hidden_degrees"], settings["seed"],
+                                         settings["direct"], settings["mask_index"])
+        except (ValueError, TypeError) as exc:
+            return self._show_error(settings, highlight, str(exc), start)
+        try:
+            network_png = render_network(mask_set, highlight)
+            matrices_png = render_matrices(mask_set, highlight)
+        except Exception as exc:  # a bug in the drawing code: say so in the widget, not silently
+            return self._show_error(settings, highlight,
+                                    f"could not draw these settings ({type(exc).__name__}: {exc})", start)
+        self.network_image.value = network_png
+        self.matrices_image.value = matrices_png
+        self.degrees_view.value = _degrees_html(mask_set.degrees)
+        self.status.value = _status_html(settings, mask_set, highlight)
+        self.message.value = ""
+        self.message.layout.display = "none"
+        self.views.layout.display = None
+        self.state = ExplorerState(settings=settings, degrees=mask_set.degrees, masks=mask_set.masks,
+                                   direct_mask=mask_set.direct_mask,
+                                   connectivity=mask_set.connectivity, highlight=highlight,
+                                   error=None, update_seconds=time.perf_counter() - start)
+        return self.state
+
+    def _show_error(self, settings: dict, highlight, text: str, start: float) -> ExplorerState:
+        self.message.value = (
+            "<div style='border:1px solid #c62828;background:#fdecea;color:#8e0000;"
+            "padding:6px 10px;border-radius:4px'><b>These settings do not give a MADE:</b> "
+            f"<span class='made-message-text'>{html.escape(text)}</span><br>"
+            "Change a control to continue.</div>")
+        self.message.layout.display = None
+        self.views.layout.display = "none"
+        self.state = ExplorerState(settings=settings, highlight=highlight, error=text,
+                                   update_seconds=time.perf_counter() - start)
+        return self.state
+
+
+def _status_html(settings: dict, mask_set: MaskSet, highlight: int | None) -> str:
+    """One paragraph: generation order, mask k of K, dependencies realised, highlighted output."""
+    deg = mask_set.degrees[0]
+    D = len(deg)
+    order = " → ".join(f"x{i}" for i in mk.ordering_from_degrees(deg))
+    conn = mask_set.connectivity
+    n_dep = int(conn.sum())
+    ok = mk.is_autoregressive(conn, deg)
+    lines = [
+        f"Generation order: {order}",
+        f"Mask k={settings['mask_index']} of K={settings['num_masks']} "
+        f"(seed {settings['seed']}; this mask's derived seed {mask_set.mask_seed})",
+        f"Dependencies realised: {n_dep} of {D * (D - 1) // 2} allowed by the ordering; "
+        f"autoregressive: {'yes' if ok else 'NO'}",
+    ]
+    if highlight is not None:
+        seen = [f"x{i}" for i in np.nonzero(conn[:, highlight])[0]]
+        before = int(deg[highlight]) - 1
+        lines.append(f"Output x̂{highlight} (degree {int(deg[highlight])}) may see "
+                     f"{', '.join(seen) if seen else 'no input'} "
+                     f"({len(seen)} of the {before} inputs generated before it)")
+    return "<div class='made-status-text'>" + "<br>".join(html.escape(s) for s in lines) + "</div>"
+
+
+def _check_range(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value}: the explorer's control takes {low}..{high}")
+
+
+def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
+                  ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
+                  direct: bool = True, num_masks: int = 1, mask_index: int = 0,
+                  highlight: int | None = None) -> MaskExplorer:
+    """Build a :class:`MaskExplorer`; as the last line of a cell it displays itself.
+
+    Example: ``mask_explorer(input_dim=6, hidden_sizes=[8, 8])``.
+    """
+    return MaskExplorer(input_dim, hidden_sizes, ordering, hidden_degrees, seed, direct,
+                        num_masks, mask_index, highlight)
