@@ -11,6 +11,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from . import layers, losses, masks, model  # noqa: E402
 from .model import MADE  # noqa: E402
+from . import data, evaluate, train  # noqa: E402  (data loaders, training loop, test NLL)
 
-__all__ = ["MADE", "layers", "losses", "masks", "model"]
+__all__ = ["MADE", "layers", "losses", "masks", "model", "data", "evaluate", "train"]
 __version__ = "0.1.0"
