@@ -145,7 +145,7 @@ def render_matrices(mask_set: MaskSet, highlight: int | None = None, dpi: int = 
     """PNG of the mask heatmaps and the connectivity matrix side by side."""
     n = len(mask_set.masks) + 1
     fig = Figure(figsize=(min(3.0 * n, 16), 3.5))
-    fig.subplots_adjust(left=0.07, right=0.97, bottom=0.24, top=0.78, wspace=0.5)  # fixed: fast
+    fig.subplots_adjust(left=0.07, right=0.96, bottom=0.24, top=0.78, wspace=0.5)  # fixed: fast
     legend = "black: allowed connection" + ("" if highlight is None else
                                             f"; red: on a path to output x̂{highlight}")
     fig.text(0.01, 0.985, legend, ha="left", va="top", fontsize=8.5)
