@@ -111,7 +111,9 @@ def _announce(info: DataInfo, verbose: bool) -> None:
 
 # --------------------------------------------------------------------------- where to look
 def _repo_data_dir() -> Path:
-    """``data/`` beside the package in a source checkout, else ``~/.cache/made_helpers``."""
+    """The cache: ``$MADE_CACHE_DIR``, else ``data/`` in a source checkout, else ``~/.cache/made_helpers``."""
+    if os.environ.get("MADE_CACHE_DIR"):
+        return Path(os.environ["MADE_CACHE_DIR"]).expanduser()
     root = Path(__file__).resolve().parent.parent
     if (root / "pyproject.toml").is_file():
         return root / "data"
