@@ -195,6 +195,8 @@ class MaskExplorer:
             raise ValueError(f"hidden_degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
         if highlight is not None:
             _check_range("highlight", highlight, 0, input_dim - 1)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"seed must be an integer, got {seed!r}")
         if isinstance(hidden_sizes, str):
             sizes_text = hidden_sizes
         elif isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, np.ndarray):
@@ -259,6 +261,7 @@ class MaskExplorer:
 
         self.state = ExplorerState()
         self._syncing = False
+        self._drawn_key: tuple | None = None
         for w in c.values():
             w.observe(self._on_change, names="value")
         self.update()
@@ -316,14 +319,18 @@ class MaskExplorer:
                                          settings["direct"], settings["mask_index"])
         except (ValueError, TypeError) as exc:
             return self._show_error(settings, highlight, str(exc), start)
-        try:
-            network_png = render_network(mask_set, highlight)
-            matrices_png = render_matrices(mask_set, highlight)
-        except Exception as exc:  # a bug in the drawing code: say so in the widget, not silently
-            return self._show_error(settings, highlight,
-                                    f"could not draw these settings ({type(exc).__name__}: {exc})", start)
-        self.network_image.value = network_png
-        self.matrices_image.value = matrices_png
+        # the pictures depend on every setting but K (which only bounds k): skip redrawing the same
+        drawn_key = tuple((name, value) for name, value in settings.items() if name != "num_masks")
+        if drawn_key != self._drawn_key:
+            try:
+                network_png = render_network(mask_set, highlight)
+                matrices_png = render_matrices(mask_set, highlight)
+            except Exception as exc:  # a bug in the drawing code: say so in the widget, not silently
+                return self._show_error(settings, highlight,
+                                        f"could not draw these settings ({type(exc).__name__}: {exc})", start)
+            self.network_image.value = network_png
+            self.matrices_image.value = matrices_png
+            self._drawn_key = drawn_key
         self.degrees_view.value = _degrees_html(mask_set.degrees)
         self.status.value = _status_html(settings, mask_set, highlight)
         self.message.value = ""

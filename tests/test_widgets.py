@@ -120,8 +120,11 @@ def test_every_ordering_and_scheme_combination():
 def test_num_masks_bounds_the_mask_index(explorer):
     c = explorer.controls
     assert c["mask_index"].disabled and c["mask_index"].max == 0
+    network = explorer.network_image.value
     c["num_masks"].value = 5
     assert c["mask_index"].max == 4 and not c["mask_index"].disabled
+    assert "Mask k=0 of K=5" in explorer.status.value
+    assert explorer.network_image.value is network  # K alone changes no picture: not redrawn
     c["mask_index"].value = 4
     assert_shows(explorer)
     assert "Mask k=4 of K=5" in explorer.status.value
@@ -220,6 +223,8 @@ def test_constructor_rejects_values_the_controls_cannot_hold():
         MaskExplorer(num_masks=2, mask_index=3)
     with pytest.raises(TypeError, match="hidden_sizes"):
         MaskExplorer(hidden_sizes=8)
+    with pytest.raises(TypeError, match="seed"):
+        MaskExplorer(seed=1.5)
     # a width of 0 is representable in the text box: the widget shows the message instead
     ex = MaskExplorer(input_dim=4, hidden_sizes=[3, 0])
     assert "hidden layer 2 has width 0" in ex.state.error
