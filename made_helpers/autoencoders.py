@@ -1,9 +1,10 @@
 """Plain (unmasked) autoencoders for notebooks 01 and 03, and the noise used to denoise.
 
-``build_autoencoder`` returns a Keras 3 functional model ``(batch, D) -> logits (batch, D)``
-made of two sub-models named ``"encoder"`` (``(batch, D) -> (batch, code_dim)``) and
-``"decoder"`` (``(batch, code_dim) -> logits (batch, D)``). Logits, not probabilities:
-train with ``binary_crossentropy(from_logits=True)`` and take ``sigmoid`` to look at them.
+``build_autoencoder`` returns a Keras 3 functional model ``(batch, D) -> (batch, D)`` made of
+two sub-models named ``"encoder"`` (``(batch, D) -> (batch, code_dim)``) and ``"decoder"``
+(``(batch, code_dim) -> (batch, D)``). The output layer is linear: read it as the *mean* of a
+Gaussian (train with squared error) or as *logits* of Bernoullis (train with
+``binary_crossentropy(from_logits=True)``, look at ``sigmoid`` of it); notebook 02 derives both.
 
 Nothing here is autoregressive: every output may see every input, which is exactly what
 notebook 03 contrasts with MADE.
@@ -51,7 +52,7 @@ def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,)
         name: model name; sub-models are ``"encoder"`` and ``"decoder"``.
 
     Returns:
-        A built ``keras.Model`` mapping ``(batch, D)`` to logits ``(batch, D)``.
+        A built ``keras.Model`` mapping ``(batch, D)`` to linear outputs ``(batch, D)``.
     """
     D = _check_positive_int(input_dim, "input_dim")
     sizes = _check_sizes(hidden_sizes, "hidden_sizes")
@@ -68,8 +69,8 @@ def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,)
     h = z_in
     for i, width in enumerate(reversed(sizes)):
         h = keras.layers.Dense(width, activation=activation, name=f"dec_{i}")(h)
-    logits = keras.layers.Dense(D, name="logits")(h)
-    decoder = keras.Model(z_in, logits, name="decoder")
+    out = keras.layers.Dense(D, name="output")(h)
+    decoder = keras.Model(z_in, out, name="decoder")
 
     x = keras.Input((D,), name="x")
     return keras.Model(x, decoder(encoder(x)), name=name)
