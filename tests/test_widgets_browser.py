@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -86,6 +87,7 @@ def lab(tmp_path_factory):
     # no news/update checks: no network calls and no toast over the page
     (settings / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # artefacts describe the latest run only
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     token = secrets.token_hex(24)
     port = _free_port()
@@ -193,8 +195,8 @@ def test_mask_explorer_in_jupyterlab(lab):
             # (before that: "No Kernel | Initializing", while the toolbar indicator already says idle)
             page.wait_for_function(KERNEL_IDLE_JS, timeout=60 * MS)
             # Run > Run All Cells, through the menu bar as a user would
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
             explorer = page.locator(".made-mask-explorer")
             try:
                 deadline = time.monotonic() + 90  # the kernel imports TensorFlow first
