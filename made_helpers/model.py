@@ -216,16 +216,36 @@ class MADE(keras.Model):
         """D passes in the current order; unobserved entries are drawn one at a time.
 
         ``x``, ``observed``: ``(n, D)`` float32; ``seed``: ``(2,)`` int32.
+
+        Each pass computes only what the next variable needs, with the same
+        masked weights as :meth:`call`: the first hidden layer's pre-activation
+        is updated by a rank-1 term when one input changes (instead of a new
+        ``(n, D) @ (D, H)`` product), and only the one output logit is formed.
         """
         n = tf.shape(x)[0]
         uniforms = tf.random.stateless_uniform(tf.stack([self.input_dim, n]), seed=seed)
+        first, rest = self.hidden_layers[0], self.hidden_layers[1:]
+        w_first = first.kernel * first.mask                               # (D, H1)
+        pre_first = tf.matmul(x, w_first)                                 # (n, H1)
+        if first.bias is not None:
+            pre_first = pre_first + first.bias
+        w_out = self.output_layer.kernel * self.output_layer.mask         # (H_L, D)
+        w_direct = (self.direct_layer.kernel * self.direct_layer.mask
+                    if self.direct_layer is not None else None)           # (D, D)
         for i in tf.range(self.input_dim):
             idx = self.order[i]
-            logits = self(x)
-            p = tf.sigmoid(tf.gather(logits, idx, axis=1))
-            drawn = tf.cast(uniforms[i] < p, x.dtype)
+            h = first.activation(pre_first)
+            for layer in rest:
+                h = layer(h)
+            logit = tf.linalg.matvec(h, tf.gather(w_out, idx, axis=1))      # (n,)
+            if self.output_layer.bias is not None:
+                logit = logit + tf.gather(self.output_layer.bias, idx)
+            if w_direct is not None:
+                logit = logit + tf.linalg.matvec(x, tf.gather(w_direct, idx, axis=1))
+            drawn = tf.cast(uniforms[i] < tf.sigmoid(logit), x.dtype)
             kept = tf.gather(x, idx, axis=1)
             value = tf.where(tf.gather(observed, idx, axis=1) > 0, kept, drawn)
+            pre_first = pre_first + (value - kept)[:, None] * tf.gather(w_first, idx)[None, :]
             onehot = tf.one_hot(idx, self.input_dim, dtype=x.dtype)
             x = x * (1.0 - onehot) + value[:, None] * onehot
         return x
