@@ -1,0 +1,491 @@
+"""The exercise checks: each passes the shipped solution and names each typical mistake.
+
+The correct functions are taken from the solution notebooks (the only place solution code
+lives); every wrong implementation below makes one typical mistake, and its check must fail
+with that mistake's specific message.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from made_helpers import exercises
+from made_helpers.exercises import CheckResult, check
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "notebooks" / "solutions"
+CHECK_NAMES = [name for name in dir(check)]
+
+
+def _solution_namespace(path: Path) -> dict:
+    """Run a solution notebook's setup cell and its solution cells (not the demos) in one namespace."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    namespace: dict = {}
+    exec(compile(code[0].source, f"{path.name}:setup", "exec"), namespace)  # noqa: S102
+    for cell in code:
+        if "solution" in cell.metadata.get("tags", []):
+            exec(compile(cell.source, f"{path.name}:{cell.metadata['exercise']}", "exec"), namespace)  # noqa: S102
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def solutions() -> dict:
+    """``{exercise name: the solution function}`` from every solution notebook."""
+    found = {}
+    for path in sorted(SOLUTIONS.glob("*.ipynb")):
+        namespace = _solution_namespace(path)
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            name = cell.metadata.get("exercise")
+            if name:
+                found[name] = namespace[name]
+    return found
+
+
+def _fails_with(name: str, fn, phrase: str) -> CheckResult:
+    result = getattr(check, name)(fn, verbose=False)
+    assert isinstance(result, CheckResult)
+    assert not result.passed, f"check.{name} accepted a wrong implementation"
+    assert phrase.lower() in result.message.lower(), (
+        f"check.{name}: expected the message to mention {phrase!r}, got:\n{result.message}")
+    return result
+
+
+# ----------------------------------------------------------------- the solutions pass
+def test_every_check_has_a_solution(solutions):
+    assert sorted(solutions) == sorted(CHECK_NAMES)
+    assert len(CHECK_NAMES) >= 5
+
+
+@pytest.mark.parametrize("name", CHECK_NAMES)
+def test_solution_passes(name, solutions, capsys):
+    result = getattr(check, name)(solutions[name])
+    printed = capsys.readouterr().out
+    assert result.passed, result.message
+    assert printed.startswith("✅") and result.message in printed
+
+
+# ------------------------------------------------------------------- plumbing
+@pytest.mark.parametrize("name", CHECK_NAMES)
+def test_stub_propagates_not_implemented(name):
+    def stub(*args):
+        raise NotImplementedError("exercise")
+
+    with pytest.raises(NotImplementedError):
+        getattr(check, name)(stub, verbose=False)
+
+
+@pytest.mark.parametrize("name", CHECK_NAMES)
+def test_other_errors_become_a_message(name):
+    def broken(*args):
+        raise KeyError("oops")
+
+    result = _fails_with(name, broken, "raised KeyError")
+    assert "called on" in result.message
+
+
+@pytest.mark.parametrize("name", CHECK_NAMES)
+def test_forgotten_return_is_named(name):
+    _fails_with(name, lambda *args: None, "return")
+
+
+def test_passing_a_result_instead_of_the_function():
+    result = check.bernoulli_nll(np.zeros(3), verbose=False)
+    assert not result.passed and "function itself" in result.message
+
+
+def test_result_prints_and_is_falsy_on_failure(capsys):
+    result = check.gaussian_constant(lambda D, variance: 0.0)
+    out = capsys.readouterr().out
+    assert out.startswith("❌") and result.message in out
+    assert not result and bool(check.gaussian_constant(lambda D, v: 0.5 * D * np.log(2 * np.pi * v)))
+
+
+def test_no_solution_code_is_importable():
+    """Solutions live only in notebooks: no .py next to them, no solution module in the package."""
+    for folder in ("exercises", "solutions"):
+        assert not list((ROOT / "notebooks" / folder).glob("*.py"))
+    assert not [p for p in (ROOT / "made_helpers").rglob("*.py") if "solution" in p.name.lower()]
+    assert set(exercises.__all__) == {"CheckResult", "check"}
+    # the checks' own module defines no function named like an exercise
+    tree = ast.parse((ROOT / "made_helpers" / "exercises.py").read_text())
+    top_level = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert not top_level & set(CHECK_NAMES)
+
+
+# ------------------------------------------------------------ 02 likelihoods
+def _softplus(z):
+    return np.logaddexp(0.0, np.asarray(z, np.float64))
+
+
+def _sig(z):
+    return 1 / (1 + np.exp(-np.asarray(z, np.float64)))
+
+
+BERNOULLI_MISTAKES = {
+    "sign": (lambda x, l: np.sum(x * l - _softplus(l), -1), "wrong sign"),
+    "per_pixel": (lambda x, l: _softplus(l) - x * l, "one value per pixel"),
+    "mean_pixels": (lambda x, l: np.mean(_softplus(l) - x * l, -1), "averaged over the pixels"),
+    "log_sigmoid": (lambda x, l: -np.sum(x * np.log(_sig(np.float32(l))) + (1 - x) * np.log(1 - _sig(np.float32(l))), -1),
+                    "log(sigmoid(l))"),
+    "log_sigmoid_f32": (lambda x, l: -np.sum(x * np.log(1 / (1 + np.exp(-l))) + (1 - x) * np.log(1 - 1 / (1 + np.exp(-l))), -1),
+                        "stable form"),
+    "swapped": (lambda x, l: np.sum(_softplus(l) - (1 - x) * l, -1), "swapped"),
+    "no_zero_term": (lambda x, l: np.sum(x * _softplus(-l), -1), "x_d = 0 are missing"),
+    "batch_sum": (lambda x, l: np.sum(_softplus(l) - x * l), "sum over the whole batch"),
+    "batch_mean": (lambda x, l: np.mean(np.sum(_softplus(l) - x * l, -1)), "mean over the batch"),
+    "logits_as_probs": (lambda x, l: -np.sum(x * np.log(l) + (1 - x) * np.log(1 - l), -1), "probabilities"),
+    "clipped": (lambda x, l: -np.sum(x * np.log(np.clip(_sig(l), 1e-7, 1 - 1e-7))
+                                     + (1 - x) * np.log(np.clip(1 - _sig(l), 1e-7, 1 - 1e-7)), -1), "clipping"),
+}
+
+
+@pytest.mark.parametrize("mistake", BERNOULLI_MISTAKES)
+def test_bernoulli_nll_mistakes(mistake):
+    fn, phrase = BERNOULLI_MISTAKES[mistake]
+    _fails_with("bernoulli_nll", fn, phrase)
+
+
+def _gauss(x, mu, v, half=0.5, const_times_d=True, with_const=True, var_in_const=True, var_in_sq=True):
+    sq = np.sum((np.asarray(x, np.float64) - mu) ** 2, -1)
+    D = np.shape(x)[-1]
+    c = 0.5 * np.log(2 * np.pi * (v if var_in_const else 1.0)) * (D if const_times_d else 1)
+    return half * sq / (v if var_in_sq else 1.0) + (c if with_const else 0.0)
+
+
+GAUSSIAN_MISTAKES = {
+    "no_constant": (lambda x, m, v: _gauss(x, m, v, with_const=False), "normalising constant"),
+    "constant_once": (lambda x, m, v: _gauss(x, m, v, const_times_d=False), "per pixel"),
+    "no_half": (lambda x, m, v: _gauss(x, m, v, half=1.0), "factor 1/2"),
+    "sign": (lambda x, m, v: -_gauss(x, m, v), "wrong sign"),
+    "const_without_variance": (lambda x, m, v: _gauss(x, m, v, var_in_const=False), "ignores the variance"),
+    "variance_as_std": (lambda x, m, v: _gauss(x, m, v ** 2), "not the standard deviation"),
+    "sqrt_variance": (lambda x, m, v: _gauss(x, m, np.sqrt(v)), "square root"),
+    "not_divided": (lambda x, m, v: _gauss(x, m, v, var_in_sq=False), "divide the squared error"),
+    "per_pixel": (lambda x, m, v: (x - m) ** 2 / (2 * v) + 0.5 * np.log(2 * np.pi * v), "one value per pixel"),
+    "mean_pixels": (lambda x, m, v: _gauss(x, m, v) / np.shape(x)[-1], "averaged over the pixels"),
+}
+
+
+@pytest.mark.parametrize("mistake", GAUSSIAN_MISTAKES)
+def test_gaussian_nll_mistakes(mistake):
+    fn, phrase = GAUSSIAN_MISTAKES[mistake]
+    _fails_with("gaussian_nll", fn, phrase)
+
+
+CONSTANT_MISTAKES = {
+    "no_D": (lambda D, v: 0.5 * np.log(2 * np.pi * v), "multiply by d"),
+    "no_half": (lambda D, v: D * np.log(2 * np.pi * v), "forgot the 1/2"),
+    "sign": (lambda D, v: -0.5 * D * np.log(2 * np.pi * v), "wrong sign"),
+    "no_variance": (lambda D, v: 0.5 * D * np.log(2 * np.pi), "ignores the variance"),
+    "pi": (lambda D, v: 0.5 * D * np.log(np.pi * v), "the 2 inside the log"),
+    "variance_squared": (lambda D, v: 0.5 * D * np.log(2 * np.pi * v ** 2), "not square it"),
+    "array": (lambda D, v: np.full(D, 0.5 * np.log(2 * np.pi * v)), "one number"),
+}
+
+
+@pytest.mark.parametrize("mistake", CONSTANT_MISTAKES)
+def test_gaussian_constant_mistakes(mistake):
+    fn, phrase = CONSTANT_MISTAKES[mistake]
+    _fails_with("gaussian_constant", fn, phrase)
+
+
+# ------------------------------------------------------------ 03 autoregressive
+ALLOWED_MISTAKES = {
+    "non_strict": (lambda d: d[:, None] <= d[None, :], "strict"),
+    "transposed": (lambda d: d[:, None] > d[None, :], "transposed"),
+    "positions": (lambda d: np.arange(len(d))[:, None] < np.arange(len(d))[None, :], "positions i < j"),
+    "transposed_non_strict": (lambda d: d[:, None] >= d[None, :], "transposed and with the diagonal"),
+    "wrong_shape": (lambda d: d > 1, "(d, d) matrix"),
+}
+
+
+@pytest.mark.parametrize("mistake", ALLOWED_MISTAKES)
+def test_allowed_connections_mistakes(mistake):
+    fn, phrase = ALLOWED_MISTAKES[mistake]
+    _fails_with("allowed_connections", fn, phrase)
+
+
+def _bern_loglik(x, logits, swap=False, ones_only=False, all_ones=False):
+    x = np.asarray(x, np.float64)
+    if swap:
+        x = 1 - x
+    lp1, lp0 = -_softplus(-logits), -_softplus(logits)
+    if all_ones:
+        return lp1.sum(-1)
+    return np.sum(x * lp1 + (0 if ones_only else (1 - x) * lp0), -1)
+
+
+def _logits(model, x):
+    return np.asarray(model(np.asarray(x, np.float32)), np.float64)
+
+
+LOG_PROB_MISTAKES = {
+    "probabilities": (lambda m, x: np.exp(_bern_loglik(x, _logits(m, x))), "not log p(x)"),
+    "nll": (lambda m, x: -_bern_loglik(x, _logits(m, x)), "wrong sign"),
+    "ones_only": (lambda m, x: _bern_loglik(x, _logits(m, x), ones_only=True), "x_d = 0 are missing"),
+    "swapped": (lambda m, x: _bern_loglik(x, _logits(m, x), swap=True), "swapped"),
+    "fixed_input": (lambda m, x: _bern_loglik(x, _logits(m, np.zeros_like(x))), "fixed input"),
+    "all_ones": (lambda m, x: _bern_loglik(x, _logits(m, x), all_ones=True), "probability 1 - sigmoid"),
+    "per_pixel": (lambda m, x: -_softplus(-_logits(m, x)), "one value per pixel"),
+}
+
+
+@pytest.mark.parametrize("mistake", LOG_PROB_MISTAKES)
+def test_log_prob_by_hand_mistakes(mistake):
+    fn, phrase = LOG_PROB_MISTAKES[mistake]
+    _fails_with("log_prob_by_hand", fn, phrase)
+
+
+def test_log_prob_by_hand_accepts_the_package_answer():
+    assert check.log_prob_by_hand(lambda m, x: m.log_prob(x), verbose=False).passed
+
+
+# ------------------------------------------------------------ 04 masks
+INPUT_DEGREE_MISTAKES = {
+    "zero_based": (lambda o: np.argsort(o), "off by one"),
+    "ordering_plus_one": (lambda o: np.asarray(o) + 1, "ordering + 1"),
+    "ordering": (lambda o: np.asarray(o), "two things"),
+    "ignores_ordering": (lambda o: np.arange(1, len(o) + 1), "ignored the ordering"),
+    "wrong_shape": (lambda o: np.arange(1, len(o) + 1)[None, :], "one degree per input"),
+}
+
+
+@pytest.mark.parametrize("mistake", INPUT_DEGREE_MISTAKES)
+def test_input_degrees_mistakes(mistake):
+    fn, phrase = INPUT_DEGREE_MISTAKES[mistake]
+    _fails_with("input_degrees", fn, phrase)
+
+
+def _masks(degrees, hidden=">=", out=">", transpose=False, out_from_first=False, with_output=True):
+    ops = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal}
+    masks = [ops[hidden](above[None, :], below[:, None]).astype(np.float32)
+             for below, above in zip(degrees[:-1], degrees[1:])]
+    if with_output:
+        last = degrees[1] if out_from_first else degrees[-1]
+        masks.append(ops[out](degrees[0][None, :], last[:, None]).astype(np.float32))
+    return [m.T for m in masks] if transpose else masks
+
+
+MASK_MISTAKES = {
+    "output_non_strict": (lambda d: _masks(d, out=">="), "strict > for the output mask"),
+    "output_sees_itself": (lambda d: _masks(d, out=">="), "sees input"),
+    "hidden_strict": (lambda d: _masks(d, hidden=">"), "hidden mask 0 uses a strict >"),
+    "hidden_reversed": (lambda d: _masks(d, hidden="<="), "wrong way round"),
+    "transposed": (lambda d: _masks(d, transpose=True), "(fan_in, fan_out)"),
+    "no_output_mask": (lambda d: _masks(d, with_output=False), "plus the output mask"),
+    "output_from_first_hidden": (lambda d: _masks(d, out_from_first=True), "last hidden layer"),
+}
+
+
+@pytest.mark.parametrize("mistake", MASK_MISTAKES)
+def test_masks_from_degrees_mistakes(mistake):
+    fn, phrase = MASK_MISTAKES[mistake]
+    _fails_with("masks_from_degrees", fn, phrase)
+
+
+def test_masks_message_names_the_output_that_sees_itself():
+    message = _fails_with("masks_from_degrees", lambda d: _masks(d, out=">="), "sees input").message
+    j = int(message.split("Output ")[1].split(" ")[0])
+    assert f"Output {j} sees input {j}" in message
+
+
+HIDDEN_DEGREE_MISTAKES = {
+    "reaches_D": (lambda w, D, low, rng: rng.integers(low, D + 1, size=w), "reach d"),
+    "width_bound": (lambda w, D, low, rng: rng.integers(low, w - 2, size=w), "not from the layer width"),
+    "zero_degree": (lambda w, D, low, rng: rng.integers(0, D, size=w), "degree 0"),
+    "below_low": (lambda w, D, low, rng: rng.integers(1, D, size=w), "lower bound is low"),
+    "never_top": (lambda w, D, low, rng: rng.integers(low, max(D - 1, low + 1), size=w), "d-1"),
+    "global_random": (lambda w, D, low, rng: np.random.randint(low, D, size=w), "same rng"),
+    "floats": (lambda w, D, low, rng: rng.uniform(low, D - 1, size=w), "integers"),
+    "not_uniform": (lambda w, D, low, rng: np.minimum(rng.integers(low, D + 10, size=w), D - 1), "uniformly"),
+    "wrong_size": (lambda w, D, low, rng: rng.integers(low, D, size=w + 1), "one degree per hidden unit"),
+}
+
+
+@pytest.mark.parametrize("mistake", HIDDEN_DEGREE_MISTAKES)
+def test_hidden_degrees_mistakes(mistake):
+    fn, phrase = HIDDEN_DEGREE_MISTAKES[mistake]
+    _fails_with("hidden_degrees", fn, phrase)
+
+
+# ------------------------------------------------------------ 05 training
+def _lse(a, axis=0):
+    m = a.max(axis=axis)
+    return m + np.log(np.sum(np.exp(a - np.expand_dims(m, axis)), axis=axis))
+
+
+LOG_MEAN_EXP_MISTAKES = {
+    "naive": (lambda a: np.log(np.mean(np.exp(a), axis=0)), "underflows"),
+    "no_log_k": (lambda a: _lse(np.asarray(a)), "subtract log k"),
+    "mean_of_logs": (lambda a: np.mean(a, axis=0), "geometric mean"),
+    "max_only": (lambda a: np.max(a, axis=0), "only the largest"),
+    "wrong_axis": (lambda a: _lse(np.asarray(a), axis=1) - np.log(np.shape(a)[1]), "wrong axis"),
+}
+
+
+@pytest.mark.parametrize("mistake", LOG_MEAN_EXP_MISTAKES)
+def test_log_mean_exp_mistakes(mistake):
+    fn, phrase = LOG_MEAN_EXP_MISTAKES[mistake]
+    _fails_with("log_mean_exp", fn, phrase)
+
+
+def _per_mask(model, x, masks, restore=True):
+    keep = model.current_mask
+    out = []
+    for k in masks:
+        model.set_mask(k)
+        out.append((_logits(model, x), _bern_loglik(x, _logits(model, x))))
+    if restore:
+        model.set_mask(keep)
+    return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
+
+
+ENSEMBLE_MISTAKES = {
+    "logit_average": (lambda m, x, K: _bern_loglik(x, _per_mask(m, x, range(K))[0].mean(0)), "averaged logits"),
+    "mean_log_probs": (lambda m, x, K: _per_mask(m, x, range(K))[1].mean(0), "averaged the log-likelihoods"),
+    "no_log_k": (lambda m, x, K: _lse(_per_mask(m, x, range(K))[1]), "divide by k"),
+    "current_only": (lambda m, x, K: _bern_loglik(x, _logits(m, x)), "only the current mask"),
+    "all_masks": (lambda m, x, K: _lse(_per_mask(m, x, range(m.num_masks))[1]) - np.log(m.num_masks),
+                  "first num_masks"),
+    "best_mask": (lambda m, x, K: _per_mask(m, x, range(K))[1].max(0), "only the best mask"),
+    "mask_not_restored": (lambda m, x, K: _lse(_per_mask(m, x, range(K), restore=False)[1]) - np.log(K),
+                          "left on mask"),
+}
+
+
+@pytest.mark.parametrize("mistake", ENSEMBLE_MISTAKES)
+def test_ensemble_log_prob_mistakes(mistake):
+    fn, phrase = ENSEMBLE_MISTAKES[mistake]
+    _fails_with("ensemble_log_prob", fn, phrase)
+
+
+def test_logit_average_message_quotes_an_unnormalised_total():
+    fn = ENSEMBLE_MISTAKES["logit_average"][0]
+    message = _fails_with("ensemble_log_prob", fn, "averaged logits").message
+    total = float(message.split("sum to ")[1].split(",")[0])
+    assert abs(total - 1.0) > 1e-3
+
+
+def _early(history, patience, key="valid_nll", offset=0, maximise=False, one_based=False, peek=False):
+    """Early stopping with one knob per typical mistake (all knobs off = the rule of exercise 5.3)."""
+    curve = np.asarray(history[key]) * (-1 if maximise else 1)
+    best = 0
+    stop = len(curve) - 1
+    for epoch in range(len(curve)):
+        if curve[epoch] < curve[best]:
+            best = epoch
+        if epoch - best == patience + offset:
+            stop = epoch
+            break
+    if peek:
+        best = int(np.argmin(curve))
+    return (best + 1, stop + 1) if one_based else (best, stop)
+
+
+EARLY_STOPPING_MISTAKES = {
+    "test_curve": (lambda h, p: _early(h, p, key="test_nll"), "test nll"),
+    "train_curve": (lambda h, p: _early(h, p, key="train_nll"), "training nll"),
+    "argmax": (lambda h, p: _early(h, p, maximise=True), "highest"),
+    "peek": (lambda h, p: _early(h, p, peek=True), "comes after your stop epoch"),
+    "late": (lambda h, p: _early(h, p, offset=1), "one epoch late"),
+    "early": (lambda h, p: _early(h, p, offset=-1), "one epoch early"),
+    "never_stops": (lambda h, p: _early(h, 10**9), "never stop"),
+    "one_based": (lambda h, p: _early(h, p, one_based=True), "numbered from 0"),
+    "single_number": (lambda h, p: _early(h, p)[0], "pair"),
+}
+
+
+@pytest.mark.parametrize("mistake", EARLY_STOPPING_MISTAKES)
+def test_early_stopping_mistakes(mistake):
+    fn, phrase = EARLY_STOPPING_MISTAKES[mistake]
+    _fails_with("early_stopping", fn, phrase)
+
+
+def test_early_stopping_cases_agree_with_the_stated_rule():
+    """The hand-worked answers in the checker follow the rule as the exercise states it."""
+    for case in exercises._EARLY_STOPPING_CASES:
+        assert _early(case["history"], case["patience"]) == case["answer"]
+        assert case["answer"] not in case["mistakes"]
+
+
+# ------------------------------------------------------------ 06 sampling
+def _sampler(model, n, rng, order=None, one_pass=False, flip=False, greedy=False, probs=False,
+             global_rng=False):
+    x = np.zeros((n, model.input_dim), np.float32)
+    first = _logits(model, x)
+    for d in (model.ordering if order is None else order):
+        p = _sig((first if one_pass else _logits(model, x))[:, d])
+        if probs:
+            x[:, d] = p
+            continue
+        u = np.random.random(n) if global_rng else rng.random(n)
+        x[:, d] = (0.5 < p) if greedy else ((u > p) if flip else (u < p))
+    return x
+
+
+SAMPLER_MISTAKES = {
+    "index_order": (lambda m, n, r: _sampler(m, n, r, order=range(m.input_dim)), "index order"),
+    "one_pass": (lambda m, n, r: _sampler(m, n, r, one_pass=True), "one forward pass"),
+    "flipped": (lambda m, n, r: _sampler(m, n, r, flip=True), "1 - p"),
+    "greedy": (lambda m, n, r: _sampler(m, n, r, greedy=True), "identical"),
+    "probabilities": (lambda m, n, r: _sampler(m, n, r, probs=True), "probabilities"),
+    "global_rng": (lambda m, n, r: _sampler(m, n, r, global_rng=True), "same rng"),
+    "transposed": (lambda m, n, r: _sampler(m, n, r).T, "shape"),
+}
+
+
+@pytest.mark.parametrize("mistake", SAMPLER_MISTAKES)
+def test_sample_sequential_mistakes(mistake):
+    fn, phrase = SAMPLER_MISTAKES[mistake]
+    _fails_with("sample_sequential", fn, phrase)
+
+
+def test_sampler_check_has_power():
+    """The exact distribution of the right sampler is the model's; the wrong ones are far from it."""
+    model, p = exercises._sampler_model()
+    right = exercises._sampler_distribution(model, model.ordering)
+    np.testing.assert_allclose(right, p, atol=1e-5)
+    for q in (exercises._sampler_distribution(model, range(4)),
+              exercises._sampler_distribution(model, model.ordering, one_pass=True),
+              exercises._sampler_distribution(model, model.ordering, flip=True)):
+        assert exercises._tv(q, p) > 6 * exercises._TV_PASS
+
+
+def _completer(model, x, k, rng, keep_first_indices=False, keep_nothing=False, draw_nothing=False,
+               one_pass=False):
+    x = np.array(x, np.float32)
+    if draw_nothing:
+        return x
+    order = list(model.ordering)
+    if keep_first_indices:
+        todo = [d for d in order if d >= k]
+    elif keep_nothing:
+        todo = order
+    else:
+        todo = order[k:]
+    first = _logits(model, x)
+    for d in todo:
+        p = _sig((first if one_pass else _logits(model, x))[:, d])
+        x[:, d] = rng.random(len(x)) < p
+    return x
+
+
+COMPLETE_MISTAKES = {
+    "first_indices": (lambda m, x, k, r: _completer(m, x, k, r, keep_first_indices=True), "you kept pixels 0.."),
+    "resamples_all": (lambda m, x, k, r: _completer(m, x, k, r, keep_nothing=True), "changed observed pixels"),
+    "draws_nothing": (lambda m, x, k, r: _completer(m, x, k, r, draw_nothing=True), "nothing was drawn"),
+    "one_pass": (lambda m, x, k, r: _completer(m, x, k, r, one_pass=True), "one forward pass"),
+}
+
+
+@pytest.mark.parametrize("mistake", COMPLETE_MISTAKES)
+def test_complete_mistakes(mistake):
+    fn, phrase = COMPLETE_MISTAKES[mistake]
+    _fails_with("complete", fn, phrase)
