@@ -70,5 +70,6 @@ def test_time_sampling_report():
     assert report["n"] == 4 and report["passes"] == 5
     assert report["sample_seconds"] > 0 and report["forward_seconds"] > 0
     assert report["seconds_per_sample"] == pytest.approx(report["sample_seconds"] / 4)
+    assert report["seconds_per_pass"] == pytest.approx(report["sample_seconds"] / 5)
     with pytest.raises(ValueError):
         time_sampling(model, 0)

@@ -4,8 +4,8 @@ The ``.py`` files use the ``py:percent`` cell format (as jupytext writes it): ``
 code cell, ``# %% [markdown]`` a markdown cell whose lines start with ``# ``. They exist so
 that a review reads plain Python diffs; the ``.ipynb`` files carry the executed outputs.
 
-    python notebooks/py/sync.py build 01_vanilla_autoencoders   # .py -> .ipynb, outputs cleared
-                                                                # (execute it again afterwards)
+    python notebooks/py/sync.py build 01_vanilla_autoencoders   # .py -> .ipynb; outputs kept only
+                                                                # if no code cell changed
     python notebooks/py/sync.py check                           # exit 1 if any pair differs
     python notebooks/py/sync.py export 01_vanilla_autoencoders  # .ipynb -> .py
     python notebooks/py/sync.py execute 01_vanilla_autoencoders # run top to bottom, save outputs
@@ -87,21 +87,32 @@ def notebook_cells(nb) -> list[tuple[str, str]]:
 
 
 def build(name: str) -> Path:
-    """Write ``NAME.ipynb`` from ``py/NAME.py`` with no outputs (execute it afterwards)."""
+    """Write ``NAME.ipynb`` from ``py/NAME.py``.
+
+    If every code cell is unchanged (same sources, same order) only the markdown is
+    replaced and the outputs are kept; otherwise all outputs are cleared (execute again).
+    """
     cells = parse_percent((HERE / f"{name}.py").read_text())
     path = NOTEBOOKS / f"{name}.ipynb"
-    nb = nbformat.v4.new_notebook()
+    old = nbformat.read(path, as_version=4) if path.exists() else None
+    old_code = [c for c in old.cells if c.cell_type == "code"] if old else []
+    keep = [src for kind, src in cells if kind == "code"] == [c.source for c in old_code]
+    nb = old if keep else nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = KERNELSPEC
-    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata.setdefault("language_info", {"name": "python"})
+    code = iter(old_code)
+    new_cells = []
     for kind, source in cells:
         if kind == "markdown":
-            nb.cells.append(nbformat.v4.new_markdown_cell(source))
+            new_cells.append(nbformat.v4.new_markdown_cell(source))
         else:
-            nb.cells.append(nbformat.v4.new_code_cell(source))
+            new_cells.append(next(code) if keep else nbformat.v4.new_code_cell(source))
+    nb.cells = new_cells
     for i, cell in enumerate(nb.cells):          # stable ids: the diff shows content, not churn
         cell["id"] = f"{name[:2]}-{i:03d}"
     nbformat.validate(nb)
     nbformat.write(nb, path)
+    print(f"{path.name}: {'markdown updated, outputs kept' if keep else 'rebuilt without outputs'}")
     return path
 
 
