@@ -147,12 +147,18 @@ def cmd_train(args) -> int:
     from .train import train
 
     out = Path(args.out)
+    try:
+        keras.activations.get(args.activation)
+    except ValueError:
+        raise _UsageError(f"--activation {args.activation!r} is not a Keras activation "
+                          f"(e.g. relu, tanh, sigmoid, elu)") from None
     if args.valid_masks is not None and args.valid_masks > args.masks:
         raise _UsageError(f"--valid-masks {args.valid_masks} exceeds --masks {args.masks}")
     if (out / "checkpoint.npz").exists() and not args.resume:
         raise FileExistsError(f"{out} already holds a run (checkpoint.npz): add --resume to continue it, "
                               f"or choose another --out")
     t0 = time.time()
+    commit = git_commit()                              # the code that runs, before any later edits
     x_train, train_info = _load_split(args.data, "train", args.limit, args.data_dir)
     x_valid, valid_info = _load_split(args.data, "valid", None, args.data_dir)
     keras.utils.set_random_seed(args.seed)            # initial weights: reproducible from --seed
@@ -178,7 +184,7 @@ def cmd_train(args) -> int:
         "stop_reason": history["stop_reason"], "train_seconds_total": sum(history["epoch_seconds"]),
         "wall_seconds_total": sum(i["wall_seconds"] for i in invocations), "invocations": invocations,
         "settings": {k: v for k, v in vars(args).items() if k != "func"},
-        "data": history["data"], "machine": machine_info(), "git_commit": git_commit(),
+        "data": history["data"], "machine": machine_info(), "git_commit": commit,
     }
     _write_json(out / RUN_SUMMARY, summary)
     print(f"best valid NLL {history['best_valid_nll']:.3f} nats (epoch {history['best_epoch']}, "
@@ -217,6 +223,8 @@ def cmd_evaluate(args) -> int:
             "machine": machine_info(), "git_commit": git_commit(),
             "training_git_commit": summary.get("git_commit"),
         }
+        if args.note:
+            result["note"] = args.note
         _write_json(Path(args.json), result)
         print(f"wrote {args.json}", flush=True)
     return 0
@@ -314,6 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="images per forward pass (default: 10000)")
     e.add_argument("--json", default=None, metavar="FILE",
                    help="also write the result, training summary, machine and git commit to FILE")
+    e.add_argument("--note", default=None, metavar="TEXT", help="free text stored in the --json file")
     e.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("sample", help="draw samples and write a PNG grid",

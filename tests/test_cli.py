@@ -68,6 +68,8 @@ def test_invalid_flags_give_one_line_and_exit_2(argv, message, capsys):
 def test_inconsistent_values_exit_2(capsys, tmp_path):
     assert main(["train", "--out", str(tmp_path), "--masks", "2", "--valid-masks", "3"]) == 2
     assert "--valid-masks 3 exceeds --masks 2" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path), "--activation", "relux"]) == 2
+    assert "--activation 'relux' is not a Keras activation" in capsys.readouterr().err
 
 
 def test_missing_data_is_a_clear_error(monkeypatch, tmp_path, capsys):
