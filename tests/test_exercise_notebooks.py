@@ -44,8 +44,10 @@ def _execute(path: Path, monkeypatch, allow_errors: bool):
 
     monkeypatch.setenv("MADE_QUICK", "1")
     nb = _read(path)
-    # kernel "python3" is started with this interpreter (the project's .venv in `make test`)
+    # kernel "python3" is started with this interpreter (the project's .venv in `make test`);
+    # TensorFlow's C++ start-up log stays in the terminal, out of the notebook
     NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=allow_errors,
+                   extra_arguments=["--IPKernelApp.capture_fd_output=False"],
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 
