@@ -128,9 +128,9 @@ test_entropy = -np.log(np.bincount(codes_test, minlength=2**D)[codes_test] / len
 print(f"\nfor reference: entropy of the empirical *test* distribution = {test_entropy:.3f} nats")
 
 # %% [markdown]
-# The autoencoders' sums are far from 1 (how far depends on the run: the more an autoencoder copies, the larger each $q(x)$ and the larger the total). Their "test NLL" is not a likelihood at all. By Gibbs' inequality, *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not, and so does a mixture of MADEs with different orderings.
+# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality, *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not, and so does a mixture of MADEs with different orderings.
 #
-# Where the probability mass goes, for every one of the 1024 strips:
+# Where the probability mass goes, for every strip that occurs in the training set: MADE's probabilities follow the empirical frequencies (with more scatter for rare strips, seen only a few times), the over-complete autoencoder says "certain" to everything.
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 5))
