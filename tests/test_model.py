@@ -270,7 +270,10 @@ def test_complete_refuses_an_observed_input_after_an_unobserved_one():
 
 
 # -------------------------------------------------------------------------- serialization
+# the filtered warning comes from Keras' own saving code converting a TF variable to numpy
+@pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
 def test_save_and_load_give_identical_log_prob(tmp_path, sharpen):
+    """A .keras round trip keeps the weights, the current mask and every mask's log_prob."""
     model = sharpen(MADE(7, [13, 9], num_masks=3, ordering="random", seed=21))
     model.set_mask(2)
     x = np.random.default_rng(1).integers(0, 2, (50, 7)).astype(np.float32)
