@@ -58,8 +58,8 @@ def naive_bernoulli_nll(x, logits):
     Overflows to ``inf``/``nan`` once ``|logit|`` is large (``sigmoid`` rounds to 0 or 1).
     """
     x = np.asarray(x, dtype=np.float32)
-    s = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        s = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
         return -np.sum(x * np.log(s) + (1 - x) * np.log(1 - s), axis=-1)
 
 
