@@ -170,19 +170,10 @@ def _config_index(x: np.ndarray) -> np.ndarray:
 def _tiny_made(input_dim: int, hidden_sizes, ordering="natural", num_masks: int = 1,
                seed: int = 0, scale: float = 2.0):
     """A small MADE with larger random weights, so its distribution is far from uniform."""
-    from .model import MADE
+    from .model import MADE, sharpen_weights
 
     model = MADE(input_dim, hidden_sizes, num_masks=num_masks, ordering=ordering, seed=seed)
-    rng = np.random.default_rng(seed)
-    layers = [*model.hidden_layers, model.output_layer]
-    if model.direct_layer is not None:
-        layers.append(model.direct_layer)
-    for layer in layers:
-        fan_in, units = layer.kernel.shape
-        layer.kernel.assign(rng.normal(0, scale / np.sqrt(fan_in), (fan_in, units)).astype("float32"))
-        if layer.bias is not None:
-            layer.bias.assign(rng.normal(0, 0.5 * scale, units).astype("float32"))
-    return model
+    return sharpen_weights(model, scale=scale, seed=seed)
 
 
 def _model_log_prob(model, x: np.ndarray, num_masks: int | None = None) -> np.ndarray:

@@ -27,20 +27,9 @@ def sharpen():
     A freshly initialised MADE is close to uniform; larger weights give a peaked
     distribution, so likelihood and sampling checks have power to detect errors.
     """
+    from made_helpers.model import sharpen_weights
 
-    def _sharpen(model, scale: float = 2.0, seed: int = 0):
-        rng = np.random.default_rng(seed)
-        layers = [*model.hidden_layers, model.output_layer]
-        if model.direct_layer is not None:
-            layers.append(model.direct_layer)
-        for layer in layers:
-            fan_in, units = layer.kernel.shape
-            layer.kernel.assign(rng.normal(0, scale / np.sqrt(fan_in), (fan_in, units)).astype("float32"))
-            if layer.bias is not None:
-                layer.bias.assign(rng.normal(0, 0.5 * scale, units).astype("float32"))
-        return model
-
-    return _sharpen
+    return sharpen_weights
 
 
 def all_binary_vectors(dim: int) -> np.ndarray:
