@@ -1,6 +1,6 @@
 """Helpers for sampling and completion (notebook 06): observed-pixel masks and timing.
 
-The sampling itself lives in ``MADE.sample`` / ``MADE.complete`` (D sequential passes).
+The sampling itself lives in ``MADE.sample`` / ``MADE.complete`` (D sequential steps).
 Here: which pixels are given (``top_rows_observed``), images that show given vs filled-in
 pixels (``completion_overlay``), and wall-clock timing (``time_call``, ``time_sampling``).
 """
@@ -17,7 +17,7 @@ def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (2
     """Bool ``(H*W,)``: True for the pixels of the first ``rows`` image rows (default: top half).
 
     In the natural (row-major) ordering these pixels come first, so a MADE with that
-    ordering can complete the rest from one sequential pass per missing pixel.
+    ordering can complete the rest with one sequential step per missing pixel.
     """
     if len(image_shape) != 2 or min(image_shape) < 1:
         raise ValueError(f"image_shape must be (height, width) with positive sizes, got {image_shape!r}")
@@ -79,11 +79,11 @@ def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> fl
 
 
 def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
-    """Time ``model.sample(n)`` (D sequential passes) against one compiled forward pass on ``n`` inputs.
+    """Time ``model.sample(n)`` (D sequential steps) against one compiled forward pass on ``n`` inputs.
 
     Both are compiled TensorFlow functions, timed as the best of ``repeats`` calls after a
-    warm-up. Returns a dict: ``n``, ``passes`` (D), ``sample_seconds``, ``seconds_per_sample``,
-    ``seconds_per_pass`` (``sample_seconds / D``), ``forward_seconds`` (one pass on ``n``
+    warm-up. Returns a dict: ``n``, ``steps`` (D), ``sample_seconds``, ``seconds_per_sample``,
+    ``seconds_per_step`` (``sample_seconds / D``), ``forward_seconds`` (one full pass on ``n``
     inputs, what a likelihood evaluation costs) and ``ratio`` (sampling / forward time).
     """
     import tensorflow as tf
@@ -95,7 +95,7 @@ def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
     forward = tf.function(lambda t: model(t))
     sample_s = time_call(lambda: model.sample(int(n), seed=seed), repeats=repeats)
     forward_s = time_call(lambda: forward(x).numpy(), repeats=repeats)
-    return {"n": int(n), "passes": D, "sample_seconds": sample_s,
-            "seconds_per_sample": sample_s / int(n), "seconds_per_pass": sample_s / D,
+    return {"n": int(n), "steps": D, "sample_seconds": sample_s,
+            "seconds_per_sample": sample_s / int(n), "seconds_per_step": sample_s / D,
             "forward_seconds": forward_s,
             "ratio": sample_s / forward_s if forward_s > 0 else float("nan")}

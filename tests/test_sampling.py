@@ -67,9 +67,9 @@ def test_time_call_counts_calls():
 def test_time_sampling_report():
     model = MADE(5, [8], seed=0)
     report = time_sampling(model, 4, repeats=1)
-    assert report["n"] == 4 and report["passes"] == 5
+    assert report["n"] == 4 and report["steps"] == 5
     assert report["sample_seconds"] > 0 and report["forward_seconds"] > 0
     assert report["seconds_per_sample"] == pytest.approx(report["sample_seconds"] / 4)
-    assert report["seconds_per_pass"] == pytest.approx(report["sample_seconds"] / 5)
+    assert report["seconds_per_step"] == pytest.approx(report["sample_seconds"] / 5)
     with pytest.raises(ValueError):
         time_sampling(model, 0)

@@ -14,7 +14,7 @@
 # # 06 · Sampling from MADE and completing half-digits
 
 # %% [markdown]
-# MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ passes: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand, and compares it with `MADE.sample`; draws digits in the natural (row-by-row) ordering and in random orderings; completes test digits of which only the top half is given; and measures how long all of it takes. It uses the models trained in notebook 05 when they are on disk (`runs/` is not part of the repository), and otherwise trains a smaller model first and says so.
+# MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ sequential steps: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand (one full forward pass per step) and checks it against `MADE.sample`; draws digits in the natural (row-by-row) ordering and in random orderings; completes test digits of which only the top half is given; and measures how long all of it takes. It uses the models trained in notebook 05 when they are on disk (`runs/` is not part of the repository), and otherwise trains a smaller model first and says so.
 
 # %%
 import json
@@ -26,6 +26,7 @@ from pathlib import Path
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
 from made_helpers import MADE, data, plotting
 from made_helpers.sampling import completion_overlay, is_prefix_of_ordering, time_call, time_sampling, top_rows_observed
@@ -84,7 +85,7 @@ made_one.set_mask(0)
 made_k.set_mask(0)
 
 # %% [markdown]
-# ## Why sampling takes $D$ passes
+# ## Why sampling takes $D$ sequential steps
 #
 # Sampling follows the chain rule in the model's ordering $o_1, o_2, \dots, o_D$:
 #
@@ -94,15 +95,15 @@ made_k.set_mask(0)
 
 # %%
 def sample_by_hand(model, n, seed=0, snapshots=()):
-    """D sequential passes in the model's ordering; returns (samples (n, D), {t: partial samples})."""
-    r = np.random.default_rng(seed)
+    """D full forward passes in the model's ordering; returns (samples (n, D), {t: partial samples})."""
+    uniforms = tf.random.stateless_uniform((model.input_dim, n), seed=[seed, 0]).numpy()  # as MADE.sample draws them
     x = np.zeros((n, model.input_dim), dtype="float32")
     frames = {}
     for t, d in enumerate(model.ordering):                # d: the pixel drawn at step t
         if t in snapshots:
             frames[t] = x.copy()
         p = keras.ops.sigmoid(model(x)[:, d]).numpy()     # p(x_d = 1 | pixels drawn so far)
-        x[:, d] = (r.random(n) < p).astype("float32")
+        x[:, d] = (uniforms[t] < p).astype("float32")
     frames[model.input_dim] = x.copy()
     return x, frames
 
@@ -110,7 +111,7 @@ def sample_by_hand(model, n, seed=0, snapshots=()):
 start = time.perf_counter()
 by_hand, frames = sample_by_hand(made_one, 8, seed=SEED, snapshots=(0, 196, 392, 588))
 hand_seconds = time.perf_counter() - start
-print(f"8 samples by hand: {hand_seconds:.1f} s for {made_one.input_dim} passes")
+print(f"8 samples by hand: {hand_seconds:.1f} s for {made_one.input_dim} forward passes")
 
 # %% [markdown]
 # The same eight digits after 0, 196, 392, 588 and 784 of the 784 steps: in the natural ordering they grow row by row from the top.
@@ -122,21 +123,28 @@ plotting.plot_images(np.concatenate([frames[t] for t in steps]), ncols=8,
 plt.show()
 
 # %% [markdown]
-# `MADE.sample` runs the same loop inside one compiled TensorFlow function (`tf.while_loop`), so the Python overhead of 784 separate calls disappears. Its draws come from TensorFlow's random numbers, so they are different digits from the same distribution:
+# `MADE.sample` runs the same loop inside one compiled TensorFlow function (`tf.while_loop`), and does less work per step. Only one input changes per step, so the first hidden layer's pre-activation $a = xW^1 + b^1$ is updated by a rank-one term, $a \leftarrow a + x_d W^1_{d,:}$, instead of being recomputed, and only the one logit $\ell_d$ that is needed is formed. For a one-hidden-layer MADE a step then costs $O(n(H + D))$ instead of the $O(nDH)$ of a full pass. The arithmetic is rearranged, not changed: fed the same uniform random numbers, it draws the same pixels as the loop above.
 
 # %%
 start = time.perf_counter()
-samples_natural = made_one.sample(40, seed=SEED)
-print(f"40 samples with MADE.sample: {time.perf_counter() - start:.1f} s (first call includes tracing)")
+samples_made = made_one.sample(8, seed=SEED)
+print(f"8 samples with MADE.sample: {time.perf_counter() - start:.2f} s (first call includes tracing)")
+print(f"pixels that differ from the hand-written loop: {int((samples_made != by_hand).sum())} of {by_hand.size}")
+
+# %% [markdown]
+# Forty samples in the natural ordering:
+
+# %%
+samples_natural = made_one.sample(40, seed=SEED + 1)
 plotting.plot_images(samples_natural, ncols=10, title="MADE samples, natural ordering (one-mask model)")
 plt.show()
 
 # %% [markdown]
-# How good are they? A sample is a fair draw from the model, so its average $-\log p$ under the model estimates the model's entropy; the test digits' NLL (the cross-entropy) should not be far above it if the model fits. (This is a sanity check, not a quality measure — a model can have well-calibrated likelihoods and still draw odd-looking digits.)
+# How good are they? Some are clear digits; many have broken strokes and stray pixels — a one-hidden-layer MADE at about 92 nats is far from the real distribution. A numerical check: a sample is a fair draw from the model, so its average $-\log p$ under the model estimates the model's entropy; the test digits' NLL (the cross-entropy) should not be far above it if the model fits. (This is a sanity check, not a quality measure — a model can have well-calibrated likelihoods and still draw odd-looking digits.)
 
 # %%
-print(f"-log p of the model's own samples: {-made_one.log_prob(samples_natural).mean():.1f} nats; "
-      f"of test digits: {-made_one.log_prob(x_test[:1000]).mean():.1f} nats")
+print(f"-log p of 1000 of the model's own samples: {-made_one.log_prob(made_one.sample(1000, seed=SEED)).mean():.1f} "
+      f"nats; of the {len(x_test)} test digits: {-made_one.log_prob(x_test).mean():.1f} nats")
 
 # %% [markdown]
 # ## Random orderings
@@ -197,7 +205,7 @@ ax.set(title="Top half given (black), bottom half sampled (blue): original, then
 plt.show()
 
 # %% [markdown]
-# The completions agree with the given half where it constrains the digit (a loop that must close, a stroke that must continue) and differ where it does not — a 7 may become a 9, a 4 may or may not close. That spread is the point: the model gives a distribution over completions, not one reconstruction.
+# Where the given half pins the digit down, the completions agree on its shape; where it does not, they differ — the top of a 2 also fits a 3, a 4 may or may not be closed. That spread is the point: the model gives a distribution over completions, not one reconstruction. The completions share the unconditional samples' flaws (stray pixels, strokes that stop).
 #
 # A random ordering cannot do this in one sweep: the top-half pixels are not a prefix of its ordering, so $p(\text{bottom} \mid \text{top})$ would need a sum over the unobserved pixels that come earlier. `complete` refuses rather than return something that is not that conditional:
 
@@ -211,19 +219,19 @@ except ValueError as error:
 # %% [markdown]
 # ## How long it takes
 #
-# `time_sampling` times `MADE.sample(n)` (784 passes in one compiled loop) against one compiled forward pass on $n$ inputs — the cost of evaluating $p(x)$ for $n$ images — best of three runs after a warm-up. Completion runs the same loop (it still makes all 784 passes, keeping the observed pixels), so it costs the same as sampling.
+# `time_sampling` times `MADE.sample(n)` (784 steps in one compiled loop) against one compiled forward pass on $n$ inputs — the cost of evaluating $p(x)$ for $n$ images — best of three runs after a warm-up. Completion runs the same loop (all 784 steps; the observed pixels are kept instead of drawn), so it costs the same as sampling.
 
 # %%
 sizes = (1, 10, 100) if QUICK else (1, 10, 100, 1000)
 timings = [time_sampling(made_one, n, repeats=3, seed=SEED) for n in sizes]
-print(f"{'n':>5s} {'sample (s)':>11s} {'per sample (ms)':>16s} {'per pass (ms)':>14s} {'one forward pass (ms)':>22s} "
+print(f"{'n':>5s} {'sample (s)':>11s} {'per sample (ms)':>16s} {'per step (ms)':>14s} {'one forward pass (ms)':>22s} "
       f"{'sample / forward':>17s}")
 for t in timings:
     print(f"{t['n']:5d} {t['sample_seconds']:11.3f} {1000 * t['seconds_per_sample']:16.2f} "
-          f"{1000 * t['seconds_per_pass']:14.3f} {1000 * t['forward_seconds']:22.3f} {t['ratio']:17.0f}")
+          f"{1000 * t['seconds_per_step']:14.3f} {1000 * t['forward_seconds']:22.3f} {t['ratio']:17.0f}")
 complete_seconds = time_call(lambda: made_one.complete(digits[:1].repeat(10, axis=0), observed, seed=SEED), repeats=3)
-print(f"\ncompleting 10 half-digits: {complete_seconds:.3f} s;  sampling 8 digits by hand, one Python call per pass: "
+print(f"\ncompleting 10 half-digits: {complete_seconds:.3f} s;  8 samples by hand (784 full passes from Python): "
       f"{hand_seconds:.1f} s")
 
 # %% [markdown]
-# Reading the table: a likelihood needs one pass, a sample needs 784, and the ratio approaches $D = 784$ once the batch is large enough for the arithmetic to dominate; for a single sample each pass is mostly fixed overhead and the ratio is smaller. Batching is cheap: many samples cost far less than that many single samples. Writing the loop in Python (one eager call per pass, as `sample_by_hand` does) costs much more than the compiled loop. This asymmetry — density in one pass, sampling in $D$ — is MADE's trade-off, and the reason later models built from MADEs (MAF, IAF) choose which direction to make fast.
+# Reading the table: a likelihood needs one forward pass, a sample needs 784 sequential steps. With the incremental update a step costs far less than a full pass, so sampling costs tens of forward passes rather than 784 — but the steps cannot run in parallel, and the hand-written loop of full passes, one Python call each, is about a hundred times slower still. Batching is cheap: a thousand samples take far less than a thousand times one sample, because each step's fixed overhead is shared. This asymmetry — density in one pass, sampling in $D$ sequential steps — is MADE's trade-off, and the reason later models built from MADEs (MAF, IAF) choose which direction to make fast.

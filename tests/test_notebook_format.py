@@ -1,0 +1,160 @@
+"""Lint of the committed notebook series (JSON only, nothing is executed).
+
+Structure (TF-docs style): a ``# `` title cell, a one-paragraph overview, then ONE setup code
+cell (imports, seeds, ``QUICK``); prose before code; titled figures; no absolute paths; the
+committed copy executed top to bottom in full mode with no errors; its ``py:percent`` twin in
+``notebooks/py/`` holding the same cells.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
+          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion"]
+MAX_CODE_LINES = 40          # "short cells"
+MAX_CODE_RUN = 2             # at most this many code cells in a row without prose
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/tmp/|/Users/|[A-Za-z]:\\\\)")
+PLOTS = re.compile(r"plt\.|plotting\.plot_|\.imshow\(|\.scatter\(|\.hist\(")
+TITLES = re.compile(r"set_title|suptitle|title=|\.set\(\s*title")
+IMPORT = re.compile(r"^(import |from \S+ import )", re.MULTILINE)
+
+
+def load(name: str):
+    return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def output_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            parts.extend(v for k, v in out.get("data", {}).items() if k.startswith("text/") and isinstance(v, str))
+        elif out.output_type == "error":
+            parts.append("\n".join(out.get("traceback", [])))
+    return "".join(parts)
+
+
+def test_the_series_is_complete():
+    found = sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    assert found == SERIES
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_valid_notebook_with_python3_kernel(name):
+    nb = load(name)
+    nbformat.validate(nb)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_header_title_overview_setup(name):
+    cells = load(name).cells
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "cell 0: '# Title'"
+    assert "\n" not in cells[0].source.strip(), "cell 0 holds only the title"
+    overview = cells[1].source.strip()
+    assert cells[1].cell_type == "markdown" and overview and not overview.startswith("#"), "cell 1: overview"
+    assert "\n\n" not in overview, "the overview is one paragraph"
+    setup = cells[2]
+    assert setup.cell_type == "code", "cell 2 is the setup code cell"
+    for needle in ("keras.utils.set_random_seed(SEED)", "np.random.default_rng(SEED)",
+                   'QUICK = os.environ.get("MADE_QUICK", "0") == "1"'):
+        assert needle in setup.source, f"setup cell lacks {needle!r}"
+    assert IMPORT.search(setup.source)
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_imports_only_in_the_setup_cell(name):
+    """One setup cell: later cells import nothing at top level (a guarded try/except import is fine)."""
+    for cell in code_cells(load(name))[1:]:
+        assert not IMPORT.search(cell.source), f"top-level import outside the setup cell:\n{cell.source[:200]}"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_prose_before_code_and_short_cells(name):
+    run = 0
+    for i, cell in enumerate(load(name).cells):
+        if cell.cell_type == "markdown":
+            run = 0
+            continue
+        run += 1
+        assert i > 0, "the notebook starts with prose"
+        assert run <= MAX_CODE_RUN, f"cell {i}: more than {MAX_CODE_RUN} code cells without a markdown cell"
+        n_lines = len(cell.source.splitlines())
+        assert n_lines <= MAX_CODE_LINES, f"cell {i}: {n_lines} lines (keep code cells short)"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_equations_in_latex(name):
+    markdown = "\n".join(c.source for c in load(name).cells if c.cell_type == "markdown")
+    assert re.search(r"\$[^$\n]+\$", markdown), "no LaTeX ($...$) in the prose"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_no_absolute_paths(name):
+    for i, cell in enumerate(load(name).cells):
+        assert not ABSOLUTE_PATH.search(cell.source), f"cell {i}: absolute path in the source"
+        assert not ABSOLUTE_PATH.search(output_text(cell)), f"cell {i}: absolute path in the outputs"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_every_plot_has_a_title(name):
+    for i, cell in enumerate(load(name).cells):
+        if cell.cell_type == "code" and PLOTS.search(cell.source) and "plt.rcParams" not in cell.source:
+            assert TITLES.search(cell.source), f"cell {i} plots without a title"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_committed_notebook_was_executed_in_order_without_errors(name):
+    cells = code_cells(load(name))
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"execution counts {counts}: run top to bottom once"
+    for cell in cells:
+        for out in cell.outputs:
+            assert out.output_type != "error", f"error output: {out.get('ename')}: {out.get('evalue')}"
+            if out.output_type == "stream" and out.name == "stderr":
+                assert "Traceback" not in out.text and "Error" not in out.text, out.text[:500]
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_committed_notebook_has_full_mode_outputs(name):
+    """The committed copy shows a full run (its setup cell prints 'mode: full'), with outputs."""
+    cells = code_cells(load(name))
+    assert "mode: full" in output_text(cells[0]), "commit the outputs of a full-mode run (MADE_QUICK unset)"
+    assert sum(bool(c.outputs) for c in cells) >= len(cells) // 2
+
+
+def test_figures_are_modest_pngs():
+    for name in SERIES:
+        size = (NOTEBOOK_DIR / f"{name}.ipynb").stat().st_size
+        assert size < 2_500_000, f"{name}.ipynb is {size / 1e6:.1f} MB; lower the figure dpi"
+
+
+def test_py_percent_twins_are_in_step():
+    spec = importlib.util.spec_from_file_location("notebook_sync", NOTEBOOK_DIR / "py" / "sync.py")
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
+    assert sync.mismatches() == [], "run: python notebooks/py/sync.py build NAME (then execute it)"
+
+
+def test_py_percent_round_trip():
+    spec = importlib.util.spec_from_file_location("notebook_sync", NOTEBOOK_DIR / "py" / "sync.py")
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
+    cells = [("markdown", "# Title"), ("markdown", "Text with $x$.\n\nSecond paragraph."),
+             ("code", "import os\n\n\ndef f():\n    return 1"), ("code", "f()")]
+    assert sync.parse_percent(sync.to_percent(cells)) == cells
+    with pytest.raises(ValueError, match="markdown line"):
+        sync.parse_percent("# %% [markdown]\nnot commented\n")
