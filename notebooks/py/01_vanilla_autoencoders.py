@@ -223,6 +223,6 @@ for name, model in [(f"over-complete (code {WIDE})", wide), ("bottleneck (code 3
     print(f"{name:28s} {mse(model, x_test, x_test):16.4f} {err:20.4f} {corr:18.3f}")
 
 # %% [markdown]
-# The over-complete autoencoder has the lowest error on test digits — and it is low for the wrong reason: it reconstructs noise nearly as readily, so a good reconstruction says nothing about whether the input looks like a digit. It has lost its identity as a model of *digits* and become (close to) the identity *map*.
+# The over-complete autoencoder has by far the lowest error on test digits — and it is low for the wrong reason: it copies pure noise too (its outputs correlate strongly with the noise it was given, the bottleneck models' hardly at all, the denoising model's, trained not to copy, least), so a good reconstruction says nothing about whether the input looks like a digit. It has lost its identity as a model of *digits* and become (close to) the identity *map*.
 #
 # Could we read an autoencoder's output as a probability of the input — say $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ for a binary image? Not as it stands: output $d$ has seen $x_d$ itself, so a copying network gives every input, digit or noise, a high score, and the scores over all $2^{784}$ images need not sum to one. Notebook 03 makes that concrete on a tiny $D$ and shows how MADE's masks fix it: output $d$ may only see the pixels *before* $d$. Notebook 02 first derives the losses used for that.

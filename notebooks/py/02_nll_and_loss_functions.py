@@ -14,7 +14,7 @@
 # # 02 · Negative log-likelihoods and the loss functions they become
 
 # %% [markdown]
-# Notebook 01 trained autoencoders with "binary cross-entropy" without asking where that loss comes from. Here we derive it: the negative log-likelihood (NLL) of a **Bernoulli** model is binary cross-entropy, and the NLL of a **Gaussian with fixed variance** is squared error plus constants. Every derivation is checked numerically against Keras' own losses, with the constants and the factor ½ written out, and we see why a model should output **logits** rather than probabilities: at extreme values the probability route overflows or silently clips, the logit route does not. MADE (notebooks 03–06) is trained with exactly this Bernoulli NLL.
+# Notebook 01 trained autoencoders with squared error, and the rest of the series trains with binary cross-entropy, without asking where those losses come from. Here we derive them: the negative log-likelihood (NLL) of a **Bernoulli** model is binary cross-entropy, and the NLL of a **Gaussian with fixed variance** is squared error plus constants. Every derivation is checked numerically against Keras' own losses, with the constants and the factor ½ written out, and we see why a model should output **logits** rather than probabilities: at extreme values the probability route overflows or silently clips, the logit route does not. MADE (notebooks 03–06) is trained with exactly this Bernoulli NLL.
 
 # %%
 import math
