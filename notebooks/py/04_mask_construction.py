@@ -25,6 +25,7 @@ import numpy as np
 
 from made_helpers import MADE, plotting
 from made_helpers import masks as mk
+from made_helpers.widgets import mask_explorer
 
 SEED = 0
 keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
@@ -255,12 +256,7 @@ for seed in range(3):
 # Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. (The explorer needs a live Jupyter kernel; in a static view of this notebook only its last state, or nothing, is shown.)
 
 # %%
-try:
-    from made_helpers.widgets import mask_explorer
-except ImportError as error:                       # the notebook still runs without the widget module
-    mask_explorer = None
-    print(f"mask explorer not available here ({error}); the static figures above show the same views")
-explorer = mask_explorer(input_dim=6, hidden_sizes=[8, 8]) if mask_explorer else None
+explorer = mask_explorer(input_dim=6, hidden_sizes=[8, 8])
 explorer
 
 # %% [markdown]
