@@ -103,6 +103,15 @@ class DataInfo:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def relative_description(self, start: str | os.PathLike = ".") -> str:
+        """:attr:`description` with the file path made relative to ``start``.
+
+        Notebooks print this, so their committed outputs carry no machine-specific paths.
+        """
+        if not self.path:
+            return self.description
+        return self.description.replace(self.path, os.path.relpath(self.path, start))
+
 
 def _announce(info: DataInfo, verbose: bool) -> None:
     if verbose:

@@ -44,14 +44,9 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_TRAIN} training
 # Grey MNIST: 28 × 28 images with values 0–255. We flatten each image to a vector of $D = 784$ numbers and scale it to $[0, 1]$. `load_mnist` reports where the data came from (printed below).
 
 # %%
-def provenance(info):
-    """The loader's description of the data it returned, with the file path relative to this folder."""
-    return info.description.replace(info.path, os.path.relpath(info.path))
-
-
 train_images, train_labels, train_info = data.load_mnist("train", verbose=False, return_info=True)
 test_images, test_labels, test_info = data.load_mnist("test", verbose=False, return_info=True)
-print(provenance(train_info), provenance(test_info), sep="\n")
+print(train_info.relative_description(), test_info.relative_description(), sep="\n")
 x_train = train_images[:N_TRAIN].reshape(-1, 784).astype("float32") / 255.0
 x_test = test_images.reshape(-1, 784).astype("float32") / 255.0
 print(f"x_train {x_train.shape}, x_test {x_test.shape}, values in [{x_train.min()}, {x_train.max()}]")

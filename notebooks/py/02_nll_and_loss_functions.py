@@ -75,14 +75,9 @@ for name, value in routes.items():
 # The simplest distribution over digits sets each $\mu_d$ to the fraction of training images with pixel $d$ on — the maximum-likelihood estimate under independence. Its test NLL is the bar every later model must beat. (`load_binarized_mnist` reports which data it returned; printed below.)
 
 # %%
-def provenance(info):
-    """The loader's description of the data it returned, with the file path relative to this folder."""
-    return info.description.replace(info.path, os.path.relpath(info.path))
-
-
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(provenance(train_info), provenance(test_info), sep="\n")
+print(train_info.relative_description(), test_info.relative_description(), sep="\n")
 if QUICK:
     x_train, x_test = x_train[:5000], x_test[:2000]
 eps = 1e-3                                                         # keeps log(0) away for never-on pixels

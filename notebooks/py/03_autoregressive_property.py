@@ -45,13 +45,9 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | D = {D}, {EPOCHS} 
 # %%
 ROW, COLS = 14, slice(9, 9 + D)
 strip = np.arange(784).reshape(28, 28)[ROW, COLS]                 # pixel indices of the strip
-def provenance(info):
-    """The loader's description of the data it returned, with the file path relative to this folder."""
-    return info.description.replace(info.path, os.path.relpath(info.path))
-
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(provenance(train_info), provenance(test_info), sep="\n")
+print(train_info.relative_description(), test_info.relative_description(), sep="\n")
 x_train, x_test = x_train[:, strip], x_test[:, strip]
 if QUICK:
     x_train = x_train[:5000]

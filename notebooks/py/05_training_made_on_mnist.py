@@ -66,15 +66,10 @@ for key, value in SETTINGS.items():
 # `load_binarized_mnist` returns Larochelle's fixed binarization when it finds it (the data set of the NADE and MADE papers), and says so; without it, it falls back to a binarization of grey MNIST or, offline, to a 5 000-digit subset whose numbers are *not* comparable with the paper. The lines printed below say which one this run used.
 
 # %%
-def provenance(info):
-    """The loader's description of the data it returned, with the file path relative to this folder."""
-    return info.description.replace(info.path, os.path.relpath(info.path))
-
-
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_valid, valid_info = data.load_binarized_mnist("valid", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(provenance(train_info), provenance(valid_info), provenance(test_info), sep="\n")
+print(train_info.relative_description(), valid_info.relative_description(), test_info.relative_description(), sep="\n")
 if SETTINGS["n_train"]:
     x_train = x_train[:SETTINGS["n_train"]]
 if SETTINGS["n_eval"]:
@@ -201,7 +196,7 @@ rows = [
      f"the same model, {max(mixture_sizes)} masks averaged in probability"),
 ]
 table = "| model | test NLL (nats) | settings |\n|---|---|---|\n" + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
-display(Markdown(table + f"\n\nData: {provenance(test_info)}. Comparable with the paper: **{COMPARABLE}**."))
+display(Markdown(table + f"\n\nData: {test_info.relative_description()}. Comparable with the paper: **{COMPARABLE}**."))
 
 # %% [markdown]
 # The results and settings also go to a JSON file next to the saved models, which notebook 06 reads to say which model it samples from.

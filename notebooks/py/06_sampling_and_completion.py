@@ -51,7 +51,7 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | looking for notebo
 # %%
 x_valid, valid_info = data.load_binarized_mnist("valid", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(test_info.description.replace(test_info.path, os.path.relpath(test_info.path)))
+print(test_info.relative_description())
 results_file = RUNS05 / "results.json"
 trained_in_05 = results_file.exists() and all((RUNS05 / f).exists() for f in ("made_one_mask.keras", "made_k_masks.keras"))
 if trained_in_05:
