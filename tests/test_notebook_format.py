@@ -8,7 +8,6 @@ committed copy executed top to bottom in full mode with no errors; its ``py:perc
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -142,19 +141,50 @@ def test_figures_are_modest_pngs():
         assert size < 2_500_000, f"{name}.ipynb is {size / 1e6:.1f} MB; lower the figure dpi"
 
 
-def test_py_percent_twins_are_in_step():
-    spec = importlib.util.spec_from_file_location("notebook_sync", NOTEBOOK_DIR / "py" / "sync.py")
-    sync = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sync)
-    assert sync.mismatches() == [], "run: python notebooks/py/sync.py build NAME (then execute it)"
+def _cells(nb) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in nb.cells if c.cell_type in ("markdown", "code")]
 
 
-def test_py_percent_round_trip():
-    spec = importlib.util.spec_from_file_location("notebook_sync", NOTEBOOK_DIR / "py" / "sync.py")
-    sync = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sync)
-    cells = [("markdown", "# Title"), ("markdown", "Text with $x$.\n\nSecond paragraph."),
-             ("code", "import os\n\n\ndef f():\n    return 1"), ("code", "f()")]
-    assert sync.parse_percent(sync.to_percent(cells)) == cells
-    with pytest.raises(ValueError, match="markdown line"):
-        sync.parse_percent("# %% [markdown]\nnot commented\n")
+@pytest.mark.parametrize("name", SERIES)
+def test_jupytext_pairs_the_notebook_with_its_py_percent_twin(name):
+    """pyproject.toml's [tool.jupytext] pairs notebooks/NAME.ipynb with notebooks/py/NAME.py."""
+    from jupytext.config import load_jupytext_config
+    from jupytext.paired_paths import paired_paths
+
+    ipynb = NOTEBOOK_DIR / f"{name}.ipynb"
+    config = load_jupytext_config(str(ipynb))
+    assert config is not None, "no jupytext configuration found (pyproject.toml [tool.jupytext])"
+    formats = config.default_formats(str(ipynb))
+    paths = {Path(path) for path, _ in paired_paths(str(ipynb), "ipynb", formats)}
+    assert paths == {ipynb, NOTEBOOK_DIR / "py" / f"{name}.py"}
+
+
+def test_exercise_notebooks_stay_unpaired():
+    from jupytext.config import load_jupytext_config
+    from jupytext.paired_paths import paired_paths
+
+    paths = sorted((NOTEBOOK_DIR / "exercises").glob("*.ipynb")) + sorted((NOTEBOOK_DIR / "solutions").glob("*.ipynb"))
+    assert paths
+    for path in paths:
+        formats = load_jupytext_config(str(path)).default_formats(str(path))
+        paired = [p for p, _ in paired_paths(str(path), "ipynb", formats)]
+        assert paired == [str(path)], f"{path.name} would be paired with {paired[1:]}"
+
+
+@pytest.mark.parametrize("name", SERIES)
+def test_py_percent_twin_is_in_step(name):
+    """The twin holds the notebook's cells (same types, same sources, same order), read by jupytext."""
+    import jupytext
+
+    py = NOTEBOOK_DIR / "py" / f"{name}.py"
+    assert py.is_file(), f"missing twin: run `jupytext --sync notebooks/{name}.ipynb`"
+    twin = jupytext.read(py, fmt="py:percent")
+    assert twin.metadata.get("jupytext", {}).get("text_representation", {}).get("format_name") == "percent"
+    assert _cells(twin) == _cells(load(name)), (
+        f"notebooks/{name}.ipynb and py/{name}.py differ: run `jupytext --sync notebooks/{name}.ipynb` "
+        f"(the newer file wins; outputs and cell ids are kept; re-execute if code changed)")
+
+
+def test_no_orphan_py_twins():
+    twins = sorted(p.stem for p in (NOTEBOOK_DIR / "py").glob("*.py"))
+    assert twins == SERIES, "notebooks/py/ holds exactly one py:percent twin per notebook of the series"

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -65,6 +67,7 @@ entropy = -np.sum(p_empirical[p_empirical > 0] * np.log(p_empirical[p_empirical 
 print(f"{all_x.shape[0]} possible strips; {np.count_nonzero(p_empirical)} occur in the training set")
 print(f"entropy of the empirical training distribution: {entropy:.3f} nats per strip")
 
+
 # %% [markdown]
 # ## An ordinary autoencoder
 #
@@ -98,6 +101,7 @@ made_untrained = MADE(D, [64], seed=SEED, name="made_untrained")
 keras.utils.set_random_seed(SEED)
 made = fit(MADE(D, [64], seed=SEED, name="made"), x_train)
 made_k = MADE(D, [64], num_masks=4, ordering="random", seed=SEED, name="made_4_masks_untrained")
+
 
 # %% [markdown]
 # Now the sums over all 1024 inputs, computed in float64, and the test NLL (nats per strip, averaged over the test strips) that each model's "probabilities" would claim.
@@ -139,6 +143,7 @@ ax.set(xscale="log", yscale="log", xlabel="empirical probability of the strip (t
 ax.legend()
 plt.show()
 
+
 # %% [markdown]
 # ## The chain rule
 #
@@ -172,6 +177,7 @@ for name, model in [("MADE, trained", made), ("autoencoder, code 64", ae_wide)]:
     brute = brute_force_conditionals(scores[name])
     outputs = tf.sigmoid(model(all_x)).numpy()
     print(f"{name:22s} max |brute-force conditional - network output| = {np.abs(brute - outputs).max():.2e}")
+
 
 # %% [markdown]
 # For MADE the network's outputs *are* the conditionals of its joint distribution, to float round-off. For the autoencoder the two disagree by a large margin: its outputs are not the conditionals of any distribution it defines — they are predictions of $x_d$ made while looking at $x_d$.

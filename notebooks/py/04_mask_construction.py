@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -49,6 +51,7 @@ D, HIDDEN = 6, [8, 8]
 degrees = mk.make_degrees(D, HIDDEN, ordering="natural", hidden_degrees="random", seed=SEED)
 for name, d in zip(["inputs", "hidden 1", "hidden 2"], degrees):
     print(f"{name:9s} degrees {d}")
+
 
 # %% [markdown]
 # ## 2. From degrees to masks

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -82,6 +84,7 @@ print(f"train {x_train.shape}, valid {x_valid.shape}, test {x_test.shape}; "
 # %%
 plotting.plot_images(x_train[:30], title="Thirty binarized training digits", ncols=15)
 plt.show()
+
 
 # %% [markdown]
 # ## The objective

@@ -4,6 +4,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -83,6 +85,7 @@ if not trained_in_05:
           f"{FALLBACK['epochs']} epochs")
 made_one.set_mask(0)
 made_k.set_mask(0)
+
 
 # %% [markdown]
 # ## Why sampling takes $D$ sequential steps
@@ -183,6 +186,7 @@ n_completions = 5
 completions = made_one.complete(np.repeat(digits, n_completions, axis=0), observed, seed=SEED)
 print(f"{observed.sum()} observed pixels, a prefix of the natural ordering: "
       f"{is_prefix_of_ordering(observed, made_one.ordering)}")
+
 
 # %%
 def overlay_grid(originals, completed, observed, per_row):
