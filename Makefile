@@ -11,12 +11,12 @@ endif
 export KERAS_BACKEND := tensorflow
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install lab test test-quick bench clean
+.PHONY: install lab test test-quick bench book clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,book]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,6 +33,10 @@ test: install
 # The suite without the notebook executions and the browser test (pytest markers slow, browser).
 test-quick: install
 	$(PY) -m pytest -m "not slow and not browser"
+
+# The series as a static, offline HTML site in build/book/ (open build/book/index.html).
+book: install
+	$(PY) book/build.py
 
 bench: install
 	$(PY) benchmarks/bench_training.py
