@@ -22,20 +22,17 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-from made_helpers import MADE  # noqa: E402
-from made_helpers.losses import bernoulli_nll  # noqa: E402
+from made_helpers import MADE
+from made_helpers.losses import bernoulli_nll
 
 D = 784
 N_TRAIN = 50_000

@@ -7,8 +7,8 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +33,14 @@ def sharpen():
 
 
 def all_binary_vectors(dim: int) -> np.ndarray:
-    """Every vector of ``{0,1}^dim``, shape ``(2**dim, dim)`` float32; row ``r`` is ``r`` in binary."""
-    return ((np.arange(2**dim)[:, None] >> np.arange(dim)[None, :]) & 1).astype(np.float32)
+    """Every vector of ``{0,1}^dim``, shape ``(2**dim, dim)`` float32; ``x_d`` is bit ``d`` of the row number.
+
+    The package's enumeration with the least significant bit first (the row codes of
+    ``tests/test_model.py``'s ``_frequencies``).
+    """
+    from made_helpers.enumeration import all_binary_vectors as enumerate_binary
+
+    return enumerate_binary(dim, bitorder="little")
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers.autoencoders import (build_autoencoder, gaussian_noise, masking_noise,
-                                       reconstruction_log_prob)
+from made_helpers.autoencoders import build_autoencoder, gaussian_noise, masking_noise, reconstruction_log_prob
 
 
 def test_shapes_and_submodels():

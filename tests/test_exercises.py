@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from made_helpers import exercises
-from made_helpers.exercises import CheckResult, check
+from made_helpers.exercises import CheckResult, check, ex05_training, ex06_sampling
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "solutions"
@@ -27,10 +27,10 @@ def _solution_namespace(path: Path) -> dict:
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     namespace: dict = {}
-    exec(compile(code[0].source, f"{path.name}:setup", "exec"), namespace)  # noqa: S102
+    exec(compile(code[0].source, f"{path.name}:setup", "exec"), namespace)      # our own notebooks
     for cell in code:
         if "solution" in cell.metadata.get("tags", []):
-            exec(compile(cell.source, f"{path.name}:{cell.metadata['exercise']}", "exec"), namespace)  # noqa: S102
+            exec(compile(cell.source, f"{path.name}:{cell.metadata['exercise']}", "exec"), namespace)
     return namespace
 
 
@@ -113,10 +113,13 @@ def test_no_solution_code_is_importable():
         assert not list((ROOT / "notebooks" / folder).glob("*.py"))
     assert not [p for p in (ROOT / "made_helpers").rglob("*.py") if "solution" in p.name.lower()]
     assert set(exercises.__all__) == {"CheckResult", "check"}
-    # the checks' own module defines no function named like an exercise
-    tree = ast.parse((ROOT / "made_helpers" / "exercises.py").read_text())
-    top_level = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
-    assert not top_level & set(CHECK_NAMES)
+    # the checks' own modules define no function named like an exercise
+    modules = sorted((ROOT / "made_helpers" / "exercises").glob("*.py"))
+    assert len(modules) >= 6
+    for module in modules:
+        tree = ast.parse(module.read_text())
+        top_level = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert not top_level & set(CHECK_NAMES), module.name
 
 
 # ------------------------------------------------------------ 02 likelihoods
@@ -132,9 +135,11 @@ BERNOULLI_MISTAKES = {
     "sign": (lambda x, l: np.sum(x * l - _softplus(l), -1), "wrong sign"),
     "per_pixel": (lambda x, l: _softplus(l) - x * l, "one value per pixel"),
     "mean_pixels": (lambda x, l: np.mean(_softplus(l) - x * l, -1), "averaged over the pixels"),
-    "log_sigmoid": (lambda x, l: -np.sum(x * np.log(_sig(np.float32(l))) + (1 - x) * np.log(1 - _sig(np.float32(l))), -1),
+    "log_sigmoid": (lambda x, l: -np.sum(x * np.log(_sig(np.float32(l)))
+                                         + (1 - x) * np.log(1 - _sig(np.float32(l))), -1),
                     "log(sigmoid(l))"),
-    "log_sigmoid_f32": (lambda x, l: -np.sum(x * np.log(1 / (1 + np.exp(-l))) + (1 - x) * np.log(1 - 1 / (1 + np.exp(-l))), -1),
+    "log_sigmoid_f32": (lambda x, l: -np.sum(x * np.log(1 / (1 + np.exp(-l)))
+                                             + (1 - x) * np.log(1 - 1 / (1 + np.exp(-l))), -1),
                         "stable form"),
     "swapped": (lambda x, l: np.sum(_softplus(l) - (1 - x) * l, -1), "swapped"),
     "no_zero_term": (lambda x, l: np.sum(x * _softplus(-l), -1), "x_d = 0 are missing"),
@@ -410,7 +415,7 @@ def test_early_stopping_mistakes(mistake):
 
 def test_early_stopping_cases_agree_with_the_stated_rule():
     """The hand-worked answers in the checker follow the rule as the exercise states it."""
-    for case in exercises._EARLY_STOPPING_CASES:
+    for case in ex05_training._EARLY_STOPPING_CASES:
         assert _early(case["history"], case["patience"]) == case["answer"]
         assert case["answer"] not in case["mistakes"]
 
@@ -449,13 +454,13 @@ def test_sample_sequential_mistakes(mistake):
 
 def test_sampler_check_has_power():
     """The exact distribution of the right sampler is the model's; the wrong ones are far from it."""
-    model, p = exercises._sampler_model()
-    right = exercises._sampler_distribution(model, model.ordering)
+    model, p = ex06_sampling._sampler_model()
+    right = ex06_sampling._sampler_distribution(model, model.ordering)
     np.testing.assert_allclose(right, p, atol=1e-5)
-    for q in (exercises._sampler_distribution(model, range(4)),
-              exercises._sampler_distribution(model, model.ordering, one_pass=True),
-              exercises._sampler_distribution(model, model.ordering, flip=True)):
-        assert exercises._tv(q, p) > 6 * exercises._TV_PASS
+    for q in (ex06_sampling._sampler_distribution(model, range(4)),
+              ex06_sampling._sampler_distribution(model, model.ordering, one_pass=True),
+              ex06_sampling._sampler_distribution(model, model.ordering, flip=True)):
+        assert ex06_sampling._tv(q, p) > 6 * ex06_sampling._TV_PASS
 
 
 def _completer(model, x, k, rng, keep_first_indices=False, keep_nothing=False, draw_nothing=False,

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers.sampling import (completion_overlay, is_prefix_of_ordering, time_call,
-                                   time_sampling, top_rows_observed)
+from made_helpers.sampling import completion_overlay, is_prefix_of_ordering, time_call, time_sampling, top_rows_observed
 
 
 def test_top_half_is_the_first_392_pixels():

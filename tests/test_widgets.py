@@ -10,16 +10,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from made_helpers import masks as mk  # noqa: E402
-from made_helpers import plotting  # noqa: E402
-from made_helpers.model import MADE, _derived_seed  # noqa: E402
-from made_helpers.widgets import (  # noqa: E402
-    MaskExplorer, explorer_mask_set, mask_explorer, parse_hidden_sizes,
-)
+from made_helpers import masks as mk
+from made_helpers import plotting
+from made_helpers.model import MADE, _derived_seed
+from made_helpers.widgets import MaskExplorer, explorer_mask_set, mask_explorer, parse_hidden_sizes
 
 
 def expected(settings: dict):

@@ -68,7 +68,7 @@ def _free_port() -> int:
 
 
 def _get(url: str, timeout: float = 5.0) -> int:
-    with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(url, timeout=timeout) as r:  # loopback only
         return r.status
 
 
@@ -125,8 +125,8 @@ def lab(tmp_path_factory):
     finally:
         try:  # graceful: also shuts the kernels down
             req = urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST")
-            urllib.request.urlopen(req, timeout=10)  # noqa: S310 (loopback only)
-        except Exception:
+            urllib.request.urlopen(req, timeout=10)  # loopback only
+        except Exception:  # noqa: BLE001 - best effort: the process is terminated below if this fails
             pass
         try:
             proc.wait(timeout=20)
@@ -211,7 +211,7 @@ def test_mask_explorer_in_jupyterlab(lab):
             except PlaywrightTimeout:
                 page.screenshot(path=str(ARTIFACTS / "failed-no-widget.png"), full_page=True)
                 outputs = page.locator(".jp-OutputArea").all_inner_texts()
-                raise AssertionError(f"the explorer did not render; cell outputs: {outputs}{context()}")
+                raise AssertionError(f"the explorer did not render; cell outputs: {outputs}{context()}") from None
 
             # 1. initial view: natural ordering, the notebook's settings
             start = dict(input_dim=D, hidden_sizes=SIZES, seed=SEED)

@@ -1,0 +1,62 @@
+"""Every binary vector of ``{0,1}^D``, for exact computations on small ``D``.
+
+With ``D`` up to about 20, a distribution over binary vectors can be checked exactly:
+its probabilities over all ``2**D`` vectors must sum to one, a sampler's frequencies can be
+compared with them, a conditional can be read off. The package, its exercise checks and the
+tests enumerate the vectors with these two functions, so they agree on one row order.
+
+``bitorder`` (as in :func:`numpy.unpackbits`): ``"big"`` (default) puts the most significant
+bit of the row number first, so row ``r`` reads as ``r`` written in binary
+(``x_1 x_2 ... x_D``, lexicographic order); ``"little"`` puts the least significant bit first
+(``x_d`` is bit ``d`` of ``r``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["all_binary_vectors", "binary_index", "MAX_DIM"]
+
+MAX_DIM = 24    # 2**24 rows x 24 columns of float32 is 1.6 GB: enough for exact checks
+
+
+def _bit_shifts(dim: int, bitorder: str) -> np.ndarray:
+    if bitorder not in ("big", "little"):
+        raise ValueError(f"bitorder must be 'big' or 'little', got {bitorder!r}")
+    shifts = np.arange(dim, dtype=np.int64)
+    return shifts[::-1] if bitorder == "big" else shifts
+
+
+def all_binary_vectors(dim: int, bitorder: str = "big", dtype=np.float32) -> np.ndarray:
+    """All ``2**dim`` vectors of ``{0,1}^dim`` as a ``(2**dim, dim)`` array; row ``r`` is ``r`` in binary.
+
+    >>> all_binary_vectors(2)
+    array([[0., 0.],
+           [0., 1.],
+           [1., 0.],
+           [1., 1.]], dtype=float32)
+    >>> all_binary_vectors(2, bitorder="little")[1]
+    array([1., 0.], dtype=float32)
+    """
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 0 <= dim <= MAX_DIM:
+        raise ValueError(f"dim must be an integer in 0..{MAX_DIM}, got {dim!r}")
+    shifts = _bit_shifts(int(dim), bitorder)
+    rows = np.arange(2 ** int(dim), dtype=np.int64)
+    return ((rows[:, None] >> shifts[None, :]) & 1).astype(dtype)
+
+
+def binary_index(x, bitorder: str = "big") -> np.ndarray:
+    """The row of :func:`all_binary_vectors` that equals each row of ``x``: ``(n,)`` int64.
+
+    ``x``: ``(n, dim)`` (or one vector ``(dim,)``) of 0/1 values, any numeric or bool dtype.
+    ``all_binary_vectors(dim, bitorder)[binary_index(x, bitorder)] == x``.
+    """
+    a = np.asarray(x)
+    single = a.ndim == 1
+    a = np.atleast_2d(a)
+    if a.ndim != 2 or not 0 <= a.shape[1] <= 62:
+        raise ValueError(f"x must have shape (n, dim) with dim <= 62, got {np.shape(x)}")
+    if not np.all((a == 0) | (a == 1)):
+        raise ValueError("x must hold only 0 and 1")
+    index = (a.astype(np.int64) << _bit_shifts(a.shape[1], bitorder)).sum(axis=1)
+    return index[0] if single else index

@@ -1,0 +1,170 @@
+"""What the exercise checks share: the result type, running a check, calling the student's code, and
+the comparisons and diagnoses of typical mistakes. Nothing here knows a particular exercise."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+RTOL = 1e-4
+ATOL = 1e-4
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """Outcome of one check: ``passed`` and the ``message`` that was printed."""
+
+    name: str
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _ipython_display_(self) -> None:
+        """Show nothing when a check is the last line of a cell: the message is already printed."""
+
+
+class _Wrong(Exception):
+    """A wrong answer; its text is the message shown to the student."""
+
+
+# --------------------------------------------------------------------------- plumbing
+def _run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -> CheckResult:
+    """Run ``body(fn)``; print and return the outcome. ``NotImplementedError`` propagates."""
+    if not callable(fn):
+        passed, message = False, (
+            f"check.{name} expects your function itself, e.g. check.{name}({name}) without "
+            f"parentheses after the name; got a {type(fn).__name__}.")
+    else:
+        try:
+            passed, message = True, body(fn)
+        except _Wrong as wrong:
+            passed, message = False, str(wrong)
+    text = ("✅ Correct! " if passed else "❌ Not yet. ") + message
+    if verbose:
+        print(text)
+    return CheckResult(name, passed, message)
+
+
+def _call(fn: Callable, *args, desc: str):
+    """Call the student's ``fn`` quietly; turn any error but ``NotImplementedError`` into ``_Wrong``."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*args)
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
+            raise _Wrong(f"Your function raised {type(exc).__name__}: {exc}\n"
+                         f"It was called on {desc}.") from None
+
+
+def _array(out, dtype=np.float64) -> np.ndarray:
+    """The student's result as a numpy array (works for TensorFlow eager tensors too)."""
+    if out is None:
+        raise _Wrong("Your function returned None: did you forget the `return` statement?")
+    try:
+        return np.asarray(out, dtype=dtype)
+    except Exception:  # noqa: BLE001
+        raise _Wrong(f"Your function returned a {type(out).__name__} that cannot be turned into "
+                     f"a numpy array of numbers: return an array.") from None
+
+
+def _fmt(a, precision: int = 4) -> str:
+    return np.array2string(np.asarray(a), precision=precision, suppress_small=True,
+                           max_line_width=100, separator=", ")
+
+
+def _close(a: np.ndarray, b, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    b = np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _diagnose(out: np.ndarray, expected: np.ndarray, candidates, rtol: float = RTOL,
+              atol: float = ATOL) -> str | None:
+    """The message of the first typical mistake whose result equals ``out``.
+
+    ``candidates``: ``(value, message)`` pairs; values that equal the right
+    answer on this case are skipped (they cannot tell the mistake apart here).
+    """
+    for value, message in candidates:
+        value = np.asarray(value, dtype=np.float64)
+        if _close(value, expected, rtol, atol):
+            continue
+        if np.all(np.isfinite(value)) and _close(out, value, rtol, atol):
+            return message
+    return None
+
+
+def _per_example(out: np.ndarray, expected: np.ndarray, what: str = "NLL") -> None:
+    """Raise a specific message unless ``out`` has the shape ``(batch,)`` of ``expected``."""
+    B = expected.shape[0]
+    if out.shape == expected.shape:
+        return
+    if out.ndim == 2 and out.shape[0] == B:
+        hint = (" (after that sum your values are right)"
+                if _close(out.sum(axis=-1), expected) else "")
+        raise _Wrong(f"You return one value per pixel, shape {out.shape}; sum over the last axis "
+                     f"(axis=-1) to get one {what} per example, shape ({B},){hint}.")
+    if out.size == 1:
+        value = float(out.ravel()[0])
+        if math.isclose(value, float(expected.sum()), rel_tol=RTOL, abs_tol=ATOL):
+            raise _Wrong(f"You return a single number, the sum over the whole batch; return one "
+                         f"{what} per example, shape ({B},): sum over the pixels only (axis=-1).")
+        if math.isclose(value, float(expected.mean()), rel_tol=RTOL, abs_tol=ATOL):
+            raise _Wrong(f"You return a single number, the mean over the batch; return one {what} "
+                         f"per example, shape ({B},). (Averaging over the batch is the training "
+                         f"loss's job, later.)")
+        raise _Wrong(f"You return a single number; return one {what} per example, shape ({B},).")
+    if out.ndim == 1 and out.shape[0] != B:
+        raise _Wrong(f"You return shape {out.shape}, one value per pixel: you reduced over the batch "
+                     f"axis. Sum over the pixels (axis=-1) to get shape ({B},).")
+    raise _Wrong(f"Expected one {what} per example, shape ({B},); got shape {out.shape}.")
+
+
+def _softplus(z):
+    return np.logaddexp(0.0, np.asarray(z, dtype=np.float64))
+
+
+def _sigmoid(z):
+    z = np.asarray(z, dtype=np.float64)
+    return np.exp(-_softplus(-z))
+
+
+def _tiny_made(input_dim: int, hidden_sizes, ordering="natural", num_masks: int = 1,
+               seed: int = 0, scale: float = 2.0):
+    """A small MADE with larger random weights, so its distribution is far from uniform."""
+    from ..model import MADE, sharpen_weights
+
+    model = MADE(input_dim, hidden_sizes, num_masks=num_masks, ordering=ordering, seed=seed)
+    return sharpen_weights(model, scale=scale, seed=seed)
+
+
+def _model_log_prob(model, x: np.ndarray, num_masks: int | None = None) -> np.ndarray:
+    """``model.log_prob`` as float64, without TensorFlow's retracing warnings for fresh models."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        return np.asarray(model.log_prob(x, num_masks=num_masks), dtype=np.float64)
+    finally:
+        logger.setLevel(level)
+
+
+def _logits(model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model(np.asarray(x, dtype=np.float32)), dtype=np.float64)
+
+
+def _log_lik(x, logits) -> np.ndarray:
+    """``log p(x)`` for independent Bernoullis with these logits, ``(batch,)`` (float64)."""
+    from ..losses import bernoulli_nll
+
+    return -np.asarray(bernoulli_nll(np.asarray(x, np.float32), np.asarray(logits, np.float32)),
+                       dtype=np.float64)
