@@ -259,8 +259,15 @@ def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as r:
+            total, done, shown = int(r.headers.get("Content-Length") or 0), 0, -1
             while chunk := r.read(1 << 20):
                 f.write(chunk)
+                done += len(chunk)
+                if total and done * 20 // total > shown:          # progress in 5 % steps, one line
+                    shown = done * 20 // total
+                    print(f"\r[made_helpers.data] {done / 1e6:5.1f} of {total / 1e6:.1f} MB "
+                          f"({100 * done // total:3d} %)", end="", flush=True)
+        print(f"\r[made_helpers.data] {done / 1e6:5.1f} MB downloaded to {dest.name}" + " " * 12, flush=True)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
