@@ -18,14 +18,7 @@ import keras
 import numpy as np
 
 from .losses import bernoulli_nll, check_binary
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
+from .validation import check_int
 
 
 def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:
@@ -33,7 +26,7 @@ def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:
         return []
     if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
         raise TypeError(f"{name} must be a list of layer widths such as [256], got the int {sizes}")
-    return [_check_positive_int(h, f"{name}[{i}]") for i, h in enumerate(sizes)]
+    return [check_int(f"{name}[{i}]", h, low=1) for i, h in enumerate(sizes)]
 
 
 def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,), code_dim: int = 32,
@@ -54,9 +47,9 @@ def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,)
     Returns:
         A built ``keras.Model`` mapping ``(batch, D)`` to linear outputs ``(batch, D)``.
     """
-    D = _check_positive_int(input_dim, "input_dim")
+    D = check_int("input_dim", input_dim, low=1)
     sizes = _check_sizes(hidden_sizes, "hidden_sizes")
-    code = _check_positive_int(code_dim, "code_dim")
+    code = check_int("code_dim", code_dim, low=1)
 
     x_in = keras.Input((D,), name="x")
     h = x_in

@@ -23,13 +23,14 @@ import gzip
 import hashlib
 import io
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import atomic_write
 
 __all__ = [
     "DataError", "DataIntegrityError", "DataNotFoundError", "DataInfo",
@@ -186,8 +187,21 @@ def _check_shape(path: Path, what: str, shape: tuple, expected: tuple) -> None:
         raise DataIntegrityError(f"{path}: wrong shape for {what}: got {tuple(shape)}, expected {tuple(expected)}")
 
 
+_REFETCH = ("delete it and load again (it is re-downloaded when online), copy it again from its source, "
+            "or fix MADE_DATA_DIR; see data/README.md")
+
+
 def _read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     """All ``keys`` of an ``.npz`` (no pickles), or :class:`DataIntegrityError` naming the file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise DataIntegrityError(f"{path}: cannot be opened ({e})") from e
+    if head[:2] != b"PK":                 # an .npz is a zip archive of .npy arrays
+        what = "an empty file" if not head else "not a zip archive of arrays"
+        raise DataIntegrityError(f"{path}: cannot be read: not a valid .npz file ({what}); the file is truncated "
+                                 f"or corrupt: {_REFETCH}")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in keys if k not in z.files]
@@ -196,23 +210,16 @@ def _read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
             return {k: np.asarray(z[k]) for k in keys}
     except DataIntegrityError:
         raise
-    except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, ...
+    except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, ValueError (pickled data), OSError, ...
+        detail = "it holds pickled objects" if "pickle" in str(e) else f"{type(e).__name__}: {e}"
         raise DataIntegrityError(
-            f"{path}: cannot be read ({type(e).__name__}: {e}); the file is truncated or corrupt. "
-            f"Delete it and load again, or fix MADE_DATA_DIR.") from e
+            f"{path}: cannot be read: not a valid .npz file ({detail}); the file is truncated or corrupt: "
+            f"{_REFETCH}") from e
 
 
 def _atomic_write_npz(path: Path, **arrays) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 # --------------------------------------------------------------------------- binarized MNIST files
@@ -256,9 +263,9 @@ def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
     """Fetch ``url`` to ``dest`` through a temporary file (never a half-written ``dest``)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     print(f"[made_helpers.data] downloading {url}", flush=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as r:
+
+    def fetch(f) -> None:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             total, done, shown = int(r.headers.get("Content-Length") or 0), 0, -1
             while chunk := r.read(1 << 20):
                 f.write(chunk)
@@ -268,10 +275,8 @@ def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
                     print(f"\r[made_helpers.data] {done / 1e6:5.1f} of {total / 1e6:.1f} MB "
                           f"({100 * done // total:3d} %)", end="", flush=True)
         print(f"\r[made_helpers.data] {done / 1e6:5.1f} MB downloaded to {dest.name}" + " " * 12, flush=True)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(dest, fetch)
 
 
 def _find_larochelle(split: str, dirs: list[Path], download: bool, tried: list[str]) -> tuple[np.ndarray, Path] | None:

@@ -6,6 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from .validation import check_int
+
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MaskedDense(keras.layers.Layer):
@@ -21,9 +23,7 @@ class MaskedDense(keras.layers.Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
-        self.units = int(units)
+        self.units = check_int("units", units, low=1, type_error=ValueError)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)

@@ -14,23 +14,23 @@ autoregressive property. Shapes follow Keras: a mask is ``(fan_in, fan_out)``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Union
 
 import numpy as np
+
+from .validation import check_int
 
 Ordering = Union[str, Sequence[int], np.ndarray]
 
 ORDERINGS = ("natural", "reversed", "random")
 HIDDEN_DEGREE_SCHEMES = ("random", "equal")
+MASK_KINDS = ("full", "connectivity", "ordering")
 
 
 def check_input_dim(input_dim: int) -> int:
     """Return ``input_dim`` as an int, or raise if it is not an integer >= 2."""
-    if isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer)):
-        raise TypeError(f"input_dim must be an integer, got {type(input_dim).__name__} {input_dim!r}")
-    if input_dim < 2:
-        raise ValueError(f"input_dim must be at least 2 for an autoregressive model, got {input_dim}")
-    return int(input_dim)
+    return check_int("input_dim", input_dim, low=2, why=" (at least 2 for an autoregressive model)")
 
 
 def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
@@ -43,12 +43,8 @@ def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
         raise TypeError(f"hidden_sizes must be a list of layer widths, got {hidden_sizes!r}") from None
     if not sizes:
         raise ValueError("hidden_sizes is empty: MADE needs at least one hidden layer, e.g. [500]")
-    for i, h in enumerate(sizes):
-        if isinstance(h, bool) or not isinstance(h, (int, np.integer)):
-            raise TypeError(f"hidden_sizes[{i}] must be an integer, got {h!r}")
-        if h <= 0:
-            raise ValueError(f"hidden_sizes[{i}] = {h}: every hidden layer needs at least one unit")
-    return [int(h) for h in sizes]
+    return [check_int(f"hidden_sizes[{i}]", h, low=1, why=" (every hidden layer needs at least one unit)")
+            for i, h in enumerate(sizes)]
 
 
 def check_permutation(ordering: Sequence[int], input_dim: int) -> np.ndarray:
@@ -188,3 +184,86 @@ def is_autoregressive(conn: np.ndarray, input_degrees: np.ndarray) -> bool:
 def ordering_from_degrees(input_degrees: np.ndarray) -> np.ndarray:
     """The generation order ``(D,)``: input indices sorted by degree."""
     return np.argsort(np.asarray(input_degrees), kind="stable")
+
+
+# --------------------------------------------------------------------------- mask sets of a model
+def derived_seed(seed: int, k: int) -> int:
+    """A reproducible seed for mask ``k`` of a model seeded with ``seed``."""
+    return int(np.random.SeedSequence([int(seed), int(k)]).generate_state(1)[0])
+
+
+def default_mask_kind(ordering: Ordering) -> str:
+    """``"full"`` for ``ordering="random"`` (a new ordering per mask), else ``"connectivity"``."""
+    return "full" if isinstance(ordering, str) and ordering == "random" else "connectivity"
+
+
+def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
+    """Resolve ``mask_kind`` (``None``: :func:`default_mask_kind`) and check it fits ``ordering``.
+
+    * ``"full"``: ordering and hidden connectivity both change with ``k`` (the paper's
+      order-agnostic and connectivity-agnostic training); needs ``ordering="random"``.
+    * ``"connectivity"``: one ordering shared by every mask (the given one; for
+      ``"random"`` the one drawn for mask 0); only the hidden degrees change.
+    * ``"ordering"``: a new random ordering per mask, the same hidden degrees for all;
+      needs ``ordering="random"``.
+    """
+    kind = default_mask_kind(ordering) if mask_kind is None else mask_kind
+    if kind not in MASK_KINDS:
+        raise ValueError(f"mask_kind must be one of {MASK_KINDS}, got {mask_kind!r}")
+    random_order = isinstance(ordering, str) and ordering == "random"
+    if kind in ("full", "ordering") and not random_order:
+        raise ValueError(f"mask_kind={kind!r} draws a new ordering per mask and needs ordering='random', "
+                         f"got ordering={ordering if isinstance(ordering, str) else 'a fixed permutation'!r}")
+    return kind
+
+
+@dataclass(frozen=True)
+class MaskSet:
+    """Degrees and masks of one mask ``k`` of a model.
+
+    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)`` float32
+    each (hidden layers ``>=``, output ``>``); ``direct_mask``: ``(D, D)`` float32 (strict ``>``);
+    ``mask_seed``: the seed the degrees were drawn with.
+    """
+
+    degrees: list
+    masks: list
+    direct_mask: np.ndarray
+    mask_seed: int
+
+    @property
+    def ordering(self) -> np.ndarray:
+        """Generation order ``(D,)``: ``ordering[0]`` comes first."""
+        return ordering_from_degrees(self.degrees[0])
+
+
+def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
+                      hidden_degrees: str = "random", seed: int = 0, k: int = 0,
+                      mask_kind: str | None = None) -> tuple[list[np.ndarray], int]:
+    """Degrees of mask ``k`` of a model seeded with ``seed``: ``(degrees, mask_seed)``.
+
+    This one function defines which masks ``MADE(..., seed=seed)`` uses (see
+    :func:`check_mask_kind` for ``mask_kind``); the mask explorer calls it too.
+    """
+    kind = check_mask_kind(mask_kind, ordering)
+    mask_seed = derived_seed(seed, k)
+    if kind == "full":
+        return make_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed=mask_seed), mask_seed
+    if kind == "connectivity":
+        shared = ordering
+        if isinstance(ordering, str) and ordering == "random":
+            first = make_degrees(input_dim, hidden_sizes, "random", hidden_degrees, seed=derived_seed(seed, 0))
+            shared = ordering_from_degrees(first[0])
+        return make_degrees(input_dim, hidden_sizes, shared, hidden_degrees, seed=mask_seed), mask_seed
+    # "ordering": the hidden degrees of a fixed draw (they depend only on min(input degrees) = 1)
+    hidden = make_degrees(input_dim, hidden_sizes, "natural", hidden_degrees, seed=derived_seed(seed, 0))[1:]
+    inputs = input_degrees(input_dim, "random", np.random.default_rng(mask_seed))
+    return [inputs, *hidden], mask_seed
+
+
+def make_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
+                  hidden_degrees: str = "random", seed: int = 0, k: int = 0,
+                  mask_kind: str | None = None) -> MaskSet:
+    """Mask ``k`` of a model seeded with ``seed``: degrees, layer masks and the direct mask."""
+    degrees, mask_seed = make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind)
+    return MaskSet(degrees, make_masks(degrees), direct_mask(degrees[0]), mask_seed)

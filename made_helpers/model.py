@@ -11,12 +11,23 @@ import tensorflow as tf
 
 from . import masks as mk
 from .layers import MaskedDense
-from .losses import bernoulli_nll, check_binary
+from .losses import check_binary
+from .validation import check_int, check_seed
+
+ENSEMBLES = ("mixture", "conditionals")
 
 
-def _derived_seed(seed: int, k: int) -> int:
-    """A reproducible seed for mask ``k`` of a model seeded with ``seed``."""
-    return int(np.random.SeedSequence([int(seed), int(k)]).generate_state(1)[0])
+def _stateless_seed(seed: int | None) -> list[int]:
+    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..2**63-1`` (or None).
+
+    Injective: the low 32 bits (as a signed int32) and the high 31 bits. Seeds below
+    ``2**31 - 1`` map to ``[seed, 0]``, as before.
+    """
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    seed = check_seed("seed", seed, type_error=ValueError)
+    low, high = seed & 0xFFFFFFFF, seed >> 32
+    return [low - 2**32 if low >= 2**31 else low, high]
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
@@ -38,17 +49,23 @@ class MADE(keras.Model):
         direct: add the masked direct input->output connection.
         activation: hidden activation (never applied to the output logits).
         seed: seed for the masks; ``None`` draws one and stores it in the config.
+        dropout: rate of dropout on each hidden layer's output, active only when
+            called with ``training=True``; never on the direct connection.
+        kernel_initializer: ``"glorot_uniform"`` (Keras' default) or ``"orthogonal"``
+            (the paper's code), or any Keras initializer name.
+        mask_kind: what changes from mask to mask (see :func:`masks.check_mask_kind`):
+            ``"full"`` (ordering and connectivity; the default for ``ordering="random"``),
+            ``"connectivity"`` (one shared ordering; the default otherwise) or ``"ordering"``.
     """
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_masks: int = 1,
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random",
-                 direct: bool = True, activation="relu", seed: int | None = None, **kwargs):
+                 direct: bool = True, activation="relu", seed: int | None = None, dropout: float = 0.0,
+                 kernel_initializer="glorot_uniform", mask_kind: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.input_dim = mk.check_input_dim(input_dim)
         self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
-        if isinstance(num_masks, bool) or not isinstance(num_masks, (int, np.integer)) or num_masks < 1:
-            raise ValueError(f"num_masks must be a positive integer, got {num_masks!r}")
-        self.num_masks = int(num_masks)
+        self.num_masks = check_int("num_masks", num_masks, low=1, type_error=ValueError)
         if isinstance(ordering, str):
             if ordering not in mk.ORDERINGS:
                 raise ValueError(f"ordering must be one of {mk.ORDERINGS} or a permutation, got {ordering!r}")
@@ -60,26 +77,40 @@ class MADE(keras.Model):
         self.hidden_degrees = hidden_degrees
         self.direct = bool(direct)
         self.activation_name = activation
-        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else int(seed)
+        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self.mask_kind = mk.check_mask_kind(mask_kind, self.ordering_spec)
+        self.kernel_initializer = keras.initializers.serialize(keras.initializers.get(kernel_initializer)) \
+            if not isinstance(kernel_initializer, str) else kernel_initializer
+        keras.initializers.get(self.kernel_initializer)          # a bad name fails here, with Keras' message
 
-        # every mask set, computed once in numpy: list over k of (degrees, masks, direct mask)
-        self._mask_sets = [self._build_mask_set(k) for k in range(self.num_masks)]
+        # mask sets are built in numpy on first use and kept (a model may have many masks)
+        self._mask_cache: dict[int, mk.MaskSet] = {}
 
-        self.hidden_layers = [MaskedDense(h, activation=activation, name=f"hidden_{i}")
+        # sub-layers share the model's dtype policy (e.g. "mixed_bfloat16": bf16 matmuls, float32 weights)
+        dense = {"kernel_initializer": self.kernel_initializer, "dtype": self.dtype_policy}
+        self.hidden_layers = [MaskedDense(h, activation=activation, name=f"hidden_{i}", **dense)
                               for i, h in enumerate(self.hidden_sizes)]
-        self.output_layer = MaskedDense(self.input_dim, name="output")
-        self.direct_layer = (MaskedDense(self.input_dim, use_bias=False, name="direct")
+        self.dropout_layers = [keras.layers.Dropout(self.dropout, name=f"dropout_{i}", dtype=self.dtype_policy)
+                               for i in range(len(self.hidden_sizes))] if self.dropout > 0 else []
+        self.output_layer = MaskedDense(self.input_dim, name="output", **dense)
+        self.direct_layer = (MaskedDense(self.input_dim, use_bias=False, name="direct", **dense)
                              if self.direct else None)
         self.build((None, self.input_dim))
         self._sequential_fn = None
         self._log_prob_fn = None
+        self._degree_tables = None
         self.set_mask(0)
 
     # ------------------------------------------------------------------ masks
-    def _build_mask_set(self, k: int):
-        degrees = mk.make_degrees(self.input_dim, self.hidden_sizes, self.ordering_spec,
-                                  self.hidden_degrees, seed=_derived_seed(self.seed, k))
-        return degrees, mk.make_masks(degrees), mk.direct_mask(degrees[0])
+    def mask_set(self, k: int) -> mk.MaskSet:
+        """Degrees and masks of mask ``k`` (built with :func:`masks.make_mask_set`, then cached)."""
+        if k not in self._mask_cache:
+            self._mask_cache[k] = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
+                                                   self.hidden_degrees, self.seed, k, self.mask_kind)
+        return self._mask_cache[k]
 
     def build(self, input_shape):
         fan_in = self.input_dim
@@ -102,13 +133,13 @@ class MADE(keras.Model):
         if not 0 <= k < self.num_masks:
             raise ValueError(f"mask index {k} out of range: this model has num_masks={self.num_masks} "
                              f"(valid: 0..{self.num_masks - 1})")
-        degrees, masks, direct = self._mask_sets[k]
-        for layer, m in zip([*self.hidden_layers, self.output_layer], masks):
+        ms = self.mask_set(int(k))
+        for layer, m in zip([*self.hidden_layers, self.output_layer], ms.masks):
             layer.set_mask(m)
         if self.direct_layer is not None:
-            self.direct_layer.set_mask(direct)
+            self.direct_layer.set_mask(ms.direct_mask)
         self.mask_index.assign(int(k))
-        self.order.assign(mk.ordering_from_degrees(degrees[0]).astype(np.int32))
+        self.order.assign(ms.ordering.astype(np.int32))
 
     def next_mask(self) -> int:
         """Move to the next mask (cycling) and return its index."""
@@ -123,12 +154,12 @@ class MADE(keras.Model):
     @property
     def degrees(self) -> list[np.ndarray]:
         """Degrees of the current mask: ``[input (D,), hidden_1, ...]``."""
-        return self._mask_sets[self.current_mask][0]
+        return self.mask_set(self.current_mask).degrees
 
     @property
     def masks(self) -> list[np.ndarray]:
         """Masks of the current mask set, ``(fan_in, fan_out)`` each (hidden..., output)."""
-        return self._mask_sets[self.current_mask][1]
+        return self.mask_set(self.current_mask).masks
 
     @property
     def ordering(self) -> np.ndarray:
@@ -137,8 +168,8 @@ class MADE(keras.Model):
 
     def connectivity(self) -> np.ndarray:
         """``(D, D)`` bool for the current mask: ``[i, j]`` iff output j may see input i."""
-        _, masks, direct = self._mask_sets[self.current_mask]
-        return mk.connectivity(masks, direct if self.direct else None)
+        ms = self.mask_set(self.current_mask)
+        return mk.connectivity(ms.masks, ms.direct_mask if self.direct else None)
 
     # ---------------------------------------------------------------- forward
     def _check_inputs(self, x):
@@ -149,14 +180,20 @@ class MADE(keras.Model):
         if shape.rank == 2 and shape[-1] is not None and shape[-1] != self.input_dim:
             raise ValueError(f"MADE expects inputs of width D={self.input_dim}, got shape {tuple(shape)}")
 
-    def call(self, x):
-        """Logits ``(batch, D)`` for inputs ``(batch, D)`` under the current mask."""
+    def call(self, x, training=None):
+        """Logits ``(batch, D)`` for inputs ``(batch, D)`` under the current mask.
+
+        With ``dropout > 0`` and ``training=True`` each hidden layer's output is
+        dropped out; the direct connection never is.
+        """
         x = tf.convert_to_tensor(x)
         self._check_inputs(x)
         x = tf.cast(x, self.compute_dtype)
         h = x
-        for layer in self.hidden_layers:
+        for i, layer in enumerate(self.hidden_layers):
             h = layer(h)
+            if self.dropout_layers:
+                h = self.dropout_layers[i](h, training=training)
         logits = self.output_layer(h)
         if self.direct_layer is not None:
             logits = logits + self.direct_layer(x)
@@ -176,40 +213,86 @@ class MADE(keras.Model):
             check_binary(arr, name)
         return arr
 
-    def _log_prob_current(self, x):
-        return -bernoulli_nll(x, self(x))
+    def _log_conditionals_current(self, x):
+        """``(batch, D)``: ``log p(x_d | x_<d)`` of each observed value under the current mask."""
+        logits = tf.cast(self(x), tf.float32)
+        return -tf.nn.softplus(-(2.0 * x - 1.0) * logits)          # log sigmoid(+-logit), stable
 
-    def log_prob(self, x, num_masks: int | None = None, batch_size: int = 10_000) -> np.ndarray:
+    def log_prob(self, x, num_masks: int | None = None, batch_size: int = 10_000,
+                 ensemble: str = "mixture") -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``.
 
-        ``num_masks=None`` uses the current mask. ``num_masks=K`` gives the
-        mixture over masks ``0..K-1``: ``logsumexp_k log p_k(x) - log K``
-        (an average of *probabilities*, never of logits).
+        ``num_masks=None`` uses the current mask. ``num_masks=K`` combines masks ``0..K-1``:
+
+        * ``ensemble="mixture"``: ``p(x) = 1/K sum_k p_k(x)``, i.e.
+          ``logsumexp_k log p_k(x) - log K`` (an average of *probabilities*, never of logits);
+          valid for any masks.
+        * ``ensemble="conditionals"``: ``p(x) = prod_d 1/K sum_k p_k(x_d | x_<d)``, the
+          conditionals averaged pixel by pixel. Normalised only when every mask uses the
+          same ordering (a connectivity-only ensemble), so masks with different orderings
+          are refused.
         """
         x = self._as_batch(x)
+        batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
+        if ensemble not in ENSEMBLES:
+            raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
         if self._log_prob_fn is None:
-            self._log_prob_fn = tf.function(self._log_prob_current, reduce_retracing=True)
+            self._log_prob_fn = tf.function(self._log_conditionals_current, reduce_retracing=True)
 
-        def current() -> np.ndarray:
-            return np.concatenate([self._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy()
-                                   for i in range(0, max(len(x), 1), batch_size)])[:len(x)]
+        def chunks():
+            for i in range(0, len(x), batch_size):
+                yield i, self._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
 
         if num_masks is None:
-            return current()
-        if isinstance(num_masks, bool) or not isinstance(num_masks, (int, np.integer)) \
-                or not 1 <= num_masks <= self.num_masks:
-            raise ValueError(f"num_masks must be an integer in 1..{self.num_masks}, got {num_masks!r}")
+            return np.concatenate([c.sum(axis=1) for _, c in chunks()]).astype(np.float32)
+        num_masks = check_int("num_masks", num_masks, 1, self.num_masks, type_error=ValueError)
+        if ensemble == "conditionals":
+            first = self.mask_set(0).ordering
+            for k in range(1, num_masks):
+                if not np.array_equal(self.mask_set(k).ordering, first):
+                    raise ValueError(f"ensemble='conditionals' needs masks that share one ordering, but masks 0 "
+                                     f"and {k} order the inputs differently (averaging their conditionals is "
+                                     f"not a distribution); use ensemble='mixture'")
         keep = self.current_mask
+        # running log-sum-exp over masks: per image (mixture) or per image and pixel (conditionals)
+        acc = np.full((len(x),) if ensemble == "mixture" else x.shape, -np.inf)
         try:
-            per_mask = []
             for k in range(num_masks):
                 self.set_mask(k)
-                per_mask.append(current())
+                for i, c in chunks():
+                    part = c.sum(axis=1) if ensemble == "mixture" else c
+                    acc[i:i + len(c)] = np.logaddexp(acc[i:i + len(c)], part)
         finally:
             self.set_mask(keep)
-        per_mask = np.stack(per_mask).astype(np.float64)         # (K, batch)
-        top = per_mask.max(axis=0)
-        return (top + np.log(np.exp(per_mask - top).sum(axis=0)) - math.log(num_masks)).astype(np.float32)
+        acc -= math.log(num_masks)
+        return (acc if ensemble == "mixture" else acc.sum(axis=1)).astype(np.float32)
+
+    # ------------------------------------------------------- in-graph masks
+    def degree_tables(self) -> list[tf.Tensor]:
+        """Degrees of every mask stacked for in-graph selection: ``[(K, D), (K, H1), ...]`` int32."""
+        if self._degree_tables is None:
+            sets = [self.mask_set(k) for k in range(self.num_masks)]
+            self._degree_tables = [tf.constant(np.stack([ms.degrees[i] for ms in sets]).astype(np.int32))
+                                   for i in range(len(self.hidden_sizes) + 1)]
+        return self._degree_tables
+
+    def select_mask(self, k) -> None:
+        """Use mask ``k`` (an int32 scalar tensor); works inside a compiled function.
+
+        The masks are rebuilt from the stacked degrees (:meth:`degree_tables`) with
+        the same rules as :func:`masks.make_masks`, so a training step can switch
+        masks without a round trip to numpy. Equivalent to :meth:`set_mask`.
+        """
+        degrees = [tf.gather(table, k) for table in self.degree_tables()]
+        for layer, d_in, d_out in zip(self.hidden_layers, degrees[:-1], degrees[1:]):
+            layer.mask.assign(tf.cast(d_out[None, :] >= d_in[:, None], layer.mask.dtype))
+        self.output_layer.mask.assign(tf.cast(degrees[0][None, :] > degrees[-1][:, None],
+                                              self.output_layer.mask.dtype))
+        if self.direct_layer is not None:
+            self.direct_layer.mask.assign(tf.cast(degrees[0][None, :] > degrees[0][:, None],
+                                                  self.direct_layer.mask.dtype))
+        self.mask_index.assign(tf.cast(k, tf.int32))
+        self.order.assign(tf.cast(tf.argsort(degrees[0], stable=True), tf.int32))
 
     # ------------------------------------------------------------ sampling
     def _sequential(self, x, observed, seed):
@@ -236,7 +319,7 @@ class MADE(keras.Model):
             idx = self.order[i]
             h = first.activation(pre_first)
             for layer in rest:
-                h = layer(h)
+                h = tf.cast(layer(h), x.dtype)           # float32 also under a mixed-precision policy
             logit = tf.linalg.matvec(h, tf.gather(w_out, idx, axis=1))      # (n,)
             if self.output_layer.bias is not None:
                 logit = logit + tf.gather(self.output_layer.bias, idx)
@@ -257,15 +340,15 @@ class MADE(keras.Model):
                 input_signature=[tf.TensorSpec([None, self.input_dim], tf.float32),
                                  tf.TensorSpec([None, self.input_dim], tf.float32),
                                  tf.TensorSpec([2], tf.int32)])
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31 - 1))
-        seed_t = tf.constant([int(seed) % (2**31 - 1), 0], dtype=tf.int32)
+        seed_t = tf.constant(_stateless_seed(seed), dtype=tf.int32)
         return self._sequential_fn(tf.constant(x), tf.constant(observed), seed_t).numpy()
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """Draw ``n`` samples ``(n, D)`` float32 0/1 with D sequential passes (current mask)."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        """Draw ``n`` samples ``(n, D)`` float32 0/1 with D sequential passes (current mask).
+
+        ``seed``: an integer in ``0..2**63-1`` (distinct seeds give distinct draws) or ``None``.
+        """
+        n = check_int("n", n, low=1, type_error=ValueError)
         zeros = np.zeros((int(n), self.input_dim), dtype=np.float32)
         return self._run_sequential(zeros, zeros, seed)
 
@@ -301,9 +384,10 @@ class MADE(keras.Model):
 
     # -------------------------------------------------------- serialization
     def get_config(self):
+        config = {key: value for key, value in super().get_config().items()
+                  if key in ("name", "trainable", "dtype")}            # the base keys (dtype policy)
         return {
-            "name": self.name,
-            "trainable": self.trainable,
+            **config,
             "input_dim": self.input_dim,
             "hidden_sizes": list(self.hidden_sizes),
             "num_masks": self.num_masks,
@@ -312,6 +396,9 @@ class MADE(keras.Model):
             "direct": self.direct,
             "activation": self.activation_name,
             "seed": self.seed,
+            "dropout": self.dropout,
+            "kernel_initializer": self.kernel_initializer,
+            "mask_kind": self.mask_kind,
         }
 
     @classmethod

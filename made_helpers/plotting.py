@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .validation import check_int
+
 
 def image_grid(images, ncols: int = 10, image_shape: tuple[int, int] = (28, 28),
                pad: int = 1, pad_value: float = 0.5) -> np.ndarray:
@@ -48,10 +50,14 @@ def plot_images(images, title: str, ncols: int = 10, image_shape: tuple[int, int
 
 
 def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
-    """Write a titled PNG grid of ``images`` ``(n, 784)`` to ``path``; returns ``path``."""
+    """Write a titled PNG grid of ``images`` ``(n, 784)`` to exactly ``path`` (atomically); returns ``path``."""
+    from .atomic import atomic_write
+
     fig = plot_images(images, title=title, ncols=ncols)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -99,8 +105,7 @@ def paths_to_output(masks: Sequence[np.ndarray], output: int,
     if not ms:
         raise ValueError("paths_to_output needs at least one mask")
     D = ms[-1].shape[1]
-    if isinstance(output, bool) or not isinstance(output, (int, np.integer)) or not 0 <= output < D:
-        raise ValueError(f"output must be an integer in 0..{D - 1}, got {output!r}")
+    output = check_int("output", output, 0, D - 1, type_error=ValueError)
     # forward: units reachable from the inputs (every input is a start)
     forward = [np.ones(ms[0].shape[0], dtype=bool)]
     for m in ms:

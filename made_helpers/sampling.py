@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .validation import check_int
+
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
     """Bool ``(H*W,)``: True for the pixels of the first ``rows`` image rows (default: top half).
@@ -23,10 +25,7 @@ def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (2
         raise ValueError(f"image_shape must be (height, width) with positive sizes, got {image_shape!r}")
     height, width = (int(s) for s in image_shape)
     rows = height // 2 if rows is None else rows
-    if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)):
-        raise TypeError(f"rows must be an integer, got {rows!r}")
-    if not 0 <= rows <= height:
-        raise ValueError(f"rows must be in 0..{height} for images of height {height}, got {rows}")
+    rows = check_int("rows", rows, 0, height, why=f" for images of height {height}")
     observed = np.zeros((height, width), dtype=bool)
     observed[:rows] = True
     return observed.ravel()
@@ -88,8 +87,7 @@ def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
     """
     import tensorflow as tf
 
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = check_int("n", n, low=1, type_error=ValueError)
     D = int(model.input_dim)
     x = tf.constant(np.zeros((int(n), D), dtype=np.float32))
     forward = tf.function(lambda t: model(t))

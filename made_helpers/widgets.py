@@ -10,7 +10,7 @@ degrees and allowed connections, the mask heatmaps and the ``(D, D)``
 connectivity matrix. Settings that make no sense show a message instead.
 
 Mask ``k`` with seed ``s`` is built exactly as ``MADE(..., seed=s).set_mask(k)``
-builds it: ``masks.make_degrees(..., seed=_derived_seed(s, k))``.
+builds it: both call ``masks.make_mask_set(..., seed=s, k=k)``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from . import masks as mk
 from . import plotting
-from .model import _derived_seed
+from .validation import check_int, check_seed
 
 MAX_INPUT_DIM = 20
 MAX_HIDDEN_WIDTH = 64
@@ -62,8 +62,9 @@ def parse_hidden_sizes(text: str) -> list[int]:
 
 
 @dataclass(frozen=True)
-class MaskSet:
-    """Degrees and masks of one mask ``k``, as the model builds them.
+class ExplorerMaskSet:
+    """What the explorer shows of mask ``k``: :class:`masks.MaskSet` with the direct mask only
+    when direct is on, and the connectivity that follows.
 
     ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)``
     float32 each; ``direct_mask``: ``(D, D)`` or ``None`` when direct is off;
@@ -79,7 +80,7 @@ class MaskSet:
 
 def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str = "natural",
                       hidden_degrees: str = "random", seed: int = 0, direct: bool = True,
-                      mask_index: int = 0) -> MaskSet:
+                      mask_index: int = 0) -> ExplorerMaskSet:
     """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``.
 
     Raises ``ValueError``/``TypeError`` with a clear message for bad settings.
@@ -90,16 +91,11 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
         raise ValueError(f"ordering must be one of {mk.ORDERINGS}, got {ordering!r}")
     if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
         raise ValueError(f"hidden degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
-    for name, value in (("seed", seed), ("mask index", mask_index)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an integer, got {value!r}")
-        if value < 0:
-            raise ValueError(f"{name} must be 0 or more, got {value}")
-    mask_seed = _derived_seed(seed, mask_index)
-    degrees = mk.make_degrees(D, sizes, ordering, hidden_degrees, seed=mask_seed)
-    masks = mk.make_masks(degrees)
-    dmask = mk.direct_mask(degrees[0]) if direct else None
-    return MaskSet(degrees, masks, dmask, mk.connectivity(masks, dmask), mask_seed)
+    check_seed("seed", seed)
+    check_int("mask index", mask_index, low=0)
+    built = mk.make_mask_set(D, sizes, ordering, hidden_degrees, seed=seed, k=mask_index)
+    dmask = built.direct_mask if direct else None
+    return ExplorerMaskSet(built.degrees, built.masks, dmask, mk.connectivity(built.masks, dmask), built.mask_seed)
 
 
 @dataclass
@@ -107,7 +103,7 @@ class ExplorerState:
     """What the explorer currently shows.
 
     ``settings``: the control values read (hidden sizes as typed text);
-    ``degrees``/``masks``/``direct_mask``/``connectivity``: as in :class:`MaskSet`,
+    ``degrees``/``masks``/``direct_mask``/``connectivity``: as in :class:`ExplorerMaskSet`,
     ``None`` while ``error`` holds a message; ``highlight``: output index or ``None``;
     ``update_seconds``: wall time of the last update (compute + both renders).
     """
@@ -131,7 +127,7 @@ def _png(fig: Figure, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
-def render_network(mask_set: MaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
+def render_network(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
     """PNG of :func:`plotting.plot_network` for a mask set."""
     n_rows = len(mask_set.degrees) + 1
     fig = Figure(figsize=(11, 0.9 + 0.95 * n_rows))
@@ -141,7 +137,7 @@ def render_network(mask_set: MaskSet, highlight: int | None = None, dpi: int = 8
     return _png(fig, dpi)
 
 
-def render_matrices(mask_set: MaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
+def render_matrices(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
     """PNG of the mask heatmaps and the connectivity matrix side by side."""
     n = len(mask_set.masks) + 1
     fig = Figure(figsize=(min(3.0 * n, 16), 3.5))
@@ -169,6 +165,9 @@ def _degrees_html(degrees: list) -> str:
 
 
 # --------------------------------------------------------------------- widget
+_CONTROL = " (the explorer's control range)"
+
+
 class MaskExplorer:
     """Interactive view of MADE degrees, masks, network and connectivity.
 
@@ -186,17 +185,16 @@ class MaskExplorer:
                  ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
                  direct: bool = True, num_masks: int = 1, mask_index: int = 0,
                  highlight: int | None = None):
-        _check_range("input_dim", input_dim, 1, MAX_INPUT_DIM)
-        _check_range("num_masks", num_masks, 1, MAX_NUM_MASKS)
-        _check_range("mask_index", mask_index, 0, num_masks - 1)
+        check_int("input_dim", input_dim, 1, MAX_INPUT_DIM, why=_CONTROL)
+        check_int("num_masks", num_masks, 1, MAX_NUM_MASKS, why=_CONTROL)
+        check_int("mask_index", mask_index, 0, num_masks - 1, why=_CONTROL)
         if ordering not in mk.ORDERINGS:
             raise ValueError(f"ordering must be one of {mk.ORDERINGS} in the explorer, got {ordering!r}")
         if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
             raise ValueError(f"hidden_degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
         if highlight is not None:
-            _check_range("highlight", highlight, 0, input_dim - 1)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise TypeError(f"seed must be an integer, got {seed!r}")
+            check_int("highlight", highlight, 0, input_dim - 1, why=_CONTROL)
+        check_seed("seed", seed)
         if isinstance(hidden_sizes, str):
             sizes_text = hidden_sizes
         elif isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, np.ndarray):
@@ -355,7 +353,7 @@ class MaskExplorer:
         return self.state
 
 
-def _status_html(settings: dict, mask_set: MaskSet, highlight: int | None) -> str:
+def _status_html(settings: dict, mask_set: ExplorerMaskSet, highlight: int | None) -> str:
     """One paragraph: generation order, mask k of K, dependencies realised, highlighted output."""
     deg = mask_set.degrees[0]
     D = len(deg)
@@ -377,13 +375,6 @@ def _status_html(settings: dict, mask_set: MaskSet, highlight: int | None) -> st
                      f"{', '.join(seen) if seen else 'no input'} "
                      f"({len(seen)} of the {before} inputs generated before it)")
     return "<div class='made-status-text'>" + "<br>".join(html.escape(s) for s in lines) + "</div>"
-
-
-def _check_range(name: str, value, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value}: the explorer's control takes {low}..{high}")
 
 
 def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),

@@ -32,9 +32,9 @@ def test_bad_ordering(ordering, message):
 
 @pytest.mark.parametrize("hidden_sizes,error,message", [
     ([], ValueError, r"hidden_sizes is empty"),
-    ([8, 0], ValueError, r"hidden_sizes\[1\] = 0"),
-    ([-3], ValueError, r"hidden_sizes\[0\] = -3"),
-    ([8, 2.5], TypeError, r"hidden_sizes\[1\] must be an integer"),
+    ([8, 0], ValueError, r"hidden_sizes\[1\] must be a positive integer.*got 0"),
+    ([-3], ValueError, r"hidden_sizes\[0\] must be a positive integer.*got -3"),
+    ([8, 2.5], TypeError, r"hidden_sizes\[1\] must be a positive integer.*got float 2\.5"),
     (500, TypeError, r"hidden_sizes must be a list .* int 500"),
 ])
 def test_bad_hidden_sizes(hidden_sizes, error, message):
@@ -43,7 +43,7 @@ def test_bad_hidden_sizes(hidden_sizes, error, message):
 
 
 @pytest.mark.parametrize("kwargs,error,message", [
-    ({"input_dim": 1}, ValueError, r"input_dim must be at least 2"),
+    ({"input_dim": 1}, ValueError, r"input_dim must be an integer >= 2 \(at least 2 for an autoregressive .*got 1"),
     ({"input_dim": 5.0}, TypeError, r"input_dim must be an integer"),
     ({"num_masks": 0}, ValueError, r"num_masks must be a positive integer"),
     ({"num_masks": 1.5}, ValueError, r"num_masks must be a positive integer"),

@@ -120,7 +120,7 @@ def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(digits, tmp_path):
 def test_bad_arguments(digits):
     xt, xv = digits[0][:100], digits[1][:50]
     m = small_model()
-    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+    with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
         train(m, xt, xv, epochs=0)
     with pytest.raises(ValueError, match="optimizer must be one of"):
         train(m, xt, xv, optimizer="sgd")

@@ -16,7 +16,7 @@ import pytest
 
 from made_helpers import masks as mk
 from made_helpers import plotting
-from made_helpers.model import MADE, _derived_seed
+from made_helpers.model import MADE
 from made_helpers.widgets import MaskExplorer, explorer_mask_set, mask_explorer, parse_hidden_sizes
 
 
@@ -25,7 +25,7 @@ def expected(settings: dict):
     sizes = [int(s) for s in re.split(r"[,\s]+", settings["hidden_sizes"].strip()) if s]
     degrees = mk.make_degrees(settings["input_dim"], sizes, settings["ordering"],
                               settings["hidden_degrees"],
-                              seed=_derived_seed(settings["seed"], settings["mask_index"]))
+                              seed=mk.derived_seed(settings["seed"], settings["mask_index"]))
     masks = mk.make_masks(degrees)
     direct = mk.direct_mask(degrees[0]) if settings["direct"] else None
     return degrees, masks, direct, mk.connectivity(masks, direct)
@@ -183,14 +183,14 @@ def test_highlight_choices_follow_input_dim(explorer):
 
 
 BAD = [
-    ("input_dim", 1, "input_dim must be at least 2"),
+    ("input_dim", 1, "input_dim must be an integer >= 2 (at least 2"),
     ("hidden_sizes", "6, 0", "hidden layer 2 has width 0"),
     ("hidden_sizes", "6, -2", "hidden layer 2 has width -2"),
     ("hidden_sizes", "6, x", "'x' is not a whole number"),
     ("hidden_sizes", "  ", "none given"),
     ("hidden_sizes", "6, 65", "at most 64 units"),
     ("hidden_sizes", "2, 2, 2, 2, 2, 2", "at most 5"),
-    ("seed", -1, "seed must be 0 or more"),
+    ("seed", -1, "seed must be an integer in 0..9223372036854775807, got -1"),
 ]
 
 
@@ -213,11 +213,11 @@ def test_bad_settings_show_a_message_and_stay_usable(explorer, name, value, text
 
 
 def test_constructor_rejects_values_the_controls_cannot_hold():
-    with pytest.raises(ValueError, match="input_dim=50"):
+    with pytest.raises(ValueError, match=r"input_dim must be an integer in 1\.\.\d+ \(the explorer's control .*got 50"):
         MaskExplorer(input_dim=50)
     with pytest.raises(ValueError, match="ordering"):
         MaskExplorer(ordering="sideways")
-    with pytest.raises(ValueError, match="mask_index=3"):
+    with pytest.raises(ValueError, match=r"mask_index must be an integer in 0\.\.1 .*got 3"):
         MaskExplorer(num_masks=2, mask_index=3)
     with pytest.raises(TypeError, match="hidden_sizes"):
         MaskExplorer(hidden_sizes=8)
