@@ -10,11 +10,22 @@ from importlib import metadata as _metadata
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from . import layers, losses, masks, model  # noqa: E402
-from .model import MADE  # noqa: E402
-from . import data, evaluate, train  # noqa: E402  (data loaders, training loop, test NLL)
-
 __all__ = ["MADE", "layers", "losses", "masks", "model", "data", "evaluate", "train"]
+
+
+def __getattr__(name: str):
+    """Import ``MADE`` and the submodules on first use (PEP 562).
+
+    ``python -m made_helpers`` then starts without TensorFlow, so the CLI itself imports it
+    and can answer Ctrl-C during start-up with one line instead of a traceback.
+    """
+    import importlib
+
+    if name == "MADE":
+        return importlib.import_module(".model", __name__).MADE
+    if name in __all__:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 try:                                        # one source of truth: [project] version in pyproject.toml
     __version__ = _metadata.version("made-tutorial")

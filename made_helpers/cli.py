@@ -23,6 +23,12 @@ from pathlib import Path
 
 RUN_SUMMARY = "train_summary.json"
 MODEL_FILE = "model.keras"
+RUN_ARTEFACTS = ("checkpoint.npz", "history.json", MODEL_FILE, RUN_SUMMARY)   # what `train` writes in --out
+TRAIN_SEED_MAX = 2**32 - 1      # train seeds numpy's global generator too (keras.utils.set_random_seed)
+SAMPLE_SEED_MAX = 2**63 - 1     # MADE.sample seeds
+MAX_SAMPLES = 2_500             # one PNG grid; more samples: several calls with other seeds
+MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel limit
+MAX_MASKS = 10_000              # masks a model may have in the CLI (each is a forward pass per evaluation)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _int_at_least(low: int):
+def _int_at_least(low: int, high: int | None = None):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -40,8 +46,10 @@ def _int_at_least(low: int):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high}, got {value}")
         return value
-    parse.__name__ = f"integer >= {low}"
+    parse.__name__ = f"integer >= {low}" if high is None else f"integer in {low}..{high}"
     return parse
 
 
@@ -56,6 +64,28 @@ def _positive_float(text: str) -> float:
 
 
 _positive_float.__name__ = "positive number"
+
+
+def _number(text: str, low: float, high: float | None, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (value >= low and (high is None or value < high)) or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    return _number(text, 0.0, 1.0, "a number in [0, 1)")
+
+
+def _non_negative_float(text: str) -> float:
+    return _number(text, 0.0, None, "a finite number >= 0")
+
+
+_fraction.__name__ = "number in [0, 1)"
+_non_negative_float.__name__ = "number >= 0"
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -110,14 +140,94 @@ def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None):
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    from .train import save_history
+    from .atomic import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_history(obj, path)
+    atomic_write(path, json.dumps(obj, indent=1).encode())
+
+
+def _first_line(error: BaseException, limit: int = 300) -> str:
+    text = (str(error).strip().splitlines() or [""])[0]
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_new_path(flag: str, text: str) -> Path:
+    """``Path(text)`` for a file or folder to create: not empty, no existing file among its parents."""
+    if not text.strip():
+        raise _UsageError(f"{flag} is empty: name a path")
+    path = Path(text)
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise _UsageError(f"{flag} {text}: {parent} is a file, not a folder")
+    return path
+
+
+def _check_train_out(args) -> Path:
+    """The run folder ``--out``, refused up front when it is unusable or would lose a run."""
+    out = _check_new_path("--out", args.out)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
+    if args.resume and args.overwrite:
+        raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
+    held = [name for name in RUN_ARTEFACTS if (out / name).exists()]
+    if held and not (args.resume or args.overwrite):
+        raise FileExistsError(f"{out} already holds a run ({', '.join(held)}): add --resume to continue it, "
+                              f"--overwrite to replace it, or choose another --out")
+    if held and args.resume and "checkpoint.npz" not in held:
+        raise FileExistsError(f"{out} holds a run ({', '.join(held)}) without checkpoint.npz, so it cannot be "
+                              f"resumed: choose another --out, or --overwrite to replace it")
+    return out
+
+
+def _check_json_target(text: str, model_file: Path) -> Path:
+    """``evaluate --json``: a ``.json`` file that is neither the model nor a run's own file."""
+    path = _check_new_path("--json", text)
+    if path.is_dir():
+        raise _UsageError(f"--json {text} is a folder: name a .json file, e.g. {path / 'result.json'}")
+    if path.suffix.lower() != ".json":
+        raise _UsageError(f"--json {text} must name a .json file (the result is JSON)")
+    if path.exists() and path.resolve() == model_file.resolve():
+        raise _UsageError(f"--json {text} is the model file itself: choose another file")
+    if path.name in RUN_ARTEFACTS and any((path.parent / name).exists() for name in RUN_ARTEFACTS
+                                           if name != path.name):
+        raise _UsageError(f"--json {text} is a file of the run in {path.parent}: choose another file")
+    return path
+
+
+def _check_png_target(text: str) -> Path:
+    """``sample --out``: a ``.png`` file, or an existing folder (which receives ``samples.png``)."""
+    path = _check_new_path("--out", text)
+    if path.is_dir():
+        path = path / "samples.png"
+        if path.is_dir():
+            raise _UsageError(f"--out {text}: {path} is a folder: name a .png file")
+    elif path.suffix.lower() != ".png":
+        raise _UsageError(f"--out {text} must end in .png (or name an existing folder, which receives samples.png)")
+    return path
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    """Create the run folder, delete temp files of killed writers, and with ``overwrite`` the old run."""
+    from .atomic import remove_stale_temps
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in RUN_ARTEFACTS:
+        remove_stale_temps(out / name)
+        if overwrite:
+            (out / name).unlink(missing_ok=True)
+
+
+def _save_model(model, path: Path) -> None:
+    """``model.save(path)`` atomically: a kill mid-save leaves the previous file (or none), never half a file."""
+    from .atomic import atomic_write
+
+    atomic_write(path, lambda f: model.save(f.name))   # Keras writes by name: the temp file ends in .keras
 
 
 def _resolve_model(path: str) -> tuple[Path, Path | None]:
     """``(model file, run folder or None)`` from a run folder or a ``.keras`` file."""
+    if not path.strip():
+        raise _UsageError("--model is empty: name a run folder or a .keras file")
     p = Path(path)
     if p.is_dir():
         model = p / MODEL_FILE
@@ -132,11 +242,34 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
 
 
 def _load_model(path: Path):
+    """The MADE in ``path`` (a ``.keras`` file), or a one-line ``ValueError`` saying what is wrong."""
+    import zipfile
+
     import keras
 
-    from . import MADE  # noqa: F401  (registers the classes for deserialization)
+    from . import MADE  # (importing it registers the classes for deserialization)
 
-    return keras.saving.load_model(path, compile=False)
+    run = path.parent
+    fix = (f"; rebuild it from the run's checkpoint with `made train ... --out {run} --resume` (the run's flags)"
+           if (run / "checkpoint.npz").is_file() else "; train it again or restore a copy")
+    if path.suffix.lower() != ".keras":
+        raise ValueError(f"--model {path}: a {path.suffix or 'suffix-less'} file; accepted are a run folder "
+                         f"(from made train) or the .keras file it writes (not .h5/.hdf5/SavedModel)")
+    if not zipfile.is_zipfile(path):
+        what = "empty" if path.stat().st_size == 0 else "truncated, or not a .keras zip archive"
+        raise ValueError(f"{path} is damaged ({what}){fix}")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except Exception as e:  # noqa: BLE001  (BadZipFile, KeyError, TypeError from a bad config.json, ...)
+        while (inner := e.__cause__ or e.__context__) is not None:   # Keras wraps MADE's own message
+            e = inner
+        raise ValueError(f"{path} is damaged or not a MADE model ({type(e).__name__}: {_first_line(e)}){fix}") \
+            from None
+    if not isinstance(model, MADE):
+        raise ValueError(f"{path} holds a Keras {type(model).__name__}, not a MADE written by `made train`")
+    if model.num_masks > MAX_MASKS:
+        raise ValueError(f"{path}: num_masks={model.num_masks} exceeds {MAX_MASKS}, the most the CLI handles")
+    return model
 
 
 # --------------------------------------------------------------------------- commands
@@ -146,7 +279,7 @@ def cmd_train(args) -> int:
     from . import MADE
     from .train import train
 
-    out = Path(args.out)
+    out = _check_train_out(args)
     try:
         keras.activations.get(args.activation)
     except ValueError:
@@ -154,9 +287,14 @@ def cmd_train(args) -> int:
                           f"(e.g. relu, tanh, sigmoid, elu)") from None
     if args.valid_masks is not None and args.valid_masks > args.masks:
         raise _UsageError(f"--valid-masks {args.valid_masks} exceeds --masks {args.masks}")
-    if (out / "checkpoint.npz").exists() and not args.resume:
-        raise FileExistsError(f"{out} already holds a run (checkpoint.npz): add --resume to continue it, "
-                              f"or choose another --out")
+    if args.mask_kind in ("full", "ordering") and args.ordering != "random":
+        raise _UsageError(f"--mask-kind {args.mask_kind} draws a new ordering per mask: it needs --ordering random")
+    if args.lr_schedule == "step" and not args.lr_milestones:
+        raise _UsageError("--lr-schedule step needs --lr-milestones, e.g. --lr-milestones 45")
+    if args.lr_milestones and args.lr_schedule != "step":
+        raise _UsageError("--lr-milestones belongs to --lr-schedule step")
+    if args.lr_factor == 0:
+        raise _UsageError("--lr-factor must be above 0")
     t0 = time.time()
     commit = git_commit()                              # the code that runs, before any later edits
     x_train, train_info = _load_split(args.data, "train", args.limit, args.data_dir)
@@ -164,16 +302,23 @@ def cmd_train(args) -> int:
     keras.utils.set_random_seed(args.seed)            # initial weights: reproducible from --seed
     model = MADE(784, args.hidden, num_masks=args.masks, ordering=args.ordering,
                  hidden_degrees=args.hidden_degrees, direct=not args.no_direct,
-                 activation=args.activation, seed=args.seed)
+                 activation=args.activation, seed=args.seed, dropout=args.dropout,
+                 kernel_initializer=args.init, mask_kind=args.mask_kind,
+                 dtype="mixed_bfloat16" if args.bf16 else None)
     print(f"MADE 784-{'-'.join(map(str, args.hidden))}-784, {args.masks} mask(s), ordering {args.ordering}, "
-          f"direct={not args.no_direct}; {model.count_params() - sum(v.numpy().size for v in model.non_trainable_variables)} "
+          f"direct={not args.no_direct}; {sum(v.numpy().size for v in model.trainable_variables)} "
           f"trainable parameters; {len(x_train)} train / {len(x_valid)} valid images", flush=True)
+    _prepare_out(out, overwrite=args.overwrite)
     history = train(model, x_train, x_valid, epochs=args.epochs, batch_size=args.batch_size,
                     optimizer=args.optimizer, learning_rate=args.learning_rate, patience=args.patience,
                     resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks,
                     checkpoint_dir=out, resume=args.resume, seed=args.seed, verbose=args.verbose,
-                    data={"train": train_info, "valid": valid_info}, jit_compile=not args.no_jit)
-    model.save(out / MODEL_FILE)
+                    data={"train": train_info, "valid": valid_info}, jit_compile=not args.no_jit,
+                    weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
+                    lr_milestones=args.lr_milestones, lr_factor=args.lr_factor, lr_patience=args.lr_patience,
+                    cosine_epochs=args.cosine_epochs, in_graph_masks=not args.host_masks,
+                    valid_ensemble=args.valid_ensemble)
+    _save_model(model, out / MODEL_FILE)
     previous = json.loads((out / RUN_SUMMARY).read_text()) if args.resume and (out / RUN_SUMMARY).is_file() else {}
     invocations = previous.get("invocations", []) + [{
         "argv": sys.argv[1:], "wall_seconds": time.time() - t0,
@@ -197,6 +342,7 @@ def cmd_evaluate(args) -> int:
     from .evaluate import evaluate_nll
 
     model_file, run_dir = _resolve_model(args.model)
+    json_path = _check_json_target(args.json, model_file) if args.json is not None else None
     summary = json.loads((run_dir / RUN_SUMMARY).read_text()) if run_dir and (run_dir / RUN_SUMMARY).is_file() else {}
     kind = args.data or ("fallback" if (summary.get("data") or {}).get("train", {}).get("source") == "fallback"
                          else "binarized")
@@ -206,13 +352,15 @@ def cmd_evaluate(args) -> int:
     k = args.masks or model.num_masks
     x, info = _load_split(kind, args.split, args.limit, args.data_dir)
     t0 = time.time()
-    mean, se = evaluate_nll(model, x, num_masks=k, batch_size=args.batch_size)
+    mean, se = evaluate_nll(model, x, num_masks=k, batch_size=args.batch_size, ensemble=args.ensemble)
     seconds = time.time() - t0
+    combined = "mixture" if args.ensemble == "mixture" else "averaged conditionals"
     print(f"{args.split} NLL: {mean:.3f} ± {se:.3f} nats (mean ± standard error over {len(x)} images; "
-          f"mixture of {k} mask(s)) on {info['description']}", flush=True)
-    if args.json:
+          f"{combined} of {k} mask(s)) on {info['description']}", flush=True)
+    if json_path is not None:
         result = {
             f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
+            "ensemble": args.ensemble,
             "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
             "data": info, "comparable_with_paper": bool(info["comparable_with_paper"]) and args.limit is None,
             "model": {key: val for key, val in model.get_config().items() if key not in ("name", "trainable")},
@@ -225,14 +373,19 @@ def cmd_evaluate(args) -> int:
         }
         if args.note:
             result["note"] = args.note
-        _write_json(Path(args.json), result)
-        print(f"wrote {args.json}", flush=True)
+        _write_json(json_path, result)
+        print(f"wrote {json_path}", flush=True)
     return 0
 
 
 def cmd_sample(args) -> int:
     from .plotting import save_image_grid
 
+    out = _check_png_target(args.out)
+    rows = -(-args.n // args.ncols)
+    if rows > MAX_GRID_ROWS:
+        raise _UsageError(f"--n {args.n} with --ncols {args.ncols} makes {rows} rows; the PNG grid holds at most "
+                          f"{MAX_GRID_ROWS}: raise --ncols")
     model_file, _ = _resolve_model(args.model)
     model = _load_model(model_file)
     if args.mask >= model.num_masks:
@@ -240,7 +393,6 @@ def cmd_sample(args) -> int:
     model.set_mask(args.mask)
     t0 = time.time()
     samples = model.sample(args.n, seed=args.seed)
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     save_image_grid(samples, str(out), title=f"{args.n} samples, {model_file.parent.name or model_file.name}, "
                                            f"mask {args.mask}, seed {args.seed}", ncols=args.ncols)
@@ -277,8 +429,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train on the first N training images only (quick runs); valid split unchanged")
     t.add_argument("--hidden", type=_int_at_least(1), nargs="+", default=[500], metavar="H",
                    help="hidden layer widths, e.g. --hidden 500 or --hidden 8000 8000 (default: 500)")
-    t.add_argument("--masks", type=_int_at_least(1), default=1, metavar="K",
-                   help="number of masks K; K > 1 resamples one per minibatch (default: 1)")
+    t.add_argument("--masks", type=_int_at_least(1, MAX_MASKS), default=1, metavar="K",
+                   help=f"number of masks K (at most {MAX_MASKS}); K > 1 resamples one per minibatch (default: 1)")
     t.add_argument("--ordering", choices=["natural", "reversed", "random"], default="natural",
                    help="input ordering; random draws a new ordering per mask (default: natural)")
     t.add_argument("--hidden-degrees", choices=["random", "equal"], default="random",
@@ -290,20 +442,55 @@ def build_parser() -> argparse.ArgumentParser:
                    help="maximum number of epochs (default: 100)")
     t.add_argument("--batch-size", type=_int_at_least(1), default=100, metavar="B",
                    help="minibatch size (default: 100)")
-    t.add_argument("--optimizer", choices=["adam", "adagrad"], default="adam", help="optimizer (default: adam)")
+    t.add_argument("--optimizer", choices=["adam", "adagrad", "adagrad-paper"], default="adam",
+                   help="optimizer: adam, adagrad (Keras' AdaGrad) or adagrad-paper (the MADE code's AdaGrad: "
+                        "accumulator from 0, eps 1e-6) (default: adam)")
     t.add_argument("--learning-rate", type=_positive_float, default=None, metavar="LR",
                    help="step size (default: 1e-3 for adam, 1e-2 for adagrad)")
     t.add_argument("--patience", type=_int_at_least(1), default=30, metavar="P",
                    help="stop after P epochs without a lower valid NLL; the best epoch is restored (default: 30)")
     t.add_argument("--valid-masks", type=_int_at_least(1), default=None, metavar="K",
                    help="masks in the validation mixture (default: all K)")
+    t.add_argument("--mask-kind", choices=["full", "connectivity", "ordering"], default=None,
+                   help="what changes between masks: full (ordering and connectivity; needs --ordering random), "
+                        "connectivity (one shared ordering) or ordering (needs --ordering random) "
+                        "(default: full for --ordering random, else connectivity)")
+    t.add_argument("--valid-ensemble", choices=["mixture", "conditionals"], default="mixture",
+                   help="how the validation NLL combines masks: mixture of probabilities, or conditionals "
+                        "averaged per pixel (shared-ordering masks only) (default: mixture)")
+    t.add_argument("--dropout", type=_fraction, default=0.0, metavar="P",
+                   help="dropout rate on the hidden layers during training, never on the direct connection "
+                        "(default: 0)")
+    t.add_argument("--weight-decay", type=_non_negative_float, default=0.0, metavar="L2",
+                   help="L2 penalty L2 * sum of squared kernel weights added to the mean NLL (default: 0)")
+    t.add_argument("--lr-schedule", choices=["constant", "step", "cosine", "plateau"], default="constant",
+                   help="learning-rate schedule per epoch (default: constant)")
+    t.add_argument("--lr-milestones", type=_int_at_least(1), nargs="+", default=[], metavar="E",
+                   help="step schedule: multiply the rate by --lr-factor from each of these epochs on")
+    t.add_argument("--lr-factor", type=_fraction, default=0.1, metavar="F",
+                   help="step/plateau schedule: factor of each cut, in (0, 1) (default: 0.1)")
+    t.add_argument("--lr-patience", type=_int_at_least(1), default=10, metavar="P",
+                   help="plateau schedule: cut after P epochs without a lower valid NLL (default: 10)")
+    t.add_argument("--cosine-epochs", type=_int_at_least(1), default=None, metavar="T",
+                   help="cosine schedule: length T in epochs (default: --epochs)")
+    t.add_argument("--init", choices=["glorot_uniform", "orthogonal"], default="glorot_uniform",
+                   help="kernel initialisation (the paper's code: orthogonal) (default: glorot_uniform)")
+    t.add_argument("--bf16", action="store_true",
+                   help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs "
+                        "with AVX512-BF16 or AMX)")
+    t.add_argument("--host-masks", action="store_true",
+                   help="switch masks from the host each minibatch instead of inside the compiled step "
+                        "(same results; for benchmarks)")
     t.add_argument("--no-resample-masks", action="store_true",
                    help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
-    t.add_argument("--seed", type=_int_at_least(0), default=0,
-                   help="seed for masks, initial weights, shuffling and mask choice (default: 0)")
+    t.add_argument("--seed", type=_int_at_least(0, TRAIN_SEED_MAX), default=0,
+                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} "
+                        f"(default: 0)")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints, history, model")
     t.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (its checkpoint, history, model and summary)")
     t.add_argument("--no-jit", action="store_true", help="do not compile the training step with XLA")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                    help="0 quiet, 1 progress bar with running NLL, 2 one line per epoch (default: 1)")
@@ -314,8 +501,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "on a split, using the mixture over the first K masks.")
     e.add_argument("--model", required=True, metavar="PATH", help="run folder (from train --out) or .keras file")
     e.add_argument("--split", choices=["train", "valid", "test"], default="test", help="split (default: test)")
-    e.add_argument("--masks", type=_int_at_least(1), default=None, metavar="K",
+    e.add_argument("--masks", type=_int_at_least(1, MAX_MASKS), default=None, metavar="K",
                    help="mixture over masks 0..K-1 (default: all the model's masks)")
+    e.add_argument("--ensemble", choices=["mixture", "conditionals"], default="mixture",
+                   help="combine the K masks as a mixture of probabilities, or average their conditionals "
+                        "per pixel (shared-ordering masks only) (default: mixture)")
     data_flags(e, None)
     e.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
                    help="evaluate on the first N images only (quick checks; not a benchmark number)")
@@ -329,32 +519,60 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="draw samples and write a PNG grid",
                        description="Draw samples (784 sequential passes) and save them as a PNG grid.")
     s.add_argument("--model", required=True, metavar="PATH", help="run folder (from train --out) or .keras file")
-    s.add_argument("--n", type=_int_at_least(1), default=100, help="number of samples (default: 100)")
+    s.add_argument("--n", type=_int_at_least(1, MAX_SAMPLES), default=100,
+                   help=f"number of samples, at most {MAX_SAMPLES} (default: 100)")
     s.add_argument("--mask", type=_int_at_least(0), default=0, metavar="k", help="mask to sample with (default: 0)")
-    s.add_argument("--seed", type=_int_at_least(0), default=0, help="sampling seed (default: 0)")
+    s.add_argument("--seed", type=_int_at_least(0, SAMPLE_SEED_MAX), default=0,
+                   help=f"sampling seed, 0..{SAMPLE_SEED_MAX} (default: 0)")
     s.add_argument("--ncols", type=_int_at_least(1), default=10, help="images per row (default: 10)")
-    s.add_argument("--out", required=True, metavar="FILE.png", help="PNG file to write")
+    s.add_argument("--out", required=True, metavar="FILE.png",
+                   help="PNG file to write (an existing folder receives samples.png)")
     s.set_defaults(func=cmd_sample)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    prog = f"made {args.command}"
+    prog = "made"
     try:
+        parser = build_parser()
+        args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
+        prog = f"made {args.command}"
         return args.func(args)
     except _UsageError as e:
         print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted; a train run continues with --resume", file=sys.stderr)
+        hint = "; a train run continues with --resume" if prog == "made train" else ""
+        print(f"{prog}: interrupted{hint}", file=sys.stderr)
         return 130
-    except (OSError, ValueError, FloatingPointError) as e:
+    except (OSError, ValueError, TypeError, FloatingPointError) as e:
         # missing/broken data, an existing run folder, a diverged run, an unreadable model file
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
+    except MemoryError as e:
+        print(f"{prog}: error: out of memory ({_first_line(e) or type(e).__name__}); use smaller values",
+              file=sys.stderr)
+        return 1
+    except Exception as e:
+        if os.environ.get("MADE_DEBUG"):
+            raise
+        print(f"{prog}: error: unexpected {type(e).__name__}: {_first_line(e)} "
+              f"(MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _join_negative_numbers(argv: list[str]) -> list[str]:
+    """``--flag -1e-3`` -> ``--flag=-1e-3``, so that argparse checks the value instead of
+    taking it for a flag ("expected one argument")."""
+    out: list[str] = []
+    for token in argv:
+        if (out and out[-1].startswith("--") and "=" not in out[-1] and len(token) > 1 and token[0] == "-"
+                and (token[1].isdigit() or token[1] == "." or token[1:].lower() in ("inf", "nan"))):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
 
 
 if __name__ == "__main__":
