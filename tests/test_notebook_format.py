@@ -147,13 +147,13 @@ def _cells(nb) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", SERIES)
 def test_jupytext_pairs_the_notebook_with_its_py_percent_twin(name):
-    """pyproject.toml's [tool.jupytext] pairs notebooks/NAME.ipynb with notebooks/py/NAME.py."""
+    """notebooks/jupytext.toml pairs notebooks/NAME.ipynb with notebooks/py/NAME.py."""
     from jupytext.config import load_jupytext_config
     from jupytext.paired_paths import paired_paths
 
     ipynb = NOTEBOOK_DIR / f"{name}.ipynb"
     config = load_jupytext_config(str(ipynb))
-    assert config is not None, "no jupytext configuration found (pyproject.toml [tool.jupytext])"
+    assert config is not None, "no jupytext configuration found (notebooks/jupytext.toml)"
     formats = config.default_formats(str(ipynb))
     paths = {Path(path) for path, _ in paired_paths(str(ipynb), "ipynb", formats)}
     assert paths == {ipynb, NOTEBOOK_DIR / "py" / f"{name}.py"}
@@ -170,6 +170,37 @@ def test_exercise_notebooks_stay_unpaired():
         paired = [p for p, _ in paired_paths(str(path), "ipynb", formats)]
         assert paired == [str(path)], f"{path.name} would be paired with {paired[1:]}"
 
+
+
+def test_jupyterlab_saves_both_files_of_a_pair(tmp_path):
+    """JupyterLab runs on notebooks/ (make lab) with jupytext's contents manager: a save writes the twin too.
+
+    The contents manager reads its configuration only inside the server's root folder, which is why
+    the configuration lives in notebooks/jupytext.toml. Outputs and cell ids survive the save.
+    """
+    import shutil
+
+    from jupytext import TextFileContentsManager
+
+    name = SERIES[1]
+    root = tmp_path / "notebooks"
+    (root / "py").mkdir(parents=True)
+    (root / "exercises").mkdir()
+    shutil.copy(NOTEBOOK_DIR / "jupytext.toml", root)
+    shutil.copy(NOTEBOOK_DIR / f"{name}.ipynb", root)
+    shutil.copy(NOTEBOOK_DIR / "py" / f"{name}.py", root / "py")
+    exercise = sorted((NOTEBOOK_DIR / "exercises").glob("*.ipynb"))[0]
+    shutil.copy(exercise, root / "exercises")
+    cm = TextFileContentsManager(root_dir=str(root))
+    model = cm.get(f"{name}.ipynb")
+    model["content"]["cells"][0]["source"] += " (edited in Lab)"
+    cm.save(model, f"{name}.ipynb")
+    assert "(edited in Lab)" in (root / "py" / f"{name}.py").read_text()
+    saved, committed = nbformat.read(root / f"{name}.ipynb", as_version=4), load(name)
+    assert [c.id for c in saved.cells] == [c.id for c in committed.cells]
+    assert [c.get("outputs") for c in saved.cells] == [c.get("outputs") for c in committed.cells]
+    cm.save(cm.get(f"exercises/{exercise.name}"), f"exercises/{exercise.name}")
+    assert not (root / "exercises" / "py").exists(), "exercise notebooks must stay unpaired"
 
 @pytest.mark.parametrize("name", SERIES)
 def test_py_percent_twin_is_in_step(name):
