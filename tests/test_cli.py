@@ -34,7 +34,8 @@ def last_line(text: str) -> str:
 @pytest.mark.parametrize("command, flags", [
     ([], ["train", "evaluate", "sample"]),
     (["train"], ["--data {binarized,fallback}", "--limit N", "--resume", "--hidden", "--masks K", "--patience",
-                 "--optimizer {adam,adagrad}", "--learning-rate", "--out DIR", "--seed"]),
+                 "--optimizer {adam,adagrad,adagrad-paper}", "--dropout P", "--weight-decay L2",
+                 "--lr-schedule", "--mask-kind", "--init", "--bf16", "--learning-rate", "--out DIR", "--seed"]),
     (["evaluate"], ["--model PATH", "--split", "--masks K", "--json FILE"]),
     (["sample"], ["--model PATH", "--n N", "--out FILE.png", "--seed"]),
 ])

@@ -105,7 +105,7 @@ def test_natural_ordering_keeps_order_but_changes_connectivity():
     conn0 = model.connectivity()
     model.set_mask(1)
     np.testing.assert_array_equal(model.ordering, np.arange(8))
-    assert not np.array_equal(model.hidden_layers[0].mask.numpy(), model._mask_sets[0][1][0])
+    assert not np.array_equal(model.hidden_layers[0].mask.numpy(), model.mask_set(0).masks[0])
     assert model.connectivity().shape == conn0.shape
 
 
