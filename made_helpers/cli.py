@@ -6,8 +6,9 @@ Examples::
     made evaluate --model runs/made_k1 --split test --masks 1 --json results/made_k1.json
     made sample --model runs/made_k1 --n 100 --out runs/made_k1/samples.png
 
-Invalid flags or values print one line and exit with status 2; missing or broken
-data, an existing run folder without ``--resume`` or a diverged run exit with status 1.
+Invalid flags, values or paths print one line and exit with status 2, before any work;
+missing or broken data or model files, an existing run folder without ``--resume`` or
+``--overwrite``, or a diverged run exit with status 1 (one line, no traceback).
 """
 
 from __future__ import annotations
