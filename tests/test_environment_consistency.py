@@ -147,3 +147,15 @@ def test_compare_reports_each_kind_of_disagreement(tmp_path):
         "scipy is in environment.yml but not in pyproject.toml",
         "numpy: pyproject.toml says '>=1.26', environment.yml says '>=1.20'",
     ]
+
+
+def test_the_version_is_written_once():
+    """``made_helpers.__version__`` is read from the installed metadata, i.e. from pyproject.toml."""
+    from importlib.metadata import version
+
+    import made_helpers
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert version("made-tutorial") == declared == made_helpers.__version__
+    init = (ROOT / "made_helpers" / "__init__.py").read_text()
+    assert declared not in init, "the version is written in made_helpers/__init__.py too"
