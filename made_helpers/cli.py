@@ -122,6 +122,19 @@ def git_commit() -> str | None:
         return None
 
 
+def portable_data_info(info: dict) -> dict:
+    """A data description (``DataInfo.to_dict()``) whose file path is relative to the repository.
+
+    Results files are committed: they must name the data without a machine's absolute path
+    (``../shared/data/mnist/...`` rather than ``/home/.../mnist/...``).
+    """
+    path = info.get("path")
+    if not path or not os.path.isabs(path):
+        return info
+    relative = os.path.relpath(path, Path(__file__).resolve().parent.parent)
+    return {**info, "path": relative, "description": info.get("description", "").replace(path, relative)}
+
+
 def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None):
     """``(x (N, 784) float32, DataInfo)`` for ``--data binarized|fallback``."""
     from . import data
@@ -130,7 +143,7 @@ def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None):
         x, info = data.load_fallback_subset(split, return_info=True)
     else:
         x, info = data.load_binarized_mnist(split, source="auto-strict", data_dir=data_dir, return_info=True)
-    info = info.to_dict()
+    info = portable_data_info(info.to_dict())
     if limit is not None and limit < len(x):
         x = x[:limit]
         info["limit"] = limit
@@ -219,10 +232,33 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
 
 
 def _save_model(model, path: Path) -> None:
-    """``model.save(path)`` atomically: a kill mid-save leaves the previous file (or none), never half a file."""
+    """``model.save(path)`` atomically: a kill mid-save leaves the previous file (or none), never half a file.
+
+    The ``.keras`` zip is then re-packed with deflate (Keras stores it uncompressed): the 0/1 masks,
+    half of the variables, shrink to almost nothing, so a model file is about half the size.
+    """
     from .atomic import atomic_write
 
-    atomic_write(path, lambda f: model.save(f.name))   # Keras writes by name: the temp file ends in .keras
+    def save(f) -> None:
+        model.save(f.name)                              # Keras writes by name: the temp file ends in .keras
+        _deflate_zip(Path(f.name))
+
+    atomic_write(path, save)
+
+
+def _deflate_zip(path: Path) -> None:
+    """Re-write the zip file ``path`` in place with every member deflated (same names, same bytes)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        members = [(info, z.read(info)) for info in z.infolist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for info, data in members:
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+    path.write_bytes(buffer.getvalue())
 
 
 def _resolve_model(path: str) -> tuple[Path, Path | None]:
@@ -367,11 +403,14 @@ def cmd_evaluate(args) -> int:
             "model": {key: val for key, val in model.get_config().items() if key not in ("name", "trainable")},
             "training": {key: summary[key] for key in ("best_epoch", "best_valid_nll", "epochs_run",
                                                         "stop_reason", "train_seconds_total",
-                                                        "wall_seconds_total", "settings", "data")
+                                                        "wall_seconds_total", "settings")
                          if key in summary},
             "machine": machine_info(), "git_commit": git_commit(),
             "training_git_commit": summary.get("git_commit"),
         }
+        if summary.get("data"):
+            result["training"]["data"] = {split: portable_data_info(d) if isinstance(d, dict) else d
+                                          for split, d in summary["data"].items()}
         if args.note:
             result["note"] = args.note
         _write_json(json_path, result)

@@ -333,7 +333,8 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
                                  f"truncated or corrupt") from e
 
 
-def _find_mnist(split: str, dirs: list[Path], download: bool, tried: list[str]) -> tuple[np.ndarray, np.ndarray, Path] | None:
+def _find_mnist(split: str, dirs: list[Path], download: bool,
+                tried: list[str]) -> tuple[np.ndarray, np.ndarray, Path] | None:
     img_name, lab_name = MNIST_IDX_FILES[split]
     for d in dirs:
         npz = d / f"mnist_{split}.npz"

@@ -12,6 +12,7 @@ import tensorflow as tf
 from . import masks as mk
 from .layers import MaskedDense
 from .losses import check_binary
+from .sampling import is_prefix_of_ordering
 from .validation import check_int, check_seed
 
 ENSEMBLES = ("mixture", "conditionals")
@@ -366,15 +367,12 @@ class MADE(keras.Model):
         if obs.shape not in ((self.input_dim,), x.shape):
             raise ValueError(f"observed must have shape ({self.input_dim},) or {x.shape}, got {obs.shape}")
         obs = np.broadcast_to(obs, x.shape)
-        position = self.degrees[0] - 1                               # (D,) place in the order
+        order = self.ordering
         for row, o in enumerate(obs):
-            if o.all() or not o.any():
-                continue
-            last_observed = position[o].max()
-            first_missing = position[~o].min()
-            if last_observed > first_missing:
-                i_obs = int(np.flatnonzero(o & (position == last_observed))[0])
-                i_mis = int(np.flatnonzero(~o & (position == first_missing))[0])
+            if not is_prefix_of_ordering(o, order):
+                position = self.degrees[0] - 1                           # (D,) place in the order
+                i_obs = int(np.flatnonzero(o & (position == position[o].max()))[0])
+                i_mis = int(np.flatnonzero(~o & (position == position[~o].min()))[0])
                 raise ValueError(
                     f"row {row}: observed input {i_obs} comes after unobserved input {i_mis} in the "
                     f"current ordering, so p(unobserved | observed) is not available from one pass; "

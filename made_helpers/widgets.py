@@ -323,7 +323,7 @@ class MaskExplorer:
             try:
                 network_png = render_network(mask_set, highlight)
                 matrices_png = render_matrices(mask_set, highlight)
-            except Exception as exc:  # a bug in the drawing code: say so in the widget, not silently
+            except Exception as exc:  # noqa: BLE001 - any drawing failure is shown in the widget, not raised
                 return self._show_error(settings, highlight,
                                         f"could not draw these settings ({type(exc).__name__}: {exc})", start)
             self.network_image.value = network_png

@@ -1,0 +1,122 @@
+"""Speed of two training options, each against its baseline in the same run (ratios only).
+
+1. **bf16 mixed precision** (``MADE(..., dtype="mixed_bfloat16")``, CLI ``--bf16``): bfloat16
+   matmuls with float32 weights, against float32. Only CPUs with AVX512-BF16 (or AMX) have
+   bf16 matmul units; elsewhere expect a slow-down.
+2. **In-graph mask selection** (``train(..., in_graph_masks=True)``, the default): the compiled
+   step rebuilds the masks of mask ``k`` from stacked degrees, against assigning numpy
+   masks from the host before every minibatch (``--host-masks``), for K = 32 masks.
+
+Both use the package's own step (:func:`made_helpers.train.make_train_step`, Adam) on random
+binary data of MNIST's size, timing ``--steps`` minibatches per setting, settings interleaved
+over ``--rounds`` rounds; the median seconds per step and the ratio are printed with the CPU
+flags that matter. Nothing here is asserted: figures depend on the machine.
+
+    python benchmarks/bench_training_options.py            # both comparisons
+    python benchmarks/bench_training_options.py --quick    # fewer steps
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from made_helpers import MADE
+from made_helpers.train import make_train_step
+
+D = 784
+
+
+def cpu_flags() -> str:
+    """The CPU model and its bf16/AVX-512/AMX flags (from /proc/cpuinfo where there is one)."""
+    model, flags = platform.processor() or "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    wanted = sorted(f for f in flags if f.startswith(("avx512f", "avx512_bf16", "amx", "avx2")))
+    return f"{model}; {os.cpu_count()} logical CPUs; flags: {' '.join(wanted) or 'none of avx2/avx512/amx'}"
+
+
+def stepper(hidden: list[int], batch: int, num_masks: int = 1, dtype: str | None = None,
+            in_graph: bool = True, host_masks: bool = False):
+    """A function running one training step of a fresh model (seeded), and its model."""
+    keras.utils.set_random_seed(0)
+    model = MADE(D, hidden, num_masks=num_masks, ordering="random" if num_masks > 1 else "natural",
+                 dtype=dtype, seed=0)
+    step, _ = make_train_step(model, keras.optimizers.Adam(1e-3), in_graph_masks=in_graph and num_masks > 1)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.integers(0, 2, (batch, D)).astype("float32"))
+    zero = tf.constant(0, tf.int32)
+
+    def run():
+        k = int(rng.integers(num_masks))
+        if host_masks:
+            model.set_mask(k)
+            step(x, zero)
+        else:
+            step(x, tf.constant(k, tf.int32))
+    return run
+
+
+def compare(title: str, settings: dict, steps: int, rounds: int) -> None:
+    """Median seconds per step of each setting (interleaved rounds) and each one's ratio to the first."""
+    runs = {name: stepper(**kw) for name, kw in settings.items()}
+    for run in runs.values():                     # compile and warm up
+        for _ in range(3):
+            run()
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                run()
+            times[name].append((time.perf_counter() - t0) / steps)
+    base = statistics.median(next(iter(times.values())))
+    print(f"\n{title}")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"  {name:<44} {med * 1e3:8.2f} ms/step  (min {min(ts) * 1e3:.2f}, max {max(ts) * 1e3:.2f})"
+              f"  ratio to first {med / base:5.2f}   epoch of 50 000: {med * 50_000 / settings[name]['batch']:.1f} s")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps per round")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per comparison (default 5)")
+    args = parser.parse_args(argv)
+    steps = 5 if args.quick else 20
+    print(f"machine: {cpu_flags()}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    print(f"{steps} steps per round, {args.rounds} rounds, medians; random binary data, Adam, direct connection on")
+    for hidden, batch in (([500], 100), ([500], 1024), ([2000], 100), ([2000], 1024)):
+        arch = f"784-{'-'.join(map(str, hidden))}-784, batch {batch}"
+        compare(f"bf16 mixed precision vs float32: {arch}", {
+            "float32": dict(hidden=hidden, batch=batch),
+            "mixed_bfloat16": dict(hidden=hidden, batch=batch, dtype="mixed_bfloat16"),
+        }, steps, args.rounds)
+    for hidden, batch in (([500], 100), ([500], 1024)):
+        arch = f"784-{'-'.join(map(str, hidden))}-784, batch {batch}, K = 32 random masks"
+        compare(f"mask switching: {arch}", {
+            "host: set_mask(k) before each step": dict(hidden=hidden, batch=batch, num_masks=32, host_masks=True),
+            "in-graph: select_mask(k) inside the step": dict(hidden=hidden, batch=batch, num_masks=32),
+            "one fixed mask (no switching, reference)": dict(hidden=hidden, batch=batch, num_masks=1),
+        }, steps, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
