@@ -47,3 +47,19 @@ def all_binary_vectors(dim: int) -> np.ndarray:
 def binary_vectors():
     """The function :func:`all_binary_vectors`."""
     return all_binary_vectors
+
+
+CHROMIUM = os.environ.get("MADE_CHROMIUM", "/usr/bin/chromium")
+"""The headless browser the JupyterLab and book tests drive (Debian's ``chromium``)."""
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here (no Chromium, no Playwright), or None."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return (f"no Chromium at {CHROMIUM}: install Debian's package with `apt-get install chromium` "
+                "(.ci/run does this) or point $MADE_CHROMIUM at a Chromium binary")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is missing: `pip install -e '.[test]'` (or `pip install playwright`)"
+    return None

@@ -15,7 +15,6 @@ Skipped with a message when Chromium or Playwright is missing; no browser is dow
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -27,13 +26,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import CHROMIUM, browser_missing
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO / "book" / "build.py"
 NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb"))
 PAGES = ["index.html", *(f"{p.stem}.html" for p in NOTEBOOKS), "exercises.html"]  # reading order
 ARTIFACTS = REPO / "test-artifacts" / "book"
-CHROMIUM = os.environ.get("MADE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BUILD_SECONDS = 60
@@ -121,14 +120,7 @@ def test_book_refuses_to_empty_a_foreign_folder(tmp_path):
 # ------------------------------------------------------------------------------ browser
 def _missing() -> str | None:
     """Why the browser test cannot run here, or None."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return (f"no Chromium at {CHROMIUM}: install Debian's package with `apt-get install chromium` "
-                "(.ci/run does this) or point $MADE_CHROMIUM at a Chromium binary")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is missing: `pip install -e '.[test]'` (or `pip install playwright`)"
-    return None
+    return browser_missing()
 
 
 def _expected_images(name: str) -> int:

@@ -84,6 +84,7 @@ def test_missing_data_is_a_clear_error(monkeypatch, tmp_path, capsys):
     assert "MADE_DATA_DIR" in err and "--data fallback" in err
 
 
+@pytest.mark.slow
 def test_round_trip_train_evaluate_sample(tmp_path):
     run = tmp_path / "run"
     r = run_cli("train", *TINY, "--epochs", "2", "--out", str(run))
@@ -121,6 +122,7 @@ def test_existing_run_needs_resume_and_resume_continues(tmp_path, capsys):
     assert summary["epochs_run"] == 2 and len(summary["invocations"]) == 2
 
 
+@pytest.mark.slow
 def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
     """A real kill (SIGKILL) mid-run, then --resume: the same model as one uninterrupted run."""
     flags = [*TINY, "--epochs", "40", "--patience", "40", "--masks", "2", "--ordering", "random", "--seed", "3"]

@@ -48,6 +48,7 @@ def test_nll_falls_on_real_digits(digits, tmp_path):
     assert saved["valid_nll"] == history["valid_nll"] and saved["best_epoch"] == history["best_epoch"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "adagrad"])
 def test_kill_and_resume_gives_the_same_weights(digits, tmp_path, optimizer):
     """K=2 masks (mask choice from the run's generator), killed after epoch 2 of 4, then resumed."""

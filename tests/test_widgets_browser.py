@@ -28,13 +28,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM, browser_missing
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(__file__).resolve().parent / "assets" / "mask_explorer_browser.ipynb"
 ARTIFACTS = REPO / "test-artifacts" / "widgets_browser"
-CHROMIUM = os.environ.get("MADE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # the notebook's explorer: mask_explorer(input_dim=5, hidden_sizes=[6, 6], seed=3)
@@ -47,13 +47,9 @@ KERNEL_IDLE_JS = """() => Array.from(document.querySelectorAll('.jp-StatusBar-Te
 
 def _missing() -> str | None:
     """Why this test cannot run here, or None."""
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return (f"no Chromium at {CHROMIUM}: install Debian's package with `apt-get install chromium` "
-                "(.ci/run does this) or point $MADE_CHROMIUM at a Chromium binary")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is missing: `pip install -e '.[test]'` (or `pip install playwright`)"
+    reason = browser_missing()
+    if reason:
+        return reason
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
