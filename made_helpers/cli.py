@@ -235,9 +235,16 @@ def _save_model(model, path: Path) -> None:
     """``model.save(path)`` atomically: a kill mid-save leaves the previous file (or none), never half a file.
 
     The ``.keras`` zip is then re-packed with deflate (Keras stores it uncompressed): the 0/1 masks,
-    half of the variables, shrink to almost nothing, so a model file is about half the size.
+    half of the variables, shrink to almost nothing, so a model file is about half the size. In a
+    one-mask model the weights its mask cuts never act (forward pass ``x @ (W * M)``, gradient 0),
+    so they are stored as 0 and compress away too; the model computes exactly the same.
     """
     from .atomic import atomic_write
+
+    if model.num_masks == 1:
+        layers = [*model.hidden_layers, model.output_layer, *([model.direct_layer] if model.direct_layer else [])]
+        for layer in layers:
+            layer.kernel.assign(layer.kernel * layer.mask)
 
     def save(f) -> None:
         model.save(f.name)                              # Keras writes by name: the temp file ends in .keras
@@ -376,11 +383,16 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .evaluate import evaluate_nll
+    import math
+
+    from .evaluate import per_example_nll
 
     model_file, run_dir = _resolve_model(args.model)
     json_path = _check_json_target(args.json, model_file) if args.json is not None else None
-    summary = json.loads((run_dir / RUN_SUMMARY).read_text()) if run_dir and (run_dir / RUN_SUMMARY).is_file() else {}
+    summary_file = Path(args.summary) if args.summary else (run_dir / RUN_SUMMARY if run_dir else None)
+    if args.summary and not summary_file.is_file():
+        raise _UsageError(f"--summary {args.summary}: no such file (a run's {RUN_SUMMARY})")
+    summary = json.loads(summary_file.read_text()) if summary_file and summary_file.is_file() else {}
     kind = args.data or ("fallback" if (summary.get("data") or {}).get("train", {}).get("source") == "fallback"
                          else "binarized")
     model = _load_model(model_file)
@@ -389,8 +401,10 @@ def cmd_evaluate(args) -> int:
     k = args.masks or model.num_masks
     x, info = _load_split(kind, args.split, args.limit, args.data_dir)
     t0 = time.time()
-    mean, se = evaluate_nll(model, x, num_masks=k, batch_size=args.batch_size, ensemble=args.ensemble)
+    nll = per_example_nll(model, x, num_masks=k, batch_size=args.batch_size, ensemble=args.ensemble)
     seconds = time.time() - t0
+    mean = float(nll.mean())
+    se = float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
     combined = "mixture" if args.ensemble == "mixture" else "averaged conditionals"
     print(f"{args.split} NLL: {mean:.3f} ± {se:.3f} nats (mean ± standard error over {len(x)} images; "
           f"{combined} of {k} mask(s)) on {info['description']}", flush=True)
@@ -399,6 +413,7 @@ def cmd_evaluate(args) -> int:
             f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
             "ensemble": args.ensemble,
             "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
+            "first_100_nll": float(nll[:100].mean()),     # a quick re-evaluation check (tests use it)
             "data": info, "comparable_with_paper": bool(info["comparable_with_paper"]) and args.limit is None,
             "model": {key: val for key, val in model.get_config().items() if key not in ("name", "trainable")},
             "training": {key: summary[key] for key in ("best_epoch", "best_valid_nll", "epochs_run",
@@ -554,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", default=None, metavar="FILE",
                    help="also write the result, training summary, machine and git commit to FILE")
     e.add_argument("--note", default=None, metavar="TEXT", help="free text stored in the --json file")
+    e.add_argument("--summary", default=None, metavar="FILE",
+                   help=f"the {RUN_SUMMARY} of the run that trained --model, when the model file was copied "
+                        f"out of its run folder (e.g. into results/); its training record goes into --json")
     e.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("sample", help="draw samples and write a PNG grid",

@@ -301,3 +301,34 @@ def test_cli_trains_with_the_new_options_and_evaluates_both_ensembles(tmp_path, 
                      "--ensemble", ensemble]) == 0
         out = capsys.readouterr().out
         assert ("averaged conditionals of 3" if ensemble == "conditionals" else "mixture of 3") in out
+
+
+def test_cli_saves_one_mask_models_compactly_and_evaluates_a_copied_model(tmp_path, capsys):
+    """A one-mask model is stored with its cut weights as 0 (the same function) and deflated;
+    ``evaluate --summary`` records the training run of a model copied out of its folder."""
+    import json
+    import shutil
+    import zipfile
+
+    from made_helpers.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--data", "fallback", "--limit", "200", "--hidden", "16", "--epochs", "1",
+                 "--verbose", "0", "--out", str(run)]) == 0
+    with zipfile.ZipFile(run / "model.keras") as z:
+        assert all(info.compress_type == zipfile.ZIP_DEFLATED for info in z.infolist())
+    model = keras.saving.load_model(run / "model.keras", compile=False)
+    for layer in [*model.hidden_layers, model.output_layer, model.direct_layer]:
+        assert np.all(layer.kernel.numpy()[layer.mask.numpy() == 0] == 0)
+    copy = tmp_path / "results" / "m.keras"
+    copy.parent.mkdir()
+    shutil.copy(run / "model.keras", copy)
+    capsys.readouterr()
+    out = tmp_path / "results" / "m.json"
+    assert main(["evaluate", "--model", str(copy), "--summary", str(run / "train_summary.json"),
+                 "--split", "valid", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["training"]["epochs_run"] == 1 and result["training"]["data"]["train"]["source"] == "fallback"
+    assert result["first_100_nll"] > 0 and result["model_file"] == str(copy)
+    assert main(["evaluate", "--model", str(copy), "--summary", str(tmp_path / "none.json")]) == 2
+    assert "--summary" in capsys.readouterr().err
