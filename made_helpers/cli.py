@@ -241,7 +241,7 @@ def _save_model(model, path: Path) -> None:
     """
     from .atomic import atomic_write
 
-    if model.num_masks == 1:
+    if getattr(model, "num_masks", None) == 1:
         layers = [*model.hidden_layers, model.output_layer, *([model.direct_layer] if model.direct_layer else [])]
         for layer in layers:
             layer.kernel.assign(layer.kernel * layer.mask)
