@@ -1,18 +1,22 @@
-"""Helpers for sampling and completion (notebook 06): observed-pixel masks and timing.
+"""Helpers for sampling and completion (notebook 06): observed-pixel masks, any-subset completion, timing.
 
 The sampling itself lives in ``MADE.sample`` / ``MADE.complete`` (D sequential steps).
-Here: which pixels are given (``top_rows_observed``), images that show given vs filled-in
-pixels (``completion_overlay``), and wall-clock timing (``time_call``, ``time_sampling``).
+Here: which pixels are given (``top_rows_observed``), completion given *any* subset of
+pixels with an order-agnostic model (``observed_first_ordering``, ``conditioning_mask_set``,
+``using_mask_set``, ``complete_any``), images that show given vs filled-in pixels
+(``completion_overlay``), and wall-clock timing (``time_call``, ``time_sampling``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
-from .validation import check_int
+from . import masks as mk
+from .validation import check_int, check_seed
 
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
@@ -41,6 +45,129 @@ def is_prefix_of_ordering(observed, ordering) -> bool:
     in_order = observed[ordering]                      # observed flags in generation order
     k = int(in_order.sum())
     return bool(in_order[:k].all())
+
+
+# --------------------------------------------------------------- conditioning on any subset
+def observed_first_ordering(observed, ordering) -> np.ndarray:
+    """The ordering ``(D,)`` that puts the observed indices first, each group kept in ``ordering``'s order.
+
+    A stable reordering: when ``observed`` is already a prefix of ``ordering``, the result is
+    ``ordering`` itself.
+    """
+    observed = np.asarray(observed, dtype=bool)
+    if observed.ndim != 1:
+        raise ValueError(f"observed must be one set of shape (D,), got {observed.shape}")
+    ordering = mk.check_permutation(ordering, observed.shape[0])
+    in_order = observed[ordering]
+    return np.concatenate([ordering[in_order], ordering[~in_order]])
+
+
+def _check_observed(model, observed) -> np.ndarray:
+    obs = np.asarray(observed)
+    if obs.dtype != bool:
+        if not np.issubdtype(obs.dtype, np.number) or not np.all((obs == 0) | (obs == 1)):
+            raise ValueError("observed must be a boolean (or 0/1) array: True where the value is given")
+        obs = obs.astype(bool)
+    if obs.ndim not in (1, 2) or obs.shape[-1] != model.input_dim:
+        raise ValueError(f"observed must have shape ({model.input_dim},) or (batch, {model.input_dim}), "
+                         f"got {obs.shape}")
+    return obs
+
+
+def _trained_orderings_differ(model) -> bool:
+    first = model.mask_set(0).ordering
+    return any(not np.array_equal(model.mask_set(k).ordering, first) for k in range(1, model.num_masks))
+
+
+def conditioning_mask_set(model, observed, mask: int | None = None, force: bool = False) -> mk.MaskSet:
+    """Degrees and masks that let ``model`` condition on the ``observed`` inputs (bool ``(D,)``).
+
+    The new ordering puts the observed inputs first (:func:`observed_first_ordering` of the
+    ordering of trained mask ``mask``; default: the current mask), so one pass gives
+    ``p(x_u | x_observed, earlier x_u)`` for every unobserved ``u``. The *input* degrees come
+    from that ordering; the *hidden* degrees are those of the trained mask ``mask``, unchanged:
+    each hidden unit keeps the number of inputs it was trained to see (its degree), and the
+    weights are the shared, trained ones. With order-agnostic training (``ordering="random"``,
+    ``mask_kind`` ``"full"`` or ``"ordering"``) the hidden degrees were drawn independently of
+    the ordering, so the pair (new ordering, trained hidden degrees) is of exactly the kind the
+    model was trained on, even though this particular ordering was most likely never drawn in
+    training (``"ordering"``: the hidden degrees are the very ones every mask used). When the
+    observed set is already a prefix of mask ``mask``'s ordering, the result is that mask.
+
+    A model whose masks all share one ordering (``num_masks=1`` or ``mask_kind="connectivity"``)
+    never saw another ordering: for a set that is not a prefix of it, ``ValueError`` unless
+    ``force=True`` (e.g. to show how poor such conditionals are).
+    """
+    obs = _check_observed(model, observed)
+    if obs.ndim != 1:
+        raise ValueError(f"conditioning_mask_set takes one observed set of shape ({model.input_dim},), "
+                         f"got {obs.shape}")
+    k = model.current_mask if mask is None else check_int("mask", mask, 0, model.num_masks - 1,
+                                                          type_error=ValueError)
+    trained = model.mask_set(k)
+    ordering = observed_first_ordering(obs, trained.ordering)
+    if not force and not np.array_equal(ordering, trained.ordering) and not _trained_orderings_differ(model):
+        raise ValueError(
+            "this model was trained with a single ordering, and the observed inputs are not a prefix of it: "
+            "conditioning on them needs an ordering the model never saw (its conditionals are untrained). "
+            "Train with ordering='random' and several masks (order-agnostic training), observe a prefix of "
+            "model.ordering, or pass force=True to do it anyway")
+    degrees = [mk.input_degrees(model.input_dim, ordering), *[np.asarray(d) for d in trained.degrees[1:]]]
+    return mk.MaskSet(degrees, mk.make_masks(degrees), mk.direct_mask(degrees[0]), trained.mask_seed)
+
+
+@contextmanager
+def using_mask_set(model, mask_set: mk.MaskSet) -> Iterator:
+    """Within the ``with`` block, ``model`` computes with ``mask_set``'s masks (``model(x)``,
+    ``model.log_prob(x)``); afterwards it is back on the mask it was using.
+
+    Inside the block ``model.current_mask``, ``model.degrees`` and ``model.ordering`` still
+    describe the trained mask, not ``mask_set``: read those from ``mask_set``.
+    """
+    keep = model.current_mask
+    try:
+        for layer, m in zip([*model.hidden_layers, model.output_layer], mask_set.masks):
+            layer.set_mask(m)
+        if model.direct_layer is not None:
+            model.direct_layer.set_mask(mask_set.direct_mask)
+        model.order.assign(mask_set.ordering.astype(np.int32))
+        yield model
+    finally:
+        model.set_mask(keep)
+
+
+def complete_any(model, x, observed, mask: int | None = None, seed: int | None = None,
+                 force: bool = False) -> np.ndarray:
+    """Fill the unobserved entries of ``x`` given *any* observed subset, by sequential sampling.
+
+    ``x``: 0/1 ``(batch, D)`` or ``(D,)``; ``observed``: bool ``(D,)`` or ``(batch, D)``.
+    Unlike ``MADE.complete``, which needs the observed inputs to be a prefix of the current
+    ordering, this builds for each observed set the mask of :func:`conditioning_mask_set`
+    (observed inputs first, hidden degrees of trained mask ``mask``), samples the unobserved
+    inputs in that ordering (one pass each), and puts the model back on its mask. Observed
+    entries are returned unchanged. ``seed``: an integer (reproducible draws) or ``None``; rows
+    with different observed sets are drawn with seeds derived from it.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    single = x.ndim == 1
+    x = model._as_batch(x[None] if single else x, "x", binary=True)
+    obs = _check_observed(model, observed)
+    if obs.ndim == 2 and obs.shape != x.shape:
+        raise ValueError(f"observed must have shape ({model.input_dim},) or {x.shape}, got {obs.shape}")
+    if seed is not None:
+        seed = check_seed("seed", seed, type_error=ValueError)
+    patterns, which = (obs[None], np.zeros(len(x), dtype=np.int64)) if obs.ndim == 1 else \
+        np.unique(obs, axis=0, return_inverse=True)
+    which = np.asarray(which).reshape(-1)
+    out = x.copy()
+    for g, pattern in enumerate(patterns):
+        ms = conditioning_mask_set(model, pattern, mask, force)
+        rows = which == g
+        group_seed = seed if seed is None or len(patterns) == 1 else mk.derived_seed(seed, g)
+        with using_mask_set(model, ms):
+            out[rows] = model._run_sequential(x[rows], np.broadcast_to(pattern, x[rows].shape)
+                                              .astype(np.float32), group_seed)
+    return out[0] if single else out
 
 
 def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
