@@ -426,6 +426,12 @@ def cmd_evaluate(args) -> int:
         if summary.get("data"):
             result["training"]["data"] = {split: portable_data_info(d) if isinstance(d, dict) else d
                                           for split, d in summary["data"].items()}
+        history_file = summary_file.parent / "history.json" if summary_file else None
+        if history_file is not None and history_file.is_file():     # the learning curves, for plots
+            history = json.loads(history_file.read_text())
+            result["training"]["curves"] = {key: history[key] for key in
+                                            ("train_nll", "valid_nll", "learning_rate", "epoch_seconds")
+                                            if key in history}
         if args.note:
             result["note"] = args.note
         _write_json(json_path, result)

@@ -330,5 +330,6 @@ def test_cli_saves_one_mask_models_compactly_and_evaluates_a_copied_model(tmp_pa
     result = json.loads(out.read_text())
     assert result["training"]["epochs_run"] == 1 and result["training"]["data"]["train"]["source"] == "fallback"
     assert result["first_100_nll"] > 0 and result["model_file"] == str(copy)
+    assert len(result["training"]["curves"]["valid_nll"]) == 1 and result["training"]["curves"]["learning_rate"]
     assert main(["evaluate", "--model", str(copy), "--summary", str(tmp_path / "none.json")]) == 2
     assert "--summary" in capsys.readouterr().err
