@@ -31,3 +31,18 @@ def test_no_absolute_paths(path):
     absolute = [s for s in _strings(result) if ABSOLUTE.search(s)]
     assert not absolute, f"{path.name} holds absolute paths: {absolute[:3]}"
     assert result["data"]["sha256"] and not os.path.isabs(result["data"]["path"])
+
+
+def test_paper_table_lists_every_comparable_result_under_its_row():
+    from made_helpers.results import PAPER_MNIST, load_results, paper_table
+
+    results = load_results(ROOT / "results")
+    table = paper_table(results)
+    for paper in PAPER_MNIST.values():
+        assert f"| {paper:.2f} |" in table
+    for r in results:
+        listed = f"`{r['file']}`" in table
+        expected = r.get("comparable_with_paper") and r["model"].get("direct", True)
+        assert listed == bool(expected), r["file"]
+        if listed:
+            assert f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}" in table
