@@ -88,6 +88,6 @@ def paper_table(results: list[dict]) -> str:
             lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | not run | – | – |")
         for r in sorted(ours, key=lambda r: r.get(f"{r.get('split', 'test')}_nll", 0.0)):
             split = r.get("split", "test")
-            lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {r[f'{split}_nll']:.2f} ± {r[f'{split}_nll_se']:.2f} | "
-                         f"{describe(r)} | `{r['file']}` |")
+            nll = f"{r[f'{split}_nll']:.2f} ± {r[f'{split}_nll_se']:.2f}"
+            lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {nll} | {describe(r)} | `{r['file']}` |")
     return "\n".join(lines)
