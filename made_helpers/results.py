@@ -77,8 +77,9 @@ def paper_table(results: list[dict]) -> str:
     """A Markdown table: each of the paper's rows with our runs of that depth and mask count beside it.
 
     Only files whose numbers are comparable with the paper (the full test split of Larochelle's
-    binarization) and whose model has the direct connection (as the paper's) are listed; each of ours names its architecture, which the reader compares with
-    the paper's (its best model had 2 x 8000 hidden units).
+    binarization) and whose model has the direct connection (as the paper's) are listed; each of
+    ours names its architecture, which the reader compares with the paper's (its best model had
+    2 x 8000 hidden units).
     """
     lines = ["| paper's row | paper | ours: test NLL (nats) | our settings | results file |", "|---|---|---|---|---|"]
     for key, paper in PAPER_MNIST.items():
