@@ -16,7 +16,7 @@
 # # 04 · Building the masks: degrees, the `>=` / `>` rule, orderings, direct connections
 
 # %% [markdown]
-# Notebook 03 showed *what* MADE needs: output $d$ may depend only on the inputs before $d$. This notebook shows *how* Germain et al. (2015, section 4) get it from an ordinary autoencoder by multiplying each weight matrix with a 0/1 mask. Every unit gets a **degree**, a number that says how many inputs it may depend on; a connection is kept when the degrees allow it — `>=` between hidden layers, strict `>` into the outputs. We write a deliberately naive implementation with loops, check it against `made_helpers.masks`, plot masks and connectivity, and look at the choices that change the masks: the ordering, "random" vs "equal" hidden degrees, direct input→output connections, and why no hidden unit should get degree $D$. An interactive explorer closes the notebook.
+# Notebook 03 showed *what* MADE needs: output $d$ may depend only on the inputs before $d$. This notebook shows *how* Germain et al. (2015, section 4) get it from an ordinary autoencoder by multiplying each weight matrix with a 0/1 mask. Every unit gets a **degree**, a number that says how many inputs it may depend on; a connection is kept when the degrees allow it — `>=` between hidden layers, strict `>` into the outputs. We write a deliberately naive implementation with loops, check it against `made_helpers.masks`, plot masks and connectivity, and look at the choices that change the masks: the ordering, "random" vs "equal" hidden degrees, direct input→output connections, and why no hidden unit should get degree $D$. Then we build MADE itself in Keras from these masks — a masked layer in about 20 lines, the model in about 40 — check it against `made_helpers.MADE`, and use the package from there on. An interactive explorer closes the notebook.
 
 # %%
 import os
@@ -24,9 +24,11 @@ import os
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Image, display
 
 from made_helpers import MADE, plotting
 from made_helpers import masks as mk
+from made_helpers.enumeration import all_binary_vectors
 from made_helpers.widgets import mask_explorer
 
 SEED = 0
@@ -43,6 +45,8 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_CHECKS} random 
 #
 # * **Inputs.** An ordering lists the $D$ inputs in generation order. Input $x_i$ gets degree $m(i) \in \{1,\dots,D\}$, its position in that order. Output $\hat x_i$ has the same degree as input $x_i$.
 # * **Hidden units.** Unit $k$ of hidden layer $l$ gets a degree $m^l(k)$: the largest input degree it may depend on. The paper draws it uniformly from $\{\min_{k'} m^{l-1}(k'), \dots, D-1\}$ (section 8 explains both bounds).
+#
+# **Counting from 1 in the maths, from 0 in the code** (as in notebook 03). The maths writes the inputs $x_1, \dots, x_D$, and degrees are positions counted from 1. Python arrays count from 0: input `i` of the code (`x[:, i]`, labelled `x0 … x5` in the plots, `x̂0 … x̂5` for the outputs) is $x_{i+1}$ of the maths. A degree is never an index: in the natural ordering input `i` has degree $i+1$, and the plots print degrees in brackets or on the units.
 #
 # `mk.make_degrees` returns one array per layer: the inputs first, then each hidden layer.
 
@@ -124,16 +128,16 @@ print("MADE model's layer masks == naive masks from its degrees:",
 # %% [markdown]
 # ## 3. Pictures of the masks
 #
-# The network: each circle is a unit labelled with its degree, grey lines are the allowed connections. The highlighted paths are everything that can reach output $\hat x_3$ (degree 4): only inputs of degree 1–3 are at their start.
+# The network: each circle is a unit labelled with its degree, grey lines are the allowed connections. The highlighted paths are everything that can reach output `x̂3` (code index 3, i.e. $\hat x_4$ in the maths, degree 4): only inputs of degree 1–3, `x0`–`x2`, are at their start.
 
 # %%
 masks = mk.make_masks(degrees)
 plotting.plot_network(degrees, masks, highlight_output=3,
-                      title=f"MADE with D={D}, hidden {HIDDEN}: paths to output 3 in red (labels: degrees)")
+                      title=f"MADE with D={D}, hidden {HIDDEN}: paths to output x̂3 in red (labels: degrees)")
 plt.show()
 
 # %% [markdown]
-# The same masks as matrices (black = allowed; red = on a path to output 3), and the resulting **connectivity** $C_{ij}$ = "output $j$ can depend on input $i$", a product of the masks: $C = \mathbb{1}[M^1 M^2 \cdots M^V > 0]$. It is strictly upper triangular in the natural ordering: the autoregressive property.
+# The same masks as matrices (black = allowed; red = on a path to output `x̂3`), and the resulting **connectivity** $C_{ij}$ = "output $j$ can depend on input $i$", a product of the masks: $C = \mathbb{1}[M^1 M^2 \cdots M^V > 0]$. It is strictly upper triangular in the natural ordering: the autoregressive property.
 
 # %%
 plotting.plot_masks(masks, degrees, highlight_output=3)
@@ -173,13 +177,12 @@ for hidden_rule, output_rule in [(">=", ">"), (">=", ">="), (">", ">")]:
 # Nothing forces the natural order $x_1, x_2, \dots$. Any permutation works: input degrees are the positions in the chosen order, and the connectivity is triangular *after* sorting inputs and outputs by degree.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), layout="constrained")
 for ax, ordering in zip(axes, ["natural", "reversed", "random"]):
     degs = mk.make_degrees(D, HIDDEN, ordering=ordering, seed=SEED)
     plotting.plot_connectivity(mk.connectivity(mk.make_masks(degs)), degs[0], ax=ax,
-                               title=f"{ordering} ordering: generation order {mk.ordering_from_degrees(degs[0])}")
-fig.suptitle("The same architecture, three orderings (ticks: input and degree)", y=1.04)
-plt.tight_layout()
+                               title=f"{ordering} ordering\ngeneration order {mk.ordering_from_degrees(degs[0])}")
+fig.suptitle("The same architecture, three orderings (ticks: code index and degree)")
 plt.show()
 
 # %% [markdown]
@@ -190,11 +193,11 @@ plt.show()
 # The paper draws hidden degrees at random. The alternative `hidden_degrees="equal"` spreads them evenly over $1..D-1$. With $D=784$ and 500 hidden units neither can give every degree a unit, and random draws leave more gaps. A gap at degree $m$ means no hidden unit sees exactly $x_{\le m}$, so the dependency of output $m+1$ on $x_m$ has no path through the hidden layer.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True, layout="constrained")
 for ax, scheme in zip(axes, ["random", "equal"]):
     degs = mk.make_degrees(784, [500], hidden_degrees=scheme, seed=SEED)
     ax.hist(degs[1], bins=np.arange(1, 785, 16), color="tab:blue")
-    ax.set(title=f"hidden_degrees='{scheme}': {len(np.unique(degs[1]))} distinct degrees among 500 units",
+    ax.set(title=f"hidden_degrees='{scheme}'\n{len(np.unique(degs[1]))} distinct degrees among 500 units",
            xlabel="hidden unit degree (bins of 16)", ylabel="number of units")
 plt.show()
 
@@ -216,7 +219,7 @@ for sizes in ([500], [500, 500]):
 #
 # ## 7. Direct input → output connections
 #
-# MADE can add a masked linear map straight from the inputs to the outputs, with the mask $M^{\text{direct}}_{id} = \mathbb{1}[m(d) > m(i)]$ — a logistic-regression autoregressive model (FVSBN) inside MADE. It realises *every* allowed dependency, gaps or not:
+# MADE can add a masked linear map straight from the inputs to the outputs, with the mask $M^{\text{direct}}_{id} = \mathbb{1}[m(d) > m(i)]$ — a logistic-regression autoregressive model inside MADE: each $p(x_d = 1 \mid x_{<d}) = \sigma(b_d + \sum_{i<d} W_{id} x_i)$, the *fully visible sigmoid belief network* (FVSBN; Frey 1998; compared with MADE in Germain et al., 2015). It realises *every* allowed dependency, gaps or not:
 
 # %%
 for scheme in ("random", "equal"):
@@ -228,7 +231,7 @@ for scheme in ("random", "equal"):
           f"{mk.is_autoregressive(with_direct, degs[0])}")
 
 # %% [markdown]
-# Whether the direct connection matters *in practice* (the seed of this project saw 150 vs under 100 nats and suspected a bug) is measured by training in notebook 05.
+# Whether the direct connection matters *in practice* is measured by training in notebook 05. (Brian Keng's blog post "Autoregressive Autoencoders" (2017), whose Keras implementation this series started from, saw about 150 nats without it against under 100 with it and suspected a bug.)
 #
 # ## 8. Why no hidden unit gets degree $D$ (or less than the layer below's minimum)
 #
@@ -254,13 +257,107 @@ for seed in range(3):
           f"units with no input per layer {empty_columns}, last-layer units feeding no output {dead_rows}")
 
 # %% [markdown]
-# ## 9. The interactive mask explorer
+# ## 9. MADE in Keras, built in view
 #
-# Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. (The explorer needs a live Jupyter kernel; in a static view of this notebook only its last state, or nothing, is shown.)
+# The masks are all MADE adds; the rest is a Keras model. Brian Keng's post "Autoregressive Autoencoders" (2017) made the point that Keras is a good fit: a **custom layer** (a subclass of `keras.layers.Layer` with `build` and `call`) holds the masked weights, and Keras does the rest — training loop, optimiser, saving. The alternative, low-level TensorFlow, means creating the `tf.Variable`s, the matrix products and the gradient step yourself (`tf.GradientTape`), as much of the early MADE code did. Keras 3 makes the layer backend-neutral: `keras.ops.matmul` runs on TensorFlow, JAX or PyTorch.
+#
+# The masked dense layer computes $\text{act}\big(x\,(W \odot M) + b\big)$. The mask $M$ is a non-trainable weight: it is saved with the model, and a new mask can be assigned later without rebuilding anything. The bias is *not* masked: it depends on no input, so it cannot break the autoregressive property.
+
+# %%
+class MaskedLayer(keras.layers.Layer):
+    """y = activation(x @ (W * M) + b) with a fixed 0/1 mask M of shape (fan_in, units)."""
+
+    def __init__(self, mask, activation=None, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = np.asarray(mask, dtype="float32")
+        self.activation = keras.activations.get(activation)     # None -> linear
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        fan_in, units = self.mask_value.shape
+        self.kernel = self.add_weight(shape=(fan_in, units), initializer="glorot_uniform", name="kernel")
+        self.bias = self.add_weight(shape=(units,), initializer="zeros", name="bias") if self.use_bias else None
+        self.mask = self.add_weight(shape=(fan_in, units), name="mask", trainable=False,
+                                    initializer=keras.initializers.Constant(self.mask_value))
+
+    def call(self, x):
+        y = keras.ops.matmul(x, self.kernel * self.mask)        # a cut connection carries nothing
+        if self.use_bias:
+            y = y + self.bias
+        return self.activation(y)
+
+
+# %% [markdown]
+# MADE is then masked hidden layers (ReLU), a masked output layer giving one logit per input, and the masked direct connection of section 7 added to the logits. Dropout, if any, acts on the hidden layers only: dropping a direct weight would remove a whole term $W_{id} x_i$ of the logistic-regression part, which is not what dropout is for. The `training` argument decides whether dropout is active. Keras 2 code (Brian Keng's included) switched it globally with `K.set_learning_phase(1)`; Keras 3 removed that function: `fit` calls the model with `training=True`, `predict` and `evaluate` with `training=False`, and you can pass it yourself, `model(x, training=True)`.
+
+# %%
+class TinyMADE(keras.Model):
+    """MADE from degrees [inputs, hidden_1, ...]: masked ReLU layers, masked output, masked direct."""
+
+    def __init__(self, degrees, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        masks = mk.make_masks(degrees)                            # >= into hidden layers, > into outputs
+        self.hidden = [MaskedLayer(m, activation="relu", name=f"hidden_{i}")
+                       for i, m in enumerate(masks[:-1])]
+        self.dropout = keras.layers.Dropout(dropout)
+        self.out = MaskedLayer(masks[-1], name="output")
+        self.direct = MaskedLayer(mk.direct_mask(degrees[0]), use_bias=False, name="direct")
+
+    def call(self, x, training=None):
+        h = x
+        for layer in self.hidden:
+            h = self.dropout(layer(h), training=training)         # dropout on hidden units only
+        return self.out(h) + self.direct(x)                       # logits; the direct path is never dropped
+
+
+def copy_weights(made, tiny):
+    """Give `tiny` the kernels and biases of a made_helpers.MADE with the same degrees."""
+    pairs = [*zip(made.hidden_layers, tiny.hidden), (made.output_layer, tiny.out),
+             (made.direct_layer, tiny.direct)]
+    for theirs, ours in pairs:
+        ours.kernel.assign(theirs.kernel)
+        if ours.use_bias:
+            ours.bias.assign(theirs.bias)
+
+
+# %% [markdown]
+# The check: a `made_helpers.MADE` with random weights, our `TinyMADE` built from the same degrees with its weights copied over, and the logits of both on all $2^6 = 64$ binary inputs. Same masks, same weights, same logits:
+
+# %%
+reference = MADE(D, HIDDEN, seed=SEED)
+tiny = TinyMADE(reference.degrees)
+tiny(np.zeros((1, D), dtype="float32"))                           # build the weights
+copy_weights(reference, tiny)
+for ours, theirs in zip([*[layer.mask for layer in tiny.hidden], tiny.out.mask, tiny.direct.mask],
+                        [*reference.masks, reference.direct_layer.mask]):
+    np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+every_x = all_binary_vectors(D)                                   # (64, 6), every binary input
+np.testing.assert_allclose(tiny(every_x), reference(every_x), rtol=1e-5, atol=1e-6)
+print(f"same masks; logits on all {len(every_x)} inputs agree: max |difference| = "
+      f"{np.abs(np.asarray(tiny(every_x)) - np.asarray(reference(every_x))).max():.1e}")
+
+# %% [markdown]
+# `made_helpers.MADE` is this model plus what the rest of the series needs: $K$ masks to switch between (`set_mask`), the exact `log_prob`, sequential `sample` and `complete`, input checks and saving. It has the same `dropout=` option, on hidden layers only. With `training=True` two calls give different logits (different units dropped); without it dropout is off and the model is deterministic:
+
+# %%
+with_dropout = MADE(D, HIDDEN, seed=SEED, dropout=0.5)
+x_demo = every_x[-4:]                                             # inputs with ones: hidden units are active
+for training in (False, True):
+    first, second = with_dropout(x_demo, training=training), with_dropout(x_demo, training=training)
+    print(f"training={training!s:5s}: two calls give the same logits: {np.array_equal(first, second)}")
+
+# %% [markdown]
+# From here on the series uses `made_helpers.MADE`.
+#
+# ## 10. The interactive mask explorer
+#
+# Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. The explorer needs a live Jupyter kernel; its state is saved with the notebook, and below it is a static picture of its first view for readers without a kernel.
 
 # %%
 explorer = mask_explorer(input_dim=6, hidden_sizes=[8, 8])
-explorer
+display(explorer)
+print("Static snapshot of the explorer's first view (network, then masks and connectivity):")
+display(Image(explorer.network_image.value), Image(explorer.matrices_image.value))
 
 # %% [markdown]
 # **Summary.** Degrees on every unit, `>=` between hidden layers, `>` into the outputs: that is all MADE adds to an autoencoder. The ordering relabels the inputs; hidden degrees decide which dependencies get paths; direct connections fill in the rest. Notebook 05 trains it.
