@@ -11,6 +11,9 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["MADE", "layers", "losses", "masks", "model", "data", "evaluate", "train"]
+__all__ += ["MAF", "GaussianMADE", "fit_density", "flows", "gaussian_made", "density_fit", "toy2d",
+            "logit_space"]                                     # notebook 07: real-valued MADE, MAF
+_FROM = {"MAF": "flows", "GaussianMADE": "gaussian_made", "fit_density": "density_fit"}
 
 
 def __getattr__(name: str):
@@ -23,6 +26,8 @@ def __getattr__(name: str):
 
     if name == "MADE":
         return importlib.import_module(".model", __name__).MADE
+    if name in _FROM:
+        return getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
     if name in __all__:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
