@@ -16,7 +16,7 @@
 # # 02 · Negative log-likelihoods and the loss functions they become
 
 # %% [markdown]
-# Notebook 01 trained autoencoders with squared error, and the rest of the series trains with binary cross-entropy, without asking where those losses come from. Here we derive them: the negative log-likelihood (NLL) of a **Bernoulli** model is binary cross-entropy, and the NLL of a **Gaussian with fixed variance** is squared error plus constants. Every derivation is checked numerically against Keras' own losses, with the constants and the factor ½ written out, and we see why a model should output **logits** rather than probabilities: at extreme values the probability route overflows or silently clips, the logit route does not. MADE (notebooks 03–06) is trained with exactly this Bernoulli NLL.
+# Notebook 01 trained autoencoders with squared error, and the rest of the series trains with binary cross-entropy, without asking where those losses come from. Here we derive them: the negative log-likelihood (NLL) of a **Bernoulli** model is binary cross-entropy, and the NLL of a **Gaussian with fixed variance** is squared error plus constants. Every derivation is checked numerically against Keras' own losses, with the constants and the factor ½ written out, and we see why a model should output **logits** (log-odds $\ell = \log\frac{\mu}{1-\mu}$, any real number; $\mu = \sigma(\ell)$) rather than probabilities: at extreme values the probability route overflows or silently clips, the logit route does not. MADE (notebooks 03–06) is trained with exactly this Bernoulli NLL.
 
 # %%
 import math
@@ -51,30 +51,41 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | Keras {keras.__ver
 #
 # The bracket is the **binary cross-entropy** of pixel $d$. Keras' `binary_crossentropy` *averages* over the last axis, so the NLL in nats per image is $D \times$ the Keras value. No constant is lost: the Bernoulli NLL *is* the summed cross-entropy.
 #
-# We check it on random binary vectors and random probabilities, against four routes: the product formula in float64, Keras from probabilities, Keras from logits, and `made_helpers.losses.bernoulli_nll`.
+# A model usually outputs a **logit** $\ell_d$ per pixel rather than the probability itself: any real number, turned into a probability by the sigmoid, $\mu_d = \sigma(\ell_d) = 1/(1+e^{-\ell_d})$, so $\ell_d = \log\frac{\mu_d}{1-\mu_d}$ (the log-odds). Section 3 shows why the loss should be computed from logits.
+#
+# We check the formula on random binary vectors and random logits. First: can we simply multiply the 784 probabilities?
 
 # %%
 D = 784
 x = (rng.random((8, D)) < 0.3).astype("float32")
 logits = rng.normal(0.0, 3.0, size=(8, D)).astype("float32")
-mu = 1.0 / (1.0 + np.exp(-logits.astype("float64")))              # probabilities, float64
+mu = 1.0 / (1.0 + np.exp(-logits.astype("float64")))              # probabilities sigma(logit), float64
+p_pixel = np.where(x == 1, mu, 1 - mu)                             # (8, 784): p(x_d | mu_d) of each pixel
+print(f"log of the product, summed in log space: {np.log(p_pixel).sum(axis=1)[:3]}")
+print(f"the product itself in float64: {np.prod(p_pixel, axis=1)[:3]}")
+print(f"float64: smallest normal number e^{np.log(np.finfo(np.float64).tiny):.1f}, smallest subnormal "
+      f"e^{np.log(np.nextafter(0.0, 1.0)):.1f}; e^-500 = {np.exp(-500.0):.2e} is still representable")
 
-product = -np.log(np.prod(np.where(x == 1, mu, 1 - mu) ** 0.01, axis=1)) / 0.01   # prod of p^0.01: no underflow
+# %% [markdown]
+# The product of 784 probabilities is about $e^{-1110}$ to $e^{-1130}$ here, far below the smallest positive float64 (about $e^{-744}$, a subnormal number; normal numbers stop at about $e^{-708}$), so it underflows to exactly 0 and its log is $-\infty$. Likelihoods are therefore always computed as sums of logs. Now four routes to the NLL: the formula summed in log space (float64), Keras from probabilities, Keras from logits, and `made_helpers.losses.bernoulli_nll`:
+
+# %%
+by_formula = -np.log(p_pixel).sum(axis=1)                         # -sum_d log p(x_d | mu_d), float64
 routes = {
-    "product formula, float64": product,
+    "formula, log space, float64": by_formula,
     "D x keras BCE(probabilities)": D * keras.losses.binary_crossentropy(x, mu.astype("float32")).numpy(),
     "D x keras BCE(logits)": D * keras.losses.binary_crossentropy(x, logits, from_logits=True).numpy(),
     "made_helpers bernoulli_nll": losses.bernoulli_nll(x, logits).numpy(),
 }
 for name, value in routes.items():
-    print(f"{name:30s} {value[:3]}  max |diff| vs product: {np.max(np.abs(value - product)):.2e}")
+    print(f"{name:30s} {value[:3]}  max |diff| vs formula: {np.max(np.abs(value - by_formula)):.2e}")
 
 # %% [markdown]
-# The product of 784 probabilities underflows float64 (it is about $e^{-500}$), so the first route raises each factor to the power 0.01 before multiplying and divides the log by 0.01 again — the exact same quantity, computed where it is representable. All four agree to float32 round-off (differences below 1e-3 on values near 1 000).
+# All four agree to float32 round-off (differences below 1e-3 on values near 1 000).
 #
 # ### A first model of binarized MNIST: independent pixels
 #
-# The simplest distribution over digits sets each $\mu_d$ to the fraction of training images with pixel $d$ on — the maximum-likelihood estimate under independence. Its test NLL is the bar every later model must beat. (`load_binarized_mnist` reports which data it returned; printed below.)
+# The simplest distribution over digits sets each $\mu_d$ to the fraction of training images with pixel $d$ on — the maximum-likelihood estimate under independence. Its test NLL is the bar every later model must beat. (`load_binarized_mnist` reports which data it returned, printed below: Larochelle and Murray's fixed binarization, the benchmark of their NADE paper — the *neural autoregressive distribution estimator* (2011), an autoregressive network that predates MADE — and of MADE.) The ± after an average is its **standard error** (s.e.): the standard deviation of the per-image NLLs divided by $\sqrt{n}$ for $n$ test images, i.e. how much the average would typically move on another test set of the same size.
 
 # %%
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
