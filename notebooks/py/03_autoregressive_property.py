@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from made_helpers import MADE, data, losses
 from made_helpers.autoencoders import build_autoencoder, reconstruction_log_prob
+from made_helpers.enumeration import all_binary_vectors, binary_index
 
 SEED = 0
 keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
@@ -56,13 +57,15 @@ if QUICK:
 print(f"train {x_train.shape}, test {x_test.shape}; mean pixel value {x_train.mean():.3f}")
 
 # %% [markdown]
-# Every one of the $2^D$ binary vectors, one per row. Row $r$ is $r$ written in binary with $x_1$ as the most significant bit, so `all_x.reshape(...)` lines up with a $2\times2\times\dots\times2$ table indexed by $(x_1, \dots, x_D)$ later on.
+# **Counting from 1 in the maths, from 0 in the code.** The maths writes the pixels $x_1, \dots, x_D$ and says "output $d$ sees $x_{<d}$". Python counts from 0: column `d` of an array (`x[:, d]`) is $x_{d+1}$, and the plots label pixels and outputs by this code index, 0 to 9. So "output 3" in a plot is the output for $x_4$, which may see $x_1, x_2, x_3$ — columns 0, 1, 2. Notebook 04 adds degrees, which count from 1 like the maths.
+#
+# Every one of the $2^D$ binary vectors, one per row (`all_binary_vectors`). Row $r$ is $r$ written in binary with $x_1$ as the most significant bit (`bitorder="big"`), and `binary_index` gives the row of any strip, so we can count how often each strip occurs.
 
 # %%
-all_x = ((np.arange(2**D)[:, None] >> np.arange(D)[::-1]) & 1).astype("float32")   # (1024, 10)
-codes_train = x_train.astype(int) @ (2 ** np.arange(D)[::-1])                      # row index of each strip
+all_x = all_binary_vectors(D, bitorder="big")                     # (1024, 10): row r is r in binary
+codes_train = binary_index(x_train, bitorder="big")               # the row of all_x equal to each strip
+codes_test = binary_index(x_test, bitorder="big")
 p_empirical = np.bincount(codes_train, minlength=2**D) / len(x_train)
-codes_test = x_test.astype(int) @ (2 ** np.arange(D)[::-1])
 entropy = -np.sum(p_empirical[p_empirical > 0] * np.log(p_empirical[p_empirical > 0]))
 print(f"{all_x.shape[0]} possible strips; {np.count_nonzero(p_empirical)} occur in the training set")
 print(f"entropy of the empirical training distribution: {entropy:.3f} nats per strip")
@@ -128,7 +131,7 @@ test_entropy = -np.log(np.bincount(codes_test, minlength=2**D)[codes_test] / len
 print(f"\nfor reference: entropy of the empirical *test* distribution = {test_entropy:.3f} nats")
 
 # %% [markdown]
-# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality, *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not, and so does a mixture of MADEs with different orderings.
+# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality — for two distributions $p$ and $q$, the cross-entropy is at least the entropy, $-\sum_x p(x)\log q(x) \ge -\sum_x p(x)\log p(x)$, with equality only when $q = p$ — *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not, and so does a mixture of MADEs with different orderings.
 #
 # Where the probability mass goes, for every strip that occurs in the training set: MADE's probabilities follow the empirical frequencies (with more scatter for rare strips, seen only a few times), the over-complete autoencoder says "certain" to everything.
 
@@ -161,15 +164,17 @@ plt.show()
 
 # %%
 def brute_force_conditionals(log_p):
-    """(1024, D): p(x_d = 1 | x_<d) for every input x, from the joint over all inputs."""
+    """(1024, D): column d (code index, the maths' x_{d+1}) is p(x_{d+1} = 1 | x_1..x_d) for every input."""
     joint = np.exp(np.asarray(log_p, dtype="float64"))
-    joint = (joint / joint.sum()).reshape([2] * D)                  # axes: x_1, ..., x_D
+    joint = joint / joint.sum()
+    rows = np.arange(2**D)
     cond = np.zeros((2**D, D))
     for d in range(D):
-        marginal = joint.sum(axis=tuple(range(d + 1, D)))            # p(x_1..x_{d+1}), 0-based d
-        p_one = marginal[..., 1] / marginal.sum(axis=-1)             # p(x_{d+1} = 1 | x_1..x_d)
-        prefix = all_x[:, :d].astype(int)
-        cond[:, d] = p_one[tuple(prefix.T)] if d else p_one
+        # rows sharing their first d + 1 pixels form one block of all_x (x_1 is the leading bit)
+        prefix_prob = joint.reshape(2 ** (d + 1), -1).sum(axis=1)    # p(x_1..x_{d+1}), one per prefix
+        before = rows >> (D - d)                                      # each row's prefix x_1..x_d as a number
+        p_zero, p_one = prefix_prob[2 * before], prefix_prob[2 * before + 1]
+        cond[:, d] = p_one / (p_zero + p_one)
     return cond
 
 
@@ -184,7 +189,7 @@ for name, model in [("MADE, trained", made), ("autoencoder, code 64", ae_wide)]:
 #
 # ## The autoregressive property, made visible
 #
-# "Output $d$ depends only on $x_{<d}$" means $\partial \ell_d / \partial x_i = 0$ whenever $i \ge d$. We compute the Jacobian $J_{ij} = \partial \ell_j / \partial x_i$ with automatic differentiation at 200 test strips and show $\operatorname{mean}|J_{ij}|$: rows are inputs, columns outputs.
+# "Output $d$ depends only on $x_{<d}$" means $\partial \ell_d / \partial x_i = 0$ whenever $i \ge d$. We compute the Jacobian $J_{ij} = \partial \ell_j / \partial x_i$ with automatic differentiation at 200 test strips and show $\operatorname{mean}|J_{ij}|$: rows are inputs, columns outputs, both labelled by their code index 0–9 (0 is $x_1$).
 
 # %%
 def mean_abs_jacobian(model, x):
@@ -228,7 +233,7 @@ for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
 # %% [markdown]
 # ### The same on full-size digits
 #
-# On 784 pixels the Jacobian is too big to read, but one column of it is an image: which pixels does the prediction for the pixel at row 14, column 14 depend on? For an autoencoder, all of them; for a MADE with the natural (row-by-row) ordering, exactly the pixels above it and to its left; for a random ordering, a random set of earlier pixels. These networks are untrained: the pattern comes from the architecture alone.
+# On 784 pixels the Jacobian is too big to read, but one column of it is an image: which pixels does the prediction for the pixel at row 14, column 14 (code indices from 0: the 15th row and column) depend on? For an autoencoder, all of them; for a MADE with the natural (row-by-row) ordering, exactly the pixels above it and to its left; for a random ordering, a random set of earlier pixels. These networks are untrained: the pattern comes from the architecture alone.
 
 # %%
 target = 14 * 28 + 14
