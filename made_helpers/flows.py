@@ -141,8 +141,8 @@ class MAF(keras.Model):
         return cls(**config)
 
 
-def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> float:
-    """Mean test ``log N(x; m, S)`` of a full-covariance Gaussian fitted to ``x_train`` (nats).
+def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    """``log N(x; m, S)`` of each row of ``x_test``, ``(N,)`` nats: a full-covariance Gaussian fitted to ``x_train``.
 
     The MAF paper's "Gaussian" baseline; ``S`` gets ``1e-6 I`` added so that it is invertible.
     """
@@ -151,4 +151,4 @@ def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> float
     L = np.linalg.cholesky(S)
     z = np.linalg.solve(L, (x_test.astype(np.float64) - m).T)
     D = x_train.shape[1]
-    return float(np.mean(-0.5 * np.sum(z**2, axis=0)) - np.log(np.diag(L)).sum() - 0.5 * D * math.log(2 * math.pi))
+    return -0.5 * np.sum(z**2, axis=0) - np.log(np.diag(L)).sum() - 0.5 * D * math.log(2 * math.pi)

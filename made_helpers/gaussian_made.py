@@ -30,6 +30,7 @@ from .sampling import is_prefix_of_ordering
 from .validation import check_int, check_positive_float, check_seed
 
 LOG_SCALE_BOUND = 7.0
+OUTPUT_INIT_SCALE = 1e-2            # variance scale of the output layer's initial weights
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
@@ -96,7 +97,13 @@ class GaussianMADE(keras.Model):
                                          self.hidden_degrees, self.seed, 0, "connectivity")
         self.hidden_layers = [MaskedDense(h, activation=activation, name=f"hidden_{i}")
                               for i, h in enumerate(self.hidden_sizes)]
-        self.output_layer = MaskedDense(self.params_per_dim * self.input_dim, name="output")
+        # one Gaussian: the output layer starts small, so mu ~ 0 and alpha ~ 0 and a stack of MADEs (MAF) starts
+        # near the identity, where the first steps of a deep flow cannot overflow. A mixture keeps Keras' default
+        # (Glorot): small equal starts leave the components nearly equal, and they separate only slowly.
+        init = (keras.initializers.VarianceScaling(OUTPUT_INIT_SCALE, "fan_in", "truncated_normal")
+                if self.num_components == 1 else "glorot_uniform")
+        self.output_layer = MaskedDense(self.params_per_dim * self.input_dim, kernel_initializer=init,
+                                        name="output")
         self.build((None, self.input_dim))
         for layer, m in zip(self.hidden_layers, self.mask_set.masks[:-1]):
             layer.set_mask(m)

@@ -42,6 +42,12 @@ def to_pixel_space(log_p_logit, x, lam: float = LAMBDA_MNIST) -> np.ndarray:
     return np.asarray(log_p_logit, np.float64) + log_det_logit_to_unit(x, lam) - x.shape[1] * math.log(256.0)
 
 
+def logit_to_pixels(x, lam: float = LAMBDA_MNIST) -> np.ndarray:
+    """Back to dequantized pixel values ``256 y`` in ``[0, 256)``: ``y = (sigmoid(x) - lam) / (1 - 2 lam)``."""
+    s = 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, np.float64)))          # sigmoid without overflow
+    return 256.0 * np.clip((s - lam) / (1.0 - 2.0 * lam), 0.0, 1.0)
+
+
 def bits_per_pixel(log_p_pixel, input_dim: int) -> np.ndarray:
     """``-log2 p / D``: the pixel-space log-density in bits per pixel (lower is better)."""
     return -np.asarray(log_p_pixel, np.float64) / (input_dim * math.log(2.0))
