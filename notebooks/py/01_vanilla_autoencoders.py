@@ -167,6 +167,14 @@ print(f"plain autoencoder (code 32):      MSE {mse(bottlenecks[32], x_test_noisy
 print(f"denoising autoencoder (code 32):  MSE {mse(denoiser, x_test_noisy, x_test):.4f}")
 print(f"on clean inputs: plain {mse(bottlenecks[32], x_test, x_test):.4f}, "
       f"denoising {mse(denoiser, x_test, x_test):.4f}")
+ink = {"clean digits": x_test, "noisy inputs (what the denoiser was trained on)": x_test_noisy,
+       "denoiser's output for clean inputs": np.clip(denoiser.predict(x_test, verbose=0), 0, 1),
+       "denoiser's output for noisy inputs": np.clip(denoiser.predict(x_test_noisy, verbose=0), 0, 1)}
+for name, images in ink.items():
+    print(f"mean pixel value, {name:48s} {images.mean():.3f}")
+
+# %% [markdown]
+# On noisy inputs the denoiser wins clearly (0.0168 against 0.0426 for the plain autoencoder). On **clean** inputs it does worse than the plain one (0.0300 against 0.0128), and the mean pixel values say why. It was never trained to copy: every input it saw had about half its ink removed (mean 0.066 against 0.133 for clean digits), and it learned to put the missing ink back — its outputs for noisy inputs have about the right amount (0.140). A clean digit looks to it like a noisy one with twice the ink, so it "restores" strokes that were never removed: its outputs for clean inputs carry far too much ink (0.201). A denoiser is a model of *clean digits given corrupted ones*, not an identity map; the plain autoencoder, trained to reproduce exactly what it is given, is the one that copies clean inputs well.
 
 # %%
 rows = [x_test[:10], x_test_noisy[:10], np.clip(bottlenecks[32].predict(x_test_noisy[:10], verbose=0), 0, 1),
