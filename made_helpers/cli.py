@@ -418,7 +418,7 @@ def cmd_evaluate(args) -> int:
             "model": {key: val for key, val in model.get_config().items() if key not in ("name", "trainable")},
             "training": {key: summary[key] for key in ("best_epoch", "best_valid_nll", "epochs_run",
                                                         "stop_reason", "train_seconds_total",
-                                                        "wall_seconds_total", "settings")
+                                                        "wall_seconds_total", "settings", "invocations")
                          if key in summary},
             "machine": machine_info(), "git_commit": git_commit(),
             "training_git_commit": summary.get("git_commit"),

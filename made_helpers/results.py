@@ -92,3 +92,9 @@ def paper_table(results: list[dict]) -> str:
             nll = f"{r[f'{split}_nll']:.2f} ± {r[f'{split}_nll_se']:.2f}"
             lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {nll} | {describe(r)} | `{r['file']}` |")
     return "\n".join(lines)
+
+
+def command(result: dict) -> str:
+    """The ``train`` command line(s) that made the run (``--resume`` continuations included)."""
+    runs = result.get("training", {}).get("invocations", [])
+    return "\n".join("python -m made_helpers " + " ".join(run["argv"]) for run in runs) or "(not recorded)"
