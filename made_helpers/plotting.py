@@ -62,8 +62,12 @@ def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
 
 
 def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "Learning curves",
-                         keys: Sequence[str] = ("train_nll", "valid_nll"), ax=None):
-    """Plot per-epoch curves (e.g. train/valid NLL in nats) from a history dict."""
+                         keys: Sequence[str] = ("train_nll", "valid_nll"), ax=None, zoom_after: int | None = None):
+    """Plot per-epoch curves (e.g. train/valid NLL in nats) from a history dict.
+
+    ``zoom_after=e`` sets the y-range to the values from epoch ``e`` on (the first epochs,
+    far higher, would otherwise flatten the part where over-fitting shows).
+    """
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
@@ -74,6 +78,12 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "L
             ax.plot(np.arange(1, len(values) + 1), values, label=key.replace("_", " "))
     if history.get("best_epoch"):
         ax.axvline(history["best_epoch"], color="gray", ls="--", lw=1, label="best epoch (valid)")
+    if zoom_after:
+        shown = [v for key in keys if key in history for v in list(history[key])[zoom_after - 1:]]
+        if shown:
+            low, high = min(shown), max(shown)
+            pad = 0.05 * (high - low) + 0.1
+            ax.set_ylim(low - pad, high + pad)
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel("NLL (nats per image)")
