@@ -1,10 +1,11 @@
 """The exercise notebooks: layout, student copies that stop only at their stubs, solutions that run.
 
 Student notebooks (``notebooks/exercises``) and solution notebooks (``notebooks/solutions``)
-are the same notebooks except for the exercise cells. Executed in quick mode
-(``MADE_QUICK=1``) with the project's Python as kernel, a student notebook may fail only
-with ``NotImplementedError`` and only in cells that use a stub; a solution notebook runs top
-to bottom and every check in it passes.
+are the same notebooks except for the exercise cells and the answers to "think" questions
+(markdown cells with ``answer`` metadata: a prompt in the student copy, the answer in the
+solution). Executed in quick mode (``MADE_QUICK=1``) with the project's Python as kernel, a
+student notebook may fail only with ``NotImplementedError`` and only in cells that use a stub;
+a solution notebook runs top to bottom and every check in it passes.
 """
 
 from __future__ import annotations
@@ -106,6 +107,10 @@ def test_student_and_solution_differ_only_in_exercise_cells(name):
             assert "# YOUR CODE HERE" in s.source and "raise NotImplementedError" in s.source
             assert "YOUR CODE HERE" not in t.source and "NotImplementedError" not in t.source
             assert _stub_names(student) == _stub_names(solution)
+        elif s.metadata.get("answer"):
+            # a "think" question's answer: a prompt in the student copy, the answer in the solution
+            assert s.cell_type == "markdown" and s.metadata["answer"] == t.metadata.get("answer")
+            assert "Your answer" in s.source and "Your answer" not in t.source
         else:
             assert s.source == t.source
 

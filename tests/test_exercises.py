@@ -104,7 +104,8 @@ def test_result_prints_and_is_falsy_on_failure(capsys):
     result = check.gaussian_constant(lambda D, variance: 0.0)
     out = capsys.readouterr().out
     assert out.startswith("❌") and result.message in out
-    assert not result and bool(check.gaussian_constant(lambda D, v: 0.5 * D * np.log(2 * np.pi * v)))
+    assert not result and bool(check.gaussian_constant(
+        lambda D, v: 0.5 * np.sum(np.log(2 * np.pi * np.broadcast_to(v, (D,)))), verbose=False))
 
 
 def test_no_solution_code_is_importable():
@@ -198,6 +199,25 @@ CONSTANT_MISTAKES = {
 @pytest.mark.parametrize("mistake", CONSTANT_MISTAKES)
 def test_gaussian_constant_mistakes(mistake):
     fn, phrase = CONSTANT_MISTAKES[mistake]
+    _fails_with("gaussian_constant", fn, phrase)
+
+
+def _per_pixel_variance(D, v):
+    return np.broadcast_to(np.asarray(v, np.float64), (D,))
+
+
+PER_PIXEL_CONSTANT_MISTAKES = {      # right for one shared variance, wrong for one variance per pixel
+    "scalar_formula": (lambda D, v: 0.5 * D * np.log(2 * np.pi * np.asarray(v)), "one constant per pixel"),
+    "mean_variance": (lambda D, v: 0.5 * D * np.log(2 * np.pi * np.mean(v)), "mean variance"),
+    "sum_times_D": (lambda D, v: 0.5 * D * np.sum(np.log(2 * np.pi * _per_pixel_variance(D, v))) / (
+        D if np.ndim(v) == 0 else 1), "counts once"),
+    "first_variance": (lambda D, v: 0.5 * D * np.log(2 * np.pi * np.ravel(v)[0]), "first pixel"),
+}
+
+
+@pytest.mark.parametrize("mistake", PER_PIXEL_CONSTANT_MISTAKES)
+def test_gaussian_constant_per_pixel_mistakes(mistake):
+    fn, phrase = PER_PIXEL_CONSTANT_MISTAKES[mistake]
     _fails_with("gaussian_constant", fn, phrase)
 
 
@@ -318,6 +338,63 @@ HIDDEN_DEGREE_MISTAKES = {
 def test_hidden_degrees_mistakes(mistake):
     fn, phrase = HIDDEN_DEGREE_MISTAKES[mistake]
     _fails_with("hidden_degrees", fn, phrase)
+
+
+def _masked_layer_class(bias_mask=None, transpose=False, apply_mask=True, trainable_mask=False,
+                        no_activation=False, no_bias=False, activation_first=False):
+    """A masked dense layer with one typical mistake (the default arguments make none)."""
+    import keras
+
+    class Layer(keras.layers.Layer):
+        def __init__(self, units, mask, activation=None):
+            super().__init__()
+            self.units = units
+            self.mask_value = np.asarray(mask, dtype="float32")
+            self.activation = keras.activations.get(activation)
+
+        def build(self, input_shape):
+            fan_in = int(input_shape[-1])
+            self.kernel = self.add_weight(shape=(fan_in, self.units), initializer="glorot_uniform")
+            self.bias = self.add_weight(shape=(self.units,), initializer="zeros")
+            self.mask = self.add_weight(shape=(fan_in, self.units), trainable=trainable_mask,
+                                        initializer=keras.initializers.Constant(self.mask_value))
+
+        def call(self, x):
+            mask = keras.ops.transpose(self.mask) if transpose else self.mask
+            y = keras.ops.matmul(x, self.kernel * mask if apply_mask else self.kernel)
+            if activation_first:
+                return self.activation(y) + self.bias
+            if bias_mask == "broadcast":
+                y = y + self.bias * self.mask                     # (fan_in, units): shapes clash
+            elif bias_mask == "columns":
+                y = y + self.bias * keras.ops.cast(keras.ops.sum(self.mask, axis=0) > 0, "float32")
+            elif not no_bias:
+                y = y + self.bias
+            return y if no_activation else self.activation(y)
+
+    return lambda units, mask, activation=None: Layer(units, mask, activation)
+
+
+MASKED_LAYER_MISTAKES = {
+    "bias_masked_broadcast": (dict(bias_mask="broadcast"), "bias multiplied by the mask"),
+    "bias_masked_columns": (dict(bias_mask="columns"), "bias is masked"),
+    "transposed": (dict(transpose=True), "transposed"),
+    "mask_not_applied": (dict(apply_mask=False), "not applied in the forward pass"),
+    "trainable_mask": (dict(trainable_mask=True), "trainable"),
+    "no_activation": (dict(no_activation=True), "activation is missing"),
+    "no_bias": (dict(no_bias=True), "bias is missing"),
+    "activation_first": (dict(activation_first=True), "activation comes before the bias"),
+}
+
+
+@pytest.mark.parametrize("mistake", MASKED_LAYER_MISTAKES)
+def test_masked_layer_mistakes(mistake):
+    kwargs, phrase = MASKED_LAYER_MISTAKES[mistake]
+    _fails_with("masked_layer", _masked_layer_class(**kwargs), phrase)
+
+
+def test_masked_layer_check_accepts_a_correct_layer():
+    assert check.masked_layer(_masked_layer_class(), verbose=False).passed
 
 
 # ------------------------------------------------------------ 05 training

@@ -27,7 +27,12 @@ from __future__ import annotations
 from ._diagnosis import CheckResult, _run
 from .ex02_nll import _bernoulli_nll_body, _gaussian_constant_body, _gaussian_nll_body
 from .ex03_autoregressive import _allowed_connections_body, _log_prob_by_hand_body
-from .ex04_masks import _hidden_degrees_body, _input_degrees_body, _masks_from_degrees_body
+from .ex04_masks import (
+    _hidden_degrees_body,
+    _input_degrees_body,
+    _masked_layer_body,
+    _masks_from_degrees_body,
+)
 from .ex05_training import _early_stopping_body, _ensemble_log_prob_body, _log_mean_exp_body
 from .ex06_sampling import _complete_body, _sample_sequential_body
 
@@ -50,7 +55,7 @@ class Checks:
         return _run("gaussian_nll", _gaussian_nll_body, fn, verbose)
 
     def gaussian_constant(self, fn, verbose: bool = True) -> CheckResult:
-        """02.3 ``fn(D, variance) -> float``: the constant in Gaussian NLL = SSE / (2 s²) + constant."""
+        """02.3 ``fn(D, variance) -> float``: the constant in the Gaussian NLL; ``variance`` a number or ``(D,)``."""
         return _run("gaussian_constant", _gaussian_constant_body, fn, verbose)
 
     def allowed_connections(self, fn, verbose: bool = True) -> CheckResult:
@@ -72,6 +77,10 @@ class Checks:
     def hidden_degrees(self, fn, verbose: bool = True) -> CheckResult:
         """04.3 ``fn(width, input_dim, low, rng) -> (width,)``: random hidden degrees in ``low..D-1``."""
         return _run("hidden_degrees", _hidden_degrees_body, fn, verbose)
+
+    def masked_layer(self, fn, verbose: bool = True) -> CheckResult:
+        """04.4 ``fn(units, mask, activation) -> keras layer``: ``activation(x @ (W * M) + b)``, M fixed."""
+        return _run("masked_layer", _masked_layer_body, fn, verbose)
 
     def log_mean_exp(self, fn, verbose: bool = True) -> CheckResult:
         """05.1 ``fn(log_probs (K, batch)) -> (batch,)``: ``log mean_k exp``, stably."""

@@ -162,5 +162,30 @@ def _gaussian_constant_body(fn) -> str:
         ])
         raise _Wrong(message or (f"For D = {D} and variance = {variance} the constant is "
                                  f"{expected:.4f} nats; you return {value:.4f}."))
-    return ("The constant is D/2 log(2 pi s²) -- for D = 784 and s² = 1 that is about 720.5 nats, "
-            "so an MSE loss and the Gaussian NLL differ by a constant and a factor.")
+    # one variance per pixel, s_d² (shape (D,)): the constant is 1/2 sum_d log(2 pi s_d²)
+    for variance in (np.array([1.0, 0.5, 2.0, 0.25]), np.array([5.0, 5.0, 0.1])):
+        D = len(variance)
+        desc = f"D = {D}, variance = np.array({variance.tolist()}) (one variance per pixel)"
+        zeros = np.zeros((1, D), np.float32)
+        expected = float(np.asarray(gaussian_nll(zeros, zeros, variance=variance.astype(np.float32)))[0])
+        out = _array(_call(fn, D, variance.copy(), desc=desc))
+        if out.size != 1:
+            raise _Wrong(f"For {desc} you return shape {out.shape}: one constant per pixel. The constant "
+                         f"of the image is their sum, one number.")
+        value = float(out.ravel()[0])
+        if math.isclose(value, expected, rel_tol=RTOL, abs_tol=1e-3):
+            continue
+        per_pixel = 0.5 * np.log(2 * math.pi * variance)
+        message = _diagnose(np.array(value), np.array(expected), [
+            (0.5 * D * math.log(2 * math.pi * variance.mean()),
+             "You used the mean variance: with one variance per pixel the constant is a sum of per-pixel "
+             "terms, 1/2 log(2 pi s_d²) for each pixel d, and the log of a mean is not the mean of logs."),
+            (D * per_pixel.sum(), "You summed the per-pixel terms AND multiplied by D: with one variance "
+                                  "per pixel, each pixel's term counts once."),
+            (0.5 * D * math.log(2 * math.pi * variance[0]), "You used the first pixel's variance for "
+                                                            "every pixel."),
+        ], atol=1e-3)
+        raise _Wrong(message or (f"For {desc} the constant is {expected:.4f} nats; you return {value:.4f}."))
+    return ("The constant is 1/2 sum_d log(2 pi s_d²), D/2 log(2 pi s²) for one shared variance -- for "
+            "D = 784 and s² = 1 that is about 720.5 nats, so an MSE loss and the Gaussian NLL differ by a "
+            "constant and a factor.")

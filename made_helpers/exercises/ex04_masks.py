@@ -1,6 +1,6 @@
 """The checks of ``notebooks/exercises/04_mask_exercises.ipynb``: degrees and masks.
 
-Exercises 04.1 input_degrees, 04.2 masks_from_degrees, 04.3 hidden_degrees.
+Exercises 04.1 input_degrees, 04.2 masks_from_degrees, 04.3 hidden_degrees, 04.4 masked_layer.
 
 Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
 message or raises ``_Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
@@ -156,3 +156,100 @@ def _hidden_degrees_body(fn) -> str:
         raise _Wrong("Two calls with the same rng gave different degrees: draw with the rng argument "
                      "(rng.integers), not np.random, so a seed gives the same masks every time.")
     return "Hidden degrees are drawn uniformly from low..D-1 with the given rng."
+
+
+_LAYER_HINT = ("Typical causes: the bias multiplied by the mask (the bias, shape (units,), is not masked: it "
+               "depends on no input), or the mask transposed (it already has the kernel's shape "
+               "(fan_in, units), row = input, column = unit).")
+
+
+def _masked_layer_body(fn) -> str:
+    import keras
+
+    from ..layers import MaskedDense
+
+    rng = np.random.default_rng(4)
+    square = np.triu(np.ones((4, 4), np.float32), k=1)                 # column 0: a unit with no input
+    rect = np.array([[1, 0, 1], [1, 0, 0], [0, 0, 1], [1, 0, 1], [0, 0, 1]], np.float32)   # (5, 3)
+    for mask, activation in ((square, None), (rect, "relu")):
+        fan_in, units = mask.shape
+        desc = f"units = {units}, a ({fan_in}, {units}) mask, activation = {activation!r}"
+        layer = _call(fn, units, mask.copy(), activation, desc=desc)
+        if layer is None:
+            raise _Wrong("Your function returned None: did you forget the `return` statement?")
+        if not isinstance(layer, keras.layers.Layer):
+            raise _Wrong(f"Return the layer itself (an instance of your keras.layers.Layer subclass); "
+                         f"got a {type(layer).__name__}.")
+        x = rng.normal(size=(6, fan_in)).astype(np.float32)
+        try:
+            _call(layer, x, desc=f"a batch of shape {x.shape} (the first call builds the layer; {desc})")
+        except _Wrong as wrong:
+            raise _Wrong(f"{wrong}\n{_LAYER_HINT}") from None
+        for attr, shape in (("kernel", (fan_in, units)), ("bias", (units,)), ("mask", (fan_in, units))):
+            value = getattr(layer, attr, None)
+            if value is None:
+                raise _Wrong(f"Your layer has no self.{attr} after build(): create it there with "
+                             f"self.add_weight(...), shape {shape}.")
+            if tuple(np.shape(value)) != shape:
+                raise _Wrong(f"self.{attr} has shape {tuple(np.shape(value))}, expected {shape} "
+                             f"(Keras kernels are (fan_in, units)).")
+        if not np.array_equal(np.asarray(layer.mask), mask):
+            raise _Wrong("self.mask does not hold the mask given to the layer: initialise it with the "
+                         "mask's values, e.g. initializer=keras.initializers.Constant(self.mask_value).")
+        if any(w is layer.mask for w in layer.trainable_weights):
+            raise _Wrong("The mask is a trainable weight: the optimiser would change it and break the "
+                         "autoregressive property. Create it with add_weight(..., trainable=False).")
+        if len(layer.trainable_weights) != 2:
+            raise _Wrong(f"Your layer has {len(layer.trainable_weights)} trainable weights; it should have "
+                         f"two, the kernel and the bias (the mask is not trained).")
+        W = rng.normal(size=(fan_in, units)).astype(np.float32)
+        b = (rng.normal(size=units) + 0.5).astype(np.float32)
+        try:
+            layer.kernel.assign(W)
+            layer.bias.assign(b)
+        except AttributeError:
+            raise _Wrong("self.kernel and self.bias must be weights created with self.add_weight(...), "
+                         "so that training (and this check) can assign them.") from None
+        reference = MaskedDense(units, activation=activation)
+        reference.build((None, fan_in))
+        reference.kernel.assign(W)
+        reference.bias.assign(b)
+        reference.set_mask(mask)
+        expected = np.asarray(reference(x), dtype=np.float64)
+        try:
+            out = _array(_call(layer, x, desc=f"a batch of shape {x.shape} ({desc})"))
+        except _Wrong as wrong:
+            raise _Wrong(f"{wrong}\n{_LAYER_HINT}") from None
+        if out.shape != expected.shape:
+            raise _Wrong(f"Your layer returns shape {out.shape} for a batch of shape {x.shape}; expected "
+                         f"{expected.shape}, one row of {units} values per example. {_LAYER_HINT}")
+        if np.allclose(out, expected, rtol=1e-4, atol=1e-5):
+            continue
+        xd, Wd, bd, Md = (a.astype(np.float64) for a in (x, W, b, mask))
+
+        def act(z, name=activation):
+            return np.maximum(z, 0.0) if name == "relu" else z
+
+        transposed = ([(act(xd @ (Wd * Md.T) + bd), "The mask is transposed: it already has the kernel's "
+                                                     "shape (fan_in, units), row = input, column = unit, so "
+                                                     "use kernel * mask without a transpose.")]
+                      if fan_in == units else [])
+        message = _diagnose(out, expected, [
+            (act(xd @ Wd + bd), "The mask is not applied in the forward pass: multiply the kernel by the "
+                                "mask before the product, x @ (kernel * mask) + bias. Storing the mask "
+                                "is not enough."),
+            *transposed,
+            (act(xd @ (Wd * Md) + bd * (Md.sum(axis=0) > 0)),
+             "The bias is masked: a unit with no allowed input lost its bias. The bias depends on no "
+             "input, so it cannot break the autoregressive property: add it unmasked."),
+            (act(xd @ (Wd * Md)), "The bias is missing: add self.bias after the product."),
+            (xd @ (Wd * Md) + bd, "The activation is missing: apply self.activation to the result."),
+            (act(xd @ (Wd * Md)) + bd, "The activation comes before the bias: it is "
+                                       "activation(x @ (kernel * mask) + bias)."),
+        ], rtol=1e-4, atol=1e-5)
+        raise _Wrong(message or (f"For {desc} your layer's output differs from "
+                                 f"made_helpers.layers.MaskedDense with the same weights and mask by up to "
+                                 f"{np.abs(out - expected).max():.3g}. It should be "
+                                 f"activation(x @ (kernel * mask) + bias)."))
+    return ("Your layer computes activation(x @ (kernel * mask) + bias) with a fixed, non-trainable mask, "
+            "the same as made_helpers.layers.MaskedDense.")
