@@ -259,7 +259,7 @@ for seed in range(3):
 # %% [markdown]
 # ## 9. MADE in Keras, built in view
 #
-# The masks are all MADE adds; the rest is a Keras model. Brian Keng's post "Autoregressive Autoencoders" (2017) made the point that Keras is a good fit: a **custom layer** (a subclass of `keras.layers.Layer` with `build` and `call`) holds the masked weights, and Keras does the rest — training loop, optimiser, saving. The alternative, low-level TensorFlow, means creating the `tf.Variable`s, the matrix products and the gradient step yourself (`tf.GradientTape`), as much of the early MADE code did. Keras 3 makes the layer backend-neutral: `keras.ops.matmul` runs on TensorFlow, JAX or PyTorch.
+# The masks are all MADE adds; the rest is a Keras model. Brian Keng's post "Autoregressive Autoencoders" (2017) builds MADE in Keras and raises two Keras points that still matter: where the masked weights live, and how dropout knows whether it is training. For the first, a **custom layer** (a subclass of `keras.layers.Layer` with `build` and `call`) holds the masked weights, and Keras does the rest — training loop, optimiser, saving. The alternative, low-level TensorFlow, means creating the `tf.Variable`s, the matrix products and the gradient step yourself (`tf.GradientTape`); the paper's own code, in Theano, works at that level. Keras 3 also makes the layer backend-neutral: `keras.ops.matmul` runs on TensorFlow, JAX or PyTorch.
 #
 # The masked dense layer computes $\text{act}\big(x\,(W \odot M) + b\big)$. The mask $M$ is a non-trainable weight: it is saved with the model, and a new mask can be assigned later without rebuilding anything. The bias is *not* masked: it depends on no input, so it cannot break the autoregressive property.
 
@@ -288,7 +288,7 @@ class MaskedLayer(keras.layers.Layer):
 
 
 # %% [markdown]
-# MADE is then masked hidden layers (ReLU), a masked output layer giving one logit per input, and the masked direct connection of section 7 added to the logits. Dropout, if any, acts on the hidden layers only: dropping a direct weight would remove a whole term $W_{id} x_i$ of the logistic-regression part, which is not what dropout is for. The `training` argument decides whether dropout is active. Keras 2 code (Brian Keng's included) switched it globally with `K.set_learning_phase(1)`; Keras 3 removed that function: `fit` calls the model with `training=True`, `predict` and `evaluate` with `training=False`, and you can pass it yourself, `model(x, training=True)`.
+# MADE is then masked hidden layers (ReLU), a masked output layer giving one logit per input, and the masked direct connection of section 7 added to the logits. Dropout, if any, acts on the hidden layers only: dropping a direct weight would remove a whole term $W_{id} x_i$ of the logistic-regression part, which is not what dropout is for. The `training` argument decides whether dropout is active. Keras 2 also had a global switch, `K.set_learning_phase(1)`, which code of that time used to turn dropout on outside `fit`; Keras 3 removed it: `fit` calls the model with `training=True`, `predict` and `evaluate` with `training=False`, and you can pass it yourself, `model(x, training=True)`.
 
 # %%
 class TinyMADE(keras.Model):
