@@ -25,7 +25,7 @@ import tensorflow as tf
 from . import masks as mk
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, check_real_batch
 from .model import _stateless_seed
-from .validation import check_int, check_seed
+from .validation import check_int, check_positive_float, check_seed
 
 PERMUTATIONS = ("reverse", "random")
 
@@ -69,7 +69,7 @@ class MAF(keras.Model):
         self.permutation = permutation
         self.hidden_degrees = hidden_degrees
         self.activation_name = activation
-        self.log_scale_bound = float(log_scale_bound)
+        self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
         orders = layer_orderings(self.input_dim, self.num_layers, permutation, self.seed)
         self.mades = [GaussianMADE(self.input_dim, self.hidden_sizes, 1, order, hidden_degrees, activation,
                                    seed=mk.derived_seed(self.seed, k), log_scale_bound=log_scale_bound,

@@ -174,6 +174,7 @@ def test_save_and_load_round_trip(kind, tmp_path):
     (lambda: GaussianMADE(1, [8]), r"^input_dim must be an integer >= 2"),
     (lambda: GaussianMADE(3, [8], log_scale_bound=0), r"^log_scale_bound must be a positive number"),
     (lambda: MAF(3, [8], num_layers=0), r"^num_layers must be a positive integer"),
+    (lambda: MAF(3, [8], log_scale_bound="big"), r"^log_scale_bound must be a positive number"),
     (lambda: MAF(3, [8], permutation="shuffle"), r"^permutation must be one of"),
     (lambda: MAF(3, []), r"^hidden_sizes is empty"),
 ])

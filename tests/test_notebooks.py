@@ -18,7 +18,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
-          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion"]
+          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
+          "07_real_valued_made_and_flows"]
 CELL_TIMEOUT = 600
 
 
