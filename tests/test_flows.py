@@ -250,3 +250,16 @@ def test_fit_density_learns_a_correlated_gaussian():
     assert history["valid_nll"][0] > history["best_valid_nll"]
     assert abs(history["best_valid_nll"] - entropy) < 0.1
     assert abs(gaussian_log_prob_baseline(data[:2500], data[2500:]).mean() + entropy) < 0.1
+
+
+def test_fit_density_checks_its_arguments_and_says_why_it_stopped():
+    made = GaussianMADE(2, [8], seed=0)
+    data = toy2d.ring(300)
+    with pytest.raises(ValueError, match=r"^epochs must be a positive integer"):
+        fit_density(made, data, data, epochs=0)
+    bad = data.copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError, match=r"^x_valid contains 1 NaN or inf"):
+        fit_density(made, data, bad)
+    history = fit_density(made, data, data[:50], epochs=2, max_seconds=0.0, verbose=False)
+    assert history["stopped"] == "time" and len(history["valid_nll"]) == 1 and history["best_epoch"] == 1
