@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, check_real_batch
+from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, check_real_batch
 from .model import _stateless_seed
 from .validation import check_int, check_positive_float, check_seed
 
@@ -109,12 +109,7 @@ class MAF(keras.Model):
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
-        x = check_real_batch(x, self.input_dim)
-        batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-        if self._log_prob_fn is None:
-            self._log_prob_fn = tf.function(self.log_prob_tensor, reduce_retracing=True)
-        return np.concatenate([self._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
-                               for i in range(0, len(x), batch_size)])
+        return batched_log_prob(self, x, batch_size)
 
     def inverse(self, u) -> np.ndarray:
         """``x`` with ``forward(x)[0] == u``: each layer inverted, last to first (K x D passes)."""

@@ -34,6 +34,16 @@ OUTPUT_INIT_SCALE = 1e-2            # variance scale of the output layer's initi
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
+def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
+    """``model.log_prob_tensor`` over ``x`` ``(batch, D)`` in chunks, compiled once: ``(batch,)`` float64."""
+    x = check_real_batch(x, model.input_dim)
+    batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
+    if model._log_prob_fn is None:
+        model._log_prob_fn = tf.function(model.log_prob_tensor, reduce_retracing=True)
+    return np.concatenate([model._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
+                           for i in range(0, len(x), batch_size)])
+
+
 def check_real_batch(x, input_dim: int, name: str = "x") -> np.ndarray:
     """``x`` as float32 ``(batch, input_dim)``, or a one-line ``ValueError`` naming ``name``."""
     arr = np.asarray(x, dtype=np.float32)
@@ -79,15 +89,8 @@ class GaussianMADE(keras.Model):
         self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
         self.num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                         why=" (Gaussians per conditional)")
-        if isinstance(ordering, str):
-            if ordering not in mk.ORDERINGS:
-                raise ValueError(f"ordering must be one of {mk.ORDERINGS} or a permutation, got {ordering!r}")
-            self.ordering_spec = ordering
-        else:
-            self.ordering_spec = mk.check_permutation(ordering, self.input_dim).tolist()
-        if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
-            raise ValueError(f"hidden_degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
-        self.hidden_degrees = hidden_degrees
+        self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
+        self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
         self.activation_name = activation
         self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
         self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
@@ -187,12 +190,7 @@ class GaussianMADE(keras.Model):
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
-        x = check_real_batch(x, self.input_dim)
-        batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-        if self._log_prob_fn is None:
-            self._log_prob_fn = tf.function(self.log_prob_tensor, reduce_retracing=True)
-        return np.concatenate([self._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
-                               for i in range(0, len(x), batch_size)])
+        return batched_log_prob(self, x, batch_size)
 
     # ------------------------------------------------------------ sampling
     def _fill(self, x, observed, eps, gumbel):

@@ -70,6 +70,22 @@ def check_permutation(ordering: Sequence[int], input_dim: int) -> np.ndarray:
     return order.astype(np.int64)
 
 
+def check_ordering(ordering: Ordering, input_dim: int) -> str | list[int]:
+    """``ordering`` as stored in a model's config: one of :data:`ORDERINGS`, or a permutation as a list."""
+    if isinstance(ordering, str):
+        if ordering not in ORDERINGS:
+            raise ValueError(f"ordering must be one of {ORDERINGS} or a permutation, got {ordering!r}")
+        return ordering
+    return check_permutation(ordering, input_dim).tolist()
+
+
+def check_hidden_degrees(scheme: str) -> str:
+    """``scheme`` if it is one of :data:`HIDDEN_DEGREE_SCHEMES`, else a one-line error."""
+    if scheme not in HIDDEN_DEGREE_SCHEMES:
+        raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {scheme!r}")
+    return scheme
+
+
 def input_degrees(input_dim: int, ordering: Ordering = "natural",
                   rng: np.random.Generator | None = None) -> np.ndarray:
     """Degrees of the inputs, shape ``(D,)``, a permutation of ``1..D``.

@@ -67,15 +67,8 @@ class MADE(keras.Model):
         self.input_dim = mk.check_input_dim(input_dim)
         self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
         self.num_masks = check_int("num_masks", num_masks, low=1, type_error=ValueError)
-        if isinstance(ordering, str):
-            if ordering not in mk.ORDERINGS:
-                raise ValueError(f"ordering must be one of {mk.ORDERINGS} or a permutation, got {ordering!r}")
-            self.ordering_spec = ordering
-        else:
-            self.ordering_spec = mk.check_permutation(ordering, self.input_dim).tolist()
-        if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
-            raise ValueError(f"hidden_degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
-        self.hidden_degrees = hidden_degrees
+        self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
+        self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
         self.direct = bool(direct)
         self.activation_name = activation
         self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
