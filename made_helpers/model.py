@@ -266,8 +266,9 @@ class MADE(keras.Model):
         """Degrees of every mask stacked for in-graph selection: ``[(K, D), (K, H1), ...]`` int32."""
         if self._degree_tables is None:
             sets = [self.mask_set(k) for k in range(self.num_masks)]
-            self._degree_tables = [tf.constant(np.stack([ms.degrees[i] for ms in sets]).astype(np.int32))
-                                   for i in range(len(self.hidden_sizes) + 1)]
+            with tf.init_scope():        # eager constants, also when first called inside a tf.function
+                self._degree_tables = [tf.constant(np.stack([ms.degrees[i] for ms in sets]).astype(np.int32))
+                                       for i in range(len(self.hidden_sizes) + 1)]
         return self._degree_tables
 
     def select_mask(self, k) -> None:

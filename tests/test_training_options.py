@@ -222,6 +222,14 @@ def test_select_mask_in_graph_equals_set_mask():
             np.testing.assert_array_equal(layer.mask.numpy(), e)
 
 
+def test_select_mask_works_when_first_called_inside_two_compiled_functions():
+    model = MADE(6, [8], num_masks=3, ordering="random", seed=1)
+    first, second = tf.function(model.select_mask), tf.function(model.select_mask)
+    first(tf.constant(2, tf.int32))
+    second(tf.constant(1, tf.int32))          # the tables built by the first trace stay usable
+    assert model.current_mask == 1
+
+
 def test_in_graph_and_host_mask_switching_train_identically(digits):
     xt, xv = digits
     results = []
