@@ -49,6 +49,57 @@ def plot_images(images, title: str, ncols: int = 10, image_shape: tuple[int, int
     return fig
 
 
+def plot_completions(originals, completed, observed, title: str, image_shape: tuple[int, int] = (28, 28),
+                     ax=None):
+    """Each original digit, then its completions: given pixels black on white, sampled ones blue.
+
+    Args:
+        originals: ``(n, H*W)`` 0/1, the digits that were partly observed (shown whole, in black).
+        completed: ``(n * per_row, H*W)`` 0/1, ``per_row`` completions of each original, grouped
+            by original (rows ``i * per_row ... (i + 1) * per_row - 1`` belong to original ``i``).
+        observed: bool ``(H*W,)`` (one set for all) or ``(n * per_row, H*W)`` (one per completion).
+        title: the figure title.
+
+    One row of tiles per original; colours from :func:`sampling.completion_overlay`.
+    Returns the figure.
+    """
+    from .sampling import completion_overlay
+
+    originals = np.asarray(originals, dtype=np.float32)
+    completed = np.asarray(completed, dtype=np.float32)
+    size = int(np.prod(image_shape))
+    if originals.ndim != 2 or completed.ndim != 2 or originals.shape[1] != size or completed.shape[1] != size:
+        raise ValueError(f"originals and completed must have shape (n, {size}), "
+                         f"got {originals.shape} and {completed.shape}")
+    n = len(originals)
+    if n == 0 or len(completed) == 0 or len(completed) % n:
+        raise ValueError(f"completed must hold the same number (>= 1) of completions of each of the {n} "
+                         f"originals, got {len(completed)} rows")
+    per_row = len(completed) // n
+    tiles = completion_overlay(completed, observed, image_shape)                 # (n * per_row, H, W, 3)
+    whole = completion_overlay(originals, np.ones(size, dtype=bool), image_shape)
+    h, w = image_shape
+    gap, space = 2, 6                                       # white between tiles; wider after the original
+    canvas = np.ones((n * (h + gap) - gap, w + space + per_row * (w + gap) - gap, 3))
+    for i in range(n):
+        top = i * (h + gap)
+        canvas[top:top + h, :w] = whole[i]
+        for j in range(per_row):
+            left = w + space + j * (w + gap)
+            canvas[top:top + h, left:left + w] = tiles[i * per_row + j]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
+    else:
+        fig = ax.figure
+    ax.imshow(canvas, interpolation="nearest")
+    ax.set_title(title)
+    ax.set_xlabel(f"original | {per_row} completions (given: black, sampled: blue)")
+    ax.set_ylabel(f"{n} digits")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig
+
+
 def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
     """Write a titled PNG grid of ``images`` ``(n, 784)`` to exactly ``path`` (atomically); returns ``path``."""
     from .atomic import atomic_write
