@@ -2,8 +2,8 @@
 
 Each notebook runs in a fresh ``python3`` kernel of this interpreter, from ``notebooks/`` (as in
 JupyterLab), on a copy: the committed notebooks and their full-mode outputs are not touched.
-Notebook 05 saves its quick models under ``runs/notebook05-quick/`` (git-ignored), which
-notebook 06 then loads; run alone, 06 trains its own stand-ins. Any error fails the test.
+Notebooks 05 and 06 load the trained models committed under ``results/``, so each runs on its own.
+Any error fails the test.
 """
 
 from __future__ import annotations
