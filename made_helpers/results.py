@@ -49,6 +49,9 @@ def describe(result: dict) -> str:
                      f"of {result.get('num_masks')}")
     if not model.get("direct", True):
         parts.append("no direct connection")
+    policy = (model.get("dtype") or {}).get("config", {}).get("name", "float32")
+    if policy != "float32":
+        parts.append(f"{policy} policy")
     if model.get("dropout"):
         parts.append(f"dropout {model['dropout']:g}")
     if args.get("weight_decay"):
