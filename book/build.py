@@ -266,6 +266,14 @@ def prepare_out(out: Path) -> None:
     (out / MARKER).write_text("built by book/build.py; emptied on every build\n", "utf-8")
 
 
+def link_pages(body: str, filenames: set[str]) -> str:
+    """Point links between notebooks (``href="07_....ipynb#anchor"``) at their pages in the book."""
+    def page(match: re.Match) -> str:
+        html_name = match.group(1) + ".html"
+        return f'href="{html_name}{match.group(2) or ""}"' if html_name in filenames else match.group(0)
+    return re.sub(r'href="([\w-]+)\.ipynb(#[^"]*)?"', page, body)
+
+
 def build(out: Path = DEFAULT_OUT) -> list[Path]:
     """Build the book into ``out``; returns the pages written, in reading order."""
     pages = collect_pages()
@@ -281,6 +289,7 @@ def build(out: Path = DEFAULT_OUT) -> list[Path]:
         resources = {"book_nav_html": nav_html(pages, i), "book_mathjax_url": MATHJAX_URL,
                      "metadata": {"name": plain(page.title)}}
         body, _ = exporter.from_notebook_node(page.nb, resources=resources)
+        body = link_pages(body, {p.filename for p in pages})
         target = out / page.filename
         target.write_text(body, "utf-8")
         written.append(target)
