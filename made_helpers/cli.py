@@ -242,8 +242,7 @@ def _save_model(model, path: Path) -> None:
     from .atomic import atomic_write
 
     if getattr(model, "num_masks", None) == 1:
-        layers = [*model.hidden_layers, model.output_layer, *([model.direct_layer] if model.direct_layer else [])]
-        for layer in layers:
+        for layer in model.masked_layers:
             layer.kernel.assign(layer.kernel * layer.mask)
 
     def save(f) -> None:

@@ -160,6 +160,11 @@ class MADE(keras.Model):
         """Generation order of the current mask, ``(D,)``: ``ordering[0]`` comes first."""
         return mk.ordering_from_degrees(self.degrees[0])
 
+    @property
+    def masked_layers(self) -> list:
+        """Every :class:`MaskedDense` of the model: hidden layers, output, then direct (if any)."""
+        return [*self.hidden_layers, self.output_layer, *([self.direct_layer] if self.direct_layer else [])]
+
     def connectivity(self) -> np.ndarray:
         """``(D, D)`` bool for the current mask: ``[i, j]`` iff output j may see input i."""
         ms = self.mask_set(self.current_mask)
@@ -405,10 +410,7 @@ def sharpen_weights(model: MADE, scale: float = 2.0, seed: int = 0) -> MADE:
     a peaked distribution, which tests and exercise checks need to have power.
     """
     rng = np.random.default_rng(seed)
-    layers = [*model.hidden_layers, model.output_layer]
-    if model.direct_layer is not None:
-        layers.append(model.direct_layer)
-    for layer in layers:
+    for layer in model.masked_layers:
         fan_in, units = layer.kernel.shape
         layer.kernel.assign(rng.normal(0, scale / np.sqrt(fan_in), (fan_in, units)).astype("float32"))
         if layer.bias is not None:

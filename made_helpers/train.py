@@ -218,10 +218,7 @@ class LearningRateSchedule:
 # --------------------------------------------------------------------------- the compiled step
 def kernel_l2(model) -> tf.Tensor:
     """``sum ||W||^2`` over every kernel of ``model`` (hidden, output, direct); biases excluded."""
-    layers = [*model.hidden_layers, model.output_layer]
-    if model.direct_layer is not None:
-        layers.append(model.direct_layer)
-    return tf.add_n([tf.reduce_sum(tf.square(layer.kernel)) for layer in layers])
+    return tf.add_n([tf.reduce_sum(tf.square(layer.kernel)) for layer in model.masked_layers])
 
 
 def make_train_step(model, opt, weight_decay: float = 0.0, in_graph_masks: bool = False,
