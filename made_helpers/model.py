@@ -127,13 +127,18 @@ class MADE(keras.Model):
         if not 0 <= k < self.num_masks:
             raise ValueError(f"mask index {k} out of range: this model has num_masks={self.num_masks} "
                              f"(valid: 0..{self.num_masks - 1})")
-        ms = self.mask_set(int(k))
-        for layer, m in zip([*self.hidden_layers, self.output_layer], ms.masks):
-            layer.set_mask(m)
-        if self.direct_layer is not None:
-            self.direct_layer.set_mask(ms.direct_mask)
+        self.assign_mask_set(self.mask_set(int(k)))
         self.mask_index.assign(int(k))
-        self.order.assign(ms.ordering.astype(np.int32))
+
+    def assign_mask_set(self, mask_set: mk.MaskSet) -> None:
+        """Compute with ``mask_set``'s masks and ordering (``mask_index`` is left as it is).
+
+        :meth:`set_mask` uses it for the trained masks; ``sampling.using_mask_set`` for a
+        mask built for conditioning on a subset.
+        """
+        for layer, m in zip(self.masked_layers, [*mask_set.masks, mask_set.direct_mask]):
+            layer.set_mask(m)
+        self.order.assign(mask_set.ordering.astype(np.int32))
 
     def next_mask(self) -> int:
         """Move to the next mask (cycling) and return its index."""

@@ -132,11 +132,7 @@ def using_mask_set(model, mask_set: mk.MaskSet) -> Iterator:
     """
     keep = model.current_mask
     try:
-        for layer, m in zip([*model.hidden_layers, model.output_layer], mask_set.masks):
-            layer.set_mask(m)
-        if model.direct_layer is not None:
-            model.direct_layer.set_mask(mask_set.direct_mask)
-        model.order.assign(mask_set.ordering.astype(np.int32))
+        model.assign_mask_set(mask_set)
         yield model
     finally:
         model.set_mask(keep)

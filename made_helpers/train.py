@@ -233,8 +233,6 @@ def make_train_step(model, opt, weight_decay: float = 0.0, in_graph_masks: bool 
     """
     total = tf.Variable(0.0, dtype=tf.float64, trainable=False)
     variables = model.trainable_variables
-    if in_graph_masks:
-        model.degree_tables()                           # built once, outside the compiled function
 
     def step(x, k):
         if in_graph_masks:
