@@ -9,13 +9,14 @@ keeps writers that infer the format from the name, such as Keras, working);
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "remove_stale_temps", "temp_name"]
+__all__ = ["atomic_write", "remove_stale_temps", "temp_name", "write_json"]
 
 
 def temp_name(path: Path) -> Path:
@@ -52,6 +53,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
     except OSError:
         pass
     return path
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """``obj`` as indented JSON at ``path``, written with :func:`atomic_write`."""
+    return atomic_write(path, json.dumps(obj, indent=1).encode())
 
 
 def _pid_alive(pid: int) -> bool:

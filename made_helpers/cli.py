@@ -154,10 +154,10 @@ def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None):
 
 
 def _write_json(path: Path, obj: dict) -> None:
-    from .atomic import atomic_write
+    from .atomic import write_json
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(obj, indent=1).encode())
+    write_json(path, obj)
 
 
 def _first_line(error: BaseException, limit: int = 300) -> str:

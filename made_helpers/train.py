@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .atomic import atomic_write, remove_stale_temps
+from .atomic import atomic_write, remove_stale_temps, write_json
 from .evaluate import evaluate_nll
 from .losses import bernoulli_nll, check_binary
 from .model import ENSEMBLES
@@ -79,8 +79,8 @@ def _fingerprint(x: np.ndarray) -> str:
 
 
 def save_history(history: dict, path: str | os.PathLike) -> None:
-    """Write a history dict as JSON, atomically (:func:`~made_helpers.atomic.atomic_write`)."""
-    atomic_write(path, json.dumps(history, indent=1).encode())
+    """Write a history dict as JSON, atomically (:func:`~made_helpers.atomic.write_json`)."""
+    write_json(path, history)
 
 
 def load_history(path: str | os.PathLike) -> dict:
