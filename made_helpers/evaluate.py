@@ -43,3 +43,22 @@ def evaluate_nll(model, x, num_masks: int | None = None, batch_size: int = 10_00
     nll = per_example_nll(model, x, num_masks=num_masks, batch_size=batch_size, ensemble=ensemble)
     se = float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
     return float(nll.mean()), se
+
+
+def paired_difference(nll_a, nll_b) -> tuple[float, float]:
+    """``(mean of a - b, its standard error)`` in nats for per-image NLLs of two models on the same images.
+
+    ``nll_a`` and ``nll_b`` are ``(N,)``, row ``i`` the same image in both. The standard
+    error is that of the per-image differences, ``std(a - b, ddof=1) / sqrt(N)``: much
+    smaller than either model's own standard error, because most of the spread between
+    images (easy and hard digits) is shared by the two models and cancels.
+    """
+    a = np.asarray(nll_a, dtype=np.float64)
+    b = np.asarray(nll_b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
+        raise ValueError(f"nll_a and nll_b must be per-image NLLs of the same N >= 2 images, got shapes "
+                         f"{a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("nll_a and nll_b must be finite")
+    diff = a - b
+    return float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(len(diff)))
