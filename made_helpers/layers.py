@@ -8,6 +8,35 @@ from keras import ops
 
 from .validation import check_int
 
+ELEMENTWISE_ACTIVATIONS = (
+    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "mish", "sigmoid",
+    "hard_sigmoid", "hard_silu", "hard_swish", "log_sigmoid", "tanh", "hard_tanh", "tanh_shrink", "softplus",
+    "softsign", "squareplus", "sparse_plus", "sparse_sigmoid", "soft_shrink", "hard_shrink", "exponential",
+    "linear")
+"""Keras activations that act on each unit alone: the only ones a masked layer may use.
+
+softmax, log_softmax and sparsemax mix the units of a layer and glu splits it in two, so a
+hidden unit would see inputs its mask cuts: the autoregressive property would break.
+"""
+MIXING_ACTIVATIONS = ("softmax", "log_softmax", "sparsemax", "glu")
+
+
+def check_activation(activation) -> str:
+    """The name of ``activation`` if it is an element-wise Keras activation, else a one-line ``ValueError``.
+
+    ``activation``: a name (``"relu"``) or a Keras activation function (``keras.activations.relu``).
+    """
+    accepted = [name for name in ELEMENTWISE_ACTIVATIONS if hasattr(keras.activations, name)]
+    name = activation
+    if callable(activation) and not isinstance(activation, str):
+        name = next((n for n in accepted if getattr(keras.activations, n) is activation),
+                    getattr(activation, "__name__", repr(activation)))
+    if not isinstance(name, str) or name not in accepted:
+        why = ("mixes the units of a layer, which breaks the autoregressive property" if name in MIXING_ACTIVATIONS
+               else "is not a Keras activation, or not an element-wise one")
+        raise ValueError(f"activation {name!r} {why}; accepted (element-wise): {', '.join(accepted)}")
+    return name
+
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MaskedDense(keras.layers.Layer):
@@ -24,7 +53,7 @@ class MaskedDense(keras.layers.Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.units = check_int("units", units, low=1, type_error=ValueError)
-        self.activation = keras.activations.get(activation)
+        self.activation = keras.activations.get(None if activation is None else check_activation(activation))
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)

@@ -235,22 +235,40 @@ def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
 
 @dataclass(frozen=True)
 class MaskSet:
-    """Degrees and masks of one mask ``k`` of a model.
+    """Degrees of one mask ``k`` of a model; its masks are built from them when asked for.
 
-    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)`` float32
-    each (hidden layers ``>=``, output ``>``); ``direct_mask``: ``(D, D)`` float32 (strict ``>``);
-    ``mask_seed``: the seed the degrees were drawn with.
+    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``mask_seed``: the seed they were drawn
+    with. ``masks`` (``(fan_in, fan_out)`` float32 each: hidden layers ``>=``, output ``>``) and
+    ``direct_mask`` (``(D, D)`` float32, strict ``>``) are computed on each access and not kept,
+    so a model may cache many mask sets: each holds ``D + sum(H)`` integers, not a ``D x D`` array.
     """
 
     degrees: list
-    masks: list
-    direct_mask: np.ndarray
     mask_seed: int
+
+    @property
+    def masks(self) -> list[np.ndarray]:
+        """The layer masks, ``(fan_in, fan_out)`` float32 each (:func:`make_masks`)."""
+        return make_masks(self.degrees)
+
+    @property
+    def direct_mask(self) -> np.ndarray:
+        """The direct connection's mask ``(D, D)`` float32 (:func:`direct_mask`)."""
+        return direct_mask(self.degrees[0])
 
     @property
     def ordering(self) -> np.ndarray:
         """Generation order ``(D,)``: ``ordering[0]`` comes first."""
         return ordering_from_degrees(self.degrees[0])
+
+
+def degree_table_bytes(input_dim: int, hidden_sizes: Sequence[int], num_masks: int) -> int:
+    """Bytes of the int32 degree tables of ``num_masks`` masks (:meth:`MADE.degree_tables`).
+
+    ``num_masks * (D + sum(hidden_sizes)) * 4``: what a model with K masks keeps to switch masks
+    inside a compiled training step; its layer masks are rebuilt from these degrees.
+    """
+    return int(num_masks) * (int(input_dim) + sum(int(h) for h in hidden_sizes)) * 4
 
 
 def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
@@ -280,6 +298,6 @@ def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ord
 def make_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
                   hidden_degrees: str = "random", seed: int = 0, k: int = 0,
                   mask_kind: str | None = None) -> MaskSet:
-    """Mask ``k`` of a model seeded with ``seed``: degrees, layer masks and the direct mask."""
+    """Mask ``k`` of a model seeded with ``seed``: its degrees (the masks follow from them)."""
     degrees, mask_seed = make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind)
-    return MaskSet(degrees, make_masks(degrees), direct_mask(degrees[0]), mask_seed)
+    return MaskSet(degrees, mask_seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import keras
@@ -10,12 +11,14 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .layers import MaskedDense
+from .layers import MaskedDense, check_activation
 from .losses import check_binary
-from .sampling import is_prefix_of_ordering
+from .sampling import check_observed, is_prefix_of_ordering
 from .validation import check_int, check_seed
 
 ENSEMBLES = ("mixture", "conditionals")
+MASK_CACHE_SIZE = 256
+"""Mask sets (degrees only) a model keeps; others are rebuilt from the seed when needed (cheap)."""
 
 
 def _stateless_seed(seed: int | None) -> list[int]:
@@ -48,7 +51,9 @@ class MADE(keras.Model):
             per mask) or a permutation of ``0..D-1`` (generation order).
         hidden_degrees: ``"random"`` (paper) or ``"equal"``.
         direct: add the masked direct input->output connection.
-        activation: hidden activation (never applied to the output logits).
+        activation: hidden activation (never applied to the output logits): the name of an
+            element-wise Keras activation (:data:`layers.ELEMENTWISE_ACTIVATIONS`); one that mixes
+            units (softmax, glu, ...) would break the autoregressive property and is refused.
         seed: seed for the masks; ``None`` draws one and stores it in the config.
         dropout: rate of dropout on each hidden layer's output, active only when
             called with ``training=True``; never on the direct connection.
@@ -70,7 +75,7 @@ class MADE(keras.Model):
         self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
         self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
         self.direct = bool(direct)
-        self.activation_name = activation
+        self.activation_name = check_activation(activation)
         self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
             raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
@@ -80,12 +85,12 @@ class MADE(keras.Model):
             if not isinstance(kernel_initializer, str) else kernel_initializer
         keras.initializers.get(self.kernel_initializer)          # a bad name fails here, with Keras' message
 
-        # mask sets are built in numpy on first use and kept (a model may have many masks)
-        self._mask_cache: dict[int, mk.MaskSet] = {}
+        # mask sets (degrees only) are built in numpy on first use; the last MASK_CACHE_SIZE are kept
+        self._mask_cache: OrderedDict[int, mk.MaskSet] = OrderedDict()
 
         # sub-layers share the model's dtype policy (e.g. "mixed_bfloat16": bf16 matmuls, float32 weights)
         dense = {"kernel_initializer": self.kernel_initializer, "dtype": self.dtype_policy}
-        self.hidden_layers = [MaskedDense(h, activation=activation, name=f"hidden_{i}", **dense)
+        self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}", **dense)
                               for i, h in enumerate(self.hidden_sizes)]
         self.dropout_layers = [keras.layers.Dropout(self.dropout, name=f"dropout_{i}", dtype=self.dtype_policy)
                                for i in range(len(self.hidden_sizes))] if self.dropout > 0 else []
@@ -100,11 +105,20 @@ class MADE(keras.Model):
 
     # ------------------------------------------------------------------ masks
     def mask_set(self, k: int) -> mk.MaskSet:
-        """Degrees and masks of mask ``k`` (built with :func:`masks.make_mask_set`, then cached)."""
-        if k not in self._mask_cache:
-            self._mask_cache[k] = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
-                                                   self.hidden_degrees, self.seed, k, self.mask_kind)
-        return self._mask_cache[k]
+        """Degrees of mask ``k`` (:func:`masks.make_mask_set`; its masks are built from them on use).
+
+        The last :data:`MASK_CACHE_SIZE` mask sets are cached: each holds ``D + sum(H)`` integers,
+        never a ``(D, D)`` array, so memory does not grow with the number of masks.
+        """
+        if k in self._mask_cache:
+            self._mask_cache.move_to_end(k)
+            return self._mask_cache[k]
+        ms = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
+                              self.hidden_degrees, self.seed, k, self.mask_kind)
+        self._mask_cache[k] = ms
+        if len(self._mask_cache) > MASK_CACHE_SIZE:
+            self._mask_cache.popitem(last=False)
+        return ms
 
     def build(self, input_shape):
         fan_in = self.input_dim
@@ -136,9 +150,57 @@ class MADE(keras.Model):
         :meth:`set_mask` uses it for the trained masks; ``sampling.using_mask_set`` for a
         mask built for conditioning on a subset.
         """
-        for layer, m in zip(self.masked_layers, [*mask_set.masks, mask_set.direct_mask]):
+        masks = mask_set.masks
+        if self.direct_layer is not None:
+            masks.append(mask_set.direct_mask)
+        for layer, m in zip(self.masked_layers, masks):
             layer.set_mask(m)
         self.order.assign(mask_set.ordering.astype(np.int32))
+
+    def mask_state(self) -> tuple:
+        """The masks in force now (layer masks, order, mask index), for :meth:`restore_mask_state`.
+
+        Unlike :attr:`current_mask` this also captures a mask set put on with
+        :meth:`assign_mask_set` (``sampling.using_mask_set``).
+        """
+        return [layer.mask.numpy() for layer in self.masked_layers], self.order.numpy(), self.current_mask
+
+    def restore_mask_state(self, state: tuple) -> None:
+        """Put back the masks of :meth:`mask_state`."""
+        masks, order, k = state
+        for layer, m in zip(self.masked_layers, masks):
+            layer.mask.assign(m)
+        self.order.assign(order)
+        self.mask_index.assign(k)
+
+    def check_saved_masks(self) -> list[str]:
+        """What differs between the mask variables and mask :attr:`current_mask` rebuilt from the config.
+
+        A loaded model's mask variables are the trained ones, read from the file; its config
+        (seed, ordering, hidden degrees, direct connection) rebuilds them. An empty list means
+        they agree; otherwise, e.g. ``["hidden_0 mask (37 of 6272 entries)", "order"]``: the
+        config was edited, or the weights come from another model.
+        """
+        ms = self.mask_set(self.current_mask)
+        expected = ms.masks + ([ms.direct_mask] if self.direct_layer is not None else [])
+        names = [f"hidden_{i}" for i in range(len(self.hidden_layers))] + ["output", "direct"]
+        out = []
+        for name, layer, m in zip(names, self.masked_layers, expected):
+            differ = int(np.count_nonzero(layer.mask.numpy() != m))
+            if differ:
+                out.append(f"{name} mask ({differ} of {m.size} entries)")
+        if not np.array_equal(self.order.numpy(), ms.ordering):
+            out.append("order")
+        return out
+
+    def check_shared_ordering(self, num_masks: int, what: str = "ensemble='conditionals'") -> None:
+        """``ValueError`` unless masks ``0..num_masks-1`` all use one ordering (needed by ``what``)."""
+        first = self.mask_set(0).ordering
+        for k in range(1, num_masks):
+            if not np.array_equal(self.mask_set(k).ordering, first):
+                raise ValueError(f"{what} needs masks that share one ordering, but masks 0 and {k} order the "
+                                 f"inputs differently (averaging their conditionals is not a distribution); "
+                                 f"use ensemble='mixture'")
 
     def next_mask(self) -> int:
         """Move to the next mask (cycling) and return its index."""
@@ -251,13 +313,8 @@ class MADE(keras.Model):
             return np.concatenate([c.sum(axis=1) for _, c in chunks()]).astype(np.float32)
         num_masks = check_int("num_masks", num_masks, 1, self.num_masks, type_error=ValueError)
         if ensemble == "conditionals":
-            first = self.mask_set(0).ordering
-            for k in range(1, num_masks):
-                if not np.array_equal(self.mask_set(k).ordering, first):
-                    raise ValueError(f"ensemble='conditionals' needs masks that share one ordering, but masks 0 "
-                                     f"and {k} order the inputs differently (averaging their conditionals is "
-                                     f"not a distribution); use ensemble='mixture'")
-        keep = self.current_mask
+            self.check_shared_ordering(num_masks)
+        keep = self.mask_state()                # also a mask set put on by sampling.using_mask_set
         # running log-sum-exp over masks: per image (mixture) or per image and pixel (conditionals)
         acc = np.full((len(x),) if ensemble == "mixture" else x.shape, -np.inf)
         try:
@@ -267,7 +324,7 @@ class MADE(keras.Model):
                     part = c.sum(axis=1) if ensemble == "mixture" else c
                     acc[i:i + len(c)] = np.logaddexp(acc[i:i + len(c)], part)
         finally:
-            self.set_mask(keep)
+            self.restore_mask_state(keep)
         acc -= math.log(num_masks)
         return (acc if ensemble == "mixture" else acc.sum(axis=1)).astype(np.float32)
 
@@ -275,10 +332,15 @@ class MADE(keras.Model):
     def degree_tables(self) -> list[tf.Tensor]:
         """Degrees of every mask stacked for in-graph selection: ``[(K, D), (K, H1), ...]`` int32."""
         if self._degree_tables is None:
-            sets = [self.mask_set(k) for k in range(self.num_masks)]
+            tables = [np.empty((self.num_masks, width), np.int32)          # filled mask by mask: no second copy
+                      for width in (self.input_dim, *self.hidden_sizes)]
+            for k in range(self.num_masks):
+                for table, d in zip(tables, mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
+                                                             self.hidden_degrees, self.seed, k,
+                                                             self.mask_kind).degrees):
+                    table[k] = d
             with tf.init_scope():        # eager constants, also when first called inside a tf.function
-                self._degree_tables = [tf.constant(np.stack([ms.degrees[i] for ms in sets]).astype(np.int32))
-                                       for i in range(len(self.hidden_sizes) + 1)]
+                self._degree_tables = [tf.constant(table) for table in tables]
         return self._degree_tables
 
     def select_mask(self, k) -> None:
@@ -360,17 +422,15 @@ class MADE(keras.Model):
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
         """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling given the observed ones.
 
-        ``observed``: bool ``(D,)`` or ``(batch, D)``. Every observed input must
+        ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (checked by
+        :func:`sampling.check_observed`, as in ``complete_any``). Every observed input must
         come before every unobserved one in the current ordering, otherwise the
         conditional is not available from one pass and ``ValueError`` is raised.
         """
         x = np.asarray(x, dtype=np.float32)
         single = x.ndim == 1
         x = self._as_batch(x[None] if single else x, "x", binary=True)
-        obs = np.asarray(observed, dtype=bool)
-        if obs.shape not in ((self.input_dim,), x.shape):
-            raise ValueError(f"observed must have shape ({self.input_dim},) or {x.shape}, got {obs.shape}")
-        obs = np.broadcast_to(obs, x.shape)
+        obs = np.broadcast_to(check_observed(self, observed, x.shape), x.shape)   # as complete_any
         order = self.ordering
         for row, o in enumerate(obs):
             if not is_prefix_of_ordering(o, order):

@@ -62,15 +62,25 @@ def observed_first_ordering(observed, ordering) -> np.ndarray:
     return np.concatenate([ordering[in_order], ordering[~in_order]])
 
 
-def _check_observed(model, observed) -> np.ndarray:
+def check_observed(model, observed, x_shape: tuple | None = None) -> np.ndarray:
+    """``observed`` as a bool array ``(D,)`` or ``(batch, D)``, or a one-line ``ValueError``.
+
+    Accepted: bools, or numbers that are each exactly 0 or 1 (strings such as ``"False"``,
+    NaN, 0.5 or -1 are refused: none of them says clearly whether a value is given).
+    With ``x_shape`` (the batch being completed) a 2-D set must have exactly that shape.
+    ``MADE.complete`` and :func:`complete_any` both check their ``observed`` here.
+    """
     obs = np.asarray(observed)
     if obs.dtype != bool:
         if not np.issubdtype(obs.dtype, np.number) or not np.all((obs == 0) | (obs == 1)):
-            raise ValueError("observed must be a boolean (or 0/1) array: True where the value is given")
+            got = f"dtype {obs.dtype}" if not np.issubdtype(obs.dtype, np.number) else "other values"
+            raise ValueError(f"observed must be a boolean (or 0/1) array: True where the value is given, got {got}")
         obs = obs.astype(bool)
-    if obs.ndim not in (1, 2) or obs.shape[-1] != model.input_dim:
-        raise ValueError(f"observed must have shape ({model.input_dim},) or (batch, {model.input_dim}), "
-                         f"got {obs.shape}")
+    D = model.input_dim
+    wide = f"{tuple(x_shape)}" if x_shape is not None else f"(batch, {D})"
+    if obs.ndim not in (1, 2) or obs.shape[-1] != D or (
+            obs.ndim == 2 and x_shape is not None and obs.shape != tuple(x_shape)):
+        raise ValueError(f"observed must have shape ({D},) or {wide}, got {obs.shape}")
     return obs
 
 
@@ -104,7 +114,7 @@ def conditioning_mask_set(model, observed, mask: int | None = None, force: bool 
     never saw another ordering: for a set that is not a prefix of it, ``ValueError`` unless
     ``force=True`` (e.g. to show how poor such conditionals are).
     """
-    obs = _check_observed(model, observed)
+    obs = check_observed(model, observed)
     if obs.ndim != 1:
         raise ValueError(f"conditioning_mask_set takes one observed set of shape ({model.input_dim},), "
                          f"got {obs.shape}")
@@ -119,7 +129,7 @@ def conditioning_mask_set(model, observed, mask: int | None = None, force: bool 
             "Observe a prefix of model.ordering, use a model trained over many orderings (ordering='random', "
             "several masks; new orderings still cost likelihood, see notebook 06), or pass force=True")
     degrees = [mk.input_degrees(model.input_dim, ordering), *[np.asarray(d) for d in trained.degrees[1:]]]
-    return mk.MaskSet(degrees, mk.make_masks(degrees), mk.direct_mask(degrees[0]), trained.mask_seed)
+    return mk.MaskSet(degrees, trained.mask_seed)
 
 
 @contextmanager
@@ -128,14 +138,16 @@ def using_mask_set(model, mask_set: mk.MaskSet) -> Iterator:
     ``model.log_prob(x)``); afterwards it is back on the mask it was using.
 
     Inside the block ``model.current_mask``, ``model.degrees`` and ``model.ordering`` still
-    describe the trained mask, not ``mask_set``: read those from ``mask_set``.
+    describe the trained mask, not ``mask_set``: read those from ``mask_set``. A call that
+    switches masks inside the block (``model.log_prob(x, num_masks=K)``) puts ``mask_set``'s
+    masks back when it returns (:meth:`MADE.mask_state`), and blocks nest.
     """
-    keep = model.current_mask
+    keep = model.mask_state()
     try:
         model.assign_mask_set(mask_set)
         yield model
     finally:
-        model.set_mask(keep)
+        model.restore_mask_state(keep)
 
 
 def complete_any(model, x, observed, mask: int | None = None, seed: int | None = None,
@@ -153,9 +165,7 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
     x = np.asarray(x, dtype=np.float32)
     single = x.ndim == 1
     x = model._as_batch(x[None] if single else x, "x", binary=True)
-    obs = _check_observed(model, observed)
-    if obs.ndim == 2 and obs.shape != x.shape:
-        raise ValueError(f"observed must have shape ({model.input_dim},) or {x.shape}, got {obs.shape}")
+    obs = check_observed(model, observed, x.shape)
     if seed is not None:
         seed = check_seed("seed", seed, type_error=ValueError)
     patterns, which = (obs[None], np.zeros(len(x), dtype=np.int64)) if obs.ndim == 1 else \

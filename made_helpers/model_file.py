@@ -1,0 +1,69 @@
+"""A saved MADE (``.keras`` file) checked against itself: its masks against its config, its bytes by digest.
+
+A ``.keras`` file is a zip of ``config.json`` (the constructor's arguments) and ``model.weights.h5``
+(every variable, the trained masks among them). Keras loads an edited ``config.json`` without a
+word: another seed, ordering, hidden-degree rule or ``direct`` flag gives other masks, hence
+another NLL, on the same weights. :func:`check_model_file` compares the loaded mask variables
+with the masks the config rebuilds, and the number of stored arrays with the model's variables.
+Edits that leave the masks alone (``num_masks``, the activation) or weights swapped between two
+models of the same config change the file's bytes: results files record :func:`file_sha256`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from pathlib import Path
+
+__all__ = ["file_sha256", "stored_array_count", "check_model_file"]
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 (hex) of the file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def stored_array_count(path: str | os.PathLike) -> int:
+    """Number of arrays in the ``model.weights.h5`` of the ``.keras`` file ``path``."""
+    import h5py
+
+    with zipfile.ZipFile(path) as z:
+        raw = z.read("model.weights.h5")
+    count = 0
+
+    def visit(_name, obj) -> None:
+        nonlocal count
+        count += isinstance(obj, h5py.Dataset)
+
+    with h5py.File(io.BytesIO(raw), "r") as f:
+        f.visititems(visit)
+    return count
+
+
+def check_model_file(model, path: str | os.PathLike) -> None:
+    """One-line ``ValueError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file.
+
+    Checks that the file stores exactly the model's variables (a ``direct`` flag edited from
+    true to false would silently drop the direct weights) and that its mask variables are
+    the masks its config rebuilds (:meth:`MADE.check_saved_masks`).
+    """
+    path = Path(path)
+    config = model.get_config()
+    keys = ", ".join(f"{k}={config[k]!r}" for k in ("seed", "ordering", "hidden_degrees", "direct", "mask_kind")
+                     if not isinstance(config[k], list))
+    stored, expected = stored_array_count(path), len(model.weights)
+    if stored != expected:
+        raise ValueError(f"{path}: the file stores {stored} arrays but its config ({keys}) builds a model of "
+                         f"{expected}: config.json was edited or the weights come from another model; "
+                         f"use the file `made train` wrote")
+    differ = model.check_saved_masks()
+    if differ:
+        raise ValueError(f"{path}: the trained masks in the file are not those its config ({keys}, mask "
+                         f"{model.current_mask}) rebuilds: {', '.join(differ)} differ; config.json was edited or "
+                         f"the weights come from another model; use the file `made train` wrote")
