@@ -191,6 +191,32 @@ _REFETCH = ("delete it and load again (it is re-downloaded when online), copy it
             "or fix MADE_DATA_DIR; see data/README.md")
 
 
+def _is_data_file(path: Path) -> bool:
+    """True for a readable regular file at ``path``, False when nothing is there.
+
+    Anything else there (a folder, a symbolic link that loops or points nowhere, a device) is
+    a :class:`DataIntegrityError` naming it, as a corrupt file is: the loaders never pass over
+    it silently to other data.
+    """
+    if path.is_file():
+        return True
+    if not os.path.lexists(path):
+        return False
+    if path.is_dir():
+        what = "a folder"
+    elif path.is_symlink():
+        try:
+            path.resolve(strict=True)
+            what = "a symbolic link to something that is not a file"
+        except RuntimeError:
+            what = "a symbolic link that loops"
+        except OSError:
+            what = "a symbolic link that points nowhere (or loops)"
+    else:
+        what = "not a regular file"
+    raise DataIntegrityError(f"{path}: is {what}, not a data file: {_REFETCH}")
+
+
 def _read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     """All ``keys`` of an ``.npz`` (no pickles), or :class:`DataIntegrityError` naming the file."""
     try:
@@ -282,9 +308,9 @@ def _download(url: str, dest: Path, timeout: float = 60.0) -> None:
 def _find_larochelle(split: str, dirs: list[Path], download: bool, tried: list[str]) -> tuple[np.ndarray, Path] | None:
     for d in dirs:
         npz, amat = d / f"binarized_mnist_{split}.npz", d / f"binarized_mnist_{split}.amat"
-        if npz.is_file():
+        if _is_data_file(npz):
             return _decode_binarized_npz(npz, split), npz
-        if amat.is_file():
+        if _is_data_file(amat):
             return _parse_amat(amat, split), amat
         tried.append(f"{d} (no binarized_mnist_{split}.npz or .amat)")
     if not download:
@@ -338,7 +364,7 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
     img_name, lab_name = MNIST_IDX_FILES[split]
     for d in dirs:
         npz = d / f"mnist_{split}.npz"
-        if npz.is_file():
+        if _is_data_file(npz):
             return (*_decode_mnist_npz(npz, split), npz)
         tried.append(f"{d} (no mnist_{split}.npz)")
     if not download:

@@ -47,6 +47,21 @@ class TrainingDivergedError(FloatingPointError):
 
 
 # --------------------------------------------------------------------------- small helpers
+def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
+    """``learning_rate`` as a float if it is positive and a normal float32 (the optimizer's precision).
+
+    ``1e-300`` would become 0.0 in float32 and train nothing; ``1e39`` would become inf.
+    """
+    lr = check_positive_float(name, learning_rate)
+    low, high = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
+    if not low <= lr <= high:
+        with np.errstate(over="ignore", under="ignore"):
+            as_float32 = float(np.float32(lr))
+        raise ValueError(f"{name} {lr:g} is {as_float32:g} in float32, the optimizer's precision: "
+                         f"give a value in {low:.3g}..{high:.3g} (typical: 1e-4 to 1e-2)")
+    return lr
+
+
 def make_optimizer(name: str = "adam", learning_rate: float | None = None) -> keras.optimizers.Optimizer:
     """``"adam"``, ``"adagrad"`` or ``"adagrad-paper"`` with ``learning_rate`` (default 1e-3 / 1e-2 / 1e-2).
 
@@ -58,7 +73,7 @@ def make_optimizer(name: str = "adam", learning_rate: float | None = None) -> ke
     if name not in DEFAULT_LEARNING_RATES:
         raise ValueError(f"optimizer must be one of {tuple(DEFAULT_LEARNING_RATES)}, got {name!r}")
     lr = DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate
-    lr = check_positive_float("learning_rate", lr)
+    lr = check_learning_rate(lr)
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=float(lr))
     if name == "adagrad-paper":
@@ -103,17 +118,46 @@ def _save_checkpoint(path: Path, model, optimizer, best_weights, state: dict) ->
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
+_NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `made train` command with "
+                  "--overwrite, which replaces the run) or choose another folder")
+
+
+def _checkpoint_state(z, path: Path) -> dict:
+    state = json.loads(str(z["state"]))
+    if state.get("version") != _CHECKPOINT_VERSION:
+        raise ValueError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers reads "
+                         f"version {_CHECKPOINT_VERSION}, {_NOT_RESUMABLE}")
+    return state
+
+
+def read_checkpoint_state(path: str | os.PathLike) -> dict:
+    """The ``state`` record of a checkpoint (settings, epoch, history ...), without loading any weights.
+
+    A damaged checkpoint, or one of another format version, raises a one-line ``ValueError``.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return _checkpoint_state(z, path)
+    except ValueError as e:
+        if str(e).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+    except Exception as e:
+        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+
+
 def _load_checkpoint(path: Path, model, optimizer, settings: dict | None = None) -> tuple[list[np.ndarray], dict]:
     """Restore model and optimizer variables in place; returns ``(best_weights, state)``.
 
     With ``settings``, the checkpoint's settings are compared first: a difference raises
-    ``ValueError`` listing it, before any weight is read into the model.
+    ``ValueError`` listing it, before any weight is read into the model. A damaged checkpoint
+    (truncated, of another version, an array missing) raises a ``ValueError`` saying so and
+    that the run cannot be resumed.
     """
     try:
         with np.load(path, allow_pickle=False) as z:
-            state = json.loads(str(z["state"]))
-            if state.get("version") != _CHECKPOINT_VERSION:
-                raise ValueError(f"{path}: checkpoint version {state.get('version')} != {_CHECKPOINT_VERSION}")
+            state = _checkpoint_state(z, path)
             if settings is not None:
                 diff = _settings_diff(state.get("settings", {}), settings)
                 if diff:
@@ -126,9 +170,9 @@ def _load_checkpoint(path: Path, model, optimizer, settings: dict | None = None)
     except ValueError as e:
         if str(e).startswith(str(path)):
             raise
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e})") from e
+        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
     except Exception as e:
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e})") from e
+        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
     model.set_weights(model_w)
     for var, value in zip(_random_states(model), rng_states):
         var.assign(value)
@@ -173,6 +217,10 @@ class LearningRateSchedule:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {kind!r}")
         self.kind, self.lr = kind, float(lr)
         self.milestones = sorted(check_int("lr_milestones", m, low=1, type_error=ValueError) for m in milestones)
+        repeated = sorted({m for m in self.milestones if self.milestones.count(m) > 1})
+        if repeated:
+            raise ValueError(f"lr_milestones repeats epoch(s) {repeated}: each would cut the rate once more; "
+                             f"give each milestone once")
         if kind == "step" and not self.milestones:
             raise ValueError("lr_schedule='step' needs lr_milestones, e.g. [45]")
         self.factor = check_positive_float("lr_factor", factor)
@@ -252,6 +300,25 @@ def make_train_step(model, opt, weight_decay: float = 0.0, in_graph_masks: bool 
                           input_signature=[tf.TensorSpec([None, model.input_dim], tf.float32),
                                            tf.TensorSpec([], tf.int32)])
     return step_fn, total
+
+
+def _weight_decay_cause(model, weight_decay: float) -> str | None:
+    """Why the L2 term is the likely cause of a divergence, or None.
+
+    At the model's (last good) weights the term ``weight_decay * sum ||W||^2`` is evaluated in
+    float32, as in the step: when it is not finite, or larger than ``D log 2`` (the NLL of a
+    model that says 1/2 for every pixel, more than any trained MADE's), it swamps the NLL.
+    """
+    if not weight_decay:
+        return None
+    l2 = float(sum(np.sum(np.square(layer.kernel.numpy(), dtype=np.float64)) for layer in model.masked_layers))
+    with np.errstate(over="ignore", invalid="ignore"):
+        term = float(np.float32(weight_decay) * np.float32(l2))
+    bound = model.input_dim * math.log(2.0)
+    if math.isfinite(term) and term <= bound:
+        return None
+    return (f"its L2 term weight_decay * sum W^2 is {term:.3g} in float32 at the last good weights"
+            + ("" if not math.isfinite(term) else f", more than the {bound:.0f} nats of a uniform model"))
 
 
 # --------------------------------------------------------------------------- resuming and reporting
@@ -348,6 +415,8 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     x_valid = _as_data(x_valid, "x_valid", model.input_dim)
     k_valid = model.num_masks if valid_masks is None else valid_masks
     k_valid = check_int("valid_masks", k_valid, 1, model.num_masks, type_error=ValueError)
+    if valid_ensemble == "conditionals":      # refused now, not after a whole epoch
+        model.check_shared_ordering(int(k_valid), what=f"valid_ensemble='conditionals' over {k_valid} masks")
     opt = make_optimizer(optimizer, learning_rate)
     opt.build(model.trainable_variables)
     schedule = LearningRateSchedule(lr_schedule, float(opt.learning_rate.numpy()), lr_milestones, lr_factor,
@@ -401,10 +470,12 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
         model.set_mask(start_mask)
         kept = (f"the last good checkpoint {ckpt} (after epoch {history['epochs_run']}) is kept"
                 if ckpt is not None and ckpt.exists() else "no checkpoint was written")
+        cause = _weight_decay_cause(model, weight_decay)
+        fix = (f"Lower the weight decay (now {weight_decay:g}): {cause}" if cause else
+               f"Lower the learning rate (now {float(opt.learning_rate.numpy()):g})")
         raise TrainingDivergedError(
             f"training stopped: the loss became {value} in epoch {epoch}, step {step_i}/{steps}; "
-            f"the model holds the best weights so far; {kept}. Lower the learning rate "
-            f"(now {float(opt.learning_rate.numpy()):g}) and start a new run.")
+            f"the model holds the best weights so far; {kept}. {fix}, and start a new run.")
 
     epoch = history["epochs_run"]
     no_mask = tf.constant(0, tf.int32)
