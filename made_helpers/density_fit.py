@@ -1,19 +1,32 @@
 """``fit_density``: minibatch Adam on the mean NLL of a real-valued density, early stopping (notebook 07).
 
 Works for any model with ``log_prob_tensor(x) -> (batch,)`` (:class:`gaussian_made.GaussianMADE`,
-:class:`flows.MAF`). Kept apart from :mod:`made_helpers.train`, which trains the binary MADE.
+:class:`flows.MAF`). Kept apart from :mod:`made_helpers.train`, which trains the binary MADE; a NaN or
+infinite loss stops both with :class:`train.TrainingDivergedError`, keeping the best weights so far.
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .gaussian_made import check_real_batch
-from .validation import check_int, check_positive_float, check_seed
+from .gaussian_made import log_prob_chunks
+from .train import TrainingDivergedError, check_learning_rate
+from .validation import check_int, check_nonnegative_float, check_real_batch, check_seed
+
+
+def _check_model(model) -> int:
+    """``model.input_dim`` of a real-valued density (a ``log_prob_tensor`` method), else a one-line error."""
+    if not (hasattr(model, "log_prob_tensor") and isinstance(getattr(model, "input_dim", None), int)
+            and hasattr(model, "trainable_variables")):
+        hint = "; train a binary MADE with made_helpers.train.train" if type(model).__name__ == "MADE" else ""
+        raise TypeError(f"model must be a real-valued density such as GaussianMADE or MAF (with log_prob_tensor "
+                        f"and input_dim), got {type(model).__name__}{hint}")
+    return model.input_dim
 
 
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
@@ -21,19 +34,26 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     """Train ``model`` on ``x_train`` ``(N, D)``; keep the weights of the best validation epoch.
 
     Each epoch shuffles the training rows (numpy ``seed``) and takes one compiled Adam step per
-    minibatch on ``-mean log p(x)``. After each epoch the mean validation NLL (nats) is measured;
-    training stops after ``patience`` epochs without improvement, after ``epochs`` epochs, or once
-    ``max_seconds`` have passed, and the best epoch's weights are restored.
+    minibatch on ``-mean log p(x)``. After each epoch the mean validation NLL (nats) of ``x_valid``
+    ``(M, D)`` is measured; training stops after ``patience`` epochs without improvement, after
+    ``epochs`` epochs, or once ``max_seconds`` (>= 0, ``None``: no limit) have passed, and the best
+    epoch's weights are restored. A NaN or infinite training or validation NLL raises
+    :class:`~made_helpers.train.TrainingDivergedError`; the model then holds the best weights so far
+    (the initial ones if no epoch finished).
 
     Returns ``{"train_nll": [...], "valid_nll": [...], "best_epoch": int (1-based), "best_valid_nll":
     float, "seconds": float, "stopped": "patience" | "epochs" | "time"}``.
     """
-    D = model.input_dim
+    D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
     patience = check_int("patience", patience, low=1, type_error=ValueError)
-    learning_rate = check_positive_float("learning_rate", learning_rate)
+    learning_rate = check_learning_rate(learning_rate)
+    if max_seconds is not None:
+        max_seconds = check_nonnegative_float("max_seconds", max_seconds, allow_inf=True)
+    if not isinstance(verbose, (bool, int, np.integer)) or verbose not in (0, 1):
+        raise ValueError(f"verbose must be True or False, got {verbose!r}")
     rng = np.random.default_rng(check_seed("seed", seed, type_error=ValueError))
     optimizer = keras.optimizers.Adam(learning_rate)
     variables = model.trainable_variables
@@ -46,12 +66,27 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
         return loss
 
     history = {"train_nll": [], "valid_nll": [], "best_epoch": 0, "best_valid_nll": float("inf")}
-    best_weights, start, stopped = None, time.perf_counter(), "epochs"
+    best_weights, start, stopped = [v.numpy() for v in model.weights], time.perf_counter(), "epochs"
+    steps = math.ceil(len(x_train) / batch_size)
+
+    def diverged(value: float, epoch: int, where: str):
+        for v, w in zip(model.weights, best_weights):
+            v.assign(w)
+        kept = (f"the model holds the weights of epoch {history['best_epoch']}, the best so far"
+                if history["best_epoch"] else "the model holds its initial weights")
+        raise TrainingDivergedError(f"training stopped: the {where} became {value} in epoch {epoch}; {kept}. "
+                                    f"Lower the learning rate (now {learning_rate:g}) and start a new run.")
+
     for epoch in range(1, epochs + 1):
         order = rng.permutation(len(x_train))
-        losses = [float(step(tf.constant(x_train[order[i:i + batch_size]])))
-                  for i in range(0, len(x_train), batch_size)]
-        valid = float(-model.log_prob(x_valid, batch_size=1000).mean())
+        losses = []
+        for s, i in enumerate(range(0, len(x_train), batch_size), start=1):
+            losses.append(float(step(tf.constant(x_train[order[i:i + batch_size]]))))
+            if not math.isfinite(losses[-1]):
+                diverged(losses[-1], epoch, f"training loss (step {s}/{steps})")
+        valid = float(-log_prob_chunks(model, x_valid, 1000).mean())
+        if not math.isfinite(valid):
+            diverged(valid, epoch, "validation NLL")
         history["train_nll"].append(float(np.mean(losses)))
         history["valid_nll"].append(valid)
         if valid < history["best_valid_nll"]:
@@ -66,8 +101,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
         if max_seconds is not None and time.perf_counter() - start > max_seconds:
             stopped = "time"
             break
-    if best_weights is not None:
-        for v, w in zip(model.weights, best_weights):
-            v.assign(w)
+    for v, w in zip(model.weights, best_weights):
+        v.assign(w)
     history["seconds"], history["stopped"] = time.perf_counter() - start, stopped
     return history

@@ -23,9 +23,9 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, check_real_batch
+from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
 from .model import _stateless_seed
-from .validation import check_int, check_positive_float, check_seed
+from .validation import check_int, check_positive_float, check_real_batch, check_seed
 
 PERMUTATIONS = ("reverse", "random")
 
@@ -36,8 +36,11 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
     ``"reverse"``: natural, reversed, natural, ...; ``"random"``: a permutation per layer drawn from
     ``seed`` (layer 0 stays natural, so a one-layer flow is the Gaussian MADE of natural order).
     """
-    if permutation not in PERMUTATIONS:
+    if not isinstance(permutation, str) or permutation not in PERMUTATIONS:
         raise ValueError(f"permutation must be one of {PERMUTATIONS}, got {permutation!r}")
+    input_dim = mk.check_input_dim(input_dim)
+    num_layers = check_int("num_layers", num_layers, low=1, type_error=ValueError)
+    seed = check_seed("seed", seed, type_error=ValueError)
     natural = list(range(input_dim))
     if permutation == "reverse":
         return [natural if k % 2 == 0 else natural[::-1] for k in range(num_layers)]
@@ -75,6 +78,8 @@ class MAF(keras.Model):
                                    seed=mk.derived_seed(self.seed, k), log_scale_bound=log_scale_bound,
                                    name=f"made_{k}")
                       for k, order in enumerate(orders)]
+        for made in self.mades:
+            made.mask_source = f"the MAF {self.name}'s config (permutation={permutation!r}, seed={self.seed})"
         self.build((None, self.input_dim))
         self._log_prob_fn = None
 
@@ -83,19 +88,21 @@ class MAF(keras.Model):
 
     def call(self, x):
         """``u_K`` ``(batch, D)``: the data pushed through every layer (the 'random numbers' of x)."""
-        return self.forward(x)[0]
+        return self._forward(tf.convert_to_tensor(x, tf.float32))[0]
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
-    def forward(self, x):
-        """``(u_K (batch, D), log_det (batch,))``: the sum of every layer's ``log |det du/dx|``."""
-        u = tf.convert_to_tensor(x, tf.float32)
+    def _forward(self, u):
         log_det = tf.zeros(tf.shape(u)[:1])
         for made in self.mades:
-            u, ld = made.forward(u)
+            u, ld = made._forward(u)
             log_det = log_det + ld
         return u, log_det
+
+    def forward(self, x):
+        """``(u_K (batch, D), log_det (batch,))``: the sum of every layer's ``log |det du/dx|``."""
+        return self._forward(eager_input(x, self.input_dim))
 
     @staticmethod
     def base_log_prob(u):
@@ -104,25 +111,34 @@ class MAF(keras.Model):
 
     def log_prob_tensor(self, x):
         """``log p(x)`` ``(batch,)`` as a differentiable tensor (no input checks)."""
-        u, log_det = self.forward(x)
+        u, log_det = self._forward(tf.convert_to_tensor(x, tf.float32))
         return self.base_log_prob(u) + log_det
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
         return batched_log_prob(self, x, batch_size)
 
-    def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u``: each layer inverted, last to first (K x D passes)."""
-        x = check_real_batch(u, self.input_dim, "u")
+    def _invert(self, u: np.ndarray, task: str, rows_of: str, given: np.ndarray | None = None) -> np.ndarray:
+        """Each layer inverted, last to first; a non-finite row is refused naming the layer."""
+        x = u
         for made in reversed(self.mades):
-            x = made.inverse(x)
+            x = made._invert(x)
+            refuse_nonfinite(self, ~np.isfinite(x), f"{task} (in layer {made.name})", rows_of, given)
         return x
+
+    def inverse(self, u) -> np.ndarray:
+        """``x`` with ``forward(x)[0] == u``: each layer inverted, last to first (K x D passes).
+
+        A row that overflows float32 in some layer is refused (``ValueError`` naming the rows and layer).
+        """
+        u = check_real_batch(u, self.input_dim, "u")
+        return self._invert(u, "inverse", "rows of u", u)
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
         """``n`` samples ``(n, D)`` float32: ``u_K ~ N(0, I)``, then :meth:`inverse`."""
         n = check_int("n", n, low=1, type_error=ValueError)
         u = tf.random.stateless_normal((n, self.input_dim), seed=tf.constant(_stateless_seed(seed), tf.int32))
-        return self.inverse(u.numpy())
+        return self._invert(u.numpy(), "sample", "samples")
 
     def get_config(self):
         config = {key: value for key, value in super().get_config().items() if key in ("name", "trainable")}
@@ -140,7 +156,12 @@ def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.nd
     """``log N(x; m, S)`` of each row of ``x_test``, ``(N,)`` nats: a full-covariance Gaussian fitted to ``x_train``.
 
     The MAF paper's "Gaussian" baseline; ``S`` gets ``1e-6 I`` added so that it is invertible.
+    ``x_train`` ``(N, D)`` needs N >= 2 rows; ``x_test`` ``(M, D)`` the same D.
     """
+    x_train = check_real_batch(x_train, None, "x_train")
+    x_test = check_real_batch(x_test, x_train.shape[1], "x_test")
+    if len(x_train) < 2:
+        raise ValueError(f"x_train needs at least 2 rows to estimate a covariance, got shape {x_train.shape}")
     m = x_train.mean(axis=0, dtype=np.float64)
     S = np.cov(x_train.astype(np.float64), rowvar=False) + 1e-6 * np.eye(x_train.shape[1])
     L = np.linalg.cholesky(S)

@@ -12,6 +12,11 @@ per parameter, so every parameter of dimension ``d`` sees only the inputs before
 Log-scales are soft-bounded, ``alpha = B * tanh(raw / B)`` with ``B = log_scale_bound`` (7 by
 default: scales between ``e^-7 ~ 1e-3`` and ``e^7 ~ 1100``). Without a bound one unlucky step can
 send ``exp(-alpha)`` to ``inf`` in float32; a soft bound (unlike ``clip``) keeps a gradient everywhere.
+
+The masks are fixed by the config (input_dim, hidden_sizes, ordering, hidden_degrees, seed). A saved model
+whose stored masks differ from those (an edited config or weights file) is refused when it is loaded.
+Called eagerly, the public methods check their inputs (:func:`validation.check_real_batch`) and refuse
+results that overflowed float32; inside a traced function (training) nothing is checked.
 """
 
 from __future__ import annotations
@@ -24,37 +29,118 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .layers import MaskedDense
+from .layers import MaskedDense, check_activation
 from .model import _stateless_seed
-from .sampling import is_prefix_of_ordering
-from .validation import check_int, check_positive_float, check_seed
+from .sampling import check_observed, is_prefix_of_ordering
+from .validation import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, check_seed
 
 LOG_SCALE_BOUND = 7.0
+LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)      # ~88.72: exp(B) must stay finite in float32
 OUTPUT_INIT_SCALE = 1e-2            # variance scale of the output layer's initial weights
 HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
-    """``model.log_prob_tensor`` over ``x`` ``(batch, D)`` in chunks, compiled once: ``(batch,)`` float64."""
-    x = check_real_batch(x, model.input_dim)
-    batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-    if model._log_prob_fn is None:
+def log_prob_chunks(model, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """``model.log_prob_tensor`` over checked float32 ``x`` ``(batch, D)`` in chunks, compiled once:
+    ``(batch,)`` float64, unchecked (``fit_density`` reads a NaN as divergence)."""
+    if getattr(model, "_log_prob_fn", None) is None:
         model._log_prob_fn = tf.function(model.log_prob_tensor, reduce_retracing=True)
     return np.concatenate([model._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
                            for i in range(0, len(x), batch_size)])
 
 
-def check_real_batch(x, input_dim: int, name: str = "x") -> np.ndarray:
-    """``x`` as float32 ``(batch, input_dim)``, or a one-line ``ValueError`` naming ``name``."""
-    arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (batch, {input_dim}), got shape {arr.shape}")
-    if arr.shape[1] != input_dim:
-        raise ValueError(f"{name} must have width D={input_dim}, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        bad = int(np.sum(~np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or inf value(s); a density needs finite inputs")
-    return arr
+def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
+    """``log p(x)`` ``(batch,)`` float64 for ``x`` ``(batch, D)``, checked in and out.
+
+    ``-inf`` (a density that underflows) is returned; NaN or ``+inf`` is refused with the reason.
+    """
+    x = check_real_batch(x, model.input_dim)
+    batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
+    out = log_prob_chunks(model, x, batch_size)
+    refuse_nonfinite(model, np.isnan(out) | (out == np.inf), "log_prob", "rows of x", x)
+    return out
+
+
+def nonfinite_weights(model) -> int:
+    """How many values of ``model.weights`` are NaN or inf."""
+    return sum(int(np.sum(~np.isfinite(v.numpy()))) for v in model.weights)
+
+
+def refuse_nonfinite(model, bad, task: str, rows_of: str, given: np.ndarray | None = None) -> None:
+    """Raise a one-line ``ValueError`` if any row of ``bad`` (bool, ``(batch,)`` or ``(batch, D)``) is set.
+
+    The message blames the model's weights when some are NaN or inf, otherwise says which rows
+    overflowed float32 (and the largest ``|value|`` of ``given`` ``(batch, D)`` among them).
+    """
+    bad = np.asarray(bad)
+    rows = np.flatnonzero(bad if bad.ndim == 1 else bad.any(axis=1))
+    if rows.size == 0:
+        return
+    n_weights = nonfinite_weights(model)
+    if n_weights:
+        raise ValueError(f"{task}: the model {model.name} has {n_weights} NaN or inf weight(s) (a diverged fit, or "
+                         f"weights assigned by hand), so its result is not finite; load or train the model again")
+    listed = ("rows " if rows.size > 1 else "row ") + ", ".join(str(r) for r in rows[:5]) \
+        + (", ..." if rows.size > 5 else "")
+    largest = f"; largest |value| in them {float(np.abs(given[rows]).max()):.3g}" if given is not None else ""
+    raise ValueError(f"{task} overflowed float32 (|value| > {FLOAT32_MAX:.3g}) for {rows.size} of {len(bad)} "
+                     f"{rows_of} ({listed}){largest}: they are too far out for this model")
+
+
+def eager_input(x, input_dim: int, name: str = "x"):
+    """``x`` as a float32 tensor, checked with :func:`check_real_batch` when called eagerly (not when traced)."""
+    if tf.executing_eagerly() and not isinstance(x, keras.KerasTensor):
+        x = check_real_batch(x, input_dim, name)
+    return tf.convert_to_tensor(x, tf.float32)
+
+
+def _short(values) -> str:
+    values = [int(v) for v in values]
+    return str(values) if len(values) <= 8 else f"[{', '.join(map(str, values[:8]))}, ...] ({len(values)} in all)"
+
+
+class SavedMaskCheck(keras.layers.Layer):
+    """A weightless layer of :class:`GaussianMADE` that checks the masks of a loaded model.
+
+    Keras loads a model's masked layers before this one (it comes last in ``model.layers``);
+    its :meth:`load_own_variables` then calls ``check()``, which refuses masks that differ from
+    those rebuilt from the config. Keras reports the refusal as "objects could not be loaded",
+    with the check's one-line message as the example error.
+    """
+
+    def __init__(self, check, **kwargs):
+        super().__init__(**kwargs)
+        self._check = check               # a bound method: not tracked by Keras
+        self.built = True
+
+    def call(self, x):
+        return x
+
+    def load_own_variables(self, store):
+        self._check()
+
+
+def mask_mismatch(saved: np.ndarray, expected: np.ndarray, ordering: np.ndarray, role: str) -> str:
+    """What differs between a loaded ``saved`` mask and the ``expected`` one rebuilt from the config.
+
+    ``role``: ``"first"`` (the layer that sees the inputs), ``"output"`` or ``"hidden"``; for the
+    first and output layers the ordering that ``saved`` encodes is compared with ``ordering`` (D,).
+    """
+    n = f"{int(np.sum(saved != expected))} of {saved.size} entries differ"
+    if not np.all((saved == 0) | (saved == 1)):
+        return f"{n}, and it holds values other than 0 and 1"
+    D = len(ordering)
+    if role == "first":                  # an input earlier in the order reaches more hidden units
+        counts, step = saved.sum(axis=1), -1
+    elif role == "output":               # an output later in the order sees more hidden units
+        counts, step = saved[:, :D].sum(axis=0), 1
+    else:
+        return f"{n}: the hidden-unit degrees differ (seed or hidden_degrees edited)"
+    if np.all(np.diff(counts[ordering]) * step >= 0):
+        return f"{n}: same ordering, other hidden-unit degrees (seed or hidden_degrees edited)"
+    if len(set(counts.tolist())) == D:
+        return f"{n}: it encodes the ordering {_short(np.argsort(step * counts, kind='stable'))}"
+    return f"{n}: it encodes another ordering"
 
 
 def normal_log_pdf(x, mean, log_scale):
@@ -91,14 +177,17 @@ class GaussianMADE(keras.Model):
                                         why=" (Gaussians per conditional)")
         self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
         self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
-        self.activation_name = activation
+        self.activation_name = check_activation(activation)
         self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
         self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
+        if self.log_scale_bound >= LOG_FLOAT32_MAX:
+            raise ValueError(f"log_scale_bound must be below {LOG_FLOAT32_MAX:.2f} (so that exp(bound) is finite "
+                             f"in float32), got {log_scale_bound!r}")
         self.params_per_dim = 2 if self.num_components == 1 else 3 * self.num_components
 
         self.mask_set = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
                                          self.hidden_degrees, self.seed, 0, "connectivity")
-        self.hidden_layers = [MaskedDense(h, activation=activation, name=f"hidden_{i}")
+        self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}")
                               for i, h in enumerate(self.hidden_sizes)]
         # one Gaussian: the output layer starts small, so mu ~ 0 and alpha ~ 0 and a stack of MADEs (MAF) starts
         # near the identity, where the first steps of a deep flow cannot overflow. A mixture keeps Keras' default
@@ -107,12 +196,14 @@ class GaussianMADE(keras.Model):
                 if self.num_components == 1 else "glorot_uniform")
         self.output_layer = MaskedDense(self.params_per_dim * self.input_dim, kernel_initializer=init,
                                         name="output")
+        self.saved_mask_check = SavedMaskCheck(self.check_masks, name="saved_mask_check")   # last: see its doc
         self.build((None, self.input_dim))
         for layer, m in zip(self.hidden_layers, self.mask_set.masks[:-1]):
             layer.set_mask(m)
         # output column p * D + d belongs to dimension d: the output mask repeated per parameter
         self.output_layer.set_mask(np.tile(self.mask_set.masks[-1], (1, self.params_per_dim)))
         self._order = tf.constant(self.ordering.astype(np.int32))
+        self.mask_source = "the config"          # a MAF names its own config here
         self._fill_fn = None
         self._log_prob_fn = None
 
@@ -123,6 +214,28 @@ class GaussianMADE(keras.Model):
             fan_in = layer.units
         self.output_layer.build((None, fan_in))
         self.built = True
+
+    def check_masks(self) -> None:
+        """Refuse masks that differ from those rebuilt from the config (run when a saved model is loaded).
+
+        A one-line ``ValueError`` names the first layer that differs and what differs: the ordering
+        it encodes, the hidden-unit degrees, or values other than 0/1. Nothing is changed (Keras may run
+        the check twice while loading).
+        """
+        layers = [*self.hidden_layers, self.output_layer]
+        expected = [*self.mask_set.masks[:-1], np.tile(self.mask_set.masks[-1], (1, self.params_per_dim))]
+        for i, (layer, mask) in enumerate(zip(layers, expected)):
+            saved = layer.mask.numpy()
+            if np.array_equal(saved, mask):
+                continue
+            role = "first" if i == 0 else "output" if layer is self.output_layer else "hidden"
+            spec = self.ordering_spec
+            order = f"{spec!r} -> {_short(self.ordering)}" if isinstance(spec, str) else _short(spec)
+            raise ValueError(
+                f"{self.name}/{layer.name}: the saved mask is not the one rebuilt from {self.mask_source} (ordering "
+                f"{order}, hidden_degrees={self.hidden_degrees!r}, seed={self.seed}): "
+                f"{mask_mismatch(saved, mask, self.ordering, role)}; the config or the weights were edited, "
+                f"or come from different models")
 
     @property
     def ordering(self) -> np.ndarray:
@@ -151,20 +264,36 @@ class GaussianMADE(keras.Model):
     def _bound(self, raw):
         return self.log_scale_bound * tf.tanh(raw / self.log_scale_bound)
 
-    def mixture_params(self, x):
-        """``(logits, means, log_scales)``, each ``(batch, C, D)``; for C = 1 the logits are 0."""
+    def _input(self, x):
+        return eager_input(x, self.input_dim)
+
+    def _mixture(self, x):
         C, D = self.num_components, self.input_dim
         out = tf.reshape(self(x), (-1, self.params_per_dim, D))
         if C == 1:
             return tf.zeros_like(out[:, :1]), out[:, :1], self._bound(out[:, 1:2])
         return out[:, :C], out[:, C:2 * C], self._bound(out[:, 2 * C:])
 
-    def gaussian_params(self, x):
-        """``(mean, log_scale)``, each ``(batch, D)``; only for ``num_components=1``."""
+    def _single_gaussian_only(self, what: str) -> None:
         if self.num_components != 1:
-            raise ValueError(f"gaussian_params needs num_components=1, this model has {self.num_components}")
+            raise ValueError(f"{what} needs num_components=1, this model has {self.num_components}")
+
+    def _gaussian(self, x):
         out = tf.reshape(self(x), (-1, 2, self.input_dim))
         return out[:, 0], self._bound(out[:, 1])
+
+    def mixture_params(self, x):
+        """``(logits, means, log_scales)``, each ``(batch, C, D)``; for C = 1 the logits are 0."""
+        return self._mixture(self._input(x))
+
+    def gaussian_params(self, x):
+        """``(mean, log_scale)``, each ``(batch, D)``; only for ``num_components=1``."""
+        self._single_gaussian_only("gaussian_params")
+        return self._gaussian(self._input(x))
+
+    def _forward(self, x):
+        mean, log_scale = self._gaussian(x)
+        return (x - mean) * tf.exp(-log_scale), -tf.reduce_sum(log_scale, axis=1)
 
     def forward(self, x):
         """The MAF layer ``u = (x - mu(x)) exp(-alpha(x))``: ``(u (batch, D), log_det (batch,))``.
@@ -172,21 +301,22 @@ class GaussianMADE(keras.Model):
         ``log_det = log |det du/dx| = -sum_d alpha_d`` (the Jacobian is triangular).
         Only for ``num_components=1``.
         """
-        x = tf.convert_to_tensor(x, tf.float32)
-        mean, log_scale = self.gaussian_params(x)
-        return (x - mean) * tf.exp(-log_scale), -tf.reduce_sum(log_scale, axis=1)
+        self._single_gaussian_only("forward")
+        return self._forward(self._input(x))
 
     # --------------------------------------------------------- likelihood
-    def log_conditionals(self, x):
-        """``(batch, D)``: ``log p(x_d | x_<d)`` in nats (a log-sum-exp over components)."""
-        x = tf.convert_to_tensor(x, tf.float32)
-        logits, means, log_scales = self.mixture_params(x)
+    def _log_conditionals(self, x):
+        logits, means, log_scales = self._mixture(x)
         log_w = tf.nn.log_softmax(logits, axis=1)
         return tf.reduce_logsumexp(log_w + normal_log_pdf(x[:, None, :], means, log_scales), axis=1)
 
+    def log_conditionals(self, x):
+        """``(batch, D)``: ``log p(x_d | x_<d)`` in nats (a log-sum-exp over components)."""
+        return self._log_conditionals(self._input(x))
+
     def log_prob_tensor(self, x):
         """``log p(x)`` ``(batch,)`` as a tensor (differentiable; no input checks)."""
-        return tf.reduce_sum(self.log_conditionals(x), axis=1)
+        return tf.reduce_sum(self._log_conditionals(tf.convert_to_tensor(x, tf.float32)), axis=1)
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
@@ -203,7 +333,7 @@ class GaussianMADE(keras.Model):
         """
         for i in tf.range(self.input_dim):
             idx = self._order[i]
-            logits, means, log_scales = self.mixture_params(x)
+            logits, means, log_scales = self._mixture(x)
             k = tf.argmax(logits[:, :, idx] + gumbel[:, :, idx], axis=1, output_type=tf.int32)[:, None]
             mean = tf.gather(means[:, :, idx], k, batch_dims=1)[:, 0]
             scale = tf.exp(tf.gather(log_scales[:, :, idx], k, batch_dims=1)[:, 0])
@@ -231,35 +361,46 @@ class GaussianMADE(keras.Model):
         """``n`` samples ``(n, D)`` float32, drawn with D sequential passes."""
         n = check_int("n", n, low=1, type_error=ValueError)
         zeros = np.zeros((n, self.input_dim), np.float32)
-        return self._run_fill(zeros, zeros, *self._noise(n, seed))
+        out = self._run_fill(zeros, zeros, *self._noise(n, seed))
+        refuse_nonfinite(self, ~np.isfinite(out), "sample", "samples")
+        return out
 
-    def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u``, ``(batch, D)``: D sequential passes (C = 1 only)."""
-        if self.num_components != 1:
-            raise ValueError(f"inverse needs num_components=1, this model has {self.num_components}")
-        u = check_real_batch(u, self.input_dim, "u")
+    def _invert(self, u: np.ndarray) -> np.ndarray:
+        """:meth:`inverse` of checked float32 ``u``, unchecked output (may hold inf or NaN)."""
         zeros = np.zeros_like(u)
         return self._run_fill(zeros, zeros, u, np.zeros((len(u), 1, self.input_dim), np.float32))
+
+    def inverse(self, u) -> np.ndarray:
+        """``x`` with ``forward(x)[0] == u``, ``(batch, D)``: D sequential passes (C = 1 only).
+
+        A row whose ``x`` would overflow float32 is refused (``ValueError`` naming the rows of ``u``).
+        """
+        self._single_gaussian_only("inverse")
+        u = check_real_batch(u, self.input_dim, "u")
+        x = self._invert(u)
+        refuse_nonfinite(self, ~np.isfinite(x), "inverse", "rows of u", u)
+        return x
 
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
         """Fill the unobserved entries of ``x`` ``(batch, D)`` (or ``(D,)``) by sampling.
 
-        ``observed``: bool ``(D,)`` or ``(batch, D)``; the observed inputs must come first in the
-        model's ordering (otherwise ``p(unobserved | observed)`` is not one pass and ``ValueError``).
+        ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (:func:`sampling.check_observed`); the observed
+        inputs must come first in the model's ordering (otherwise ``p(unobserved | observed)`` is not one
+        pass and ``ValueError``).
         Unobserved entries of ``x`` may hold anything finite (they are overwritten).
         """
-        x = np.asarray(x, dtype=np.float32)
-        single = x.ndim == 1
-        x = check_real_batch(x[None] if single else x, self.input_dim)
-        obs = np.asarray(observed, dtype=bool)
-        if obs.shape not in ((self.input_dim,), x.shape):
-            raise ValueError(f"observed must have shape ({self.input_dim},) or {x.shape}, got {obs.shape}")
-        obs = np.broadcast_to(obs, x.shape)
+        try:
+            single = np.ndim(x) == 1
+        except ValueError:                       # ragged rows: check_real_batch names them
+            single = False
+        x = check_real_batch([x] if single else x, self.input_dim)
+        obs = np.broadcast_to(check_observed(self, observed, x.shape), x.shape)
         for row, o in enumerate(obs):
             if not is_prefix_of_ordering(o, self.ordering):
                 raise ValueError(f"observed row {row} is not a prefix of the model's ordering "
                                  f"(model.ordering): p(unobserved | observed) is not available from one pass")
         out = self._run_fill(x, obs.astype(np.float32), *self._noise(len(x), seed))
+        refuse_nonfinite(self, ~np.isfinite(out), "complete", "rows of x", x)
         return out[0] if single else out
 
     # -------------------------------------------------------- serialization

@@ -1,21 +1,28 @@
 """Two-dimensional toy densities (numpy) and a model's density on a grid (notebook 07).
 
-Each sampler returns ``(n, 2)`` float32 drawn with ``np.random.default_rng(seed)``.
+Each sampler returns ``(n, 2)`` float32 drawn with ``np.random.default_rng(seed)``; every function
+checks its arguments and names the one that is wrong in a one-line error.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_int
+from .validation import check_int, check_nonnegative_float, check_positive_float, check_real_array, check_seed
 
 TOY_NAMES = ("two_moons", "ring", "checkerboard")
 
 
+def _seed(seed) -> int | None:
+    """A seed in ``0..2**63-1``, or None (fresh entropy)."""
+    return None if seed is None else check_seed("seed", seed, type_error=ValueError)
+
+
 def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> np.ndarray:
-    """Two interleaved half circles (radius 1) with Gaussian noise, centred near the origin."""
-    rng = np.random.default_rng(seed)
+    """Two interleaved half circles (radius 1) with Gaussian noise (std ``noise`` >= 0), centred near the origin."""
     n = check_int("n", n, low=1, type_error=ValueError)
+    rng = np.random.default_rng(_seed(seed))
+    noise = check_nonnegative_float("noise", noise)
     upper = rng.random(n) < 0.5
     t = np.pi * rng.random(n)
     x = np.where(upper, np.cos(t), 1.0 - np.cos(t))
@@ -25,18 +32,23 @@ def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> np.ndarray:
 
 
 def ring(n: int, seed: int = 0, radius: float = 2.0, width: float = 0.2) -> np.ndarray:
-    """A ring: angle uniform, radius ``N(radius, width^2)``."""
-    rng = np.random.default_rng(seed)
+    """A ring: angle uniform, radius ``N(radius, width^2)`` (``radius`` > 0, ``width`` >= 0)."""
     n = check_int("n", n, low=1, type_error=ValueError)
+    rng = np.random.default_rng(_seed(seed))
+    radius, width = check_positive_float("radius", radius), check_nonnegative_float("width", width)
     angle = 2 * np.pi * rng.random(n)
     r = radius + width * rng.standard_normal(n)
     return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1).astype(np.float32)
 
 
 def checkerboard(n: int, seed: int = 0, cells: int = 4, size: float = 4.0) -> np.ndarray:
-    """Uniform on the 'black' squares of a ``cells x cells`` board of side ``size`` centred at 0."""
-    rng = np.random.default_rng(seed)
+    """Uniform on the 'black' squares of a ``cells x cells`` board (``cells`` even) of side ``size`` centred at 0."""
     n = check_int("n", n, low=1, type_error=ValueError)
+    rng = np.random.default_rng(_seed(seed))
+    cells = check_int("cells", cells, low=2, type_error=ValueError)
+    if cells % 2:
+        raise ValueError(f"cells must be even (each row has as many black as white squares), got {cells}")
+    size = check_positive_float("size", size)
     i = rng.integers(0, cells, size=n)
     j = (2 * rng.integers(0, cells // 2, size=n) + i % 2) % cells      # column with the parity of the row
     step = size / cells
@@ -47,14 +59,22 @@ def checkerboard(n: int, seed: int = 0, cells: int = 4, size: float = 4.0) -> np
 def sample_toy(name: str, n: int, seed: int = 0) -> np.ndarray:
     """``n`` points of the toy density ``name`` (one of :data:`TOY_NAMES`)."""
     samplers = {"two_moons": two_moons, "ring": ring, "checkerboard": checkerboard}
-    if name not in samplers:
+    if not isinstance(name, str) or name not in samplers:
         raise ValueError(f"name must be one of {TOY_NAMES}, got {name!r}")
     return samplers[name](n, seed)
 
 
 def grid_log_density(model, lim: float = 3.0, n: int = 200):
     """``(xs (n,), ys (n,), log_p (n, n))`` of ``model.log_prob`` on ``[-lim, lim]^2``; ``log_p[i, j]`` at
-    ``(xs[j], ys[i])``. ``exp(log_p).sum() * cell_area`` approximates the mass inside the square."""
+    ``(xs[j], ys[i])``. ``exp(log_p).sum() * cell_area`` approximates the mass inside the square.
+
+    ``model``: a density of 2-D points (``input_dim == 2`` and ``log_prob``); ``lim`` > 0; ``n`` >= 2.
+    """
+    if getattr(model, "input_dim", None) != 2 or not callable(getattr(model, "log_prob", None)):
+        raise TypeError(f"model must be a density of 2-D points (input_dim=2, with log_prob), got "
+                        f"{type(model).__name__} with input_dim={getattr(model, 'input_dim', None)!r}")
+    lim = check_positive_float("lim", lim)
+    n = check_int("n", n, low=2, type_error=ValueError)
     xs = np.linspace(-lim, lim, n, dtype=np.float32)
     xx, yy = np.meshgrid(xs, xs)
     pts = np.stack([xx.ravel(), yy.ravel()], axis=1)
@@ -62,5 +82,17 @@ def grid_log_density(model, lim: float = 3.0, n: int = 200):
 
 
 def grid_mass(log_p: np.ndarray, xs: np.ndarray) -> float:
-    """Riemann sum of ``exp(log_p)`` on the square grid ``xs x xs`` (cell area ``(xs[1]-xs[0])^2``)."""
-    return float(np.exp(log_p.astype(np.float64)).sum() * (float(xs[1]) - float(xs[0])) ** 2)
+    """Riemann sum of ``exp(log_p)`` ``(n, n)`` on the square grid ``xs x xs`` (``xs`` ``(n,)`` increasing and
+    equally spaced, cell area ``(xs[1]-xs[0])^2``). ``-inf`` in ``log_p`` counts as zero density."""
+    xs = check_real_array("xs", xs).astype(np.float64)
+    if xs.ndim != 1 or len(xs) < 2 or not np.all(np.isfinite(xs)):
+        raise ValueError(f"xs must be a 1-D array of at least 2 finite grid coordinates, got shape {xs.shape}")
+    step = np.diff(xs)
+    if not (np.all(step > 0) and np.allclose(step, step[0], rtol=1e-3)):
+        raise ValueError("xs must be increasing and equally spaced (a grid from grid_log_density)")
+    log_p = check_real_array("log_p", log_p).astype(np.float64)
+    if log_p.shape != (len(xs), len(xs)):
+        raise ValueError(f"log_p must have shape ({len(xs)}, {len(xs)}) to match xs, got shape {log_p.shape}")
+    if np.any(bad := np.isnan(log_p) | (log_p == np.inf)):
+        raise ValueError(f"log_p contains {int(bad.sum())} NaN or +inf value(s); a log-density is finite or -inf")
+    return float(np.exp(log_p).sum() * (xs[1] - xs[0]) ** 2)

@@ -12,10 +12,14 @@ import math
 
 import numpy as np
 
-__all__ = ["SEED_MAX", "check_int", "check_positive_float", "check_seed"]
+__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_int", "check_nonnegative_float", "check_positive_float",
+           "check_real_array", "check_real_batch", "check_seed"]
 
 SEED_MAX = 2**63 - 1
 """Largest accepted seed (seeds are 0..2**63-1)."""
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""Largest finite float32, about 3.4e38."""
 
 
 def _expected(low: int | None, high: int | None) -> str:
@@ -62,3 +66,55 @@ def check_positive_float(name: str, value, *, type_error: type[Exception] = Valu
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
+
+
+def check_nonnegative_float(name: str, value, *, allow_inf: bool = False,
+                            type_error: type[Exception] = ValueError) -> float:
+    """``float(value)`` if it is a number >= 0 (not a bool; ``inf`` only with ``allow_inf``), else a message
+    naming ``name``."""
+    expected = f"{name} must be a number >= 0{' (inf allowed)' if allow_inf else ''}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise type_error(f"{expected}, got {_given(value)}")
+    if math.isnan(value) or value < 0 or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{expected}, got {value!r}")
+    return float(value)
+
+
+def check_real_array(name: str, value) -> np.ndarray:
+    """``value`` as a non-empty numpy array of real numbers (bool, integer or float; lists and object arrays
+    of numbers are converted), else a one-line ``TypeError`` (text, complex, ragged rows) or ``ValueError``
+    (empty) naming ``name``. Shape and NaN/inf are the caller's to check."""
+    if value is None:
+        raise TypeError(f"{name} must be an array of real numbers, got None")
+    try:
+        arr = np.asarray(value)
+        if arr.dtype.kind == "O":
+            arr = arr.astype(np.float64)
+    except (ValueError, TypeError):
+        raise TypeError(f"{name} must be an array of real numbers, got a {type(value).__name__} that is not one "
+                        f"(ragged rows or non-numbers)") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    return arr
+
+
+def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32) -> np.ndarray:
+    """``x`` as ``dtype`` (float32 or float64) ``(batch, input_dim)`` (any width for ``input_dim=None``), not
+    empty, every value finite (and for float32 within its range); else a one-line ``ValueError`` (``TypeError``
+    for text or complex values, see :func:`check_real_array`) naming ``name``."""
+    width = "D" if input_dim is None else input_dim
+    arr = check_real_array(name, x)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (batch, {width}), got shape {arr.shape}")
+    if input_dim is not None and arr.shape[1] != input_dim:
+        raise ValueError(f"{name} must have width D={input_dim}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.sum(~np.isfinite(arr)))
+        raise ValueError(f"{name} contains {bad} NaN or inf value(s); a density needs finite inputs")
+    wide = arr.dtype.kind == "f" and arr.dtype.itemsize > 4          # only wider floats can exceed float32
+    if dtype == np.float32 and wide and np.any(big := np.abs(arr) > FLOAT32_MAX):
+        raise ValueError(f"{name} has {int(big.sum())} value(s) too large for float32 (|value| > {FLOAT32_MAX:.4g}), "
+                         f"e.g. {float(arr[big][0]):g}")
+    return arr.astype(dtype, copy=False)
