@@ -281,13 +281,15 @@ def make_train_step(model, opt, weight_decay: float = 0.0, in_graph_masks: bool 
     """
     total = tf.Variable(0.0, dtype=tf.float64, trainable=False)
     variables = model.trainable_variables
+    with np.errstate(over="ignore"):          # a decay beyond float32 is inf: the run diverges and says why
+        decay = np.float32(weight_decay)
 
     def step(x, k):
         if in_graph_masks:
             model.select_mask(k)
         with tf.GradientTape() as tape:
             nll = tf.reduce_mean(bernoulli_nll(x, tf.cast(model(x, training=True), tf.float32)))
-            loss = nll + weight_decay * kernel_l2(model) if weight_decay else nll
+            loss = nll + kernel_l2(model) * decay if weight_decay else nll
         grads = tape.gradient(loss, variables)
         opt.apply_gradients(zip(grads, variables))
         total.assign_add(tf.cast(nll, tf.float64) * tf.cast(tf.shape(x)[0], tf.float64))
@@ -512,8 +514,9 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
         train_seconds = time.perf_counter() - t0
         if cycle_masks:
             model.set_mask(start_mask)
-        valid_nll, _ = evaluate_nll(model, x_valid, num_masks=int(k_valid), batch_size=valid_batch_size,
-                                    ensemble=valid_ensemble)
+        with np.errstate(over="ignore", invalid="ignore"):     # a diverged model: reported just below
+            valid_nll, _ = evaluate_nll(model, x_valid, num_masks=int(k_valid), batch_size=valid_batch_size,
+                                        ensemble=valid_ensemble)
         if not math.isfinite(valid_nll):
             stop_diverged(epoch, steps, valid_nll)
 
