@@ -255,14 +255,26 @@ def mathjax_source() -> Path:
     return static
 
 
+def check_out(out: Path) -> None:
+    """Refuse ``out`` when it cannot be made (a file in its path) or is a folder this script did not build."""
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise BookError(f"{parent} is a file, not a folder, so {out} cannot be made: move that file away "
+                            "or choose another --out")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        raise BookError(f"{out} exists and was not built by this script: choose another --out "
+                        "or remove it yourself")
+
+
 def prepare_out(out: Path) -> None:
-    """Empty ``out`` if this script built it (or it is empty); refuse any other folder."""
+    """Empty ``out`` if this script built it (or it is empty); refuse any other folder, or a file in its path."""
+    check_out(out)
     if out.exists():
-        if not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file()):
-            raise BookError(f"{out} exists and was not built by this script: choose another --out "
-                            "or remove it yourself")
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    try:
+        out.mkdir(parents=True)
+    except OSError as exc:
+        raise BookError(f"cannot create {out} ({exc.strerror or exc}): choose another --out") from None
     (out / MARKER).write_text("built by book/build.py; emptied on every build\n", "utf-8")
 
 
@@ -276,6 +288,7 @@ def link_pages(body: str, filenames: set[str]) -> str:
 
 def build(out: Path = DEFAULT_OUT) -> list[Path]:
     """Build the book into ``out``; returns the pages written, in reading order."""
+    check_out(out)                      # before the slow part: a bad --out is reported at once
     pages = collect_pages()
     mathjax = mathjax_source()
     prepare_out(out)

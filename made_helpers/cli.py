@@ -8,7 +8,10 @@ Examples::
 
 Invalid flags, values or paths print one line and exit with status 2, before any work;
 missing or broken data or model files, an existing run folder without ``--resume`` or
-``--overwrite``, or a diverged run exit with status 1 (one line, no traceback).
+``--overwrite``, a run folder another ``made train`` is writing, or a diverged run exit with
+status 1 (one line, no traceback). ``train`` holds a lock on its run folder while it runs, and
+``--overwrite`` deletes the old run only once the new one has its first checkpoint
+(:mod:`made_helpers.run_folder`).
 """
 
 from __future__ import annotations
@@ -24,12 +27,15 @@ from pathlib import Path
 
 RUN_SUMMARY = "train_summary.json"
 MODEL_FILE = "model.keras"
-RUN_ARTEFACTS = ("checkpoint.npz", "history.json", MODEL_FILE, RUN_SUMMARY)   # what `train` writes in --out
+CHECKPOINT = "checkpoint.npz"
+RUN_ARTEFACTS = (CHECKPOINT, "history.json", MODEL_FILE, RUN_SUMMARY)   # what `train` writes in --out
 TRAIN_SEED_MAX = 2**32 - 1      # train seeds numpy's global generator too (keras.utils.set_random_seed)
 SAMPLE_SEED_MAX = 2**63 - 1     # MADE.sample seeds
 MAX_SAMPLES = 2_500             # one PNG grid; more samples: several calls with other seeds
 MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel limit
+MAX_GRID_COLS = 40              # the PNG is at most ~1200 px wide: each digit keeps its 28 pixels
 MAX_MASKS = 10_000              # masks a model may have in the CLI (each is a forward pass per evaluation)
+LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT = 0.1, 10
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,22 +141,38 @@ def portable_data_info(info: dict) -> dict:
     return {**info, "path": relative, "description": info.get("description", "").replace(path, relative)}
 
 
-def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None):
-    """``(x (N, 784) float32, DataInfo)`` for ``--data binarized|fallback``."""
+def shown_path(path: str) -> str:
+    """``path`` as a message shows it: relative to the current folder when inside it, else absolute."""
+    absolute, cwd = os.path.abspath(path), os.getcwd()
+    inside = absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep)
+    return os.path.relpath(absolute, cwd) if inside else absolute
+
+
+def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) -> tuple:
+    """``(x (N, 784) float32, info, shown)`` for ``--data binarized|fallback``.
+
+    ``info``: the data description for files (``DataInfo.to_dict()``, its path relative to the
+    repository: :func:`portable_data_info`); ``shown``: the description for messages, its path
+    relative to the current folder (:func:`shown_path`).
+    """
     from . import data
 
     if kind == "fallback":
-        x, info = data.load_fallback_subset(split, return_info=True)
+        x, raw = data.load_fallback_subset(split, verbose=False, return_info=True)
     else:
-        x, info = data.load_binarized_mnist(split, source="auto-strict", data_dir=data_dir, return_info=True)
-    info = portable_data_info(info.to_dict())
+        x, raw = data.load_binarized_mnist(split, source="auto-strict", data_dir=data_dir, verbose=False,
+                                           return_info=True)
+    shown = raw.description.replace(raw.path, shown_path(raw.path)) if raw.path else raw.description
+    print(f"[made_helpers.data] {shown}", flush=True)
+    info = portable_data_info(raw.to_dict())
     if limit is not None and limit < len(x):
         x = x[:limit]
         info["limit"] = limit
         info["description"] += f" [first {limit} rows only]"
+        shown += f" [first {limit} rows only]"
         print(f"[made_helpers.cli] using the first {limit} of the {info['n']} {split} rows", flush=True)
     info["n_used"] = len(x)
-    return x, info
+    return x, info, shown
 
 
 def _write_json(path: Path, obj: dict) -> None:
@@ -177,12 +199,20 @@ def _check_new_path(flag: str, text: str) -> Path:
 
 
 def _check_train_out(args) -> Path:
-    """The run folder ``--out``, refused up front when it is unusable or would lose a run."""
+    """The run folder ``--out``, refused up front (usage error) when it is unusable; touches nothing."""
     out = _check_new_path("--out", args.out)
     if out.exists() and not out.is_dir():
         raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
     if args.resume and args.overwrite:
         raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
+    return out
+
+
+def _check_existing_run(out: Path, args) -> None:
+    """Refuse (exit 1) to start over a run without ``--resume``/``--overwrite``, or to resume one that cannot be.
+
+    Called while holding the folder's lock (:func:`run_folder.run_lock`).
+    """
     held = [name for name in RUN_ARTEFACTS if (out / name).exists()]
     if held and not (args.resume or args.overwrite):
         raise FileExistsError(f"{out} already holds a run ({', '.join(held)}): add --resume to continue it, "
@@ -190,21 +220,36 @@ def _check_train_out(args) -> Path:
     if held and args.resume and "checkpoint.npz" not in held:
         raise FileExistsError(f"{out} holds a run ({', '.join(held)}) without checkpoint.npz, so it cannot be "
                               f"resumed: choose another --out, or --overwrite to replace it")
-    return out
 
 
-def _check_json_target(text: str, model_file: Path) -> Path:
-    """``evaluate --json``: a ``.json`` file that is neither the model nor a run's own file."""
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def _check_json_target(text: str, model_file: Path, read: list[Path]) -> Path:
+    """``evaluate --json``: a ``.json`` file that is not the model, a file ``evaluate`` reads, nor a run's own file.
+
+    ``read``: the files the command reads (the training summary, the history): a path naming
+    one of them, also through ``..``, a symbolic or a hard link, is refused.
+    """
     path = _check_new_path("--json", text)
     if path.is_dir():
         raise _UsageError(f"--json {text} is a folder: name a .json file, e.g. {path / 'result.json'}")
     if path.suffix.lower() != ".json":
         raise _UsageError(f"--json {text} must name a .json file (the result is JSON)")
-    if path.exists() and path.resolve() == model_file.resolve():
+    if _same_file(path, model_file):
         raise _UsageError(f"--json {text} is the model file itself: choose another file")
-    if path.name in RUN_ARTEFACTS and any((path.parent / name).exists() for name in RUN_ARTEFACTS
-                                           if name != path.name):
-        raise _UsageError(f"--json {text} is a file of the run in {path.parent}: choose another file")
+    target = path.resolve()
+    if target.name in RUN_ARTEFACTS and any((target.parent / name).exists() for name in RUN_ARTEFACTS
+                                             if name != target.name):
+        raise _UsageError(f"--json {text} is a file of the run in {target.parent}: choose another file")
+    for other in read:
+        if _same_file(path, other):
+            raise _UsageError(f"--json {text} is {other}, which this command reads (the run's training record): "
+                              f"choose another file")
     return path
 
 
@@ -220,15 +265,12 @@ def _check_png_target(text: str) -> Path:
     return path
 
 
-def _prepare_out(out: Path, overwrite: bool) -> None:
-    """Create the run folder, delete temp files of killed writers, and with ``overwrite`` the old run."""
+def _remove_stale_temps(out: Path) -> None:
+    """Delete the temporary files that killed writers left in the run folder."""
     from .atomic import remove_stale_temps
 
-    out.mkdir(parents=True, exist_ok=True)
     for name in RUN_ARTEFACTS:
         remove_stale_temps(out / name)
-        if overwrite:
-            (out / name).unlink(missing_ok=True)
 
 
 def _save_model(model, path: Path) -> None:
@@ -268,10 +310,20 @@ def _deflate_zip(path: Path) -> None:
 
 
 def _resolve_model(path: str) -> tuple[Path, Path | None]:
-    """``(model file, run folder or None)`` from a run folder or a ``.keras`` file."""
+    """``(model file, run folder or None)`` from a run folder or a ``.keras`` file.
+
+    A run folder that ``made train`` is writing now (its lock is held) is refused, naming the writer.
+    """
+    from .run_folder import RunFolderBusyError, lock_holder
+
     if not path.strip():
         raise _UsageError("--model is empty: name a run folder or a .keras file")
     p = Path(path)
+    folder = p if p.is_dir() else p.parent
+    holder = lock_holder(folder)
+    if holder is not None:
+        raise RunFolderBusyError(f"--model {path}: the run in {folder} is being written by {holder}: wait "
+                                 f"for it to end (it writes {MODEL_FILE} last), or give a copy of the model", holder)
     if p.is_dir():
         model = p / MODEL_FILE
         if not model.is_file():
@@ -291,6 +343,7 @@ def _load_model(path: Path):
     import keras
 
     from . import MADE  # (importing it registers the classes for deserialization)
+    from .model_file import check_model_file
 
     run = path.parent
     fix = (f"; rebuild it from the run's checkpoint with `made train ... --out {run} --resume` (the run's flags)"
@@ -312,36 +365,128 @@ def _load_model(path: Path):
         raise ValueError(f"{path} holds a Keras {type(model).__name__}, not a MADE written by `made train`")
     if model.num_masks > MAX_MASKS:
         raise ValueError(f"{path}: num_masks={model.num_masks} exceeds {MAX_MASKS}, the most the CLI handles")
+    check_model_file(model, path)          # masks rebuilt from config.json = the trained ones in the file
     return model
 
 
 # --------------------------------------------------------------------------- commands
-def cmd_train(args) -> int:
-    import keras
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (``MemAvailable``), or None when unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
-    from . import MADE
-    from .train import train
+
+def _check_train_flags(args) -> Path:
+    """Every usage error of ``made train`` (exit status 2), before any file is touched; returns ``--out``.
+
+    Fills in the defaults of ``--lr-factor`` and ``--lr-patience`` (None tells "not given").
+    """
+    from . import masks as mk
+    from .layers import check_activation
+    from .train import check_learning_rate
 
     out = _check_train_out(args)
     try:
-        keras.activations.get(args.activation)
-    except ValueError:
-        raise _UsageError(f"--activation {args.activation!r} is not a Keras activation "
-                          f"(e.g. relu, tanh, sigmoid, elu)") from None
+        args.activation = check_activation(args.activation)
+    except ValueError as e:
+        raise _UsageError(f"--{e}") from None
+    if args.learning_rate is not None:
+        try:
+            check_learning_rate(args.learning_rate, name="--learning-rate")
+        except ValueError as e:
+            raise _UsageError(str(e)) from None
     if args.valid_masks is not None and args.valid_masks > args.masks:
         raise _UsageError(f"--valid-masks {args.valid_masks} exceeds --masks {args.masks}")
     if args.mask_kind in ("full", "ordering") and args.ordering != "random":
         raise _UsageError(f"--mask-kind {args.mask_kind} draws a new ordering per mask: it needs --ordering random")
-    if args.lr_schedule == "step" and not args.lr_milestones:
+    _check_schedule_flags(args)
+    kind = args.mask_kind or mk.default_mask_kind(args.ordering)
+    k_valid = args.masks if args.valid_masks is None else args.valid_masks
+    if args.valid_ensemble == "conditionals" and k_valid > 1 and kind in ("full", "ordering"):
+        raise _UsageError(f"--valid-ensemble conditionals averages the conditionals of masks that share one "
+                          f"ordering, but --ordering random with --mask-kind {kind}"
+                          f"{'' if args.mask_kind else ' (the default)'} gives each mask its own: use "
+                          f"--mask-kind connectivity, or --valid-ensemble mixture")
+    if args.masks > 1 and not args.no_resample_masks and not args.host_masks:
+        need, free = mk.degree_table_bytes(784, args.hidden, args.masks), _available_memory()
+        if free is not None and need > free:
+            raise _UsageError(f"--masks {args.masks} with --hidden {' '.join(map(str, args.hidden))}: the masks' "
+                              f"degree tables need {need / 2**30:.2f} GiB, more than the {free / 2**30:.2f} GiB "
+                              f"of memory available: use fewer masks or narrower layers")
+    return out
+
+
+def _check_schedule_flags(args) -> None:
+    """The learning-rate schedule's flags: each only with its schedule, milestones once each."""
+    schedule = args.lr_schedule
+    if schedule == "step" and not args.lr_milestones:
         raise _UsageError("--lr-schedule step needs --lr-milestones, e.g. --lr-milestones 45")
-    if args.lr_milestones and args.lr_schedule != "step":
-        raise _UsageError("--lr-milestones belongs to --lr-schedule step")
+    owners = {"--lr-milestones": (args.lr_milestones, ("step",)), "--lr-factor": (args.lr_factor, ("step", "plateau")),
+              "--lr-patience": (args.lr_patience, ("plateau",)), "--cosine-epochs": (args.cosine_epochs, ("cosine",))}
+    for flag, (value, schedules) in owners.items():
+        if value not in (None, []) and schedule not in schedules:
+            raise _UsageError(f"{flag} belongs to --lr-schedule {' or '.join(schedules)} (now --lr-schedule "
+                              f"{schedule}, which would ignore it)")
+    repeated = sorted({m for m in args.lr_milestones if args.lr_milestones.count(m) > 1})
+    if repeated:
+        raise _UsageError(f"--lr-milestones repeats {' '.join(map(str, repeated))}: each milestone cuts the rate "
+                          f"once more; give each epoch once")
     if args.lr_factor == 0:
         raise _UsageError("--lr-factor must be above 0")
+    args.lr_factor = LR_FACTOR_DEFAULT if args.lr_factor is None else args.lr_factor
+    args.lr_patience = LR_PATIENCE_DEFAULT if args.lr_patience is None else args.lr_patience
+
+
+def _check_cosine_resume(out: Path, args) -> None:
+    """``--resume`` of a cosine run without ``--cosine-epochs``: its length defaults to ``--epochs``, which may
+    have grown; say which ``--cosine-epochs`` continues the run's schedule."""
+    from .train import CHECKPOINT_FILE, read_checkpoint_state
+
+    ckpt = out / CHECKPOINT_FILE
+    if not (args.resume and args.lr_schedule == "cosine" and args.cosine_epochs is None and ckpt.is_file()):
+        return
+    saved = read_checkpoint_state(ckpt).get("settings", {}).get("cosine_epochs")
+    if saved is not None and saved != args.epochs:
+        raise _UsageError(f"--resume: the run's cosine schedule is {saved} epoch(s) long, and without "
+                          f"--cosine-epochs it would be --epochs {args.epochs}: add --cosine-epochs {saved} to "
+                          f"continue the run's schedule")
+
+
+def cmd_train(args) -> int:
+    from .run_folder import RunFolderBusyError, run_lock
+
+    out = _check_train_flags(args)
+    try:
+        with run_lock(out):                            # one writer per run folder
+            return _train_locked(args, out)
+    except RunFolderBusyError as e:
+        raise RunFolderBusyError(f"--out {out} is in use by {e.holder}: wait for it to end, or choose another "
+                                 f"--out (a second writer would mix two runs' files)") from None
+
+
+def _train_locked(args, out: Path) -> int:
+    """``made train`` once the run folder's lock is held."""
+    import keras
+
+    from . import MADE
+    from .run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
+    from .train import train
+
+    recover_overwrite(out, RUN_ARTEFACTS, CHECKPOINT)
+    _check_existing_run(out, args)
+    _check_cosine_resume(out, args)
     t0 = time.time()
     commit = git_commit()                              # the code that runs, before any later edits
-    x_train, train_info = _load_split(args.data, "train", args.limit, args.data_dir)
-    x_valid, valid_info = _load_split(args.data, "valid", None, args.data_dir)
+    x_train, train_info, _ = _load_split(args.data, "train", args.limit, args.data_dir)
+    x_valid, valid_info, valid_shown = _load_split(args.data, "valid", None, args.data_dir)
     keras.utils.set_random_seed(args.seed)            # initial weights: reproducible from --seed
     model = MADE(784, args.hidden, num_masks=args.masks, ordering=args.ordering,
                  hidden_degrees=args.hidden_degrees, direct=not args.no_direct,
@@ -351,16 +496,23 @@ def cmd_train(args) -> int:
     print(f"MADE 784-{'-'.join(map(str, args.hidden))}-784, {args.masks} mask(s), ordering {args.ordering}, "
           f"direct={not args.no_direct}; {sum(v.numpy().size for v in model.trainable_variables)} "
           f"trainable parameters; {len(x_train)} train / {len(x_valid)} valid images", flush=True)
-    _prepare_out(out, overwrite=args.overwrite)
-    history = train(model, x_train, x_valid, epochs=args.epochs, batch_size=args.batch_size,
-                    optimizer=args.optimizer, learning_rate=args.learning_rate, patience=args.patience,
-                    resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks,
-                    checkpoint_dir=out, resume=args.resume, seed=args.seed, verbose=args.verbose,
-                    data={"train": train_info, "valid": valid_info}, jit_compile=not args.no_jit,
-                    weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
-                    lr_milestones=args.lr_milestones, lr_factor=args.lr_factor, lr_patience=args.lr_patience,
-                    cosine_epochs=args.cosine_epochs, in_graph_masks=not args.host_masks,
-                    valid_ensemble=args.valid_ensemble)
+    _remove_stale_temps(out)
+    aside = set_aside(out, RUN_ARTEFACTS) if args.overwrite else None
+    try:
+        history = train(model, x_train, x_valid, epochs=args.epochs, batch_size=args.batch_size,
+                        optimizer=args.optimizer, learning_rate=args.learning_rate, patience=args.patience,
+                        resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks,
+                        checkpoint_dir=out, resume=args.resume, seed=args.seed, verbose=args.verbose,
+                        data={"train": train_info, "valid": valid_info}, jit_compile=not args.no_jit,
+                        weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
+                        lr_milestones=args.lr_milestones, lr_factor=args.lr_factor, lr_patience=args.lr_patience,
+                        cosine_epochs=args.cosine_epochs, in_graph_masks=not args.host_masks,
+                        valid_ensemble=args.valid_ensemble,
+                        on_epoch_end=(lambda epoch, history: drop_aside(aside)) if aside else None)
+    except BaseException:
+        if aside is not None:
+            restore_aside(out, aside, RUN_ARTEFACTS)      # no checkpoint yet: the old run comes back
+        raise
     _save_model(model, out / MODEL_FILE)
     previous = json.loads((out / RUN_SUMMARY).read_text()) if args.resume and (out / RUN_SUMMARY).is_file() else {}
     invocations = previous.get("invocations", []) + [{
@@ -372,33 +524,102 @@ def cmd_train(args) -> int:
         "stop_reason": history["stop_reason"], "train_seconds_total": sum(history["epoch_seconds"]),
         "wall_seconds_total": sum(i["wall_seconds"] for i in invocations), "invocations": invocations,
         "settings": {k: v for k, v in vars(args).items() if k != "func"},
+        "model": _model_config(model),
         "data": history["data"], "machine": machine_info(), "git_commit": commit,
     }
     _write_json(out / RUN_SUMMARY, summary)
     print(f"best valid NLL {history['best_valid_nll']:.3f} nats (epoch {history['best_epoch']}, "
-          f"mixture of {history['valid_masks']} mask(s)) on {valid_info['description']}", flush=True)
+          f"mixture of {history['valid_masks']} mask(s)) on {valid_shown}", flush=True)
     print(f"wrote {out / MODEL_FILE}, {out / 'history.json'}, {out / RUN_SUMMARY}", flush=True)
     return 0
+
+
+def _model_config(model) -> dict:
+    """The model's config as JSON stores it (without its Keras name), for summaries and results files."""
+    config = {key: val for key, val in model.get_config().items() if key not in ("name", "trainable")}
+    return json.loads(json.dumps(config))
+
+
+SUMMARY_KEYS = ("settings", "best_epoch")             # what makes a JSON object a run's train_summary.json
+RESULTS_KEYS = ("first_100_nll", "n_images")          # ... and a results file of `made evaluate --json`
+
+
+def _read_summary(path: Path, given: bool) -> dict:
+    """The training summary ``path``, checked to be one (not a model, a results file, a JSON list).
+
+    ``given``: named by ``--summary`` (a wrong file is a usage error, exit status 2) rather than
+    found in the run folder (exit status 1).
+    """
+    error = _UsageError if given else ValueError
+    what = f"--summary {path}" if given else str(path)
+    expected = f"expected the {RUN_SUMMARY} that `made train` wrote beside the model"
+    if not path.is_file():
+        raise error(f"{what}: no such file ({expected})")
+    raw = path.read_bytes()
+    if raw[:2] == b"PK":
+        raise error(f"{what} is a zip archive (a .keras model?), not a training summary: {expected}")
+    try:
+        summary = json.loads(raw)
+    except ValueError:
+        raise error(f"{what} is not JSON: {expected}") from None
+    if not isinstance(summary, dict):
+        raise error(f"{what} holds a JSON {type(summary).__name__}, not an object: {expected}")
+    if all(key in summary for key in RESULTS_KEYS):
+        raise error(f"{what} is a results file (from made evaluate --json), not a training summary: {expected}")
+    missing = [key for key in SUMMARY_KEYS if key not in summary]
+    if missing:
+        raise error(f"{what} has no {' or '.join(missing)}: not a training summary; {expected}")
+    return summary
+
+
+def _summary_config(summary: dict) -> dict:
+    """The model config a training summary describes: its ``model`` entry, or (older summaries) its flags."""
+    if isinstance(summary.get("model"), dict):
+        return summary["model"]
+    flags = summary.get("settings") or {}
+    derived = {"hidden_sizes": flags.get("hidden"), "num_masks": flags.get("masks"),
+               "ordering": flags.get("ordering"), "hidden_degrees": flags.get("hidden_degrees"),
+               "direct": None if "no_direct" not in flags else not flags["no_direct"],
+               "activation": flags.get("activation"), "seed": flags.get("seed"), "dropout": flags.get("dropout"),
+               "kernel_initializer": flags.get("init"), "mask_kind": flags.get("mask_kind")}
+    return {key: value for key, value in derived.items() if value is not None}
+
+
+def _check_summary_describes(summary: dict, path: Path, given: bool, model) -> None:
+    """Refuse a training summary of another model: its config must be the loaded model's."""
+    loaded = _model_config(model)
+    described = _summary_config(summary)
+    differ = [f"{key}: summary {described[key]!r} vs model {loaded.get(key)!r}"
+              for key in sorted(described) if described[key] != loaded.get(key)]
+    if differ:
+        what = f"--summary {path}" if given else str(path)
+        raise (_UsageError if given else ValueError)(
+            f"{what} describes another model than --model ({'; '.join(differ)}): give the {RUN_SUMMARY} of the "
+            f"run that trained it")
 
 
 def cmd_evaluate(args) -> int:
     import math
 
     from .evaluate import per_example_nll
+    from .model_file import file_sha256
 
     model_file, run_dir = _resolve_model(args.model)
-    json_path = _check_json_target(args.json, model_file) if args.json is not None else None
     summary_file = Path(args.summary) if args.summary else (run_dir / RUN_SUMMARY if run_dir else None)
-    if args.summary and not summary_file.is_file():
-        raise _UsageError(f"--summary {args.summary}: no such file (a run's {RUN_SUMMARY})")
-    summary = json.loads(summary_file.read_text()) if summary_file and summary_file.is_file() else {}
+    history_file = summary_file.parent / "history.json" if summary_file else None
+    read = [f for f in (summary_file, history_file) if f is not None]
+    json_path = _check_json_target(args.json, model_file, read) if args.json is not None else None
+    summary = (_read_summary(summary_file, bool(args.summary))
+               if summary_file is not None and (args.summary or summary_file.exists()) else {})
     kind = args.data or ("fallback" if (summary.get("data") or {}).get("train", {}).get("source") == "fallback"
                          else "binarized")
     model = _load_model(model_file)
+    if summary:
+        _check_summary_describes(summary, summary_file, bool(args.summary), model)
     if args.masks is not None and args.masks > model.num_masks:
         raise _UsageError(f"--masks {args.masks} exceeds the model's {model.num_masks} mask(s)")
     k = args.masks or model.num_masks
-    x, info = _load_split(kind, args.split, args.limit, args.data_dir)
+    x, info, shown = _load_split(kind, args.split, args.limit, args.data_dir)
     t0 = time.time()
     nll = per_example_nll(model, x, num_masks=k, batch_size=args.batch_size, ensemble=args.ensemble)
     seconds = time.time() - t0
@@ -406,15 +627,18 @@ def cmd_evaluate(args) -> int:
     se = float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
     combined = "mixture" if args.ensemble == "mixture" else "averaged conditionals"
     print(f"{args.split} NLL: {mean:.3f} ± {se:.3f} nats (mean ± standard error over {len(x)} images; "
-          f"{combined} of {k} mask(s)) on {info['description']}", flush=True)
+          f"{combined} of {k} mask(s)) on {shown}", flush=True)
     if json_path is not None:
         result = {
             f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
             "ensemble": args.ensemble,
             "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
+            "model_sha256": file_sha256(model_file),   # results.check_model_digest compares it with the file
             "first_100_nll": float(nll[:100].mean()),     # a quick re-evaluation check (tests use it)
-            "data": info, "comparable_with_paper": bool(info["comparable_with_paper"]) and args.limit is None,
-            "model": {key: val for key, val in model.get_config().items() if key not in ("name", "trainable")},
+            # the paper reports test NLLs: a valid- or train-split number is not one of them
+            "data": info, "comparable_with_paper": bool(info["comparable_with_paper"]) and args.limit is None
+                                                   and args.split == "test",
+            "model": _model_config(model),
             "training": {key: summary[key] for key in ("best_epoch", "best_valid_nll", "epochs_run",
                                                         "stop_reason", "train_seconds_total",
                                                         "wall_seconds_total", "settings", "invocations")
@@ -425,7 +649,6 @@ def cmd_evaluate(args) -> int:
         if summary.get("data"):
             result["training"]["data"] = {split: portable_data_info(d) if isinstance(d, dict) else d
                                           for split, d in summary["data"].items()}
-        history_file = summary_file.parent / "history.json" if summary_file else None
         if history_file is not None and history_file.is_file():     # the learning curves, for plots
             history = json.loads(history_file.read_text())
             result["training"]["curves"] = {key: history[key] for key in
@@ -442,6 +665,10 @@ def cmd_sample(args) -> int:
     from .plotting import save_image_grid
 
     out = _check_png_target(args.out)
+    cols = min(args.ncols, args.n)
+    if cols > MAX_GRID_COLS:
+        raise _UsageError(f"--ncols {args.ncols} puts {cols} digits in a row of the ~1200-pixel-wide PNG, too "
+                          f"small to see: at most {MAX_GRID_COLS} per row")
     rows = -(-args.n // args.ncols)
     if rows > MAX_GRID_ROWS:
         raise _UsageError(f"--n {args.n} with --ncols {args.ncols} makes {rows} rows; the PNG grid holds at most "
@@ -490,14 +717,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=_int_at_least(1), nargs="+", default=[500], metavar="H",
                    help="hidden layer widths, e.g. --hidden 500 or --hidden 8000 8000 (default: 500)")
     t.add_argument("--masks", type=_int_at_least(1, MAX_MASKS), default=1, metavar="K",
-                   help=f"number of masks K (at most {MAX_MASKS}); K > 1 resamples one per minibatch (default: 1)")
+                   help=f"number of masks K (at most {MAX_MASKS}; refused up front when their degree tables, "
+                        f"K x (784 + hidden units) integers, exceed the memory available); K > 1 resamples one "
+                        f"per minibatch (default: 1)")
     t.add_argument("--ordering", choices=["natural", "reversed", "random"], default="natural",
                    help="input ordering; random draws a new ordering per mask (default: natural)")
     t.add_argument("--hidden-degrees", choices=["random", "equal"], default="random",
                    help="hidden unit degrees: random (paper) or equal (spread evenly) (default: random)")
     t.add_argument("--no-direct", action="store_true",
                    help="drop the direct input-to-output connection (default: keep it)")
-    t.add_argument("--activation", default="relu", help="hidden activation, a Keras name (default: relu)")
+    t.add_argument("--activation", default="relu",
+                   help="hidden activation, the name of an element-wise Keras activation such as relu, tanh, "
+                        "sigmoid, elu, gelu (softmax, log_softmax, sparsemax and glu mix hidden units and are "
+                        "refused) (default: relu)")
     t.add_argument("--epochs", type=_int_at_least(1), default=100, metavar="N",
                    help="maximum number of epochs (default: 100)")
     t.add_argument("--batch-size", type=_int_at_least(1), default=100, metavar="B",
@@ -506,7 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="optimizer: adam, adagrad (Keras' AdaGrad) or adagrad-paper (the MADE code's AdaGrad: "
                         "accumulator from 0, eps 1e-6) (default: adam)")
     t.add_argument("--learning-rate", type=_positive_float, default=None, metavar="LR",
-                   help="step size (default: 1e-3 for adam, 1e-2 for adagrad)")
+                   help="step size, a normal float32 (>= 1.2e-38) (default: 1e-3 for adam, 1e-2 for adagrad)")
     t.add_argument("--patience", type=_int_at_least(1), default=30, metavar="P",
                    help="stop after P epochs without a lower valid NLL; the best epoch is restored (default: 30)")
     t.add_argument("--valid-masks", type=_int_at_least(1), default=None, metavar="K",
@@ -526,13 +758,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-schedule", choices=["constant", "step", "cosine", "plateau"], default="constant",
                    help="learning-rate schedule per epoch (default: constant)")
     t.add_argument("--lr-milestones", type=_int_at_least(1), nargs="+", default=[], metavar="E",
-                   help="step schedule: multiply the rate by --lr-factor from each of these epochs on")
-    t.add_argument("--lr-factor", type=_fraction, default=0.1, metavar="F",
-                   help="step/plateau schedule: factor of each cut, in (0, 1) (default: 0.1)")
-    t.add_argument("--lr-patience", type=_int_at_least(1), default=10, metavar="P",
-                   help="plateau schedule: cut after P epochs without a lower valid NLL (default: 10)")
+                   help="step schedule only: multiply the rate by --lr-factor from each of these epochs on "
+                        "(each epoch once)")
+    t.add_argument("--lr-factor", type=_fraction, default=None, metavar="F",
+                   help=f"step/plateau schedule only: factor of each cut, in (0, 1) (default: {LR_FACTOR_DEFAULT})")
+    t.add_argument("--lr-patience", type=_int_at_least(1), default=None, metavar="P",
+                   help=f"plateau schedule only: cut after P epochs without a lower valid NLL "
+                        f"(default: {LR_PATIENCE_DEFAULT})")
     t.add_argument("--cosine-epochs", type=_int_at_least(1), default=None, metavar="T",
-                   help="cosine schedule: length T in epochs (default: --epochs)")
+                   help="cosine schedule only: length T in epochs (default: --epochs; when resuming a run "
+                        "whose --epochs grew, give the run's T)")
     t.add_argument("--init", choices=["glorot_uniform", "orthogonal"], default="glorot_uniform",
                    help="kernel initialisation (the paper's code: orthogonal) (default: glorot_uniform)")
     t.add_argument("--bf16", action="store_true",
@@ -550,7 +785,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
     t.add_argument("--overwrite", action="store_true",
-                   help="replace the run already in --out (its checkpoint, history, model and summary)")
+                   help="replace the run already in --out (its checkpoint, history, model and summary); the old "
+                        "files are kept aside until the new run's first checkpoint, and come back if it fails "
+                        "before")
     t.add_argument("--no-jit", action="store_true", help="do not compile the training step with XLA")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                    help="0 quiet, 1 progress bar with running NLL, 2 one line per epoch (default: 1)")
@@ -587,7 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mask", type=_int_at_least(0), default=0, metavar="k", help="mask to sample with (default: 0)")
     s.add_argument("--seed", type=_int_at_least(0, SAMPLE_SEED_MAX), default=0,
                    help=f"sampling seed, 0..{SAMPLE_SEED_MAX} (default: 0)")
-    s.add_argument("--ncols", type=_int_at_least(1), default=10, help="images per row (default: 10)")
+    s.add_argument("--ncols", type=_int_at_least(1), default=10,
+                   help=f"images per row, at most {MAX_GRID_COLS} (the PNG is about 1200 pixels wide: each digit "
+                        f"keeps its 28 pixels) and at most {MAX_GRID_ROWS} rows (default: 10)")
     s.add_argument("--out", required=True, metavar="FILE.png",
                    help="PNG file to write (an existing folder receives samples.png)")
     s.set_defaults(func=cmd_sample)

@@ -22,11 +22,49 @@ ROW_NAMES = {(1, False): "1 hidden layer, 1 mask", (1, True): "1 hidden layer, 3
              (2, False): "2 hidden layers, 1 mask", (2, True): "2 hidden layers, 32 masks"}
 
 
+def model_beside(result: dict, results_file: str | Path) -> Path | None:
+    """The model file a results file names (``model_file``), when it lies beside the results file.
+
+    Committed runs keep both in ``results/`` (``results/NAME.json`` names ``results/NAME.keras``);
+    a results file naming a model elsewhere (a run folder) gives ``None``.
+    """
+    name = result.get("model_file")
+    if not isinstance(name, str) or not name:
+        return None
+    path = Path(results_file).parent / Path(name).name
+    return path if path.is_file() else None
+
+
+def check_model_digest(result: dict, results_file: str | Path) -> Path | None:
+    """The model beside ``results_file`` (see :func:`model_beside`), checked against the file's ``model_sha256``.
+
+    A one-line ``ValueError`` when the digests differ (the model was replaced, edited or swapped
+    with another run's after its numbers were written). ``None`` when no model lies beside it;
+    the model's path when there is one (a results file without a digest is not checked: files
+    written before ``model_sha256`` existed).
+    """
+    from .model_file import file_sha256
+
+    model = model_beside(result, results_file)
+    if model is None or "model_sha256" not in result:
+        return model
+    digest = file_sha256(model)
+    if digest != result["model_sha256"]:
+        raise ValueError(f"{model}: SHA-256 {digest[:16]}... is not the {str(result['model_sha256'])[:16]}... "
+                         f"recorded in {results_file}: the model is not the one these numbers describe "
+                         f"(replaced, edited or swapped); restore it (git checkout) or evaluate it again")
+    return model
+
+
 def load_results(folder: str | Path = "results") -> list[dict]:
-    """Every ``*.json`` results file in ``folder``, sorted by name; each dict gets its ``file`` name."""
+    """Every ``*.json`` results file in ``folder``, sorted by name; each dict gets its ``file`` name.
+
+    A model stored beside a results file must match its recorded digest (:func:`check_model_digest`).
+    """
     rows = []
     for path in sorted(Path(folder).glob("*.json")):
         result = json.loads(path.read_text())
+        check_model_digest(result, path)
         result["file"] = path.name
         rows.append(result)
     return rows
@@ -76,23 +114,29 @@ def paper_row(result: dict) -> tuple[int, bool] | None:
     return key if key in PAPER_MNIST else None
 
 
+def comparable_with_paper(result: dict) -> bool:
+    """True for a test-split NLL on the paper's data (older files marked a valid-split result comparable too)."""
+    return bool(result.get("comparable_with_paper")) and result.get("split", "test") == "test" \
+        and "test_nll" in result
+
+
 def paper_table(results: list[dict]) -> str:
     """A Markdown table: each of the paper's rows with our runs of that depth and mask count beside it.
 
-    Only files whose numbers are comparable with the paper (the full test split of Larochelle's
-    binarization) and whose model has the direct connection (as the paper's) are listed; each of
+    Only files whose numbers are comparable with the paper (the full *test* split of Larochelle's
+    binarization; a validation NLL is not a test NLL) and whose model has the direct connection
+    (as the paper's) are listed; each of
     ours names its architecture, which the reader compares with the paper's (its best model had
     2 x 8000 hidden units).
     """
     lines = ["| paper's row | paper | ours: test NLL (nats) | our settings | results file |", "|---|---|---|---|---|"]
     for key, paper in PAPER_MNIST.items():
-        ours = [r for r in results if paper_row(r) == key and r.get("comparable_with_paper")
+        ours = [r for r in results if paper_row(r) == key and comparable_with_paper(r)
                 and r.get("model", {}).get("direct", True)]            # ablations without it: elsewhere
         if not ours:
             lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | not run | – | – |")
-        for r in sorted(ours, key=lambda r: r.get(f"{r.get('split', 'test')}_nll", 0.0)):
-            split = r.get("split", "test")
-            nll = f"{r[f'{split}_nll']:.2f} ± {r[f'{split}_nll_se']:.2f}"
+        for r in sorted(ours, key=lambda r: r["test_nll"]):
+            nll = f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}"
             lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {nll} | {describe(r)} | `{r['file']}` |")
     return "\n".join(lines)
 
