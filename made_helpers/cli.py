@@ -336,6 +336,16 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
     raise FileNotFoundError(f"--model {path}: no such run folder or .keras file")
 
 
+def _keras_load_error(error: BaseException) -> str:
+    """The line of a Keras loading error that says what went wrong.
+
+    Keras reports a layer that failed to load as "A total of N objects could not be loaded.
+    Example error message for object ...:" followed by that layer's own message: return the latter.
+    """
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()] or [""]
+    return lines[1] if len(lines) > 1 and lines[0].startswith("A total of") else lines[0]
+
+
 def _load_model(path: Path):
     """The MADE in ``path`` (a ``.keras`` file), or a one-line ``ValueError`` saying what is wrong."""
     import zipfile
@@ -359,8 +369,11 @@ def _load_model(path: Path):
     except Exception as e:  # noqa: BLE001  (BadZipFile, KeyError, TypeError from a bad config.json, ...)
         while (inner := e.__cause__ or e.__context__) is not None:   # Keras wraps MADE's own message
             e = inner
-        raise ValueError(f"{path} is damaged or not a MADE model ({type(e).__name__}: {_first_line(e)}){fix}") \
-            from None
+        detail = _keras_load_error(e)
+        if "config.json was edited" in detail:                     # MADE.check_saved_masks, run while loading
+            raise ValueError(f"{path}: {detail}; use the file `made train` wrote") from None
+        raise ValueError(f"{path} is damaged or not a MADE model ({type(e).__name__}: "
+                         f"{_first_line(ValueError(detail))}){fix}") from None
     if not isinstance(model, MADE):
         raise ValueError(f"{path} holds a Keras {type(model).__name__}, not a MADE written by `made train`")
     if model.num_masks > MAX_MASKS:

@@ -97,6 +97,10 @@ class MADE(keras.Model):
         self.output_layer = MaskedDense(self.input_dim, name="output", **dense)
         self.direct_layer = (MaskedDense(self.input_dim, use_bias=False, name="direct", **dense)
                              if self.direct else None)
+        from .gaussian_made import SavedMaskCheck  # here: gaussian_made imports this module
+
+        # the last layer: Keras loads it after the masks, and it refuses masks the config does not rebuild
+        self.saved_mask_check = SavedMaskCheck(self.check_saved_masks, name="saved_mask_check")
         self.build((None, self.input_dim))
         self._sequential_fn = None
         self._log_prob_fn = None
@@ -173,13 +177,10 @@ class MADE(keras.Model):
         self.order.assign(order)
         self.mask_index.assign(k)
 
-    def check_saved_masks(self) -> list[str]:
+    def mask_differences(self) -> list[str]:
         """What differs between the mask variables and mask :attr:`current_mask` rebuilt from the config.
 
-        A loaded model's mask variables are the trained ones, read from the file; its config
-        (seed, ordering, hidden degrees, direct connection) rebuilds them. An empty list means
-        they agree; otherwise, e.g. ``["hidden_0 mask (37 of 6272 entries)", "order"]``: the
-        config was edited, or the weights come from another model.
+        Empty when they agree; otherwise, e.g. ``["hidden_0 mask (37 of 6272 entries)", "order"]``.
         """
         ms = self.mask_set(self.current_mask)
         expected = ms.masks + ([ms.direct_mask] if self.direct_layer is not None else [])
@@ -192,6 +193,23 @@ class MADE(keras.Model):
         if not np.array_equal(self.order.numpy(), ms.ordering):
             out.append("order")
         return out
+
+    def check_saved_masks(self) -> None:
+        """A one-line ``ValueError`` unless the mask variables are those the config rebuilds.
+
+        A loaded model's mask variables are the trained ones, read from the file; its config (seed,
+        ordering, hidden degrees, mask kind) rebuilds them. Keras runs this check as it loads a saved
+        MADE (its last layer, ``saved_mask_check``), so an edited ``config.json``, or weights taken from
+        another model, are refused instead of giving another NLL on the same weights.
+        """
+        differ = self.mask_differences()
+        if differ:
+            order = self.ordering_spec if isinstance(self.ordering_spec, str) else "a permutation"
+            raise ValueError(f"the trained masks in the file are not those its config (ordering={order!r}, "
+                             f"seed={self.seed}, hidden_degrees={self.hidden_degrees!r}, "
+                             f"mask_kind={self.mask_kind!r}, mask {self.current_mask}) rebuilds: "
+                             f"{', '.join(differ)} differ; config.json was edited or the weights come from "
+                             f"another model")
 
     def check_shared_ordering(self, num_masks: int, what: str = "ensemble='conditionals'") -> None:
         """``ValueError`` unless masks ``0..num_masks-1`` all use one ordering (needed by ``what``)."""

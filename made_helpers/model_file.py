@@ -3,8 +3,9 @@
 A ``.keras`` file is a zip of ``config.json`` (the constructor's arguments) and ``model.weights.h5``
 (every variable, the trained masks among them). Keras loads an edited ``config.json`` without a
 word: another seed, ordering, hidden-degree rule or ``direct`` flag gives other masks, hence
-another NLL, on the same weights. :func:`check_model_file` compares the loaded mask variables
-with the masks the config rebuilds, and the number of stored arrays with the model's variables.
+another NLL, on the same weights. ``MADE.check_saved_masks`` (run by Keras as it loads the file)
+compares the loaded mask variables with the masks the config rebuilds; :func:`check_model_file`
+also compares the number of stored arrays with the model's variables.
 Edits that leave the masks alone (``num_masks``, the activation) or weights swapped between two
 models of the same config change the file's bytes: results files record :func:`file_sha256`.
 """
@@ -50,20 +51,17 @@ def check_model_file(model, path: str | os.PathLike) -> None:
     """One-line ``ValueError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file.
 
     Checks that the file stores exactly the model's variables (a ``direct`` flag edited from
-    true to false would silently drop the direct weights) and that its mask variables are
-    the masks its config rebuilds (:meth:`MADE.check_saved_masks`).
+    true to false would silently drop the direct weights: Keras ignores stored arrays it has no
+    variable for) and that its mask variables are the masks its config rebuilds
+    (:meth:`MADE.check_saved_masks`, which Keras also runs while loading).
     """
     path = Path(path)
-    config = model.get_config()
-    keys = ", ".join(f"{k}={config[k]!r}" for k in ("seed", "ordering", "hidden_degrees", "direct", "mask_kind")
-                     if not isinstance(config[k], list))
     stored, expected = stored_array_count(path), len(model.weights)
     if stored != expected:
-        raise ValueError(f"{path}: the file stores {stored} arrays but its config ({keys}) builds a model of "
-                         f"{expected}: config.json was edited or the weights come from another model; "
-                         f"use the file `made train` wrote")
-    differ = model.check_saved_masks()
-    if differ:
-        raise ValueError(f"{path}: the trained masks in the file are not those its config ({keys}, mask "
-                         f"{model.current_mask}) rebuilds: {', '.join(differ)} differ; config.json was edited or "
-                         f"the weights come from another model; use the file `made train` wrote")
+        raise ValueError(f"{path}: the file stores {stored} arrays but its config (direct={model.direct}, "
+                         f"hidden_sizes={model.hidden_sizes}) builds a model of {expected}: config.json was edited "
+                         f"or the weights come from another model; use the file `made train` wrote")
+    try:
+        model.check_saved_masks()
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
