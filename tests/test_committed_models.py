@@ -25,6 +25,19 @@ def _committed(path: Path) -> bool:
 COMMITTED = [p for p in RESULTS if _committed(p)]
 
 
+@pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
+def test_committed_model_matches_the_digest_of_its_results_file(path):
+    """Issue 21 item 8: the results file records the SHA-256 of its model; an edited or swapped model fails."""
+    from made_helpers.model_file import file_sha256
+    from made_helpers.results import check_model_digest
+
+    result = json.loads(path.read_text())
+    assert "model_sha256" in result, f"{path.name} names {result['model_file']} but records no model_sha256"
+    model_file = ROOT / result["model_file"]
+    assert result["model_sha256"] == file_sha256(model_file), f"{result['model_file']} is not the model evaluated"
+    assert check_model_digest(result, path) == model_file
+
+
 def test_committed_models_are_small_enough():
     sizes = {p.name: p.stat().st_size for p in (ROOT / "results").glob("*.keras")}
     assert sum(sizes.values()) <= 60 * 2**20, f"committed models exceed 60 MB: {sizes}"
@@ -37,6 +50,7 @@ def test_committed_model_reproduces_its_results_file(path):
 
     from made_helpers import MADE, data
     from made_helpers.evaluate import per_example_nll
+    from made_helpers.model_file import check_model_file
 
     result = json.loads(path.read_text())
     model_file = ROOT / result["model_file"]
@@ -47,6 +61,7 @@ def test_committed_model_reproduces_its_results_file(path):
         pytest.skip(f"Larochelle's binarized MNIST is not available here ({e}); set MADE_DATA_DIR")
     assert MADE  # registers the class for loading
     model = keras.saving.load_model(model_file, compile=False)
+    check_model_file(model, model_file)          # its trained masks are those its config rebuilds
     nll = per_example_nll(model, x, num_masks=result["num_masks"], ensemble=result.get("ensemble", "mixture"))
     assert float(nll.mean()) == pytest.approx(result["first_100_nll"], abs=1e-3)
     assert result["comparable_with_paper"] and result["n_images"] == 10_000
