@@ -203,18 +203,55 @@ def test_jupyterlab_saves_both_files_of_a_pair(tmp_path):
     cm.save(cm.get(f"exercises/{exercise.name}"), f"exercises/{exercise.name}")
     assert not (root / "exercises" / "py").exists(), "exercise notebooks must stay unpaired"
 
+SYNC_ADVICE = ("after editing the twin: `jupytext --update --output notebooks/{name}.ipynb notebooks/py/{name}.py`; "
+               "after editing the notebook: `jupytext --sync notebooks/{name}.ipynb` (README: --sync takes the "
+               "newer file)")
+
+
+def twin_differences(notebook, py: Path) -> str | None:
+    """Where the py:percent twin ``py`` (read by jupytext) differs from ``notebook``'s cells, or None."""
+    import jupytext
+
+    twin = jupytext.read(py, fmt="py:percent")
+    if twin.metadata.get("jupytext", {}).get("text_representation", {}).get("format_name") != "percent":
+        return f"{py.name} is not in py:percent format"
+    ours, theirs = _cells(notebook), _cells(twin)
+    if len(ours) != len(theirs):
+        return f"{len(theirs)} cells in {py.name}, {len(ours)} in the notebook"
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if a != b:
+            return f"cell {i} differs ({a[0]} in the notebook, {b[0]} in {py.name}): {b[1][:80]!r}"
+    return None
+
+
 @pytest.mark.parametrize("name", SERIES)
 def test_py_percent_twin_is_in_step(name):
     """The twin holds the notebook's cells (same types, same sources, same order), read by jupytext."""
-    import jupytext
-
     py = NOTEBOOK_DIR / "py" / f"{name}.py"
     assert py.is_file(), f"missing twin: run `jupytext --sync notebooks/{name}.ipynb`"
-    twin = jupytext.read(py, fmt="py:percent")
-    assert twin.metadata.get("jupytext", {}).get("text_representation", {}).get("format_name") == "percent"
-    assert _cells(twin) == _cells(load(name)), (
-        f"notebooks/{name}.ipynb and py/{name}.py differ: run `jupytext --sync notebooks/{name}.ipynb` "
-        f"(the newer file wins; outputs and cell ids are kept; re-execute if code changed)")
+    difference = twin_differences(load(name), py)
+    assert difference is None, (f"notebooks/{name}.ipynb and py/{name}.py differ: {difference}; "
+                                + SYNC_ADVICE.format(name=name))
+
+
+@pytest.mark.parametrize("edit", ["code", "markdown", "new cell"])
+def test_a_twin_edited_but_not_synced_is_caught(tmp_path, edit):
+    """Issue 21 item 5: an edit to the twin that never reached the notebook fails the check above."""
+    name = SERIES[1]
+    py = tmp_path / f"{name}.py"
+    text = (NOTEBOOK_DIR / "py" / f"{name}.py").read_text()
+    assert twin_differences(load(name), NOTEBOOK_DIR / "py" / f"{name}.py") is None
+    if edit == "code":
+        text = text.replace("SEED = ", "SEED = 1 + ", 1)
+    elif edit == "markdown":
+        text = text.replace("\n# # ", "\n# # (edited) ", 1)
+    else:
+        text += "\n# %%\nprint('added in the twin')\n"
+    assert text != (NOTEBOOK_DIR / "py" / f"{name}.py").read_text(), "the edit did not apply"
+    py.write_text(text)
+    difference = twin_differences(load(name), py)
+    assert difference is not None
+    assert ("cell" in difference) and (edit != "new cell" or "cells in" in difference), difference
 
 
 def test_no_orphan_py_twins():
