@@ -13,7 +13,9 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 __all__ = ["MADE", "layers", "losses", "masks", "model", "data", "evaluate", "train"]
 __all__ += ["MAF", "GaussianMADE", "fit_density", "flows", "gaussian_made", "density_fit", "toy2d",
             "logit_space"]                                     # notebook 07: real-valued MADE, MAF
-_FROM = {"MAF": "flows", "GaussianMADE": "gaussian_made", "fit_density": "density_fit"}
+__all__ += ["RealNVP", "BatchNormFlow", "realnvp", "batch_norm"]   # notebook 08: the MAF paper's models
+_FROM = {"MAF": "flows", "GaussianMADE": "gaussian_made", "fit_density": "density_fit", "RealNVP": "realnvp",
+         "BatchNormFlow": "batch_norm"}
 
 
 def __getattr__(name: str):

@@ -1,12 +1,16 @@
 """``fit_density``: minibatch Adam on the mean NLL of a real-valued density, early stopping (notebook 07).
 
 Works for any model with ``log_prob_tensor(x) -> (batch,)`` (:class:`gaussian_made.GaussianMADE`,
-:class:`flows.MAF`). Kept apart from :mod:`made_helpers.train`, which trains the binary MADE; a NaN or
-infinite loss stops both with :class:`train.TrainingDivergedError`, keeping the best weights so far.
+:class:`flows.MAF`, :class:`realnvp.RealNVP`). A model whose ``log_prob_tensor`` takes ``training`` (the
+flows) gets ``training=True`` in the training steps, so that batch-norm layers use the batch's statistics;
+the validation NLL is measured in evaluation mode. Kept apart from :mod:`made_helpers.train`, which
+trains the binary MADE; a NaN or infinite loss stops both with :class:`train.TrainingDivergedError`,
+keeping the best weights so far.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 
@@ -29,6 +33,26 @@ def _check_model(model) -> int:
     return model.input_dim
 
 
+def _training_kwargs(model) -> dict:
+    """``{"training": True}`` if ``model.log_prob_tensor`` takes ``training`` (Keras' convention), else ``{}``."""
+    try:
+        takes = "training" in inspect.signature(model.log_prob_tensor).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return {"training": True} if takes else {}
+
+
+def _min_batch_rows(model, batch_size: int, n_train: int) -> int:
+    """2 for a model with batch normalisation (one row has no variance), else 1; refuses too few rows."""
+    if not getattr(model, "batch_norms", None):
+        return 1
+    if batch_size < 2:
+        raise ValueError(f"batch_size must be at least 2 for a model with batch normalisation, got {batch_size}")
+    if n_train < 2:
+        raise ValueError(f"x_train needs at least 2 rows for a model with batch normalisation, got {n_train}")
+    return 2
+
+
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
                 patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True) -> dict:
     """Train ``model`` on ``x_train`` ``(N, D)``; keep the weights of the best validation epoch.
@@ -37,7 +61,8 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     minibatch on ``-mean log p(x)``. After each epoch the mean validation NLL (nats) of ``x_valid``
     ``(M, D)`` is measured; training stops after ``patience`` epochs without improvement, after
     ``epochs`` epochs, or once ``max_seconds`` (>= 0, ``None``: no limit) have passed, and the best
-    epoch's weights are restored. A NaN or infinite training or validation NLL raises
+    epoch's weights are restored (batch-norm running statistics included). With batch normalisation a
+    last minibatch of one row is left out of its epoch. A NaN or infinite training or validation NLL raises
     :class:`~made_helpers.train.TrainingDivergedError`; the model then holds the best weights so far
     (the initial ones if no epoch finished).
 
@@ -55,19 +80,21 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     if not isinstance(verbose, (bool, int, np.integer)) or verbose not in (0, 1):
         raise ValueError(f"verbose must be True or False, got {verbose!r}")
     rng = np.random.default_rng(check_seed("seed", seed, type_error=ValueError))
+    train_kwargs, min_rows = _training_kwargs(model), _min_batch_rows(model, batch_size, len(x_train))
     optimizer = keras.optimizers.Adam(learning_rate)
     variables = model.trainable_variables
 
     @tf.function(reduce_retracing=True)
     def step(xb):
         with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(model.log_prob_tensor(xb))
+            loss = -tf.reduce_mean(model.log_prob_tensor(xb, **train_kwargs))
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
     history = {"train_nll": [], "valid_nll": [], "best_epoch": 0, "best_valid_nll": float("inf")}
     best_weights, start, stopped = [v.numpy() for v in model.weights], time.perf_counter(), "epochs"
-    steps = math.ceil(len(x_train) / batch_size)
+    starts = range(0, len(x_train) - (min_rows - 1), batch_size)
+    steps = len(starts)
 
     def diverged(value: float, epoch: int, where: str):
         for v, w in zip(model.weights, best_weights):
@@ -80,7 +107,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     for epoch in range(1, epochs + 1):
         order = rng.permutation(len(x_train))
         losses = []
-        for s, i in enumerate(range(0, len(x_train), batch_size), start=1):
+        for s, i in enumerate(starts, start=1):
             losses.append(float(step(tf.constant(x_train[order[i:i + batch_size]]))))
             if not math.isfinite(losses[-1]):
                 diverged(losses[-1], epoch, f"training loss (step {s}/{steps})")

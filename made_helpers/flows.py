@@ -9,8 +9,12 @@ Data ``x = u_0`` goes through layers ``0..K-1`` to ``u_K``, modelled as ``N(0, I
 
 Evaluating ``log p`` takes one pass per layer; sampling inverts each layer with D sequential passes
 (``x_d = u_d exp(alpha_d) + mu_d`` needs ``x_<d`` first). Consecutive layers use reversed orderings
-(``permutation="reverse"``, as in the paper) or independent random ones (``"random"``). The paper's
-batch normalisation between layers is left out.
+(``permutation="reverse"``, as in the paper) or independent random ones (``"random"``).
+
+Options of the paper: ``batch_norm=True`` puts a :class:`batch_norm.BatchNormFlow` after every MADE (as
+the authors' code does), adding its log-determinant; ``num_components=C > 1`` models ``u_K`` with a
+mixture-of-Gaussians MADE instead of ``N(0, I)`` ("MAF MoG"), ``log p(x) = log p_MoG(u_K) + sum_k log|det|``.
+:class:`Flow` holds what MAF and Real NVP (:mod:`made_helpers.realnvp`) share.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
+from .batch_norm import BatchNormFlow
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
 from .model import _stateless_seed
-from .validation import check_int, check_positive_float, check_real_batch, check_seed
+from .validation import check_bool, check_int, check_positive_float, check_real_batch, check_seed
 
 PERMUTATIONS = ("reverse", "random")
 
@@ -48,8 +53,131 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
                         for k in range(1, num_layers)]
 
 
+class Flow(keras.Model):
+    """A stack of invertible layers and a density of their output: what :class:`MAF` and ``RealNVP`` share.
+
+    A subclass calls :meth:`set_arguments`, builds its K transforming layers (each with ``_forward(x,
+    training) -> (u, log_det)`` and ``_invert(u) -> x``) and returns them from a ``_flow_layers`` property
+    (private, so that Keras saves them under the subclass's own attribute), then calls :meth:`finish`, which
+    adds ``batch_norms`` and ``top`` (``None``: ``u_K ~ N(0, I)``, or a mixture-of-Gaussians
+    :class:`GaussianMADE`). ``training=True``
+    (``log_prob_tensor``, ``forward``; :func:`density_fit.fit_density` passes it) makes the batch-norm
+    layers use and record the batch's statistics.
+    """
+
+    def set_arguments(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int, seed: int | None,
+                      activation, log_scale_bound: float, batch_norm: bool) -> None:
+        """Check and keep the arguments every flow takes (:meth:`flow_config` returns them)."""
+        self.input_dim = mk.check_input_dim(input_dim)
+        self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
+        self.num_layers = check_int("num_layers", num_layers, low=1, type_error=ValueError)
+        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
+        self.activation_name = activation
+        self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
+        self.batch_norm = check_bool("batch_norm", batch_norm)
+
+    def finish(self, top: GaussianMADE | None = None) -> None:
+        """After the flow layers: ``batch_norms`` (a :class:`BatchNormFlow` after each layer if ``batch_norm``),
+        ``top``, and the build."""
+        self.batch_norms = [BatchNormFlow(self.input_dim, name=f"batch_norm_{k}")
+                            for k in range(len(self._flow_layers))] if self.batch_norm else []
+        self.top = top
+        self.build((None, self.input_dim))
+        self._log_prob_fn = None
+
+    @property
+    def steps(self) -> list:
+        """Every invertible layer in order, x to u_K: ``[layer_0, batch_norm_0, layer_1, ...]``."""
+        if not self.batch_norms:
+            return list(self._flow_layers)
+        return [step for pair in zip(self._flow_layers, self.batch_norms) for step in pair]
+
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, x, training: bool = False):
+        """``u_K`` ``(batch, D)``: the data pushed through every layer (the 'random numbers' of x)."""
+        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def _forward(self, u, training: bool = False):
+        log_det = tf.zeros(tf.shape(u)[:1])
+        for step in self.steps:
+            u, ld = step._forward(u, training)
+            log_det = log_det + ld
+        return u, log_det
+
+    def forward(self, x, training: bool = False):
+        """``(u_K (batch, D), log_det (batch,))``: the sum of every layer's ``log |det du/dx|``."""
+        return self._forward(eager_input(x, self.input_dim), check_bool("training", training))
+
+    @staticmethod
+    def base_log_prob(u):
+        """``log N(u; 0, I)`` summed over the last axis, ``(batch,)``."""
+        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1)
+
+    def log_prob_tensor(self, x, training: bool = False):
+        """``log p(x)`` ``(batch,)`` as a differentiable tensor (no input checks)."""
+        u, log_det = self._forward(tf.convert_to_tensor(x, tf.float32), training)
+        return (self.base_log_prob(u) if self.top is None else self.top.log_prob_tensor(u)) + log_det
+
+    def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
+        """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)`` (evaluation mode)."""
+        return batched_log_prob(self, x, batch_size)
+
+    def _invert(self, u: np.ndarray, task: str, rows_of: str, given: np.ndarray | None = None) -> np.ndarray:
+        """Each layer inverted, last to first; a non-finite row is refused naming the layer."""
+        x = u
+        for step in reversed(self.steps):
+            x = step._invert(x)
+            refuse_nonfinite(self, ~np.isfinite(x), f"{task} (in layer {step.name})", rows_of, given)
+        return x
+
+    def inverse(self, u) -> np.ndarray:
+        """``x`` with ``forward(x)[0] == u`` (evaluation mode): each layer inverted, last to first.
+
+        A row that overflows float32 in some layer is refused (``ValueError`` naming the rows and layer).
+        """
+        u = check_real_batch(u, self.input_dim, "u")
+        return self._invert(u, "inverse", "rows of u", u)
+
+    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
+        """``n`` samples ``(n, D)`` float32: ``u_K`` from the base density (``N(0, I)`` or ``top``), then inverted."""
+        n = check_int("n", n, low=1, type_error=ValueError)
+        if self.top is not None:
+            return self._invert(self.top.sample(n, seed), "sample", "samples")
+        u = tf.random.stateless_normal((n, self.input_dim), seed=tf.constant(_stateless_seed(seed), tf.int32))
+        return self._invert(u.numpy(), "sample", "samples")
+
+    def set_batch_norm_statistics(self, x, batch_size: int = 10_000) -> None:
+        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)`` (the paper's
+        evaluation statistics: the authors used the training set), layer by layer, in chunks of ``batch_size``."""
+        u = check_real_batch(x, self.input_dim)
+        batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
+        steps = self.steps
+        last = max((i for i, step in enumerate(steps) if isinstance(step, BatchNormFlow)), default=-1)
+        for step in steps[:last + 1]:
+            if isinstance(step, BatchNormFlow):
+                step.set_statistics(u)
+            u = np.concatenate([step._forward(tf.constant(u[i:i + batch_size]))[0].numpy()
+                                for i in range(0, len(u), batch_size)])
+
+    def flow_config(self) -> dict:
+        """The config entries of Keras (name, trainable) and of :meth:`set_arguments`; a subclass adds its own."""
+        keras_config = {key: value for key, value in super().get_config().items() if key in ("name", "trainable")}
+        return {**keras_config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
+                "num_layers": self.num_layers, "seed": self.seed, "activation": self.activation_name,
+                "log_scale_bound": self.log_scale_bound, "batch_norm": self.batch_norm}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="made_helpers")
-class MAF(keras.Model):
+class MAF(Flow):
     """A Masked Autoregressive Flow of ``num_layers`` Gaussian MADEs with a standard normal base.
 
     Args:
@@ -59,97 +187,41 @@ class MAF(keras.Model):
         seed: seed of the masks and orderings (``None`` draws one and stores it in the config).
         permutation: ``"reverse"`` (alternate natural / reversed order) or ``"random"``.
         hidden_degrees, activation, log_scale_bound: passed to every :class:`GaussianMADE`.
+        batch_norm: a :class:`BatchNormFlow` after every MADE (the paper's MAF), default off.
+        num_components: 1 (``u_K ~ N(0, I)``) or C > 1: ``u_K`` modelled by a MADE with C Gaussians per
+            conditional, in the ordering that continues the alternation ("MAF MoG" of the paper).
     """
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int = 5, seed: int | None = None,
                  permutation: str = "reverse", hidden_degrees: str = "random", activation="relu",
-                 log_scale_bound: float = LOG_SCALE_BOUND, **kwargs):
+                 log_scale_bound: float = LOG_SCALE_BOUND, batch_norm: bool = False, num_components: int = 1,
+                 **kwargs):
         super().__init__(**kwargs)
-        self.input_dim = mk.check_input_dim(input_dim)
-        self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
-        self.num_layers = check_int("num_layers", num_layers, low=1, type_error=ValueError)
-        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
+        self.set_arguments(input_dim, hidden_sizes, num_layers, seed, activation, log_scale_bound, batch_norm)
         self.permutation = permutation
         self.hidden_degrees = hidden_degrees
-        self.activation_name = activation
-        self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
-        orders = layer_orderings(self.input_dim, self.num_layers, permutation, self.seed)
-        self.mades = [GaussianMADE(self.input_dim, self.hidden_sizes, 1, order, hidden_degrees, activation,
-                                   seed=mk.derived_seed(self.seed, k), log_scale_bound=log_scale_bound,
-                                   name=f"made_{k}")
-                      for k, order in enumerate(orders)]
-        for made in self.mades:
-            made.mask_source = f"the MAF {self.name}'s config (permutation={permutation!r}, seed={self.seed})"
-        self.build((None, self.input_dim))
-        self._log_prob_fn = None
+        self.num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
+                                        why=" (Gaussians per conditional of the top MADE)")
+        K = self.num_layers
+        orders = layer_orderings(self.input_dim, K + 1, permutation, self.seed)
 
-    def build(self, input_shape):
-        self.built = True
+        def made(k: int, C: int = 1) -> GaussianMADE:
+            model = GaussianMADE(self.input_dim, self.hidden_sizes, C, orders[k], hidden_degrees, activation,
+                                 seed=mk.derived_seed(self.seed, k), log_scale_bound=log_scale_bound,
+                                 name=f"made_{k}")
+            model.mask_source = f"the MAF {self.name}'s config (permutation={permutation!r}, seed={self.seed})"
+            return model
 
-    def call(self, x):
-        """``u_K`` ``(batch, D)``: the data pushed through every layer (the 'random numbers' of x)."""
-        return self._forward(tf.convert_to_tensor(x, tf.float32))[0]
+        self.mades = [made(k) for k in range(K)]
+        self.finish(made(K, self.num_components) if self.num_components > 1 else None)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def _forward(self, u):
-        log_det = tf.zeros(tf.shape(u)[:1])
-        for made in self.mades:
-            u, ld = made._forward(u)
-            log_det = log_det + ld
-        return u, log_det
-
-    def forward(self, x):
-        """``(u_K (batch, D), log_det (batch,))``: the sum of every layer's ``log |det du/dx|``."""
-        return self._forward(eager_input(x, self.input_dim))
-
-    @staticmethod
-    def base_log_prob(u):
-        """``log N(u; 0, I)`` summed over the last axis, ``(batch,)``."""
-        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1)
-
-    def log_prob_tensor(self, x):
-        """``log p(x)`` ``(batch,)`` as a differentiable tensor (no input checks)."""
-        u, log_det = self._forward(tf.convert_to_tensor(x, tf.float32))
-        return self.base_log_prob(u) + log_det
-
-    def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
-        """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
-        return batched_log_prob(self, x, batch_size)
-
-    def _invert(self, u: np.ndarray, task: str, rows_of: str, given: np.ndarray | None = None) -> np.ndarray:
-        """Each layer inverted, last to first; a non-finite row is refused naming the layer."""
-        x = u
-        for made in reversed(self.mades):
-            x = made._invert(x)
-            refuse_nonfinite(self, ~np.isfinite(x), f"{task} (in layer {made.name})", rows_of, given)
-        return x
-
-    def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u``: each layer inverted, last to first (K x D passes).
-
-        A row that overflows float32 in some layer is refused (``ValueError`` naming the rows and layer).
-        """
-        u = check_real_batch(u, self.input_dim, "u")
-        return self._invert(u, "inverse", "rows of u", u)
-
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` samples ``(n, D)`` float32: ``u_K ~ N(0, I)``, then :meth:`inverse`."""
-        n = check_int("n", n, low=1, type_error=ValueError)
-        u = tf.random.stateless_normal((n, self.input_dim), seed=tf.constant(_stateless_seed(seed), tf.int32))
-        return self._invert(u.numpy(), "sample", "samples")
+    @property
+    def _flow_layers(self) -> list:
+        return self.mades
 
     def get_config(self):
-        config = {key: value for key, value in super().get_config().items() if key in ("name", "trainable")}
-        return {**config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
-                "num_layers": self.num_layers, "seed": self.seed, "permutation": self.permutation,
-                "hidden_degrees": self.hidden_degrees, "activation": self.activation_name,
-                "log_scale_bound": self.log_scale_bound}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        return {**self.flow_config(), "permutation": self.permutation, "hidden_degrees": self.hidden_degrees,
+                "num_components": self.num_components}
 
 
 def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:

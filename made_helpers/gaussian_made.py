@@ -13,8 +13,9 @@ Log-scales are soft-bounded, ``alpha = B * tanh(raw / B)`` with ``B = log_scale_
 default: scales between ``e^-7 ~ 1e-3`` and ``e^7 ~ 1100``). Without a bound one unlucky step can
 send ``exp(-alpha)`` to ``inf`` in float32; a soft bound (unlike ``clip``) keeps a gradient everywhere.
 
-The masks are fixed by the config (input_dim, hidden_sizes, ordering, hidden_degrees, seed). A saved model
-whose stored masks differ from those (an edited config or weights file) is refused when it is loaded.
+The masks are fixed by the config (input_dim, hidden_sizes, ordering or input_degrees, hidden_degrees,
+seed). A saved model whose stored masks differ from those (an edited config or weights file) is refused
+when it is loaded.
 Called eagerly, the public methods check their inputs (:func:`validation.check_real_batch`) and refuse
 results that overflowed float32; inside a traced function (training) nothing is checked.
 """
@@ -165,17 +166,26 @@ class GaussianMADE(keras.Model):
         activation: hidden activation.
         seed: seed of the masks (``None`` draws one and stores it in the config).
         log_scale_bound: B > 0 of the soft bound ``alpha = B tanh(raw / B)``.
+        input_degrees: ``None`` (degrees from ``ordering``) or the input degrees ``(D,)`` given explicitly,
+            integers in ``1..D`` (:func:`masks.check_input_degrees`); inputs of equal degree are not
+            conditioned on each other. Two degree groups (:func:`masks.coupling_degrees`) give Real NVP's
+            coupling. Only with ``ordering="natural"``.
     """
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_components: int = 1,
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random", activation="relu",
-                 seed: int | None = None, log_scale_bound: float = LOG_SCALE_BOUND, **kwargs):
+                 seed: int | None = None, log_scale_bound: float = LOG_SCALE_BOUND,
+                 input_degrees: Sequence[int] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.input_dim = mk.check_input_dim(input_dim)
         self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
         self.num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                         why=" (Gaussians per conditional)")
         self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
+        self.input_degrees = None if input_degrees is None else mk.check_input_degrees(input_degrees,
+                                                                                       self.input_dim).tolist()
+        if self.input_degrees is not None and self.ordering_spec != "natural":
+            raise ValueError(f"input_degrees replaces ordering: give one of them, got ordering={ordering!r} too")
         self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
         self.activation_name = check_activation(activation)
         self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
@@ -186,7 +196,7 @@ class GaussianMADE(keras.Model):
         self.params_per_dim = 2 if self.num_components == 1 else 3 * self.num_components
 
         self.mask_set = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
-                                         self.hidden_degrees, self.seed, 0, "connectivity")
+                                         self.hidden_degrees, self.seed, 0, "connectivity", self.input_degrees)
         self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}")
                               for i, h in enumerate(self.hidden_sizes)]
         # one Gaussian: the output layer starts small, so mu ~ 0 and alpha ~ 0 and a stack of MADEs (MAF) starts
@@ -231,6 +241,8 @@ class GaussianMADE(keras.Model):
             role = "first" if i == 0 else "output" if layer is self.output_layer else "hidden"
             spec = self.ordering_spec
             order = f"{spec!r} -> {_short(self.ordering)}" if isinstance(spec, str) else _short(spec)
+            if self.input_degrees is not None:
+                order = f"from input_degrees {_short(self.input_degrees)}"
             raise ValueError(
                 f"{self.name}/{layer.name}: the saved mask is not the one rebuilt from {self.mask_source} (ordering "
                 f"{order}, hidden_degrees={self.hidden_degrees!r}, seed={self.seed}): "
@@ -291,7 +303,8 @@ class GaussianMADE(keras.Model):
         self._single_gaussian_only("gaussian_params")
         return self._gaussian(self._input(x))
 
-    def _forward(self, x):
+    def _forward(self, x, training: bool = False):
+        """:meth:`forward` of a float32 tensor, unchecked (``training`` is unused: a flow passes it to every layer)."""
         mean, log_scale = self._gaussian(x)
         return (x - mean) * tf.exp(-log_scale), -tf.reduce_sum(log_scale, axis=1)
 
@@ -409,7 +422,7 @@ class GaussianMADE(keras.Model):
         return {**config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
                 "num_components": self.num_components, "ordering": self.ordering_spec,
                 "hidden_degrees": self.hidden_degrees, "activation": self.activation_name, "seed": self.seed,
-                "log_scale_bound": self.log_scale_bound}
+                "log_scale_bound": self.log_scale_bound, "input_degrees": self.input_degrees}
 
     @classmethod
     def from_config(cls, config):

@@ -3,12 +3,17 @@
 The recipe of Germain et al. (2015), section 4:
 
 1. give every input a *degree* ``1..D``: its position in the generation order;
-2. give every hidden unit a degree in ``[1, D-1]``;
+2. give every hidden unit a degree in ``[1, D-1]`` (``D``: the largest input degree);
 3. a hidden unit of degree ``m`` may see the units below it of degree ``<= m``;
 4. an output of degree ``d`` may see the last hidden units of degree ``< d`` (strict).
 
 Then output ``d`` depends only on the inputs that come before it: the
 autoregressive property. Shapes follow Keras: a mask is ``(fan_in, fan_out)``.
+
+Inputs may also share degrees (:func:`check_input_degrees`): with *two degree groups*
+(:func:`coupling_degrees`: one half of the inputs degree 1, the other degree 2) the outputs of
+the first group depend on nothing and those of the second on the first group only, which is
+Real NVP's coupling layer (:mod:`made_helpers.realnvp`). The same rule builds the masks.
 """
 
 from __future__ import annotations
@@ -86,6 +91,36 @@ def check_hidden_degrees(scheme: str) -> str:
     return scheme
 
 
+def check_input_degrees(degrees, input_dim: int, name: str = "input_degrees") -> np.ndarray:
+    """``degrees`` as an int array ``(D,)`` of input degrees given explicitly, else a one-line error.
+
+    Integers in ``1..D`` with at least two distinct values (inputs of equal degree are not conditioned on each
+    other; a single value would leave nothing conditional). A permutation of ``1..D`` is an ordering.
+    """
+    D = check_input_dim(input_dim)
+    deg = np.asarray(degrees)
+    if deg.ndim != 1 or deg.shape[0] != D:
+        raise ValueError(f"{name} must be a list of {D} degrees (one per input), got shape {deg.shape}")
+    if deg.dtype.kind == "f" and np.all(deg == np.round(deg)):
+        deg = deg.astype(np.int64)
+    if deg.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got dtype {deg.dtype}")
+    if deg.min() < 1 or deg.max() > D or len(np.unique(deg)) < 2:
+        raise ValueError(f"{name} must be integers in 1..{D} with at least two distinct values, "
+                         f"got {deg.tolist()}")
+    return deg.astype(np.int64)
+
+
+def coupling_degrees(input_dim: int, flip: bool = False) -> np.ndarray:
+    """Two degree groups ``(D,)``: the first ``D // 2`` inputs degree 1, the others degree 2 (``flip``: swapped).
+
+    A MADE with these input degrees is Real NVP's coupling: the degree-2 outputs see the degree-1 inputs only.
+    """
+    D = check_input_dim(input_dim)
+    first = np.arange(D) < D // 2
+    return np.where(first != bool(flip), 1, 2).astype(np.int64)
+
+
 def input_degrees(input_dim: int, ordering: Ordering = "natural",
                   rng: np.random.Generator | None = None) -> np.ndarray:
     """Degrees of the inputs, shape ``(D,)``, a permutation of ``1..D``.
@@ -115,8 +150,9 @@ def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
                          rng: np.random.Generator | None = None) -> np.ndarray:
     """Degrees of one hidden layer, shape ``(width,)``, values in ``[previous_min, D-1]``.
 
-    The upper bound is ``D - 1`` (not the layer width): a unit of degree ``D``
-    could only feed outputs of degree ``> D``, and there are none.
+    ``input_dim``: D, the largest input degree (the number of inputs for an ordering). The upper bound
+    is ``D - 1`` (not the layer width): a unit of degree ``D`` could only feed outputs of degree
+    ``> D``, and there are none.
     """
     D = input_dim
     low = min(int(previous_min), D - 1)
@@ -131,7 +167,8 @@ def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
 
 
 def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
-                 hidden_degrees: str = "random", seed: int | None = None) -> list[np.ndarray]:
+                 hidden_degrees: str = "random", seed: int | None = None,
+                 inputs: Sequence[int] | np.ndarray | None = None) -> list[np.ndarray]:
     """Degrees of every layer: ``[input (D,), hidden_1 (H1,), ..., hidden_L (HL,)]``.
 
     Args:
@@ -142,15 +179,19 @@ def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering
         hidden_degrees: ``"random"`` (the paper: uniform from the previous layer's
             minimum to D-1) or ``"equal"`` (evenly spread).
         seed: seed for the random choices; the same seed gives the same degrees.
+        inputs: the input degrees ``(D,)`` given explicitly (:func:`check_input_degrees`, e.g.
+            :func:`coupling_degrees`) in place of those of ``ordering``; hidden degrees then lie
+            below the largest of them.
     """
     D = check_input_dim(input_dim)
     sizes = check_hidden_sizes(hidden_sizes)
     if hidden_degrees not in HIDDEN_DEGREE_SCHEMES:
         raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
     rng = np.random.default_rng(seed)
-    degrees = [input_degrees(D, ordering, rng)]
+    degrees = [input_degrees(D, ordering, rng) if inputs is None else check_input_degrees(inputs, D, "inputs")]
+    top = int(degrees[0].max())                       # D for an ordering
     for width in sizes:
-        degrees.append(hidden_layer_degrees(width, D, degrees[-1].min(), hidden_degrees, rng))
+        degrees.append(hidden_layer_degrees(width, top, degrees[-1].min(), hidden_degrees, rng))
     return degrees
 
 
@@ -273,14 +314,20 @@ def degree_table_bytes(input_dim: int, hidden_sizes: Sequence[int], num_masks: i
 
 def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
                       hidden_degrees: str = "random", seed: int = 0, k: int = 0,
-                      mask_kind: str | None = None) -> tuple[list[np.ndarray], int]:
+                      mask_kind: str | None = None,
+                      inputs: Sequence[int] | np.ndarray | None = None) -> tuple[list[np.ndarray], int]:
     """Degrees of mask ``k`` of a model seeded with ``seed``: ``(degrees, mask_seed)``.
 
     This one function defines which masks ``MADE(..., seed=seed)`` uses (see
-    :func:`check_mask_kind` for ``mask_kind``); the mask explorer calls it too.
+    :func:`check_mask_kind` for ``mask_kind``); the mask explorer calls it too. ``inputs``: input
+    degrees given explicitly (:func:`make_degrees`), only with ``mask_kind="connectivity"``.
     """
     kind = check_mask_kind(mask_kind, ordering)
     mask_seed = derived_seed(seed, k)
+    if inputs is not None:
+        if kind != "connectivity":
+            raise ValueError(f"inputs (input degrees given explicitly) need mask_kind='connectivity', got {kind!r}")
+        return make_degrees(input_dim, hidden_sizes, "natural", hidden_degrees, mask_seed, inputs), mask_seed
     if kind == "full":
         return make_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed=mask_seed), mask_seed
     if kind == "connectivity":
@@ -297,7 +344,8 @@ def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ord
 
 def make_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
                   hidden_degrees: str = "random", seed: int = 0, k: int = 0,
-                  mask_kind: str | None = None) -> MaskSet:
+                  mask_kind: str | None = None, inputs: Sequence[int] | np.ndarray | None = None) -> MaskSet:
     """Mask ``k`` of a model seeded with ``seed``: its degrees (the masks follow from them)."""
-    degrees, mask_seed = make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind)
+    degrees, mask_seed = make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind,
+                                           inputs)
     return MaskSet(degrees, mask_seed)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_int", "check_nonnegative_float", "check_positive_float",
+__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_bool", "check_int", "check_nonnegative_float", "check_positive_float",
            "check_real_array", "check_real_batch", "check_seed"]
 
 SEED_MAX = 2**63 - 1
@@ -52,6 +52,13 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None,
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(expected)
     return int(value)
+
+
+def check_bool(name: str, value) -> bool:
+    """``bool(value)`` if it is a bool (numpy's included), else a one-line ``TypeError`` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {_given(value)}")
+    return bool(value)
 
 
 def check_seed(name: str, value, *, type_error: type[Exception] = TypeError) -> int:

@@ -2,11 +2,13 @@
 input, edited model files and overflow with one line naming the parameter, and a diverged fit stops.
 
 Numbered as in the issue: 8 (edited saved models), 13 (overflow in inverse, divergence in fit_density),
-then the messages that left a user stuck and a table of bad arguments for every public function.
+then the messages that left a user stuck and a table of bad arguments for every public function (with those of
+issue 17 item 4: two degree groups, RealNVP and its Coupling, BatchNormFlow, MAF with batch norm or a MoG top).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -20,8 +22,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from made_helpers import MADE, MAF, GaussianMADE, fit_density, logit_space, toy2d
+from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, fit_density, logit_space, toy2d
+from made_helpers import masks as mk
 from made_helpers.flows import gaussian_log_prob_baseline, layer_orderings
+from made_helpers.realnvp import Coupling
 from made_helpers.train import TrainingDivergedError
 from made_helpers.validation import check_nonnegative_float, check_real_array, check_real_batch
 
@@ -281,6 +285,12 @@ def _grid_model():
     return GaussianMADE(2, [4], seed=0)
 
 
+@functools.lru_cache(maxsize=None)
+def _rnvp():
+    """Issue 17 item 4's models, built once: a Real NVP with batch norm (D = 3)."""
+    return RealNVP(3, [8], num_layers=2, seed=0, batch_norm=True)
+
+
 BAD = [
     # constructors
     (lambda m, f: GaussianMADE(3, [8], activation="foo"), ValueError, "activation 'foo' is not a Keras activation"),
@@ -331,6 +341,46 @@ BAD = [
     (lambda m, f: gaussian_log_prob_baseline(X3[:1], X3), ValueError, "x_train needs at least 2 rows"),
     (lambda m, f: gaussian_log_prob_baseline(X3, np.zeros((2, 4))), ValueError, "x_test must have width D=3"),
     (lambda m, f: gaussian_log_prob_baseline(X3, np.full((2, 3), np.nan)), ValueError, "x_test contains 6 NaN"),
+    # issue 17 item 4: two degree groups, Real NVP, batch norm for flows, MAF MoG
+    (lambda m, f: GaussianMADE(3, [8], input_degrees=[1, 1, 1]), ValueError,
+     "input_degrees must be integers in 1..3 with at least two distinct values, got [1, 1, 1]"),
+    (lambda m, f: GaussianMADE(3, [8], input_degrees=[1, 2]), ValueError,
+     "input_degrees must be a list of 3 degrees (one per input), got shape (2,)"),
+    (lambda m, f: GaussianMADE(3, [8], input_degrees=[0, 1, 2]), ValueError, "input_degrees must be integers in 1..3"),
+    (lambda m, f: GaussianMADE(3, [8], input_degrees=["a", "b", "c"]), ValueError, "input_degrees must hold integers"),
+    (lambda m, f: GaussianMADE(3, [8], ordering="reversed", input_degrees=[1, 2, 2]), ValueError,
+     "input_degrees replaces ordering"),
+    (lambda m, f: mk.make_degrees(3, [4], inputs=[1, 5, 2]), ValueError, "inputs must be integers in 1..3"),
+    (lambda m, f: mk.make_mask_degrees(3, [4], "random", mask_kind="full", inputs=[1, 2, 2]), ValueError,
+     "inputs (input degrees given explicitly) need mask_kind='connectivity'"),
+    (lambda m, f: mk.coupling_degrees(1), ValueError, "input_dim must be an integer >= 2"),
+    (lambda m, f: RealNVP(3, [8], num_layers=0), ValueError, "num_layers must be a positive integer"),
+    (lambda m, f: RealNVP(3, [8], batch_norm="yes"), TypeError, "batch_norm must be True or False, got str 'yes'"),
+    (lambda m, f: RealNVP(3, [8], seed=-2), ValueError, "seed must be an integer in 0.."),
+    (lambda m, f: RealNVP(3, [8], log_scale_bound=0), ValueError, "log_scale_bound must be a positive number"),
+    (lambda m, f: RealNVP(3, [8], activation="softmax"), ValueError, "activation 'softmax' mixes the units"),
+    (lambda m, f: RealNVP(3, []), ValueError, "hidden_sizes is empty"),
+    (lambda m, f: Coupling(3, [8], flip=1), TypeError, "flip must be True or False, got 1"),
+    (lambda m, f: MAF(3, [8], batch_norm=1), TypeError, "batch_norm must be True or False, got 1"),
+    (lambda m, f: MAF(3, [8], num_components=0), ValueError, "num_components must be a positive integer"),
+    (lambda m, f: BatchNormFlow(0), ValueError, "input_dim must be a positive integer, got 0"),
+    (lambda m, f: BatchNormFlow(3, momentum=1.0), ValueError, "momentum must be below 1"),
+    (lambda m, f: BatchNormFlow(3, momentum=-0.1), ValueError, "momentum must be a number >= 0, got -0.1"),
+    (lambda m, f: BatchNormFlow(3, epsilon=0), ValueError, "epsilon must be a positive number, got 0"),
+    (lambda m, f: BatchNormFlow(3).forward(np.zeros(3)), ValueError, "x must have shape (batch, 3)"),
+    (lambda m, f: BatchNormFlow(3).forward(X3, training="yes"), TypeError, "training must be True or False"),
+    (lambda m, f: BatchNormFlow(3).inverse(np.full((1, 3), np.nan)), ValueError, "u contains 3 NaN or inf"),
+    (lambda m, f: BatchNormFlow(3).set_statistics(np.zeros((0, 3))), ValueError, "x is empty"),
+    (lambda m, f: _rnvp().log_prob(np.zeros((2, 4))), ValueError, "x must have width D=3"),
+    (lambda m, f: _rnvp().forward(X3, training=None), TypeError, "training must be True or False, got NoneType"),
+    (lambda m, f: _rnvp().inverse(np.full((1, 3), np.inf)), ValueError, "u contains 3 NaN or inf"),
+    (lambda m, f: _rnvp().sample(0), ValueError, "n must be a positive integer, got 0"),
+    (lambda m, f: _rnvp().set_batch_norm_statistics(X3, batch_size=0), ValueError, "batch_size must be a positive"),
+    (lambda m, f: _rnvp().set_batch_norm_statistics("abc"), TypeError, "x must hold real numbers"),
+    (lambda m, f: _rnvp().couplings[0].forward([[1, 2]]), ValueError, "x must have width D=3"),
+    (lambda m, f: _rnvp().couplings[0].inverse(None), TypeError, "u must be an array of real numbers, got None"),
+    (lambda m, f: fit_density(_rnvp(), X3, X3, batch_size=1), ValueError,
+     "batch_size must be at least 2 for a model with batch normalisation"),
     # logit space
     (lambda m, f: logit_space.dequantize_to_logit([[1, 2]], seed=-1), ValueError, "seed must be an integer"),
     (lambda m, f: logit_space.dequantize_to_logit([[1, 2]], lam=0.7), ValueError, "lam must be below 0.5"),

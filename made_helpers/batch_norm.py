@@ -1,0 +1,110 @@
+"""Batch normalisation as a flow layer, with its log-determinant (the MAF paper's, after Dinh et al. 2017).
+
+For ``x`` ``(batch, D)`` and per-dimension statistics ``m``, ``v``::
+
+    u = (x - m) / sqrt(v + eps) * exp(log_gamma) + beta
+    log |det du/dx| = sum_d (log_gamma_d - 0.5 log(v_d + eps))        (the same for every row)
+
+In training ``m`` and ``v`` are the batch's mean and (biased) variance, gradients flow through them, and
+running averages are updated (``mean <- momentum * mean + (1 - momentum) * m``, the same for the variance).
+In evaluation the stored statistics are used, so the layer is a fixed elementwise affine map: exactly
+invertible, and ``log p(x)`` of a flow is a normalised density. The paper's authors stored the statistics of
+the whole training set (:meth:`BatchNormFlow.set_statistics`; a flow's ``set_batch_norm_statistics``)
+instead of running averages.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .validation import check_bool, check_int, check_nonnegative_float, check_positive_float, check_real_batch
+
+MOMENTUM = 0.9
+EPSILON = 1e-5                      # the authors' value
+
+
+def check_momentum(momentum) -> float:
+    """``float(momentum)`` if it is a number in ``[0, 1)``, else a one-line ``ValueError``."""
+    value = check_nonnegative_float("momentum", momentum)
+    if value >= 1.0:
+        raise ValueError(f"momentum must be below 1 (1 would never update the running averages), got {momentum!r}")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="made_helpers")
+class BatchNormFlow(keras.layers.Layer):
+    """Invertible batch normalisation of ``(batch, D)`` with a log-determinant.
+
+    Weights: ``log_gamma`` and ``beta`` ``(D,)`` (trainable, start at 0: the layer starts as plain
+    standardisation); ``moving_mean`` and ``moving_variance`` ``(D,)`` (not trainable, start at 0 and 1).
+
+    Args:
+        input_dim: D >= 1.
+        momentum: in ``[0, 1)``, weight of the old running average at each training call.
+        epsilon: > 0, added to the variance.
+    """
+
+    def __init__(self, input_dim: int, momentum: float = MOMENTUM, epsilon: float = EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = check_int("input_dim", input_dim, low=1, type_error=ValueError)
+        self.momentum = check_momentum(momentum)
+        self.epsilon = check_positive_float("epsilon", epsilon)
+        self.build((None, self.input_dim))
+
+    def build(self, input_shape):
+        D = self.input_dim
+        self.log_gamma = self.add_weight(name="log_gamma", shape=(D,), initializer="zeros")
+        self.beta = self.add_weight(name="beta", shape=(D,), initializer="zeros")
+        self.moving_mean = self.add_weight(name="moving_mean", shape=(D,), initializer="zeros", trainable=False)
+        self.moving_variance = self.add_weight(name="moving_variance", shape=(D,), initializer="ones",
+                                               trainable=False)
+        self.built = True
+
+    def _statistics(self, x, training: bool):
+        if not training:
+            return self.moving_mean, self.moving_variance
+        m, v = tf.nn.moments(x, axes=[0])
+        r = self.momentum
+        self.moving_mean.assign(r * self.moving_mean + (1.0 - r) * tf.stop_gradient(m))
+        self.moving_variance.assign(r * self.moving_variance + (1.0 - r) * tf.stop_gradient(v))
+        return m, v
+
+    def _forward(self, x, training: bool = False):
+        """``(u (batch, D), log_det (batch,))`` of a float32 tensor, unchecked."""
+        m, v = self._statistics(x, training)
+        log_inv_std = -0.5 * tf.math.log(v + self.epsilon)
+        u = (x - m) * tf.exp(log_inv_std + self.log_gamma) + self.beta
+        log_det = tf.reduce_sum(self.log_gamma + log_inv_std) * tf.ones(tf.shape(x)[:1])
+        return u, log_det
+
+    def call(self, x, training: bool = False):
+        """``u`` ``(batch, D)``; ``training=True`` uses (and records) the batch's statistics."""
+        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def forward(self, x, training: bool = False):
+        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``; see the module docstring."""
+        return self._forward(tf.constant(check_real_batch(x, self.input_dim)), check_bool("training", training))
+
+    def _invert(self, u: np.ndarray) -> np.ndarray:
+        """``x`` ``(batch, D)`` float32 with the stored statistics, unchecked (may hold inf)."""
+        scale = tf.exp(-self.log_gamma) * tf.sqrt(self.moving_variance + self.epsilon)
+        return ((tf.constant(u, tf.float32) - self.beta) * scale + self.moving_mean).numpy()
+
+    def inverse(self, u) -> np.ndarray:
+        """``x`` with ``forward(x)[0] == u`` (evaluation mode), ``(batch, D)`` float32."""
+        return self._invert(check_real_batch(u, self.input_dim, "u"))
+
+    def set_statistics(self, x) -> None:
+        """Store the mean and variance of ``x`` ``(N, D)`` (computed in float64) as the evaluation statistics."""
+        x = check_real_batch(x, self.input_dim, dtype=np.float64)
+        self.moving_mean.assign(x.mean(axis=0).astype(np.float32))
+        self.moving_variance.assign(x.var(axis=0).astype(np.float32))
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "momentum": self.momentum,
+                "epsilon": self.epsilon}
