@@ -95,6 +95,25 @@ def test_forgotten_return_is_named(name):
     _fails_with(name, lambda *args: None, "return")
 
 
+def test_under_nbgrader_a_failed_check_raises_after_its_message(monkeypatch, capsys, solutions):
+    """nbgrader autograde / validate set NBGRADER_EXECUTION: a failed check's test cell must raise."""
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(exercises._diagnosis.CheckFailed, match="check.allowed_connections did not pass"):
+        check.allowed_connections(lambda d: np.asarray(d)[:, None] <= np.asarray(d)[None, :])
+    assert capsys.readouterr().out.startswith("❌ Not yet. Output j may not see input j itself")
+    with pytest.raises(AssertionError, match="strict"):                    # quiet: the message goes along
+        check.allowed_connections(lambda d: np.asarray(d)[:, None] <= np.asarray(d)[None, :], verbose=False)
+    assert check.allowed_connections(solutions["allowed_connections"], verbose=False)
+
+    def stub(input_degrees):
+        raise NotImplementedError()
+
+    with pytest.raises(NotImplementedError):                                # a stub: as without nbgrader
+        check.allowed_connections(stub)
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    assert not check.allowed_connections(lambda d: np.asarray(d)[:, None] <= np.asarray(d)[None, :])
+
+
 def test_passing_a_result_instead_of_the_function():
     result = check.bernoulli_nll(np.zeros(3), verbose=False)
     assert not result.passed and "function itself" in result.message

@@ -12,7 +12,10 @@ confirmation -- and returns a :class:`CheckResult` ``(name, passed, message)``.
 * A ``NotImplementedError`` (the ``# YOUR CODE HERE`` stub) propagates, so a
   notebook run stops at the first unsolved exercise.
 * Any other exception raised by the student's code becomes a message; a wrong
-  answer never raises.
+  answer never raises -- except under nbgrader: while ``nbgrader autograde`` or
+  ``nbgrader validate`` runs the notebook (it sets ``NBGRADER_EXECUTION``), a
+  failed check prints its message and then raises ``CheckFailed`` (an
+  ``AssertionError``), so its autograded test cell scores no points.
 * The right answers come from the package itself (``made_helpers.losses``,
   ``made_helpers.masks``, :class:`~made_helpers.MADE`), so the checks agree
   with the code the series uses. No solution code lives in this module.

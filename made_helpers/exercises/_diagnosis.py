@@ -4,6 +4,7 @@ the comparisons and diagnoses of typical mistakes. Nothing here knows a particul
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,9 +34,22 @@ class _Wrong(Exception):
     """A wrong answer; its text is the message shown to the student."""
 
 
+class CheckFailed(AssertionError):
+    """A failed check while nbgrader grades or validates the notebook (``NBGRADER_EXECUTION`` set).
+
+    nbgrader scores an autograded test cell by whether it raises: full points when it runs
+    through, none when it raises. Outside nbgrader a failed check only prints its message.
+    """
+
+
 # --------------------------------------------------------------------------- plumbing
 def _run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -> CheckResult:
-    """Run ``body(fn)``; print and return the outcome. ``NotImplementedError`` propagates."""
+    """Run ``body(fn)``; print and return the outcome. ``NotImplementedError`` propagates.
+
+    Under nbgrader (``nbgrader autograde`` and ``nbgrader validate`` set ``NBGRADER_EXECUTION`` in
+    the kernel's environment) a failed check then raises :class:`CheckFailed`, so its test cell
+    scores no points; the message printed above the error stays the explanation.
+    """
     if not callable(fn):
         passed, message = False, (
             f"check.{name} expects your function itself, e.g. check.{name}({name}) without "
@@ -48,6 +62,9 @@ def _run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -
     text = ("✅ Correct! " if passed else "❌ Not yet. ") + message
     if verbose:
         print(text)
+    if not passed and os.environ.get("NBGRADER_EXECUTION"):
+        raise CheckFailed(f"check.{name} did not pass" + (" (the message above says why)" if verbose
+                                                          else f": {message}"))
     return CheckResult(name, passed, message)
 
 
