@@ -29,7 +29,7 @@ def _solution_namespace(path: Path) -> dict:
     namespace: dict = {}
     exec(compile(code[0].source, f"{path.name}:setup", "exec"), namespace)      # our own notebooks
     for cell in code:
-        if "solution" in cell.metadata.get("tags", []):
+        if cell.metadata.get("nbgrader", {}).get("solution"):      # an nbgrader solution cell
             exec(compile(cell.source, f"{path.name}:{cell.metadata['exercise']}", "exec"), namespace)
     return namespace
 
