@@ -611,11 +611,34 @@ def _check_summary_describes(summary: dict, path: Path, given: bool, model) -> N
             f"run that trained it")
 
 
+def _read_compare(text: str, split: str, n_images: int, info: dict) -> dict:
+    """The results file given to ``--compare``, checked to hold per-image NLLs of the same images."""
+    from .results import check_same_images, per_image_nll
+
+    path = Path(text)
+    try:
+        other = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise _UsageError(f"--compare {text}: not a readable results file (JSON from made evaluate --json): "
+                          f"{_first_line(error)}") from None
+    if not isinstance(other, dict) or f"{split}_nll" not in other:
+        raise _UsageError(f"--compare {text}: not a results file of the {split} split (made evaluate --split "
+                          f"{split} --json)")
+    try:
+        check_same_images({"split": split, "n_images": n_images, "data": info}, other,
+                          ("this evaluation", f"--compare {text}"))
+        per_image_nll(other, f"--compare {text}")
+    except ValueError as error:
+        raise _UsageError(str(error)) from None
+    return other
+
+
 def cmd_evaluate(args) -> int:
     import math
 
     from .evaluate import per_example_nll
     from .model_file import file_sha256
+    from .results import encode_per_image_nll, paired_comparison
 
     model_file, run_dir = _resolve_model(args.model)
     summary_file = Path(args.summary) if args.summary else (run_dir / RUN_SUMMARY if run_dir else None)
@@ -633,6 +656,7 @@ def cmd_evaluate(args) -> int:
         raise _UsageError(f"--masks {args.masks} exceeds the model's {model.num_masks} mask(s)")
     k = args.masks or model.num_masks
     x, info, shown = _load_split(kind, args.split, args.limit, args.data_dir)
+    others = [(path, _read_compare(path, args.split, len(x), info)) for path in args.compare]
     t0 = time.time()
     nll = per_example_nll(model, x, num_masks=k, batch_size=args.batch_size, ensemble=args.ensemble)
     seconds = time.time() - t0
@@ -641,6 +665,11 @@ def cmd_evaluate(args) -> int:
     combined = "mixture" if args.ensemble == "mixture" else "averaged conditionals"
     print(f"{args.split} NLL: {mean:.3f} ± {se:.3f} nats (mean ± standard error over {len(x)} images; "
           f"{combined} of {k} mask(s)) on {shown}", flush=True)
+    for other_file, other in others:
+        this = {"split": args.split, "n_images": len(x), "data": info, "per_image_nll": encode_per_image_nll(nll)}
+        diff, paired_se, n = paired_comparison(this, other, ("this model", str(other_file)))
+        print(f"paired with {other_file} ({other[f'{args.split}_nll']:.3f}): this - that = {diff:+.3f} ± "
+              f"{paired_se:.3f} nats (standard error of the {n} per-image differences)", flush=True)
     if json_path is not None:
         result = {
             f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
@@ -648,6 +677,7 @@ def cmd_evaluate(args) -> int:
             "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
             "model_sha256": file_sha256(model_file),   # results.check_model_digest compares it with the file
             "first_100_nll": float(nll[:100].mean()),     # a quick re-evaluation check (tests use it)
+            "per_image_nll": encode_per_image_nll(nll),   # for paired comparisons (evaluate --compare)
             # the paper reports test NLLs: a valid- or train-split number is not one of them
             "data": info, "comparable_with_paper": bool(info["comparable_with_paper"]) and args.limit is None
                                                    and args.split == "test",
@@ -824,6 +854,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", default=None, metavar="FILE",
                    help="also write the result, training summary, machine and git commit to FILE")
     e.add_argument("--note", default=None, metavar="TEXT", help="free text stored in the --json file")
+    e.add_argument("--compare", action="append", default=[], metavar="RESULTS",
+                   help="a results file of another model on the same split (from evaluate --json): also print "
+                        "the difference of the two NLLs with its paired standard error (over the same images); "
+                        "may be given several times")
     e.add_argument("--summary", default=None, metavar="FILE",
                    help=f"the {RUN_SUMMARY} of the run that trained --model, when the model file was copied "
                         f"out of its run folder (e.g. into results/); its training record goes into --json")

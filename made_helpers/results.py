@@ -6,8 +6,11 @@ describes each run in words, so no notebook cell is 24 lines of ``dict.get`` for
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+
+import numpy as np
 
 PAPER_MNIST = {
     # Germain, Gregor, Murray & Larochelle (2015), table of test NLLs on binarized MNIST (nats).
@@ -20,6 +23,54 @@ PAPER_MNIST = {
 
 ROW_NAMES = {(1, False): "1 hidden layer, 1 mask", (1, True): "1 hidden layer, 32 masks",
              (2, False): "2 hidden layers, 1 mask", (2, True): "2 hidden layers, 32 masks"}
+
+
+PER_IMAGE_ENCODING = "float32 little-endian, base64"
+"""How ``per_image_nll`` is stored: one compact line instead of 10 000 JSON numbers."""
+
+
+def encode_per_image_nll(nll) -> dict:
+    """``{"encoding", "n", "data"}`` for per-image NLLs ``(N,)`` in nats (row ``i``: image ``i`` of the split)."""
+    values = np.asarray(nll, dtype="<f4")
+    return {"encoding": PER_IMAGE_ENCODING, "n": int(values.size),
+            "data": base64.b64encode(values.tobytes()).decode("ascii")}
+
+
+def per_image_nll(result: dict, name: str = "the results file") -> np.ndarray:
+    """The per-image NLLs ``(N,)`` float64 stored by ``made evaluate --json`` (see :func:`encode_per_image_nll`)."""
+    stored = result.get("per_image_nll")
+    if not isinstance(stored, dict) or stored.get("encoding") != PER_IMAGE_ENCODING:
+        raise ValueError(f"{name} holds no per-image NLLs (per_image_nll): evaluate its model again with "
+                         f"made evaluate --json")
+    values = np.frombuffer(base64.b64decode(stored["data"]), dtype="<f4").astype(np.float64)
+    if values.size != stored.get("n") or values.size != result.get("n_images"):
+        raise ValueError(f"{name}: per_image_nll holds {values.size} values for {result.get('n_images')} images")
+    return values
+
+
+def check_same_images(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> None:
+    """A one-line ``ValueError`` unless results ``a`` and ``b`` are of the same split, data file and images."""
+    for key in ("split", "n_images"):
+        if a.get(key) != b.get(key):
+            raise ValueError(f"{names[0]} and {names[1]} differ in {key} ({a.get(key)!r} vs {b.get(key)!r}): "
+                             f"a paired comparison needs the same images")
+    if (a.get("data") or {}).get("sha256") != (b.get("data") or {}).get("sha256"):
+        raise ValueError(f"{names[0]} and {names[1]} were evaluated on different data files (SHA-256 differs): "
+                         f"a paired comparison needs the same images")
+
+
+def paired_comparison(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> tuple[float, float, int]:
+    """``(mean NLL of a - b, paired standard error, N)`` over the images both results files were evaluated on.
+
+    Both must describe the same split of the same data file (its SHA-256) and the same images
+    (``--limit``); the standard error is that of the per-image differences
+    (:func:`evaluate.paired_difference`).
+    """
+    from .evaluate import paired_difference
+
+    check_same_images(a, b, names)
+    diff, se = paired_difference(per_image_nll(a, names[0]), per_image_nll(b, names[1]))
+    return diff, se, int(a["n_images"])
 
 
 def model_beside(result: dict, results_file: str | Path) -> Path | None:

@@ -1,0 +1,72 @@
+"""``made evaluate --compare``: the paired difference of two models on the same images, from results files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from made_helpers.cli import main
+from made_helpers.evaluate import paired_difference
+from made_helpers.results import paired_comparison, per_image_nll
+
+TINY = ["--data", "fallback", "--limit", "200", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Two tiny models (seeds 0 and 1) and the results file of the first on the fallback test split."""
+    folder = tmp_path_factory.mktemp("compare")
+    for name, seed in (("a", "0"), ("b", "1")):
+        assert main(["train", *TINY, "--seed", seed, "--out", str(folder / name)]) == 0
+    assert main(["evaluate", "--model", str(folder / "a"), "--json", str(folder / "a.json")]) == 0
+    return folder
+
+
+def test_results_file_stores_every_images_nll(two_runs):
+    result = json.loads((two_runs / "a.json").read_text())
+    values = per_image_nll(result)
+    assert values.shape == (result["n_images"],) and np.isfinite(values).all()
+    assert values.mean() == pytest.approx(result["test_nll"], abs=1e-4)
+    assert values[:100].mean() == pytest.approx(result["first_100_nll"], abs=1e-4)
+
+
+def test_compare_prints_the_paired_difference(two_runs, capsys):
+    assert main(["evaluate", "--model", str(two_runs / "b"), "--json", str(two_runs / "b.json"),
+                 "--compare", str(two_runs / "a.json")]) == 0
+    line = [s for s in capsys.readouterr().out.splitlines() if s.startswith("paired with")][0]
+    a, b = (json.loads((two_runs / f"{n}.json").read_text()) for n in "ab")
+    diff, se = paired_difference(per_image_nll(b), per_image_nll(a))
+    assert f"this - that = {diff:+.3f} ± {se:.3f} nats" in line and f"{a['test_nll']:.3f}" in line
+    assert paired_comparison(b, a)[:2] == pytest.approx((diff, se))
+    assert diff == pytest.approx(b["test_nll"] - a["test_nll"], abs=1e-4)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--limit", "50"], "differ in n_images (50 vs"),
+    (["--split", "valid"], "not a results file of the valid split"),
+])
+def test_compare_refuses_other_images(two_runs, capsys, extra, message):
+    assert main(["evaluate", "--model", str(two_runs / "b"), "--compare", str(two_runs / "a.json"), *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_compare_refuses_files_without_per_image_nlls(two_runs, capsys, tmp_path):
+    old = json.loads((two_runs / "a.json").read_text())
+    del old["per_image_nll"]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "broken.json").write_text("{")
+    for name, message in (("old.json", "holds no per-image NLLs"), ("list.json", "not a results file"),
+                          ("broken.json", "not a readable results file"), ("missing.json", "not a readable")):
+        assert main(["evaluate", "--model", str(two_runs / "b"), "--compare", str(tmp_path / name)]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_paired_comparison_needs_the_same_data(two_runs):
+    a = json.loads((two_runs / "a.json").read_text())
+    other = dict(a, data=dict(a["data"], sha256="0" * 64))
+    with pytest.raises(ValueError, match="different data files"):
+        paired_comparison(a, other)
