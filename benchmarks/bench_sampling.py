@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import MADE
+from made_helpers.cli import machine_info
 
 D = 784
 
@@ -56,8 +57,10 @@ def main(argv=None) -> None:
         parser.error("--n and --repeats must be >= 1")
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    info = machine_info()
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} CPU(s), load average {load:.2f}")
+    print(f"CPU: {info['cpu']}; flags: {info['cpu_flags']}")
     keras.utils.set_random_seed(0)
     model = MADE(D, args.hidden, num_masks=args.num_masks, ordering="random", seed=0)
     name = "-".join(str(w) for w in [D, *args.hidden, D])

@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import MADE
+from made_helpers.cli import machine_info
 from made_helpers.losses import bernoulli_nll
 
 D = 784
@@ -262,8 +263,10 @@ def main(argv=None) -> None:
         parser.error("--epochs must be >= 1")
 
     load = os.getloadavg()[0]
+    info = machine_info()
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.machine()}, "
           f"{os.cpu_count()} CPU(s), 1-min load average before the run {load:.2f}")
+    print(f"CPU: {info['cpu']}; flags: {info['cpu_flags']}")
     peaks = [matmul_peak()]
     print(f"fp32 matmul peak: {peaks[0][0]:.1f} GFLOP/s (fastest tf.matmul {peaks[0][1]}x{peaks[0][1]}); "
           f"measured again at the end, the larger value is used")

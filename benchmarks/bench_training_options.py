@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 
@@ -32,25 +31,16 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import MADE
+from made_helpers.cli import machine_info
 from made_helpers.train import make_train_step
 
 D = 784
 
 
 def cpu_flags() -> str:
-    """The CPU model and its bf16/AVX-512/AMX flags (from /proc/cpuinfo where there is one)."""
-    model, flags = platform.processor() or "unknown CPU", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    wanted = sorted(f for f in flags if f.startswith(("avx512f", "avx512_bf16", "amx", "avx2")))
-    return f"{model}; {os.cpu_count()} logical CPUs; flags: {' '.join(wanted) or 'none of avx2/avx512/amx'}"
+    """The CPU model, its logical CPUs and its AVX2/AVX-512/bf16/AMX flags (as results files record them)."""
+    info = machine_info()
+    return f"{info['cpu'] or 'unknown CPU'}; {info['cpu_count']} logical CPUs; flags: {info['cpu_flags']}"
 
 
 def stepper(hidden: list[int], batch: int, num_masks: int = 1, dtype: str | None = None,

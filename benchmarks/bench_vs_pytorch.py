@@ -145,7 +145,11 @@ def main(argv=None):
     torch.set_num_threads(threads)
     x, desc = load_data(args.limit)
     print(f"MADE 784-{args.hidden}-784 (direct connection), Adam lr 1e-3, {len(x)} images per epoch: {desc}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads} threads; "
+    from made_helpers.cli import machine_info
+
+    info = machine_info()
+    print(f"machine: {info['cpu'] or platform.machine()} ({info['cpu_flags']}), {os.cpu_count()} cores, "
+          f"{threads} threads; "
           f"tensorflow {tf.__version__} (XLA {'off' if args.no_jit else 'on'}), torch {torch.__version__}")
     print(f"epochs alternate ours/PyTorch; epoch time = min (median) of {args.epochs} epochs after 1 warm-up epoch")
     print(f"{'batch':>6} {'ours s/epoch':>16} {'torch s/epoch':>16} {'ours/torch (min)':>17} {'(median)':>9}"

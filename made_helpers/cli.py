@@ -102,15 +102,20 @@ def machine_info() -> dict:
     import numpy as np
     import tensorflow as tf
 
-    cpu = platform.processor() or ""
+    cpu, flags = platform.processor() or "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and not flags:
                 cpu = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
                 break
     except OSError:
         pass
+    # the instruction sets that decide matmul speed (fp32 AVX2 / AVX-512, bf16, AMX)
+    wanted = sorted(f for f in flags if f.startswith(("avx512f", "avx512_bf16", "amx", "avx2")))
     return {"platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
+            "cpu_flags": " ".join(wanted) or "none of avx2/avx512/amx",
             "python": platform.python_version(), "tensorflow": tf.__version__,
             "keras": keras.__version__, "numpy": np.__version__}
 
