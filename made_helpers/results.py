@@ -25,7 +25,7 @@ ROW_NAMES = {(1, False): "1 hidden layer, 1 mask", (1, True): "1 hidden layer, 3
              (2, False): "2 hidden layers, 1 mask", (2, True): "2 hidden layers, 32 masks"}
 
 
-PER_IMAGE_ENCODING = "float32 little-endian, base64"
+PER_IMAGE_ENCODING = "float32 little-endian, url-safe base64"
 """How ``per_image_nll`` is stored: one compact line instead of 10 000 JSON numbers."""
 
 
@@ -33,7 +33,7 @@ def encode_per_image_nll(nll) -> dict:
     """``{"encoding", "n", "data"}`` for per-image NLLs ``(N,)`` in nats (row ``i``: image ``i`` of the split)."""
     values = np.asarray(nll, dtype="<f4")
     return {"encoding": PER_IMAGE_ENCODING, "n": int(values.size),
-            "data": base64.b64encode(values.tobytes()).decode("ascii")}
+            "data": base64.urlsafe_b64encode(values.tobytes()).decode("ascii")}
 
 
 def per_image_nll(result: dict, name: str = "the results file") -> np.ndarray:
@@ -42,7 +42,7 @@ def per_image_nll(result: dict, name: str = "the results file") -> np.ndarray:
     if not isinstance(stored, dict) or stored.get("encoding") != PER_IMAGE_ENCODING:
         raise ValueError(f"{name} holds no per-image NLLs (per_image_nll): evaluate its model again with "
                          f"made evaluate --json")
-    values = np.frombuffer(base64.b64decode(stored["data"]), dtype="<f4").astype(np.float64)
+    values = np.frombuffer(base64.urlsafe_b64decode(stored["data"]), dtype="<f4").astype(np.float64)
     if values.size != stored.get("n") or values.size != result.get("n_images"):
         raise ValueError(f"{name}: per_image_nll holds {values.size} values for {result.get('n_images')} images")
     return values
