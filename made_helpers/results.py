@@ -196,3 +196,111 @@ def command(result: dict) -> str:
     """The ``train`` command line(s) that made the run (``--resume`` continuations included)."""
     runs = result.get("training", {}).get("invocations", [])
     return "\n".join("python -m made_helpers " + " ".join(run["argv"]) for run in runs) or "(not recorded)"
+
+
+# --------------------------------------------------------------------------- comparisons
+_NOT_SETTINGS = {"command", "data_dir", "out", "resume", "overwrite", "verbose", "host_masks", "no_jit"}
+"""Training flags that do not change what is trained (where files go, progress output, how masks are switched)."""
+
+
+def settings(result: dict) -> dict:
+    """What made the number: the training flags that matter, plus how the test NLL combined the masks.
+
+    Flags a run's schedule or mask count does not use are left out (``lr_factor`` without a step or
+    plateau schedule, mask options with one mask), so two runs differ only where training differed.
+    """
+    args = {k: v for k, v in result.get("training", {}).get("settings", {}).items() if k not in _NOT_SETTINGS}
+    schedule = args.get("lr_schedule", "constant")
+    if schedule not in ("step", "plateau"):
+        args.pop("lr_factor", None)
+    if schedule != "plateau":
+        args.pop("lr_patience", None)
+    if schedule != "step":
+        args.pop("lr_milestones", None)
+    if schedule == "cosine" and args.get("cosine_epochs") is None:
+        args["cosine_epochs"] = args.get("epochs")
+    if schedule != "cosine":
+        args.pop("cosine_epochs", None)
+    if args.get("masks", 1) == 1:
+        for key in ("mask_kind", "valid_masks", "valid_ensemble", "no_resample_masks"):
+            args.pop(key, None)
+    else:
+        args["test masks"] = f"{result.get('ensemble', 'mixture')} of {result.get('num_masks')}"
+    return args
+
+
+def differences(a: dict, b: dict) -> dict:
+    """``{setting: (value in a, value in b)}`` for every setting (:func:`settings`) in which two runs differ."""
+    sa, sb = settings(a), settings(b)
+    return {k: (sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)}
+
+
+def _nll(result: dict) -> str:
+    return f"{result['test_nll']:.2f} ± {result['test_nll_se']:.2f}"
+
+
+def seed_spread_table(results: list[dict]) -> str:
+    """A Markdown table of the runs that differ only in their seed: each test NLL, their mean and spread.
+
+    The spread (standard deviation over seeds) says how large a difference between two single runs
+    must be before it means more than the luck of the draw of masks, initial weights and minibatches.
+    """
+    groups: list[list[dict]] = []
+    for r in (r for r in results if comparable_with_paper(r)):
+        for group in groups:
+            if set(differences(group[0], r)) == {"seed"}:
+                group.append(r)
+                break
+        else:
+            groups.append([r])
+    lines = ["| runs (same settings, other seeds) | seeds | test NLLs (nats) | mean | standard deviation |",
+             "|---|---|---|---|---|"]
+    for group in (g for g in groups if len(g) > 1):
+        group.sort(key=lambda r: settings(r).get("seed", 0))
+        nll = np.array([r["test_nll"] for r in group])
+        lines.append(f"| {describe(group[0]).split('; best epoch')[0]} | "
+                     f"{', '.join(str(settings(r).get('seed')) for r in group)} | "
+                     f"{', '.join(f'{v:.2f}' for v in nll)} | {nll.mean():.2f} | {nll.std(ddof=1):.2f} |")
+    return "\n".join(lines)
+
+
+MASK_SETTINGS = {"masks", "mask_kind", "valid_masks", "valid_ensemble", "no_resample_masks", "test masks"}
+"""Settings that together say which masks a run trains and tests with: one setting for a comparison."""
+
+
+def one_change_table(results: list[dict]) -> str:
+    """A Markdown table of every pair of runs that differ in one setting only, with the difference of
+    their test NLLs and its paired standard error over the same test images.
+
+    Pairs are found from the files, not chosen: a comparison that changes more than one setting
+    (the mask options count as one) is never listed. Pairs that differ only in the seed are listed
+    too: their difference is training noise, which the paired standard error (test-image noise
+    only) does not include. Only files that store every image's NLL (``per_image_nll``) are paired.
+    """
+    paired = [r for r in results if comparable_with_paper(r) and "per_image_nll" in r]
+    lines = ["| A | B | the one setting changed (A → B) | A: test NLL | B: test NLL | B − A (paired SE) |",
+             "|---|---|---|---|---|---|"]
+    for i, a in enumerate(paired):
+        for b in paired[i + 1:]:
+            diff = differences(a, b)
+            if not diff or (len(diff) > 1 and not set(diff) <= MASK_SETTINGS):
+                continue
+            delta, se, _ = paired_comparison(b, a, (b["file"], a["file"]))
+            what = "; ".join(f"{k}: {va} → {vb}" for k, (va, vb) in diff.items())
+            lines.append(f"| `{a['file']}` | `{b['file']}` | {what} | {_nll(a)} | {_nll(b)} | "
+                         f"{delta:+.2f} ({se:.2f}) |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """``python -m made_helpers.results [FOLDER]``: the tables of results/README.md, from the files."""
+    import sys
+
+    results = load_results(sys.argv[1] if len(sys.argv) > 1 else "results")
+    print("## The paper's table and ours\n\n" + paper_table(results))
+    print("\n## How much one seed moves the test NLL\n\n" + seed_spread_table(results))
+    print("\n## Comparisons that change one setting\n\n" + one_change_table(results))
+
+
+if __name__ == "__main__":
+    main()

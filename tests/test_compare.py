@@ -70,3 +70,50 @@ def test_paired_comparison_needs_the_same_data(two_runs):
     other = dict(a, data=dict(a["data"], sha256="0" * 64))
     with pytest.raises(ValueError, match="different data files"):
         paired_comparison(a, other)
+
+
+def _fake(name: str, nll: np.ndarray, **flags) -> dict:
+    """A results file of the test split with training flags ``flags`` over a 784-500-784 default."""
+    from made_helpers.results import encode_per_image_nll
+
+    args = {"command": "train", "hidden": [500], "masks": 1, "ordering": "natural", "epochs": 20, "dropout": 0.0,
+            "lr_schedule": "constant", "lr_factor": 0.1, "lr_patience": 10, "cosine_epochs": None,
+            "mask_kind": None, "valid_ensemble": "mixture", "seed": 0, "out": f"runs/{name}", "verbose": 2}
+    args.update(flags)
+    return {"file": f"{name}.json", "split": "test", "n_images": len(nll), "test_nll": float(nll.mean()),
+            "test_nll_se": float(nll.std(ddof=1) / np.sqrt(len(nll))), "comparable_with_paper": True,
+            "num_masks": args["masks"], "ensemble": "mixture", "data": {"sha256": "ab" * 32},
+            "model": {"hidden_sizes": args["hidden"], "num_masks": args["masks"]},
+            "training": {"settings": args}, "per_image_nll": encode_per_image_nll(nll)}
+
+
+def test_differences_name_only_what_changed_training():
+    from made_helpers.results import differences
+
+    nll = np.linspace(80.0, 100.0, 50)
+    base = _fake("base", nll)
+    assert differences(base, _fake("other_out", nll, out="elsewhere", verbose=0, lr_factor=0.5)) == {}
+    assert differences(base, _fake("drop", nll, dropout=0.3)) == {"dropout": (0.0, 0.3)}
+    cosine = _fake("cos", nll, lr_schedule="cosine")
+    assert differences(cosine, _fake("cos20", nll, lr_schedule="cosine", cosine_epochs=20)) == {}
+    assert set(differences(base, _fake("k8", nll, masks=8, mask_kind="connectivity"))) == {
+        "masks", "mask_kind", "valid_ensemble", "test masks"}
+
+
+def test_tables_list_one_change_pairs_and_seed_spread():
+    from made_helpers.results import one_change_table, seed_spread_table
+
+    rng = np.random.default_rng(0)
+    nll = 90.0 + rng.gamma(2.0, 5.0, size=400)
+    runs = [_fake("a", nll), _fake("a_seed1", nll + 0.1 + rng.normal(0, 0.5, 400), seed=1),
+            _fake("b_dropout", nll - 0.5 + rng.normal(0, 0.5, 400), dropout=0.3),
+            _fake("c_two_changes", nll - 1.0, dropout=0.3, epochs=40),
+            _fake("d_masks", nll - 0.2, masks=8, mask_kind="connectivity")]
+    table = one_change_table(runs)
+    assert "| `a.json` | `b_dropout.json` | dropout: 0.0 → 0.3 |" in table
+    assert "c_two_changes" not in table.replace("`b_dropout.json` | `c_two_changes.json` | epochs", "")
+    assert "| `a.json` | `d_masks.json` | " in table and "masks: 1 → 8" in table
+    delta, se, _ = paired_comparison(runs[2], runs[0])
+    assert f"{delta:+.2f} ({se:.2f})" in table
+    spread = seed_spread_table(runs)
+    assert "| 0, 1 |" in spread and spread.count("\n") == 2          # one group: a and a_seed1
