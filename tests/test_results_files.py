@@ -46,3 +46,29 @@ def test_paper_table_lists_every_comparable_result_under_its_row():
         assert listed == bool(expected), r["file"]
         if listed:
             assert f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}" in table
+
+
+def test_results_readme_tables_are_those_the_files_give():
+    """results/README.md's tables are exactly what `python -m made_helpers.results` makes of the files."""
+    from made_helpers.results import README_END, README_START, load_results, readme_tables
+
+    text = (ROOT / "results" / "README.md").read_text()
+    assert text.count(README_START) == 1 and text.count(README_END) == 1
+    shown = text.split(README_START)[1].split(README_END)[0].strip()
+    assert shown == readme_tables(load_results(ROOT / "results")).strip(), \
+        "results/README.md is stale: run python -m made_helpers.results --update results/README.md"
+
+
+def test_update_rewrites_only_the_tables(tmp_path, capsys):
+    from made_helpers.results import README_END, README_START, main
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# before\n{README_START}\nold table\n{README_END}\nafter\n")
+    assert main(["--folder", str(ROOT / "results"), "--update", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith(f"# before\n{README_START}\n") and text.endswith(f"{README_END}\nafter\n")
+    assert "old table" not in text and "| paper's row |" in text
+    readme.write_text("no markers\n")
+    with pytest.raises(SystemExit):
+        main(["--update", str(readme)])
+    assert readme.read_text() == "no markers\n"
