@@ -17,6 +17,7 @@ atomic checkpoints and exact resumption.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -130,21 +131,25 @@ def _checkpoint_state(z, path: Path) -> dict:
     return state
 
 
+@contextlib.contextmanager
+def _reading_checkpoint(path: Path):
+    """Any error while reading checkpoint ``path`` becomes one ``ValueError`` saying the run cannot be resumed."""
+    try:
+        yield
+    except Exception as e:
+        if isinstance(e, ValueError) and str(e).startswith(str(path)):
+            raise                                   # already says which checkpoint and what to do
+        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+
+
 def read_checkpoint_state(path: str | os.PathLike) -> dict:
     """The ``state`` record of a checkpoint (settings, epoch, history ...), without loading any weights.
 
     A damaged checkpoint, or one of another format version, raises a one-line ``ValueError``.
     """
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return _checkpoint_state(z, path)
-    except ValueError as e:
-        if str(e).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
-    except Exception as e:
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+    with _reading_checkpoint(path), np.load(path, allow_pickle=False) as z:
+        return _checkpoint_state(z, path)
 
 
 def _load_checkpoint(path: Path, model, optimizer, settings: dict | None = None) -> tuple[list[np.ndarray], dict]:
@@ -155,24 +160,17 @@ def _load_checkpoint(path: Path, model, optimizer, settings: dict | None = None)
     (truncated, of another version, an array missing) raises a ``ValueError`` saying so and
     that the run cannot be resumed.
     """
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            state = _checkpoint_state(z, path)
-            if settings is not None:
-                diff = _settings_diff(state.get("settings", {}), settings)
-                if diff:
-                    raise ValueError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
-                                     + " (resume with the run's settings, or choose another --out)")
-            model_w = [z[f"model_{i}"] for i in range(len(model.weights))]
-            opt_w = [z[f"opt_{i}"] for i in range(len(optimizer.variables))]
-            best = [z[f"best_{i}"] for i in range(len(model.trainable_variables))] if "best_0" in z.files else []
-            rng_states = [z[f"rngstate_{i}"] for i in range(len(_random_states(model))) if f"rngstate_{i}" in z.files]
-    except ValueError as e:
-        if str(e).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
-    except Exception as e:
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+    with _reading_checkpoint(path), np.load(path, allow_pickle=False) as z:
+        state = _checkpoint_state(z, path)
+        if settings is not None:
+            diff = _settings_diff(state.get("settings", {}), settings)
+            if diff:
+                raise ValueError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
+                                 + " (resume with the run's settings, or choose another --out)")
+        model_w = [z[f"model_{i}"] for i in range(len(model.weights))]
+        opt_w = [z[f"opt_{i}"] for i in range(len(optimizer.variables))]
+        best = [z[f"best_{i}"] for i in range(len(model.trainable_variables))] if "best_0" in z.files else []
+        rng_states = [z[f"rngstate_{i}"] for i in range(len(_random_states(model))) if f"rngstate_{i}" in z.files]
     model.set_weights(model_w)
     for var, value in zip(_random_states(model), rng_states):
         var.assign(value)

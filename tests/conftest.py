@@ -63,3 +63,70 @@ def browser_missing() -> str | None:
     except ImportError:
         return "Playwright for Python is missing: `pip install -e '.[test]'` (or `pip install playwright`)"
     return None
+
+
+TINY_RUN = ["--data", "fallback", "--limit", "100", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+"""``made train`` flags of the smallest real run (the fallback data shipped with the package)."""
+RUN_ARTEFACTS = ("checkpoint.npz", "history.json", "model.keras", "train_summary.json")
+"""What ``made train`` writes into ``--out``."""
+
+
+def cli(capsys, *argv) -> tuple[int, str, str]:
+    """``(exit status, stdout, stderr)`` of ``made ARGV`` run in-process."""
+    from made_helpers.cli import main
+
+    try:
+        rc = main([str(a) for a in argv])
+    except SystemExit as e:           # argparse errors
+        rc = e.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def one_line_error(err: str, *needles: str) -> str:
+    """The one error line of ``err``, asserted to be one line, no traceback, holding each of ``needles``."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "error:" in lines[0] and "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A finished tiny run (:data:`TINY_RUN`) in a folder named ``base``; copy it before changing it."""
+    from made_helpers.cli import main
+
+    run = tmp_path_factory.mktemp("runs") / "base"
+    assert main(["train", *TINY_RUN, "--out", str(run)]) == 0
+    return run
+
+
+@pytest.fixture
+def run_copy(finished_run, tmp_path):
+    """A copy of :func:`finished_run` to change (``tmp_path / "base"``)."""
+    import shutil
+
+    dst = tmp_path / "base"
+    shutil.copytree(finished_run, dst)
+    return dst
+
+
+def rewrite_keras(src, dst, weights_from=None, **config_changes):
+    """A copy of the .keras file ``src``: entries of its config replaced, or its weights taken from another file."""
+    import json
+    import zipfile
+
+    other = zipfile.ZipFile(weights_from) if weights_from else None
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            raw = zin.read(item.filename)
+            if item.filename == "config.json":
+                cfg = json.loads(raw)
+                cfg["config"].update(config_changes)
+                raw = json.dumps(cfg).encode()
+            elif item.filename == "model.weights.h5" and other is not None:
+                raw = other.read(item.filename)
+            zout.writestr(item, raw)
+    return dst

@@ -7,7 +7,6 @@ Most checks call ``made_helpers.cli.main`` in-process (fast); those about a real
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -15,57 +14,31 @@ import stat
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import RUN_ARTEFACTS, TINY_RUN, cli, one_line_error, rewrite_keras
 
 from made_helpers import MADE, data
 from made_helpers.atomic import atomic_write, remove_stale_temps
-from made_helpers.cli import main
 from made_helpers.validation import check_int, check_positive_float, check_seed
 
 ROOT = Path(__file__).resolve().parents[1]
-B = ["--data", "fallback", "--limit", "100", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
-ARTEFACTS = ("checkpoint.npz", "history.json", "model.keras", "train_summary.json")
+B = TINY_RUN
+ARTEFACTS = RUN_ARTEFACTS
 
 
-def cli(capsys, *argv) -> tuple[int, str, str]:
-    """``(exit status, stdout, stderr)`` of ``made ARGV`` run in-process."""
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as e:           # argparse errors
-        rc = e.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
-def one_line_error(err: str, *needles: str) -> None:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "error:" in lines[0] and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory) -> Path:
-    """A finished tiny run (fallback data, 1 epoch); copy it before changing it."""
-    run = tmp_path_factory.mktemp("runs") / "x"
-    assert main(["train", *B, "--out", str(run)]) == 0
-    return run
 
 
-@pytest.fixture
-def run_copy(finished_run, tmp_path) -> Path:
-    dst = tmp_path / "x"
-    shutil.copytree(finished_run, dst)
-    return dst
 
 
 # ----------------------------------------------------------------------------- data loss
@@ -171,17 +144,6 @@ def test_6_results_and_checkpoints_respect_the_umask(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- tracebacks
-def rewrite_keras(src: Path, dst: Path, **config_changes) -> Path:
-    """A copy of the .keras file ``src`` with entries of its model config replaced."""
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for item in zin.infolist():
-            raw = zin.read(item.filename)
-            if item.filename == "config.json":
-                cfg = json.loads(raw)
-                cfg["config"].update(config_changes)
-                raw = json.dumps(cfg).encode()
-            zout.writestr(item, raw)
-    return dst
 
 
 def test_7_byte_flipped_model(finished_run, tmp_path, capsys):

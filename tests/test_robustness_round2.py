@@ -16,11 +16,12 @@ import subprocess
 import sys
 import time
 import tracemalloc
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import RUN_ARTEFACTS, TINY_RUN, one_line_error, rewrite_keras
+from conftest import cli as cli_run
 
 from made_helpers import MADE, cli, data
 from made_helpers.cli import main
@@ -28,29 +29,14 @@ from made_helpers.model_file import file_sha256
 from made_helpers.run_folder import LOCK_FILE, OVERWRITTEN, lock_holder, run_lock
 
 ROOT = Path(__file__).resolve().parents[1]
-B = ["--data", "fallback", "--limit", "100", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+B = TINY_RUN
 B_BINARIZED = ["--data", "binarized", *B[2:]]
-ARTEFACTS = ("checkpoint.npz", "history.json", "model.keras", "train_summary.json")
+ARTEFACTS = RUN_ARTEFACTS
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
 
 
-def cli_run(capsys, *argv) -> tuple[int, str, str]:
-    """``(exit status, stdout, stderr)`` of ``made ARGV`` run in-process."""
-    try:
-        rc = main([str(a) for a in argv])
-    except SystemExit as e:           # argparse errors
-        rc = e.code
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
-def one_line_error(err: str, *needles: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "error:" in lines[0] and "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    return lines[0]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -58,20 +44,6 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def rewrite_keras(src: Path, dst: Path, weights_from: Path | None = None, **config_changes) -> Path:
-    """A copy of the .keras file ``src``: entries of its config replaced, or its weights taken from another file."""
-    other = zipfile.ZipFile(weights_from) if weights_from else None
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for item in zin.infolist():
-            raw = zin.read(item.filename)
-            if item.filename == "config.json":
-                cfg = json.loads(raw)
-                cfg["config"].update(config_changes)
-                raw = json.dumps(cfg).encode()
-            elif item.filename == "model.weights.h5" and other is not None:
-                raw = other.read(item.filename)
-            zout.writestr(item, raw)
-    return dst
 
 
 def binarized_available() -> bool:
@@ -86,12 +58,6 @@ needs_binarized = pytest.mark.skipif(not binarized_available(),
                                      reason="Larochelle's binarized MNIST is not here; set MADE_DATA_DIR")
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory) -> Path:
-    """A finished tiny run (fallback data, 1 epoch); copy it before changing it."""
-    run = tmp_path_factory.mktemp("runs") / "base"
-    assert main(["train", *B, "--out", str(run)]) == 0
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -102,11 +68,6 @@ def other_run(tmp_path_factory) -> Path:
     return run
 
 
-@pytest.fixture
-def run_copy(finished_run, tmp_path) -> Path:
-    dst = tmp_path / "base"
-    shutil.copytree(finished_run, dst)
-    return dst
 
 
 # ----------------------------------------------------------------------------- 1: memory of many masks
