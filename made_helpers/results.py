@@ -268,6 +268,14 @@ MASK_SETTINGS = {"masks", "mask_kind", "valid_masks", "valid_ensemble", "no_resa
 """Settings that together say which masks a run trains and tests with: one setting for a comparison."""
 
 
+def _masks(result: dict) -> str:
+    """``"1"`` or e.g. ``"8 connectivity (conditionals of 8)"``: the masks a run trained and was tested with."""
+    args = settings(result)
+    if args.get("masks", 1) == 1:
+        return "1"
+    return f"{args['masks']} {args.get('mask_kind') or 'full'} ({args['test masks']})"
+
+
 def one_change_table(results: list[dict]) -> str:
     """A Markdown table of every pair of runs that differ in one setting only, with the difference of
     their test NLLs and its paired standard error over the same test images.
@@ -286,7 +294,10 @@ def one_change_table(results: list[dict]) -> str:
             if not diff or (len(diff) > 1 and not set(diff) <= MASK_SETTINGS):
                 continue
             delta, se, _ = paired_comparison(b, a, (b["file"], a["file"]))
-            what = "; ".join(f"{k}: {va} → {vb}" for k, (va, vb) in diff.items())
+            if set(diff) <= MASK_SETTINGS:
+                what = f"masks: {_masks(a)} → {_masks(b)}"
+            else:
+                what = "; ".join(f"{k}: {va} → {vb}" for k, (va, vb) in diff.items())
             lines.append(f"| `{a['file']}` | `{b['file']}` | {what} | {_nll(a)} | {_nll(b)} | "
                          f"{delta:+.2f} ({se:.2f}) |")
     return "\n".join(lines)
