@@ -40,7 +40,7 @@ def test_committed_model_matches_the_digest_of_its_results_file(path):
 
 def test_committed_models_are_small_enough():
     sizes = {p.name: p.stat().st_size for p in (ROOT / "results").glob("*.keras")}
-    assert sum(sizes.values()) <= 60 * 2**20, f"committed models exceed 60 MB: {sizes}"
+    assert sum(sizes.values()) <= 100 * 2**20, f"committed models exceed 100 MB: {sizes}"
 
 
 @pytest.mark.slow
