@@ -24,6 +24,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
+    import numpy as np
 
 RUN_SUMMARY = "train_summary.json"
 MODEL_FILE = "model.keras"
@@ -616,8 +620,8 @@ def _check_summary_describes(summary: dict, path: Path, given: bool, model) -> N
             f"run that trained it")
 
 
-def _read_compare(text: str, split: str, n_images: int, info: dict) -> dict:
-    """The results file given to ``--compare``, checked to hold per-image NLLs of the same images."""
+def _read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dict, np.ndarray]:
+    """The results file given to ``--compare`` and its per-image NLLs ``(N,)``, checked to be of the same images."""
     from .results import check_same_images, per_image_nll
 
     path = Path(text)
@@ -632,18 +636,17 @@ def _read_compare(text: str, split: str, n_images: int, info: dict) -> dict:
     try:
         check_same_images({"split": split, "n_images": n_images, "data": info}, other,
                           ("this evaluation", f"--compare {text}"))
-        per_image_nll(other, f"--compare {text}")
+        return other, per_image_nll(other, f"--compare {text}")
     except ValueError as error:
         raise _UsageError(str(error)) from None
-    return other
 
 
 def cmd_evaluate(args) -> int:
     import math
 
-    from .evaluate import per_example_nll
+    from .evaluate import paired_difference, per_example_nll
     from .model_file import file_sha256
-    from .results import encode_per_image_nll, paired_comparison
+    from .results import encode_per_image_nll
 
     model_file, run_dir = _resolve_model(args.model)
     summary_file = Path(args.summary) if args.summary else (run_dir / RUN_SUMMARY if run_dir else None)
@@ -670,9 +673,9 @@ def cmd_evaluate(args) -> int:
     combined = "mixture" if args.ensemble == "mixture" else "averaged conditionals"
     print(f"{args.split} NLL: {mean:.3f} ± {se:.3f} nats (mean ± standard error over {len(x)} images; "
           f"{combined} of {k} mask(s)) on {shown}", flush=True)
-    for other_file, other in others:
-        this = {"split": args.split, "n_images": len(x), "data": info, "per_image_nll": encode_per_image_nll(nll)}
-        diff, paired_se, n = paired_comparison(this, other, ("this model", str(other_file)))
+    for other_file, (other, other_nll) in others:          # the same images: checked by _read_compare
+        diff, paired_se = paired_difference(nll, other_nll)
+        n = len(nll)
         print(f"paired with {other_file} ({other[f'{args.split}_nll']:.3f}): this - that = {diff:+.3f} ± "
               f"{paired_se:.3f} nats (standard error of the {n} per-image differences)", flush=True)
     if json_path is not None:
