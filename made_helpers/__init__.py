@@ -1,7 +1,9 @@
 """made_helpers: the tested code behind the MADE tutorial series.
 
-Submodules: ``masks`` (degrees and masks, numpy), ``layers`` (``MaskedDense``),
-``model`` (``MADE``), ``losses`` (negative log-likelihoods).
+Submodules (each reachable as an attribute, imported on first use): ``masks`` (degrees and
+masks, numpy), ``layers`` (``MaskedDense``), ``model`` (``MADE``), ``losses`` (negative
+log-likelihoods), ``conditioning`` (completion given observed pixels), ``timing``, ``checks``
+(argument checks), ``plotting``, ``widgets`` and the real-valued models of notebooks 07–08.
 """
 
 import os as _os
@@ -25,13 +27,14 @@ def __getattr__(name: str):
     and can answer Ctrl-C during start-up with one line instead of a traceback.
     """
     import importlib
+    import importlib.util
 
     if name == "MADE":
         return importlib.import_module(".model", __name__).MADE
     if name in _FROM:
         return getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
-    if name in __all__:
-        return importlib.import_module(f".{name}", __name__)
+    if name in __all__ or importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f".{name}", __name__)      # any submodule: made_helpers.plotting
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 try:                                        # one source of truth: [project] version in pyproject.toml

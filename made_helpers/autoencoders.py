@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from .checks import check_int
 from .losses import bernoulli_nll, check_binary
-from .validation import check_int
 
 
 def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:

@@ -18,9 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed
 from .gaussian_made import log_prob_chunks
 from .train import TrainingDivergedError, check_learning_rate
-from .validation import check_int, check_nonnegative_float, check_real_batch, check_seed
 
 
 def _check_model(model) -> int:

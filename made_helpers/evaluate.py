@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .validation import check_int
+from .checks import check_int
 
 
 def _check_num_masks(model, num_masks: int | None) -> int:

@@ -28,9 +28,9 @@ import tensorflow as tf
 
 from . import masks as mk
 from .batch_norm import BatchNormFlow
+from .checks import check_bool, check_int, check_positive_float, check_real_batch, check_seed
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
 from .model import _stateless_seed
-from .validation import check_bool, check_int, check_positive_float, check_real_batch, check_seed
 
 PERMUTATIONS = ("reverse", "random")
 

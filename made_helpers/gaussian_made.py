@@ -16,7 +16,7 @@ send ``exp(-alpha)`` to ``inf`` in float32; a soft bound (unlike ``clip``) keeps
 The masks are fixed by the config (input_dim, hidden_sizes, ordering or input_degrees, hidden_degrees,
 seed). A saved model whose stored masks differ from those (an edited config or weights file) is refused
 when it is loaded.
-Called eagerly, the public methods check their inputs (:func:`validation.check_real_batch`) and refuse
+Called eagerly, the public methods check their inputs (:func:`checks.check_real_batch`) and refuse
 results that overflowed float32; inside a traced function (training) nothing is checked.
 """
 
@@ -30,10 +30,10 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
+from .checks import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, check_seed
+from .conditioning import check_observed, is_prefix_of_ordering
 from .layers import MaskedDense, check_activation
 from .model import _stateless_seed
-from .sampling import check_observed, is_prefix_of_ordering
-from .validation import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, check_seed
 
 LOG_SCALE_BOUND = 7.0
 LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)      # ~88.72: exp(B) must stay finite in float32
@@ -397,7 +397,7 @@ class GaussianMADE(keras.Model):
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
         """Fill the unobserved entries of ``x`` ``(batch, D)`` (or ``(D,)``) by sampling.
 
-        ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (:func:`sampling.check_observed`); the observed
+        ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (:func:`conditioning.check_observed`); the observed
         inputs must come first in the model's ordering (otherwise ``p(unobserved | observed)`` is not one
         pass and ``ValueError``).
         Unobserved entries of ``x`` may hold anything finite (they are overwritten).

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from .validation import check_int
+from .checks import check_int
 
 ELEMENTWISE_ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "mish", "sigmoid",

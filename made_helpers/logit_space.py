@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from .validation import check_int, check_positive_float, check_real_array, check_real_batch, check_seed
+from .checks import check_int, check_positive_float, check_real_array, check_real_batch, check_seed
 
 LAMBDA_MNIST = 1e-6
 

@@ -24,7 +24,7 @@ from typing import Union
 
 import numpy as np
 
-from .validation import check_int
+from .checks import check_int
 
 Ordering = Union[str, Sequence[int], np.ndarray]
 

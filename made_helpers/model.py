@@ -11,10 +11,10 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
+from .checks import check_int, check_seed
+from .conditioning import check_observed, is_prefix_of_ordering
 from .layers import MaskedDense, check_activation
 from .losses import check_binary
-from .sampling import check_observed, is_prefix_of_ordering
-from .validation import check_int, check_seed
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
@@ -151,7 +151,7 @@ class MADE(keras.Model):
     def assign_mask_set(self, mask_set: mk.MaskSet) -> None:
         """Compute with ``mask_set``'s masks and ordering (``mask_index`` is left as it is).
 
-        :meth:`set_mask` uses it for the trained masks; ``sampling.using_mask_set`` for a
+        :meth:`set_mask` uses it for the trained masks; ``conditioning.using_mask_set`` for a
         mask built for conditioning on a subset.
         """
         masks = mask_set.masks
@@ -165,7 +165,7 @@ class MADE(keras.Model):
         """The masks in force now (layer masks, order, mask index), for :meth:`restore_mask_state`.
 
         Unlike :attr:`current_mask` this also captures a mask set put on with
-        :meth:`assign_mask_set` (``sampling.using_mask_set``).
+        :meth:`assign_mask_set` (``conditioning.using_mask_set``).
         """
         return [layer.mask.numpy() for layer in self.masked_layers], self.order.numpy(), self.current_mask
 
@@ -332,7 +332,7 @@ class MADE(keras.Model):
         num_masks = check_int("num_masks", num_masks, 1, self.num_masks, type_error=ValueError)
         if ensemble == "conditionals":
             self.check_shared_ordering(num_masks)
-        keep = self.mask_state()                # also a mask set put on by sampling.using_mask_set
+        keep = self.mask_state()                # also a mask set put on by conditioning.using_mask_set
         # running log-sum-exp over masks: per image (mixture) or per image and pixel (conditionals)
         acc = np.full((len(x),) if ensemble == "mixture" else x.shape, -np.inf)
         try:
@@ -441,7 +441,7 @@ class MADE(keras.Model):
         """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling given the observed ones.
 
         ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (checked by
-        :func:`sampling.check_observed`, as in ``complete_any``). Every observed input must
+        :func:`conditioning.check_observed`, as in ``complete_any``). Every observed input must
         come before every unobserved one in the current ordering, otherwise the
         conditional is not available from one pass and ``ValueError`` is raised.
         """

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .validation import check_int
+from .checks import check_int
 
 
 def image_grid(images, ncols: int = 10, image_shape: tuple[int, int] = (28, 28),
@@ -63,7 +63,7 @@ def plot_completions(originals, completed, observed, title: str, image_shape: tu
     One row of tiles per original; colours from :func:`sampling.completion_overlay`.
     Returns the figure.
     """
-    from .sampling import completion_overlay
+    from .conditioning import completion_overlay
 
     originals = np.asarray(originals, dtype=np.float32)
     completed = np.asarray(completed, dtype=np.float32)

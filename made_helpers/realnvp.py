@@ -24,9 +24,9 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
+from .checks import check_bool, check_real_batch
 from .flows import Flow
 from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE, eager_input
-from .validation import check_bool, check_real_batch
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")

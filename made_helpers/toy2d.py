@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_int, check_nonnegative_float, check_positive_float, check_real_array, check_seed
+from .checks import check_int, check_nonnegative_float, check_positive_float, check_real_array, check_seed
 
 TOY_NAMES = ("two_moons", "ring", "checkerboard")
 

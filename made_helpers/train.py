@@ -32,10 +32,10 @@ import numpy as np
 import tensorflow as tf
 
 from .atomic import atomic_write, remove_stale_temps, write_json
+from .checks import check_int, check_positive_float, check_seed
 from .evaluate import evaluate_nll
 from .losses import bernoulli_nll, check_binary
 from .model import ENSEMBLES
-from .validation import check_int, check_positive_float, check_seed
 
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"

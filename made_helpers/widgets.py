@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from . import masks as mk
 from . import plotting
-from .validation import check_int, check_seed
+from .checks import check_int, check_seed
 
 MAX_INPUT_DIM = 20
 MAX_HIDDEN_WIDTH = 64

@@ -1,4 +1,4 @@
-"""Completion given any observed subset (made_helpers.sampling.complete_any), checked exactly on D = 6."""
+"""Completion given any observed subset (made_helpers.conditioning.complete_any), checked exactly on D = 6."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import pytest
 
 from made_helpers import MADE
 from made_helpers import masks as mk
-from made_helpers.enumeration import all_binary_vectors
-from made_helpers.model import sharpen_weights
-from made_helpers.sampling import (
+from made_helpers.conditioning import (
     complete_any,
     conditioning_mask_set,
     observed_first_ordering,
     using_mask_set,
 )
+from made_helpers.enumeration import all_binary_vectors
+from made_helpers.model import sharpen_weights
 
 D = 6
 

@@ -22,7 +22,7 @@ from conftest import RUN_ARTEFACTS, TINY_RUN, cli, one_line_error, rewrite_keras
 
 from made_helpers import MADE, data
 from made_helpers.atomic import atomic_write, remove_stale_temps
-from made_helpers.validation import check_int, check_positive_float, check_seed
+from made_helpers.checks import check_int, check_positive_float, check_seed
 
 ROOT = Path(__file__).resolve().parents[1]
 B = TINY_RUN
@@ -381,7 +381,7 @@ def test_no_second_copy_of_the_helpers():
     for name in ("data.py", "train.py", "cli.py", "plotting.py"):
         assert "mkstemp" not in (pkg / name).read_text(), name
     for name in ("autoencoders.py", "train.py", "widgets.py", "evaluate.py", "masks.py", "layers.py",
-                 "sampling.py", "plotting.py"):
+                 "conditioning.py", "timing.py", "plotting.py"):
         text = (pkg / name).read_text()
         assert "isinstance(value, bool) or not isinstance(value, (int, np.integer))" not in text, name
         assert "_positive_int(" not in text and "_check_positive_int(" not in text and "_check_range(" not in text

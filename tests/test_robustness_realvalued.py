@@ -24,10 +24,10 @@ import tensorflow as tf
 
 from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, fit_density, logit_space, toy2d
 from made_helpers import masks as mk
+from made_helpers.checks import check_nonnegative_float, check_real_array, check_real_batch
 from made_helpers.flows import gaussian_log_prob_baseline, layer_orderings
 from made_helpers.realnvp import Coupling
 from made_helpers.train import TrainingDivergedError
-from made_helpers.validation import check_nonnegative_float, check_real_array, check_real_batch
 
 X3 = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
 

@@ -432,7 +432,7 @@ def test_10_only_a_test_split_result_is_comparable_with_the_paper(finished_run, 
 # ----------------------------------------------------------------------------- 11, 12: completion and mask sets
 @pytest.mark.parametrize("observed", [["False"] * 5, "0", 0.5, np.nan, -1, [0, 1, 2, 0, 0]])
 def test_11_complete_and_complete_any_check_observed_alike(observed):
-    from made_helpers.sampling import complete_any
+    from made_helpers.conditioning import complete_any
 
     model = MADE(5, [8], num_masks=2, ordering="random", seed=0)
     x = np.zeros((1, 5), np.float32)
@@ -454,8 +454,8 @@ def test_11_complete_still_accepts_bools_and_0_1():
 
 
 def test_12_log_prob_with_num_masks_keeps_the_blocks_mask_set():
+    from made_helpers.conditioning import conditioning_mask_set, using_mask_set
     from made_helpers.model import sharpen_weights
-    from made_helpers.sampling import conditioning_mask_set, using_mask_set
 
     model = sharpen_weights(MADE(6, [24], num_masks=3, ordering="random", seed=5), scale=2.5)
     x = np.random.default_rng(0).integers(0, 2, (32, 6)).astype(np.float32)

@@ -29,9 +29,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from made_helpers import MADE, data, plotting, sampling
+from made_helpers import MADE, conditioning, data, plotting, timing
+from made_helpers.conditioning import complete_any, conditioning_mask_set, using_mask_set
 from made_helpers.results import describe, load_results
-from made_helpers.sampling import complete_any, conditioning_mask_set, using_mask_set
 
 SEED = 0
 keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
@@ -195,8 +195,9 @@ plt.show()
 # Half the pixels, scattered, pin the digit down almost completely: the completions differ from each other in a few edge pixels only. The top half is a harder question, but it is not a prefix of this model's ordering: $p(\text{bottom} \mid \text{top})$ would need a sum over the bottom pixels that come earlier in the ordering. `MADE.complete` refuses, and so does `complete_any` (next section) for a model trained with a single ordering:
 
 # %%
-top = sampling.top_rows_observed(14)                              # bool (784,): the top 14 rows
-print(f"top half a prefix of the one-mask model's ordering: {sampling.is_prefix_of_ordering(top, made_one.ordering)}")
+top = conditioning.top_rows_observed(14)                              # bool (784,): the top 14 rows
+is_prefix = conditioning.is_prefix_of_ordering(top, made_one.ordering)
+print(f"top half a prefix of the one-mask model's ordering: {is_prefix}")
 try:
     made_one.complete(digits[:1], top, seed=SEED)
 except ValueError as error:
@@ -213,7 +214,7 @@ except ValueError as error:
 #
 # $$p\big(x_u \mid x_O,\ x_{u'} \text{ for the unobserved } u' \text{ before } u\big),$$
 #
-# and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.sampling` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion). Four observed sets:
+# and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.conditioning` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion). Four observed sets:
 
 # %%
 left = np.zeros((28, 28), dtype=bool)
@@ -322,16 +323,16 @@ plt.show()
 
 # %%
 sizes = (1, 10, 100) if QUICK else (1, 10, 100, 1000)
-timings = [sampling.time_sampling(made_k, n, repeats=3, seed=SEED) for n in sizes]
+timings = [timing.time_sampling(made_k, n, repeats=3, seed=SEED) for n in sizes]
 print(f"{'n':>5s} {'sample (s)':>11s} {'per sample (ms)':>16s} {'per step (ms)':>14s} {'one forward pass (ms)':>22s} "
       f"{'sample / forward':>17s}")
 for t in timings:
     print(f"{t['n']:5d} {t['sample_seconds']:11.3f} {1000 * t['seconds_per_sample']:16.2f} "
           f"{1000 * t['seconds_per_step']:14.3f} {1000 * t['forward_seconds']:22.3f} {t['ratio']:17.0f}")
 batch = digits[:1].repeat(10, axis=0)
-seconds_any = sampling.time_call(lambda: complete_any(made_k, batch, top, seed=SEED), repeats=3)
-seconds_prefix = sampling.time_call(lambda: made_one.complete(batch, prefix, seed=SEED), repeats=3)
-seconds_one = sampling.time_call(lambda: made_one.sample(8, seed=SEED), repeats=3)
+seconds_any = timing.time_call(lambda: complete_any(made_k, batch, top, seed=SEED), repeats=3)
+seconds_prefix = timing.time_call(lambda: made_one.complete(batch, prefix, seed=SEED), repeats=3)
+seconds_one = timing.time_call(lambda: made_one.sample(8, seed=SEED), repeats=3)
 print(f"\n10 digits completed: complete_any (784-500-784, top half) {seconds_any:.3f} s; model.complete "
       f"(784-4000-784, prefix) {seconds_prefix:.3f} s")
 print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by hand (784 full passes called "

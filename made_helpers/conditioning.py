@@ -1,22 +1,21 @@
-"""Helpers for sampling and completion (notebook 06): observed-pixel masks, any-subset completion, timing.
+"""Conditioning on observed pixels (notebook 06): observed-pixel masks and any-subset completion.
 
 The sampling itself lives in ``MADE.sample`` / ``MADE.complete`` (D sequential steps).
 Here: which pixels are given (``top_rows_observed``), completion given *any* subset of
 pixels with an order-agnostic model (``observed_first_ordering``, ``conditioning_mask_set``,
-``using_mask_set``, ``complete_any``), images that show given vs filled-in pixels
-(``completion_overlay``), and wall-clock timing (``time_call``, ``time_sampling``).
+``using_mask_set``, ``complete_any``), and images that show given vs filled-in pixels
+(``completion_overlay``). Timing sampling is in ``timing``.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
 
 from . import masks as mk
-from .validation import check_int, check_seed
+from .checks import check_int, check_seed
 
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
@@ -196,43 +195,3 @@ def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 
     filled = np.stack([0.85 - 0.75 * x, 0.9 - 0.7 * x, 1.0 - 0.4 * x], axis=-1)  # ink dark blue
     rgb = np.where(obs[..., None], given, filled)
     return rgb.reshape(len(x), *image_shape, 3).clip(0.0, 1.0)
-
-
-def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
-    """Best wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls.
-
-    The warm-up call absorbs one-off costs (tracing a ``tf.function``); the minimum is the
-    least noisy estimate on a shared machine.
-    """
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
-    for _ in range(warmup):
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
-    """Time ``model.sample(n)`` (D sequential steps) against one compiled forward pass on ``n`` inputs.
-
-    Both are compiled TensorFlow functions, timed as the best of ``repeats`` calls after a
-    warm-up. Returns a dict: ``n``, ``steps`` (D), ``sample_seconds``, ``seconds_per_sample``,
-    ``seconds_per_step`` (``sample_seconds / D``), ``forward_seconds`` (one full pass on ``n``
-    inputs, what a likelihood evaluation costs) and ``ratio`` (sampling / forward time).
-    """
-    import tensorflow as tf
-
-    n = check_int("n", n, low=1, type_error=ValueError)
-    D = int(model.input_dim)
-    x = tf.constant(np.zeros((int(n), D), dtype=np.float32))
-    forward = tf.function(lambda t: model(t))
-    sample_s = time_call(lambda: model.sample(int(n), seed=seed), repeats=repeats)
-    forward_s = time_call(lambda: forward(x).numpy(), repeats=repeats)
-    return {"n": int(n), "steps": D, "sample_seconds": sample_s,
-            "seconds_per_sample": sample_s / int(n), "seconds_per_step": sample_s / D,
-            "forward_seconds": forward_s,
-            "ratio": sample_s / forward_s if forward_s > 0 else float("nan")}
