@@ -118,3 +118,23 @@ def test_bad_flags_exit_with_status_2(argv):
     with pytest.raises(SystemExit) as exit_info:
         maf_mnist.main(argv, data={})
     assert exit_info.value.code == 2
+
+
+def test_recorded_runs_and_their_weights():
+    """Every recorded run names its model, its weights (if saved) match their SHA-256 and are at most 10 MB, and all
+    saved models of the repository stay under 100 MB together."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "results" / "maf_mnist"
+    runs = maf_mnist.load_results(folder)
+    for kind, result in runs.items():
+        assert kind in maf_mnist.MODEL_KINDS and result["label"] == maf_mnist.LABELS[kind]
+        assert {"log_likelihood_logit", "log_likelihood_logit_2se", "bits_per_pixel"} <= set(result["test"])
+        if result["model_file"]:
+            blob = (folder / result["model_file"]).read_bytes()
+            assert len(blob) <= maf_mnist.MAX_MODEL_BYTES
+            assert hashlib.sha256(blob).hexdigest() == result["model_sha256"]
+    total = sum(p.stat().st_size for p in [*(root / "results").glob("*.keras"), *folder.glob("*.weights.npz")])
+    assert total <= 100 * 2**20, f"saved models take {total / 2**20:.0f} MB"
