@@ -60,9 +60,11 @@ for name, x in splits.items():
 print(f"loaded and transformed in {time.perf_counter() - start:.0f} s")
 
 # %% [markdown]
-# One digit in both spaces. In pixel space the background is a single value; in logit space the background pixels ($z = 0$, so $y < 1/256$) spread over the range $\operatorname{logit}(\lambda) \approx -13.8$ to $\operatorname{logit}(1/256) \approx -5.5$, because $v$ varies and the logit stretches the neighbourhood of 0. The histograms show this for all the pixels of 200 training digits: most of the mass sits in a wide background bump far to the left.
+# One digit in both spaces. In pixel space the background is a single value; in logit space the background pixels ($z = 0$, so $y < 1/256$) spread from $\operatorname{logit}(\lambda)$ to $\operatorname{logit}(1/256)$ (both printed below), because $v$ varies and the logit stretches the neighbourhood of 0. The histograms show this for all the pixels of 200 training digits: most of the mass sits in a wide background bump far to the left.
 
 # %%
+print(f"background range in logit space: logit(lambda) = {np.log(1e-6 / (1 - 1e-6)):.2f} "
+      f"to logit(1/256) = {np.log(1 / 255):.2f}")
 digit = splits["train"][0]
 pixels = logit_space.logit_to_pixels(splits["train"][:200])
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), gridspec_kw={"width_ratios": [1, 1, 1.4, 1.4]})
@@ -147,6 +149,7 @@ for kind, ours in rows.items():
     ll, se, ratio = ours["log_likelihood_logit"], ours["log_likelihood_logit_2se"], ours["log_likelihood_logit"] / paper
     run = runs.get(kind)
     how = f"{run['training_seconds'] / 60:5.1f} min, {run.get('stopped', 'closed form')}" if run else "section 3"
+    how += f" (first {run['protocol']['subset']} images only)" if run and run["protocol"].get("subset") else ""
     print(f"{maf_mnist.LABELS[kind]:13s} | {ll:8.1f} ± {se:6.1f} | {paper:8.1f} ± {paper_2se:4.1f}{mark} | "
           f"{ratio:5.3f} | {'yes' if abs(ratio - 1) <= 0.03 else 'no':>9s} | {'yes' if ll >= paper else 'no':>7s} | "
           f"{ours['bits_per_pixel']:10.3f} | {how}")
@@ -171,15 +174,18 @@ print(f"same order: {'yes' if paper_order == our_order else 'no'} ({len(our_orde
 # The mean validation NLL per image (logit space) after each epoch, and the training NLL averaged over each epoch's minibatches (with the batch's own normalization statistics, so the two are not measured the same way for the flows). A curve still falling at its last epoch means the budget, not early stopping, ended the run, and more time would have raised its row.
 
 # %%
-trained = {kind: run for kind, run in runs.items() if run.get("curves")}
+trained = {kind: runs[kind] for kind in maf_mnist.MODEL_KINDS if kind in runs and runs[kind].get("curves")}
 if not trained:
     print("No learning curves to draw yet.")
 else:
-    fig, axes = plt.subplots(1, len(trained), figsize=(3.6 * len(trained), 3.2), squeeze=False)
-    for ax, (kind, run) in zip(axes[0], trained.items()):
+    n_rows = (len(trained) + 2) // 3
+    fig, axes = plt.subplots(n_rows, 3, figsize=(13, 3.3 * n_rows), squeeze=False)
+    for ax in axes.ravel()[len(trained):]:
+        ax.set_visible(False)
+    for ax, (kind, run) in zip(axes.ravel(), trained.items()):
         epochs = np.arange(1, len(run["curves"]["valid_nll"]) + 1)
-        ax.plot(epochs, run["curves"]["train_nll"], label="training")
-        ax.plot(epochs, run["curves"]["valid_nll"], label="validation")
+        ax.plot(epochs, run["curves"]["train_nll"], ".-", ms=3, label="training")
+        ax.plot(epochs, run["curves"]["valid_nll"], ".-", ms=3, label="validation")
         ax.axhline(-maf_mnist.PAPER_TABLE[kind][0], color="k", ls=":", label="paper's test NLL (cited)")
         ax.set(title=f"{run['label']} (stopped: {run['stopped']})", xlabel="epoch", ylabel="NLL (nats, logit space)")
         ax.legend(fontsize=7)
