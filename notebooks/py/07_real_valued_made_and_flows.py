@@ -384,6 +384,6 @@ print("MAF: density = one-pass maps, sampling = D-pass inverses.  IAF: sampling 
 # * L. Dinh, J. Sohl-Dickstein, S. Bengio, "Density estimation using Real NVP", ICLR 2017, [arXiv:1605.08803](https://arxiv.org/abs/1605.08803).
 # * D. P. Kingma et al., "Improved Variational Inference with Inverse Autoregressive Flow", NeurIPS 2016, [arXiv:1606.04934](https://arxiv.org/abs/1606.04934).
 # * A. van den Oord et al., "Parallel WaveNet: Fast High-Fidelity Speech Synthesis", ICML 2018, [arXiv:1711.10433](https://arxiv.org/abs/1711.10433).
-# * B. Keng, "Autoregressive Autoencoders" (2017), a blog post deriving MADE's Gaussian NLL from notebook 02's loss.
+# * B. Keng, "Autoregressive Autoencoders" (2017), a blog post introducing MADE, which writes the Gaussian negative log-likelihood as a loss (the loss notebook 02 derives and section 2 uses with a learned variance).
 #
 # Next: [notebook 08](08_flows_on_mnist.ipynb) trains these models on MNIST on the MAF paper's protocol.
