@@ -1,13 +1,13 @@
 """Build the notebook series as a static, offline HTML book: ``make book`` (or ``python book/build.py``).
 
 Pages, in reading order: ``index.html`` (the landing page: each notebook's title and the one-line
-description from README.md's table), the six notebooks ``notebooks/0*.ipynb`` with their committed
+description from README.md's table), the notebooks ``notebooks/0*.ipynb`` with their committed
 outputs (never re-executed) and ``exercises.html`` (``notebooks/exercises/README.md``). Every page
 has previous / index / next links at its top and bottom. The site goes to ``build/book/``
 (git-ignored; ``--out`` to change); open ``build/book/index.html`` in a browser, no server needed.
 
 Written by hand on nbconvert's HTML exporter rather than with a documentation generator (Jupyter
-Book, Sphinx) because the job is small: eight pages and a link bar. The exporter comes with
+Book, Sphinx) because the job is small: ten pages and a link bar. The exporter comes with
 JupyterLab, and a site generator would bring its own theme, search and dependencies.
 
 Offline, at build and at view time:
@@ -95,7 +95,7 @@ def markdown_notebook(source: str, title: str) -> nbformat.NotebookNode:
 
 
 def collect_pages() -> list[Page]:
-    """The book in reading order: landing page, notebooks 01-06, exercises."""
+    """The book in reading order: landing page, the notebooks 0*.ipynb, exercises."""
     descriptions = readme_descriptions()
     chapters = []
     for path in sorted(NOTEBOOKS.glob("0*.ipynb")):

@@ -10,6 +10,11 @@ of variables:
     log |dx/dy| = log(1 - 2 lam) + softplus(x) + softplus(-x);
     log p_[0,256)(256 y) = log p_y(y) - D log 256.
 
+The MAF paper's protocol (:func:`maf_mnist_splits`, :func:`load_maf_mnist`) follows the authors' code
+(gpapamak/maf, ``datasets/mnist.py``): the first 50 000 training images for training, the last 10 000 for
+validation, the 10 000 test images; ``y = z / 256 + v / 256`` with ``v`` from one
+``numpy.random.RandomState(42)``, drawn for the training rows, then the validation rows, then the test rows.
+
 Every function checks its arguments and names the one that is wrong in a one-line error; lists are
 converted to arrays.
 """
@@ -23,6 +28,8 @@ import numpy as np
 from .checks import check_int, check_positive_float, check_real_array, check_real_batch, check_seed
 
 LAMBDA_MNIST = 1e-6
+MAF_NOISE_SEED = 42                  # the authors' RandomState(42)
+MAF_TRAIN_ROWS = 50_000              # the rest of the 60 000 training images is the validation set
 
 
 def _check_lam(lam) -> float:
@@ -41,28 +48,67 @@ def _log_densities(name: str, value) -> np.ndarray:
     return arr
 
 
+def _integer_images(images, name: str = "images") -> np.ndarray:
+    """``images`` ``(N, 28, 28)`` or ``(N, D)`` integers in 0..255 as ``(N, D)`` float64, else a one-line error."""
+    try:
+        z = np.asarray(images)
+    except ValueError:
+        raise TypeError(f"{name} must be an array of integers in 0..255, got ragged rows") from None
+    if z.dtype.kind not in "iu":
+        hint = " (floats in [0, 1]? use np.round(255 * images).astype(np.uint8))" if z.dtype.kind == "f" else ""
+        raise ValueError(f"{name} must be integers in 0..255 (e.g. uint8), got dtype {z.dtype}{hint}")
+    if z.ndim < 2:
+        raise ValueError(f"{name} must have shape (N, 28, 28) or (N, D), got shape {z.shape}"
+                         + (" (one image? pass images[None])" if z.ndim == 1 else ""))
+    if z.size == 0:
+        raise ValueError(f"{name} is empty (shape {z.shape})")
+    if z.min() < 0 or z.max() > 255:
+        raise ValueError(f"{name} must be integers in 0..255, got values from {z.min()} to {z.max()}")
+    return z.reshape(len(z), -1).astype(np.float64)
+
+
+def logit_transform(y: np.ndarray, lam: float = LAMBDA_MNIST) -> np.ndarray:
+    """``logit(lam + (1 - 2 lam) y)`` elementwise, float32, for dequantized pixels ``y`` in ``[0, 1)`` (unchecked)."""
+    s = lam + (1.0 - 2.0 * lam) * np.asarray(y, np.float64)
+    return (np.log(s) - np.log1p(-s)).astype(np.float32)
+
+
 def dequantize_to_logit(images, seed: int = 0, lam: float = LAMBDA_MNIST) -> np.ndarray:
     """``(N, D)`` float32 logit-space data from integer images ``(N, 28, 28)`` or ``(N, D)`` in 0..255."""
     seed = None if seed is None else check_seed("seed", seed, type_error=ValueError)
     lam = _check_lam(lam)
-    try:
-        z = np.asarray(images)
-    except ValueError:
-        raise TypeError("images must be an array of integers in 0..255, got ragged rows") from None
-    if z.dtype.kind not in "iu":
-        hint = " (floats in [0, 1]? use np.round(255 * images).astype(np.uint8))" if z.dtype.kind == "f" else ""
-        raise ValueError(f"images must be integers in 0..255 (e.g. uint8), got dtype {z.dtype}{hint}")
-    if z.ndim < 2:
-        raise ValueError(f"images must have shape (N, 28, 28) or (N, D), got shape {z.shape}"
-                         + (" (one image? pass images[None])" if z.ndim == 1 else ""))
-    if z.size == 0:
-        raise ValueError(f"images is empty (shape {z.shape})")
-    if z.min() < 0 or z.max() > 255:
-        raise ValueError(f"images must be integers in 0..255, got values from {z.min()} to {z.max()}")
-    z = z.reshape(len(z), -1).astype(np.float64)
-    y = (z + np.random.default_rng(seed).random(z.shape)) / 256.0
-    s = lam + (1.0 - 2.0 * lam) * y
-    return (np.log(s) - np.log1p(-s)).astype(np.float32)
+    z = _integer_images(images)
+    return logit_transform((z + np.random.default_rng(seed).random(z.shape)) / 256.0, lam)
+
+
+def maf_mnist_splits(train_images, test_images, lam: float = LAMBDA_MNIST) -> dict[str, np.ndarray]:
+    """The MAF paper's MNIST in logit space: ``{"train": (50000, D), "valid": (10000, D), "test": (M, D)}`` float32.
+
+    ``train_images``: the 60 000 MNIST training images in their original order (more than 50 000 rows: the
+    rows after the first 50 000 are the validation set); ``test_images``: the test images. Integers 0..255.
+    The noise comes from ``numpy.random.RandomState(42)`` in the authors' order (training, validation, test
+    rows, each ``rand(N, D)``), added to ``z / 256`` as ``v / 256``.
+    """
+    lam = _check_lam(lam)
+    z_train, z_test = _integer_images(train_images, "train_images"), _integer_images(test_images, "test_images")
+    if len(z_train) <= MAF_TRAIN_ROWS:
+        raise ValueError(f"train_images must hold more than {MAF_TRAIN_ROWS} rows (the first {MAF_TRAIN_ROWS} train, "
+                         f"the rest validate), got {len(z_train)}")
+    if z_test.shape[1] != z_train.shape[1]:
+        raise ValueError(f"test_images must have {z_train.shape[1]} pixels per image like train_images, "
+                         f"got {z_test.shape[1]}")
+    rng = np.random.RandomState(MAF_NOISE_SEED)
+    parts = {"train": z_train[:MAF_TRAIN_ROWS], "valid": z_train[MAF_TRAIN_ROWS:], "test": z_test}
+    return {name: logit_transform(z / 256.0 + rng.rand(*z.shape) / 256.0, lam) for name, z in parts.items()}
+
+
+def load_maf_mnist(data_dir=None, lam: float = LAMBDA_MNIST, verbose: bool = False) -> dict[str, np.ndarray]:
+    """:func:`maf_mnist_splits` of grey MNIST read by :func:`made_helpers.data.load_mnist` (never the subset)."""
+    from .data import load_mnist
+
+    train, _ = load_mnist("train", source="mnist", data_dir=data_dir, verbose=verbose)
+    test, _ = load_mnist("test", source="mnist", data_dir=data_dir, verbose=verbose)
+    return maf_mnist_splits(train, test, lam)
 
 
 def log_det_logit_to_unit(x, lam: float = LAMBDA_MNIST) -> np.ndarray:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
           "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
-          "07_real_valued_made_and_flows"]
+          "07_real_valued_made_and_flows", "08_flows_on_mnist"]
 MAX_CODE_LINES = 40          # "short cells"
 MAX_CODE_RUN = 2             # at most this many code cells in a row without prose
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/tmp/|/Users/|[A-Za-z]:\\\\)")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
           "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
-          "07_real_valued_made_and_flows"]
+          "07_real_valued_made_and_flows", "08_flows_on_mnist"]
 CELL_TIMEOUT = 600
 
 

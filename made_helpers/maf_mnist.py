@@ -1,0 +1,288 @@
+"""The MAF paper's MNIST experiment (Papamakarios, Pavlakou, Murray, NeurIPS 2017; Table 2, unconditional).
+
+``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` on
+the paper's protocol (:func:`logit_space.load_maf_mnist`) with the authors' recipe (their ``experiments.py``):
+Adam (1e-3 for the MADEs, 1e-4 for the flows), minibatch 100, weight decay ``rate / 2 * sum w**2`` with
+rate 1e-6 added to the training loss, early stopping on the validation log-likelihood with patience 30;
+``--minutes`` and ``--max-epochs`` cap the run. The flows' batch-norm layers are then given the training
+set's statistics, as the authors did, and the test set is evaluated once.
+
+The results file (JSON, written atomically, never over an existing file without ``--overwrite``) holds the
+settings, the per-epoch curves, the test mean log-likelihood in logit space with two standard errors (as the
+paper reports it), the same density in pixel space in nats and bits per pixel, the training time and the
+machine. The weights are saved beside it in half precision (``.weights.npz``) when that file is at most
+:data:`MAX_MODEL_BYTES`; :func:`load_trained` rebuilds the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
+LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
+          "maf": "MAF (5)", "maf_mog": "MAF MoG (5)"}
+# Table 2 of the paper, MNIST, unconditional: mean test log-likelihood (nats, logit space) and 2 standard errors.
+# "checked": MADE MoG is listed with the paper on paperswithcode.com; every row agrees with a transcription of
+# Table 2 in a published review of the paper (a blog post, not the paper itself): no row was read in the paper.
+PAPER_TABLE = {"gaussian": (-1366.9, 1.4), "made": (-1380.8, 4.8), "made_mog": (-1038.5, 1.8),
+               "realnvp": (-1323.2, 6.6), "realnvp10": (-1370.7, 10.1), "maf": (-1300.5, 1.7),
+               "maf10": (-1313.1, 2.0), "maf_mog": (-1100.3, 1.6)}
+PAPER_CONFIRMED_BY_LISTING = ("made_mog",)
+FLOW_KINDS = ("realnvp", "maf", "maf_mog")
+LEARNING_RATES = {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, "maf_mog": 1e-4}
+WEIGHT_DECAY = 1e-6
+MAX_MODEL_BYTES = 10 * 2**20
+PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 MNIST training images",
+            "test": "10000 MNIST test images", "dequantization": "z/256 + U[0,1/256), RandomState(42): train, "
+            "valid, test", "logit_lambda": 1e-6}
+
+
+class WeightDecayed:
+    """``model`` as :func:`density_fit.fit_density` sees it, with the authors' weight decay in the training loss.
+
+    In training (``training=True``) each row's log-density loses ``rate / 2 * sum w**2`` over the trainable
+    weights, so the mean NLL that is minimised gains exactly that term; in evaluation (the validation NLL)
+    the plain ``log p(x)`` ``(batch,)`` is returned.
+    """
+
+    def __init__(self, model, rate: float):
+        self.model, self.rate = model, float(rate)
+        self.input_dim, self.name = model.input_dim, model.name
+        self.batch_norms = getattr(model, "batch_norms", [])
+        self._takes_training = hasattr(model, "steps")          # the flows pass it to their batch norms
+
+    @property
+    def trainable_variables(self):
+        return self.model.trainable_variables
+
+    @property
+    def weights(self):
+        return self.model.weights
+
+    def log_prob_tensor(self, x, training: bool = False):
+        import tensorflow as tf
+
+        kwargs = {"training": training} if self._takes_training else {}
+        log_p = self.model.log_prob_tensor(x, **kwargs)
+        if not training:
+            return log_p
+        return log_p - 0.5 * self.rate * tf.add_n([tf.reduce_sum(tf.square(v)) for v in self.trainable_variables])
+
+
+def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_components: int = 10, seed: int = 0):
+    """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``, which
+    for layers wider than 783 units is the authors' ``k % 783 + 1``), batch norm after every flow layer."""
+    from .flows import MAF
+    from .gaussian_made import GaussianMADE
+    from .realnvp import RealNVP
+
+    D = 784
+    if kind == "made":
+        return GaussianMADE(D, hidden_sizes, 1, hidden_degrees="equal", seed=seed)
+    if kind == "made_mog":
+        return GaussianMADE(D, hidden_sizes, num_components, hidden_degrees="equal", seed=seed)
+    if kind == "realnvp":
+        return RealNVP(D, hidden_sizes, num_layers, seed=seed, batch_norm=True)
+    if kind in ("maf", "maf_mog"):
+        return MAF(D, hidden_sizes, num_layers, seed=seed, hidden_degrees="equal", batch_norm=True,
+                   num_components=num_components if kind == "maf_mog" else 1)
+    raise ValueError(f"kind must be one of {MODEL_KINDS[1:]}, got {kind!r}")
+
+
+def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
+    """Mean test log-likelihood in logit space and in pixel space ``[0, 256)^D`` (nats), bits per pixel; each with
+    two standard errors (the paper's error bars), from per-image ``log p`` ``(N,)`` and ``x_test`` ``(N, D)``."""
+    from . import logit_space
+
+    pixel = logit_space.to_pixel_space(log_p_logit, x_test)
+    bpp = logit_space.bits_per_pixel(pixel, x_test.shape[1])
+
+    def two_se(v):
+        return float(2 * v.std() / math.sqrt(len(v)))
+
+    return {"n_images": int(len(x_test)), "log_likelihood_logit": float(log_p_logit.mean()),
+            "log_likelihood_logit_2se": two_se(log_p_logit), "log_likelihood_pixel": float(pixel.mean()),
+            "log_likelihood_pixel_2se": two_se(pixel), "bits_per_pixel": float(bpp.mean()),
+            "bits_per_pixel_2se": two_se(bpp)}
+
+
+def weights_bytes(model) -> bytes:
+    """The model's weights in half precision, as ``.npz`` bytes (``w0``, ``w1``, ... in ``model.weights`` order)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{f"w{i}": v.numpy().astype(np.float16) for i, v in enumerate(model.weights)})
+    return buffer.getvalue()
+
+
+def load_trained(results_file: str | Path):
+    """The model a results file describes, with the weights saved beside it (half precision, as saved)."""
+    from .flows import MAF
+    from .gaussian_made import GaussianMADE
+    from .realnvp import RealNVP
+
+    results_file = Path(results_file)
+    result = json.loads(results_file.read_text())
+    if not result.get("model_file"):
+        raise ValueError(f"{results_file}: no model file was saved with this run ({result.get('model_not_saved')})")
+    path = results_file.parent / result["model_file"]
+    blob = path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != result["model_sha256"]:
+        raise ValueError(f"{path}: its SHA-256 differs from the one in {results_file.name}; the file was changed")
+    classes = {"GaussianMADE": GaussianMADE, "MAF": MAF, "RealNVP": RealNVP}
+    model = classes[result["model_class"]].from_config(result["model_config"])
+    arrays = np.load(io.BytesIO(blob))
+    for i, v in enumerate(model.weights):
+        v.assign(arrays[f"w{i}"].astype(np.float32))
+    return model
+
+
+def load_results(folder: str | Path) -> dict[str, dict]:
+    """``{kind: result}`` of the results files ``*.json`` in ``folder`` (none if it does not exist)."""
+    found = {}
+    for path in sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []:
+        result = json.loads(path.read_text())
+        if result.get("experiment") == "maf_mnist":
+            found[result["kind"]] = result
+    return found
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .cli import _int_at_least, _Parser, _positive_float
+
+    p = _Parser(prog="maf_mnist.py", description="Train one model of the MAF paper's MNIST table.")
+    p.add_argument("kind", choices=MODEL_KINDS, metavar="MODEL", help=f"one of {', '.join(MODEL_KINDS)}")
+    p.add_argument("--out", required=True, help="the results file to write (.json); the weights go beside it")
+    p.add_argument("--minutes", type=_positive_float, default=60.0, help="wall-clock budget of training (60)")
+    p.add_argument("--max-epochs", type=_int_at_least(1), default=10_000, help="cap on epochs (no cap)")
+    p.add_argument("--patience", type=_int_at_least(1), default=30, help="early-stopping patience in epochs (30)")
+    p.add_argument("--hidden", type=_int_at_least(1), nargs="+", default=[1024, 1024],
+                   help="hidden widths of every MADE (1024 1024)")
+    p.add_argument("--layers", type=_int_at_least(1), default=5, help="layers of the flows (5)")
+    p.add_argument("--components", type=_int_at_least(2), default=10, help="Gaussians per conditional, MoG (10)")
+    p.add_argument("--learning-rate", type=_positive_float, default=None,
+                   help="Adam's step (the paper: 1e-3 for the MADEs, 1e-4 for the flows)")
+    p.add_argument("--subset", type=_int_at_least(2), default=None,
+                   help="use only the first N images of each split (a quick check; not the paper's protocol)")
+    p.add_argument("--seed", type=_int_at_least(0, 2**31 - 1), default=0, help="seed of masks, weights, shuffling")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+    return p
+
+
+def _refuse_existing(out: Path, overwrite: bool) -> str | None:
+    if out.suffix != ".json":
+        return f"--out must name a .json file, got {out}"
+    if not out.parent.is_dir():
+        return f"--out: the folder {out.parent} does not exist"
+    for path in (out, out.with_suffix(".weights.npz")):
+        if path.exists() and not overwrite:
+            return f"--out: {path} exists; pass --overwrite to replace it"
+    return None
+
+
+def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> dict:
+    """Train and evaluate ``args.kind``; returns the results dict (not yet written). ``data``: the splits
+    (default: :func:`logit_space.load_maf_mnist`)."""
+    import keras
+
+    from . import logit_space
+    from .cli import git_commit, machine_info
+    from .density_fit import fit_density
+    from .flows import gaussian_log_prob_baseline
+
+    if data is None:
+        data = logit_space.load_maf_mnist()
+    if args.subset:
+        data = {name: x[:args.subset] for name, x in data.items()}
+    keras.utils.set_random_seed(args.seed)
+    result = {"experiment": "maf_mnist", "kind": args.kind, "label": LABELS[args.kind],
+              "protocol": {**PROTOCOL, "subset": args.subset, "rows": {k: len(v) for k, v in data.items()}},
+              "paper": dict(zip(("log_likelihood_logit", "two_se"), PAPER_TABLE[args.kind]))}
+    start = time.perf_counter()
+    if args.kind == "gaussian":
+        log_p = gaussian_log_prob_baseline(data["train"], data["test"])
+        seconds = time.perf_counter() - start
+        result.update(settings={"fit": "closed form: mean and full covariance of the training set + 1e-6 I"},
+                      curves=None, training_seconds=seconds)
+        model = None
+    else:
+        model = build_model(args.kind, args.hidden, args.layers, args.components, args.seed)
+        lr = args.learning_rate or LEARNING_RATES[args.kind]
+        settings = {"hidden_sizes": args.hidden, "learning_rate": lr, "batch_size": 100, "weight_decay": WEIGHT_DECAY,
+                    "patience": args.patience, "max_epochs": args.max_epochs, "minutes": args.minutes,
+                    "seed": args.seed, "hidden_degrees": "sequential",
+                    "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))}
+        if args.kind in FLOW_KINDS:
+            settings.update(layers=args.layers, batch_norm=True)
+        if args.kind in ("made_mog", "maf_mog"):
+            settings["components"] = args.components
+        history = fit_density(WeightDecayed(model, WEIGHT_DECAY), data["train"], data["valid"],
+                              epochs=args.max_epochs, batch_size=100, learning_rate=lr, patience=args.patience,
+                              seed=args.seed, max_seconds=60.0 * args.minutes, verbose=True)
+        if args.kind in FLOW_KINDS:
+            model.set_batch_norm_statistics(data["train"])      # the authors' evaluation statistics
+        log_p = model.log_prob(data["test"], batch_size=1000)
+        result.update(settings=settings, training_seconds=history["seconds"],
+                      curves={"train_nll": history["train_nll"], "valid_nll": history["valid_nll"],
+                              "note": "mean NLL per image in logit space; training NLL averaged over each epoch's "
+                                      "minibatches (batch statistics, weight decay not included), validation NLL "
+                                      "after the epoch with the running batch-norm averages"},
+                      best_epoch=history["best_epoch"], epochs_run=len(history["valid_nll"]),
+                      stopped=history["stopped"])
+    result["test"] = test_figures(log_p, data["test"])
+    command = ["scripts/maf_mnist.py", args.kind, "--out", Path(args.out).name, "--minutes", f"{args.minutes:g}",
+               "--max-epochs", str(args.max_epochs), "--patience", str(args.patience), "--seed", str(args.seed)]
+    if args.kind != "gaussian":
+        command += ["--hidden", *map(str, args.hidden), "--layers", str(args.layers),
+                    "--components", str(args.components)]
+    command += ["--learning-rate", f"{args.learning_rate:g}"] if args.learning_rate else []
+    command += ["--subset", str(args.subset)] if args.subset else []
+    result.update(machine=machine_info(), git_commit=git_commit(), command=" ".join(command))
+    result["_model"] = model
+    return result
+
+
+def write(result: dict, out: Path) -> None:
+    """The results file at ``out`` and, when small enough, the half-precision weights beside it (atomically)."""
+    from .atomic import atomic_write, write_json
+
+    model = result.pop("_model")
+    result.update(model_file=None, model_not_saved="the Gaussian is its mean and covariance (closed form)")
+    if model is not None:
+        blob = weights_bytes(model)
+        result.update(model_class=type(model).__name__, model_config=model.get_config(), model_bytes=len(blob))
+        if len(blob) <= MAX_MODEL_BYTES:
+            path = out.with_suffix(".weights.npz")
+            atomic_write(path, blob)
+            result.update(model_file=path.name, model_sha256=hashlib.sha256(blob).hexdigest(), model_not_saved=None)
+        else:
+            result["model_not_saved"] = f"half-precision weights take {len(blob) / 2**20:.1f} MB, over the 10 MB limit"
+    write_json(out, result)
+    stale = out.with_suffix(".weights.npz")
+    if result["model_file"] is None and stale.exists():      # an --overwrite of a run that had saved weights
+        stale.unlink()
+
+
+def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = None) -> int:
+    """The command line; ``data`` replaces the MNIST splits (tests). Returns the exit status."""
+    args = _parser().parse_args(argv)
+    out = Path(args.out)
+    problem = _refuse_existing(out, args.overwrite)
+    if problem:
+        print(f"maf_mnist.py: error: {problem}", file=sys.stderr)
+        return 2
+    result = run(args, data)
+    write(result, out)
+    t = result["test"]
+    print(f"{result['label']}: test log-likelihood {t['log_likelihood_logit']:.1f} "
+          f"± {t['log_likelihood_logit_2se']:.1f} nats (logit space; paper {result['paper']['log_likelihood_logit']}), "
+          f"{t['bits_per_pixel']:.3f} bits/pixel, "
+          f"{result['training_seconds'] / 60:.1f} min -> {out}")
+    return 0

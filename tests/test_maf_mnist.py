@@ -1,0 +1,140 @@
+"""The MAF paper's MNIST protocol (logit_space.maf_mnist_splits) and the training script (made_helpers.maf_mnist)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from made_helpers import logit_space, maf_mnist
+
+
+def _images(n: int, d: int = 4, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, d)).astype(np.uint8)
+
+
+def test_splits_follow_the_authors_order_of_noise_draws():
+    train, test = _images(50_003), _images(2, seed=1)
+    splits = logit_space.maf_mnist_splits(train, test)
+    assert {k: v.shape for k, v in splits.items()} == {"train": (50_000, 4), "valid": (3, 4), "test": (2, 4)}
+    rng = np.random.RandomState(42)                     # written out: train, then valid, then test draws
+    expected = {}
+    for name, z in (("train", train[:50_000]), ("valid", train[50_000:]), ("test", test)):
+        y = z / 256.0 + rng.rand(*z.shape) / 256.0
+        s = 1e-6 + (1 - 2e-6) * y
+        expected[name] = np.log(s / (1 - s)).astype(np.float32)
+    for name in splits:
+        np.testing.assert_allclose(splits[name], expected[name], rtol=1e-6, atol=1e-5)
+    pixels = logit_space.logit_to_pixels(splits["valid"])           # 256 y lies in [z, z + 1)
+    assert np.all(pixels >= train[50_000:] - 1e-3) and np.all(pixels < train[50_000:] + 1 + 1e-3)
+
+
+def test_splits_refuse_too_few_training_rows_and_other_widths():
+    with pytest.raises(ValueError, match="train_images must hold more than 50000 rows"):
+        logit_space.maf_mnist_splits(_images(10), _images(2))
+    with pytest.raises(ValueError, match="test_images must have 4 pixels"):
+        logit_space.maf_mnist_splits(_images(50_001), _images(2, d=5))
+    with pytest.raises(ValueError, match="test_images must be integers"):
+        logit_space.maf_mnist_splits(_images(50_001), np.zeros((2, 4)))
+
+
+def test_weight_decay_is_in_the_training_loss_only():
+    import tensorflow as tf
+
+    model = maf_mnist.build_model("made", [8], seed=0)
+    wrapped = maf_mnist.WeightDecayed(model, 1e-2)
+    x = tf.constant(np.random.default_rng(0).normal(size=(3, 784)).astype("float32"))
+    penalty = 0.5 * 1e-2 * sum(float(np.sum(v.numpy().astype(np.float64) ** 2)) for v in model.trainable_variables)
+    plain = model.log_prob_tensor(x).numpy()
+    np.testing.assert_allclose(wrapped.log_prob_tensor(x).numpy(), plain)
+    np.testing.assert_allclose(wrapped.log_prob_tensor(x, training=True).numpy(), plain - penalty, rtol=1e-5)
+
+
+def test_test_figures_two_standard_errors_and_bits_per_pixel():
+    x = logit_space.dequantize_to_logit(_images(4, 784))
+    log_p = -logit_space.log_det_logit_to_unit(x) + np.array([0.0, 1.0, 2.0, 3.0])   # pixel space: uniform + 0..3
+    t = maf_mnist.test_figures(log_p, x)
+    assert math.isclose(t["log_likelihood_logit_2se"], 2 * log_p.std() / 2)
+    assert math.isclose(t["log_likelihood_pixel"], 1.5 - 784 * math.log(256), rel_tol=1e-12)
+    assert math.isclose(t["bits_per_pixel"], 8 - 1.5 / (784 * math.log(2)), rel_tol=1e-9)
+
+
+@pytest.fixture
+def tiny_data():
+    rng = np.random.default_rng(0)
+    return {k: rng.normal(size=(n, 784)).astype("float32") for k, n in [("train", 300), ("valid", 100), ("test", 100)]}
+
+
+TINY = ["--max-epochs", "1", "--hidden", "8", "--layers", "2", "--components", "3"]
+
+
+@pytest.mark.slow
+def test_every_model_kind_end_to_end(tmp_path, tiny_data):
+    for kind in maf_mnist.MODEL_KINDS:
+        out = tmp_path / f"{kind}.json"
+        assert maf_mnist.main([kind, "--out", str(out), *TINY], data=tiny_data) == 0
+        result = json.loads(out.read_text())
+        assert result["kind"] == kind and result["protocol"]["rows"] == {"train": 300, "valid": 100, "test": 100}
+        assert result["paper"]["log_likelihood_logit"] == maf_mnist.PAPER_TABLE[kind][0]
+        assert set(result["test"]) >= {"log_likelihood_logit", "log_likelihood_logit_2se", "bits_per_pixel"}
+        assert "cpu_flags" in result["machine"] and str(tmp_path) not in out.read_text()
+        if kind == "gaussian":
+            assert result["curves"] is None and result["model_file"] is None
+            continue
+        assert len(result["curves"]["valid_nll"]) == result["epochs_run"] == 1
+        assert result["settings"]["weight_decay"] == 1e-6 and result["settings"]["batch_size"] == 100
+        assert result["settings"]["learning_rate"] == maf_mnist.LEARNING_RATES[kind]
+        model = maf_mnist.load_trained(out)              # half-precision weights give back the test figure
+        reloaded = model.log_prob(tiny_data["test"]).mean()
+        assert abs(reloaded - result["test"]["log_likelihood_logit"]) < 0.5
+    assert set(maf_mnist.load_results(tmp_path)) == set(maf_mnist.MODEL_KINDS)
+
+
+def test_an_existing_results_file_is_not_replaced(tmp_path, tiny_data, capsys):
+    out = tmp_path / "gaussian.json"
+    out.write_text("{}")
+    assert maf_mnist.main(["gaussian", "--out", str(out)], data=tiny_data) == 2
+    assert out.read_text() == "{}"
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert maf_mnist.main(["gaussian", "--out", str(out), "--overwrite"], data=tiny_data) == 0
+    assert json.loads(out.read_text())["kind"] == "gaussian"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["maf", "--out", "x.txt"], "--out must name a .json file"),
+    (["maf", "--out", "no/such/folder/x.json"], "does not exist"),
+])
+def test_bad_output_paths_are_refused_in_one_line(argv, message, capsys):
+    assert maf_mnist.main(argv, data={}) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("argv", [["mafx", "--out", "a.json"], ["maf", "--out", "a.json", "--minutes", "0"],
+                                  ["maf", "--out", "a.json", "--max-epochs", "-1"], ["maf"]])
+def test_bad_flags_exit_with_status_2(argv):
+    with pytest.raises(SystemExit) as exit_info:
+        maf_mnist.main(argv, data={})
+    assert exit_info.value.code == 2
+
+
+def test_recorded_runs_and_their_weights():
+    """Every recorded run names its model, its weights (if saved) match their SHA-256 and are at most 10 MB, and all
+    saved models of the repository stay under 100 MB together."""
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    folder = root / "results" / "maf_mnist"
+    runs = maf_mnist.load_results(folder)
+    for kind, result in runs.items():
+        assert kind in maf_mnist.MODEL_KINDS and result["label"] == maf_mnist.LABELS[kind]
+        assert {"log_likelihood_logit", "log_likelihood_logit_2se", "bits_per_pixel"} <= set(result["test"])
+        if result["model_file"]:
+            blob = (folder / result["model_file"]).read_bytes()
+            assert len(blob) <= maf_mnist.MAX_MODEL_BYTES
+            assert hashlib.sha256(blob).hexdigest() == result["model_sha256"]
+    total = sum(p.stat().st_size for p in [*(root / "results").glob("*.keras"), *folder.glob("*.weights.npz")])
+    assert total <= 100 * 2**20, f"saved models take {total / 2**20:.0f} MB"
