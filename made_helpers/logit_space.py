@@ -43,7 +43,7 @@ def _log_densities(name: str, value) -> np.ndarray:
 
 def dequantize_to_logit(images, seed: int = 0, lam: float = LAMBDA_MNIST) -> np.ndarray:
     """``(N, D)`` float32 logit-space data from integer images ``(N, 28, 28)`` or ``(N, D)`` in 0..255."""
-    seed = None if seed is None else check_seed("seed", seed, type_error=ValueError)
+    seed = check_seed("seed", seed, type_error=ValueError, optional=True)
     lam = _check_lam(lam)
     try:
         z = np.asarray(images)
