@@ -195,11 +195,8 @@ class GaussianMADE(MaskedModel):
         it encodes, the hidden-unit degrees, or values other than 0/1. Nothing is changed (Keras may run
         the check twice while loading).
         """
-        for i, (layer, mask) in enumerate(zip(self.masked_layers, self.expected_masks())):
-            saved = layer.mask.numpy()
-            if np.array_equal(saved, mask):
-                continue
-            role = "first" if i == 0 else "output" if layer is self.output_layer else "hidden"
+        for layer, saved, mask in self.differing_masks()[:1]:
+            role = "first" if layer is self.hidden_layers[0] else "output" if layer is self.output_layer else "hidden"
             spec = self.ordering_spec
             order = f"{spec!r} -> {_short(self.ordering)}" if isinstance(spec, str) else _short(spec)
             if self.input_degrees is not None:

@@ -139,6 +139,12 @@ class MaskedModel(keras.Model):
                     f"prefix of the ordering (model.ordering) or use another ordering/mask")
         return x, obs, single
 
+    def differing_masks(self) -> list[tuple]:
+        """``(layer, saved (fan_in, fan_out), expected)`` for every masked layer whose mask variable is not the
+        one the config rebuilds (the subclass's ``expected_masks()``, in the order of :attr:`masked_layers`)."""
+        pairs = [(layer, layer.mask.numpy(), m) for layer, m in zip(self.masked_layers, self.expected_masks())]
+        return [(layer, saved, m) for layer, saved, m in pairs if not np.array_equal(saved, m)]
+
     def own_config(self) -> dict:
         """The config entries of the subclass's own arguments."""
         return {}
@@ -266,22 +272,18 @@ class MADE(MaskedModel):
         self.order.assign(order)
         self.mask_index.assign(k)
 
+    def expected_masks(self) -> list[np.ndarray]:
+        """The masks of mask :attr:`current_mask` rebuilt from the config, in the order of :attr:`masked_layers`."""
+        return mk.make_masks(self.degrees, self.direct)
+
     def mask_differences(self) -> list[str]:
         """What differs between the mask variables and mask :attr:`current_mask` rebuilt from the config.
 
         Empty when they agree; otherwise, e.g. ``["hidden_0 mask (37 of 6272 entries)", "order"]``.
         """
-        ms = self.mask_set(self.current_mask)
-        expected = mk.make_masks(ms.degrees, self.direct)
-        names = [f"hidden_{i}" for i in range(len(self.hidden_layers))] + ["output", "direct"]
-        out = []
-        for name, layer, m in zip(names, self.masked_layers, expected):
-            differ = int(np.count_nonzero(layer.mask.numpy() != m))
-            if differ:
-                out.append(f"{name} mask ({differ} of {m.size} entries)")
-        if not np.array_equal(self.order.numpy(), ms.ordering):
-            out.append("order")
-        return out
+        out = [f"{layer.name} mask ({int(np.count_nonzero(saved != m))} of {m.size} entries)"
+               for layer, saved, m in self.differing_masks()]
+        return out + ([] if np.array_equal(self.order.numpy(), self.ordering) else ["order"])
 
     def check_saved_masks(self) -> None:
         """A one-line ``ValueError`` unless the mask variables are those the config rebuilds.
