@@ -129,17 +129,15 @@ def input_degrees(input_dim: int, ordering: Ordering = "natural",
     generated first and gets degree 1.
     """
     D = check_input_dim(input_dim)
-    if isinstance(ordering, str):
-        if ordering == "natural":
-            order = np.arange(D)
-        elif ordering == "reversed":
-            order = np.arange(D)[::-1]
-        elif ordering == "random":
-            order = (rng or np.random.default_rng()).permutation(D)
-        else:
-            raise ValueError(f"ordering must be one of {ORDERINGS} or a permutation, got {ordering!r}")
+    ordering = check_ordering(ordering, D)                # a name, or a checked permutation as a list
+    if ordering == "natural":
+        order = np.arange(D)
+    elif ordering == "reversed":
+        order = np.arange(D)[::-1]
+    elif ordering == "random":
+        order = (rng or np.random.default_rng()).permutation(D)
     else:
-        order = check_permutation(ordering, D)
+        order = np.asarray(ordering)
     degrees = np.empty(D, dtype=np.int64)
     degrees[order] = np.arange(1, D + 1)
     return degrees
@@ -156,14 +154,12 @@ def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
     """
     D = input_dim
     low = min(int(previous_min), D - 1)
-    if scheme == "random":
+    if check_hidden_degrees(scheme) == "random":
         return (rng or np.random.default_rng()).integers(low, D, size=width).astype(np.int64)
-    if scheme == "equal":
-        # evenly spread over low..D-1, cycling when the layer is wider than that range
-        span = D - low
-        return (low + np.floor(np.arange(width) * span / width)).astype(np.int64) if width <= span \
-            else (low + np.arange(width) % span).astype(np.int64)
-    raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {scheme!r}")
+    # "equal": evenly spread over low..D-1, cycling when the layer is wider than that range
+    span = D - low
+    return (low + np.floor(np.arange(width) * span / width)).astype(np.int64) if width <= span \
+        else (low + np.arange(width) % span).astype(np.int64)
 
 
 def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
@@ -185,8 +181,7 @@ def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering
     """
     D = check_input_dim(input_dim)
     sizes = check_hidden_sizes(hidden_sizes)
-    if hidden_degrees not in HIDDEN_DEGREE_SCHEMES:
-        raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+    check_hidden_degrees(hidden_degrees)
     rng = np.random.default_rng(seed)
     degrees = [input_degrees(D, ordering, rng) if inputs is None else check_input_degrees(inputs, D, "inputs")]
     top = int(degrees[0].max())                       # D for an ordering
