@@ -1,4 +1,4 @@
-"""Plain (unmasked) autoencoders for notebooks 01 and 03, and the noise used to denoise.
+"""Plain (unmasked) autoencoders for notebooks 01 and 03, and the masking noise used to denoise.
 
 ``build_autoencoder`` returns a Keras 3 functional model ``(batch, D) -> (batch, D)`` made of
 two sub-models named ``"encoder"`` (``(batch, D) -> (batch, code_dim)``) and ``"decoder"``
@@ -17,8 +17,9 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from .checks import check_int
-from .losses import bernoulli_nll, check_binary
+from .checks import check_int, check_real_batch
+from .evaluate import in_chunks
+from .losses import bernoulli_nll
 
 
 def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:
@@ -78,15 +79,6 @@ def masking_noise(x, drop_prob: float, seed: int = 0) -> np.ndarray:
     return x * keep
 
 
-def gaussian_noise(x, std: float, seed: int = 0, clip: bool = True) -> np.ndarray:
-    """``x + N(0, std^2)`` elementwise, clipped to ``[0, 1]`` unless ``clip=False`` (float32)."""
-    if not float(std) >= 0.0:
-        raise ValueError(f"std must be non-negative, got {std!r}")
-    x = np.asarray(x, dtype=np.float32)
-    noisy = x + np.random.default_rng(seed).normal(0.0, std, x.shape).astype(np.float32)
-    return np.clip(noisy, 0.0, 1.0) if clip else noisy
-
-
 def reconstruction_log_prob(model, x, batch_size: int = 4096) -> np.ndarray:
     """The "log-probability" an autoencoder gives binary ``x`` ``(batch, D)``: ``(batch,)`` nats.
 
@@ -95,10 +87,5 @@ def reconstruction_log_prob(model, x, batch_size: int = 4096) -> np.ndarray:
     ``d`` has seen ``x_d`` itself; summed over all of ``{0,1}^D`` it need not give 1.
     For a MADE it equals ``model.log_prob(x)``.
     """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2:
-        raise ValueError(f"x must have shape (batch, D), got shape {x.shape}")
-    check_binary(x, "x")
-    out = [np.asarray(-bernoulli_nll(x[i:i + batch_size], model(x[i:i + batch_size])))
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0,), dtype=np.float32)
+    x = check_real_batch(x, None, binary=True)
+    return in_chunks(lambda chunk: -bernoulli_nll(chunk, model(chunk)), x, batch_size)

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_bool", "check_int", "check_nonnegative_float", "check_positive_float",
-           "check_real_array", "check_real_batch", "check_seed"]
+__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_int", "check_nonnegative_float",
+           "check_positive_float", "check_real_array", "check_real_batch", "check_seed", "draw_seed", "stateless_seed"]
 
 SEED_MAX = 2**63 - 1
 """Largest accepted seed (seeds are 0..2**63-1)."""
@@ -61,9 +61,28 @@ def check_bool(name: str, value) -> bool:
     return bool(value)
 
 
-def check_seed(name: str, value, *, type_error: type[Exception] = TypeError) -> int:
-    """A seed: an integer in ``0..2**63-1``."""
-    return check_int(name, value, 0, SEED_MAX, type_error=type_error)
+def check_seed(name: str, value, *, type_error: type[Exception] = TypeError, optional: bool = False) -> int | None:
+    """A seed: an integer in ``0..2**63-1`` (with ``optional``, ``None`` too: numpy then draws fresh entropy)."""
+    return None if optional and value is None else check_int(name, value, 0, SEED_MAX, type_error=type_error)
+
+
+def draw_seed(seed: int | None, name: str = "seed", *, type_error: type[Exception] = TypeError) -> int:
+    """``seed`` checked (:func:`check_seed`), or for ``None`` a fresh one in ``0..2**31-1`` from the OS's entropy.
+
+    The one place a seed is drawn: a model keeps the drawn seed in its config, so it can be rebuilt.
+    """
+    return int(np.random.SeedSequence().entropy % 2**31) if seed is None else check_seed(name, seed,
+                                                                                          type_error=type_error)
+
+
+def stateless_seed(seed: int | None) -> list[int]:
+    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..2**63-1`` (``None``: :func:`draw_seed`).
+
+    Injective: the low 32 bits (as a signed int32) and the high 31 bits; seeds below ``2**31`` map to ``[seed, 0]``.
+    """
+    seed = draw_seed(seed, type_error=ValueError)
+    low, high = seed & 0xFFFFFFFF, seed >> 32
+    return [low - 2**32 if low >= 2**31 else low, high]
 
 
 def check_positive_float(name: str, value, *, type_error: type[Exception] = ValueError) -> float:
@@ -107,16 +126,28 @@ def check_real_array(name: str, value) -> np.ndarray:
     return arr
 
 
-def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32) -> np.ndarray:
+def check_binary(x, name: str = "x") -> None:
+    """Raise ``ValueError`` unless every entry of ``x`` is 0 or 1 (eager arrays only)."""
+    arr = np.asarray(x)
+    bad = (arr != 0) & (arr != 1)
+    if np.any(bad):
+        raise ValueError(f"{name} must be binary (0/1) for a Bernoulli likelihood, but it holds {int(bad.sum())} other "
+                         f"value(s), e.g. {arr[bad].ravel()[0]!r}; binarize it first (made_helpers.data.binarize)")
+
+
+def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32, binary: bool = False) -> np.ndarray:
     """``x`` as ``dtype`` (float32 or float64) ``(batch, input_dim)`` (any width for ``input_dim=None``), not
-    empty, every value finite (and for float32 within its range); else a one-line ``ValueError`` (``TypeError``
-    for text or complex values, see :func:`check_real_array`) naming ``name``."""
+    empty, every value finite (and for float32 within its range), with ``binary`` every value 0 or 1
+    (:func:`check_binary`); else a one-line ``ValueError`` (``TypeError`` for text or complex values, see
+    :func:`check_real_array`) naming ``name``. The one check of a batch of data in the package."""
     width = "D" if input_dim is None else input_dim
     arr = check_real_array(name, x)
     if arr.ndim != 2:
         raise ValueError(f"{name} must have shape (batch, {width}), got shape {arr.shape}")
     if input_dim is not None and arr.shape[1] != input_dim:
         raise ValueError(f"{name} must have width D={input_dim}, got shape {arr.shape}")
+    if binary:
+        check_binary(arr, name)                  # NaN and inf included
     if not np.all(np.isfinite(arr)):
         bad = int(np.sum(~np.isfinite(arr)))
         raise ValueError(f"{name} contains {bad} NaN or inf value(s); a density needs finite inputs")

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import masks as mk
-from .checks import check_int, check_seed
+from .checks import check_int, check_real_batch, check_seed
 
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
@@ -161,12 +161,10 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
     entries are returned unchanged. ``seed``: an integer (reproducible draws) or ``None``; rows
     with different observed sets are drawn with seeds derived from it.
     """
-    x = np.asarray(x, dtype=np.float32)
-    single = x.ndim == 1
-    x = model._as_batch(x[None] if single else x, "x", binary=True)
+    single = np.ndim(x) == 1
+    x = check_real_batch([x] if single else x, model.input_dim, binary=True)
     obs = check_observed(model, observed, x.shape)
-    if seed is not None:
-        seed = check_seed("seed", seed, type_error=ValueError)
+    seed = check_seed("seed", seed, type_error=ValueError, optional=True)
     patterns, which = (obs[None], np.zeros(len(x), dtype=np.int64)) if obs.ndim == 1 else \
         np.unique(obs, axis=0, return_inverse=True)
     which = np.asarray(which).reshape(-1)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import tensorflow as tf
 
-from .checks import check_int
 
-
-def _check_num_masks(model, num_masks: int | None) -> int:
-    if num_masks is None:
-        return int(model.num_masks)
-    return check_int("num_masks", num_masks, 1, model.num_masks, type_error=ValueError, why=" (the model's masks)")
+def in_chunks(fn, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """``fn`` (a tensor ``(n, D)`` to a tensor ``(n, ...)``) over the rows of ``x`` ``(N, D)``, ``batch_size`` rows
+    at a time: the results as one numpy array ``(N, ...)``. The one chunked evaluation of the package."""
+    return np.concatenate([np.asarray(fn(tf.constant(x[i:i + batch_size]))) for i in range(0, len(x), batch_size)])
 
 
 def per_example_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,
@@ -23,12 +22,8 @@ def per_example_nll(model, x, num_masks: int | None = None, batch_size: int = 10
     ``ensemble``: ``"mixture"``, ``p(x) = 1/K sum_k p_k(x)``, or ``"conditionals"``
     (shared-ordering masks only; see ``MADE.log_prob``).
     """
-    k = _check_num_masks(model, num_masks)
-    batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or len(x) == 0:
-        raise ValueError(f"x must have shape (N, {model.input_dim}) with N >= 1, got {x.shape}")
-    return -model.log_prob(x, num_masks=k, batch_size=int(batch_size), ensemble=ensemble).astype(np.float64)
+    k = model.num_masks if num_masks is None else num_masks          # checked by model.log_prob
+    return -model.log_prob(x, num_masks=k, batch_size=batch_size, ensemble=ensemble).astype(np.float64)
 
 
 def evaluate_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,

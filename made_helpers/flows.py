@@ -28,9 +28,9 @@ import tensorflow as tf
 
 from . import masks as mk
 from .batch_norm import BatchNormFlow
-from .checks import check_bool, check_int, check_positive_float, check_real_batch, check_seed
+from .checks import check_bool, check_int, check_positive_float, check_real_batch, check_seed, draw_seed, stateless_seed
+from .evaluate import in_chunks
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
-from .model import _stateless_seed
 
 PERMUTATIONS = ("reverse", "random")
 
@@ -71,7 +71,7 @@ class Flow(keras.Model):
         self.input_dim = mk.check_input_dim(input_dim)
         self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
         self.num_layers = check_int("num_layers", num_layers, low=1, type_error=ValueError)
-        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
+        self.seed = draw_seed(seed)
         self.activation_name = activation
         self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
         self.batch_norm = check_bool("batch_norm", batch_norm)
@@ -148,7 +148,7 @@ class Flow(keras.Model):
         n = check_int("n", n, low=1, type_error=ValueError)
         if self.top is not None:
             return self._invert(self.top.sample(n, seed), "sample", "samples")
-        u = tf.random.stateless_normal((n, self.input_dim), seed=tf.constant(_stateless_seed(seed), tf.int32))
+        u = tf.random.stateless_normal((n, self.input_dim), seed=tf.constant(stateless_seed(seed), tf.int32))
         return self._invert(u.numpy(), "sample", "samples")
 
     def set_batch_norm_statistics(self, x, batch_size: int = 10_000) -> None:
@@ -161,8 +161,7 @@ class Flow(keras.Model):
         for step in steps[:last + 1]:
             if isinstance(step, BatchNormFlow):
                 step.set_statistics(u)
-            u = np.concatenate([step._forward(tf.constant(u[i:i + batch_size]))[0].numpy()
-                                for i in range(0, len(u), batch_size)])
+            u = in_chunks(lambda chunk, step=step: step._forward(chunk)[0], u, batch_size)
 
     def flow_config(self) -> dict:
         """The config entries of Keras (name, trainable) and of :meth:`set_arguments`; a subclass adds its own."""

@@ -30,10 +30,9 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, check_seed
-from .conditioning import check_observed, is_prefix_of_ordering
-from .layers import MaskedDense, check_activation
-from .model import _stateless_seed
+from .checks import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, stateless_seed
+from .evaluate import in_chunks
+from .model import MaskedModel
 
 LOG_SCALE_BOUND = 7.0
 LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)      # ~88.72: exp(B) must stay finite in float32
@@ -46,8 +45,7 @@ def log_prob_chunks(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     ``(batch,)`` float64, unchecked (``fit_density`` reads a NaN as divergence)."""
     if getattr(model, "_log_prob_fn", None) is None:
         model._log_prob_fn = tf.function(model.log_prob_tensor, reduce_retracing=True)
-    return np.concatenate([model._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
-                           for i in range(0, len(x), batch_size)])
+    return in_chunks(model._log_prob_fn, x, batch_size).astype(np.float64)
 
 
 def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
@@ -100,27 +98,6 @@ def _short(values) -> str:
     return str(values) if len(values) <= 8 else f"[{', '.join(map(str, values[:8]))}, ...] ({len(values)} in all)"
 
 
-class SavedMaskCheck(keras.layers.Layer):
-    """A weightless layer of :class:`GaussianMADE` that checks the masks of a loaded model.
-
-    Keras loads a model's masked layers before this one (it comes last in ``model.layers``);
-    its :meth:`load_own_variables` then calls ``check()``, which refuses masks that differ from
-    those rebuilt from the config. Keras reports the refusal as "objects could not be loaded",
-    with the check's one-line message as the example error.
-    """
-
-    def __init__(self, check, **kwargs):
-        super().__init__(**kwargs)
-        self._check = check               # a bound method: not tracked by Keras
-        self.built = True
-
-    def call(self, x):
-        return x
-
-    def load_own_variables(self, store):
-        self._check()
-
-
 def mask_mismatch(saved: np.ndarray, expected: np.ndarray, ordering: np.ndarray, role: str) -> str:
     """What differs between a loaded ``saved`` mask and the ``expected`` one rebuilt from the config.
 
@@ -151,7 +128,7 @@ def normal_log_pdf(x, mean, log_scale):
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
-class GaussianMADE(keras.Model):
+class GaussianMADE(MaskedModel):
     """MADE with real-valued conditionals: a Gaussian (``num_components=1``) or a mixture of C.
 
     ``model(x)`` maps ``(batch, D)`` to the raw outputs ``(batch, P * D)``, ``P = 2`` for one
@@ -176,69 +153,50 @@ class GaussianMADE(keras.Model):
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random", activation="relu",
                  seed: int | None = None, log_scale_bound: float = LOG_SCALE_BOUND,
                  input_degrees: Sequence[int] | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.input_dim = mk.check_input_dim(input_dim)
-        self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
-        self.num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
-                                        why=" (Gaussians per conditional)")
-        self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
-        self.input_degrees = None if input_degrees is None else mk.check_input_degrees(input_degrees,
-                                                                                       self.input_dim).tolist()
-        if self.input_degrees is not None and self.ordering_spec != "natural":
-            raise ValueError(f"input_degrees replaces ordering: give one of them, got ordering={ordering!r} too")
-        self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
-        self.activation_name = check_activation(activation)
-        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
-        self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
-        if self.log_scale_bound >= LOG_FLOAT32_MAX:
-            raise ValueError(f"log_scale_bound must be below {LOG_FLOAT32_MAX:.2f} (so that exp(bound) is finite "
-                             f"in float32), got {log_scale_bound!r}")
-        self.params_per_dim = 2 if self.num_components == 1 else 3 * self.num_components
-
-        self.mask_set = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
-                                         self.hidden_degrees, self.seed, 0, "connectivity", self.input_degrees)
-        self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}")
-                              for i, h in enumerate(self.hidden_sizes)]
+        num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
+                                   why=" (Gaussians per conditional)")
+        params_per_dim = 2 if num_components == 1 else 3 * num_components
         # one Gaussian: the output layer starts small, so mu ~ 0 and alpha ~ 0 and a stack of MADEs (MAF) starts
         # near the identity, where the first steps of a deep flow cannot overflow. A mixture keeps Keras' default
         # (Glorot): small equal starts leave the components nearly equal, and they separate only slowly.
         init = (keras.initializers.VarianceScaling(OUTPUT_INIT_SCALE, "fan_in", "truncated_normal")
-                if self.num_components == 1 else "glorot_uniform")
-        self.output_layer = MaskedDense(self.params_per_dim * self.input_dim, kernel_initializer=init,
-                                        name="output")
-        self.saved_mask_check = SavedMaskCheck(self.check_masks, name="saved_mask_check")   # last: see its doc
+                if num_components == 1 else "glorot_uniform")
+        super().__init__(input_dim, hidden_sizes, ordering, hidden_degrees, activation, seed,
+                         output_units=params_per_dim * mk.check_input_dim(input_dim), output_initializer=init, **kwargs)
+        self.num_components, self.params_per_dim = num_components, params_per_dim
+        self.input_degrees = None if input_degrees is None else mk.check_input_degrees(input_degrees,
+                                                                                       self.input_dim).tolist()
+        if self.input_degrees is not None and self.ordering_spec != "natural":
+            raise ValueError(f"input_degrees replaces ordering: give one of them, got ordering={ordering!r} too")
+        self.log_scale_bound = check_positive_float("log_scale_bound", log_scale_bound)
+        if self.log_scale_bound >= LOG_FLOAT32_MAX:
+            raise ValueError(f"log_scale_bound must be below {LOG_FLOAT32_MAX:.2f} (so that exp(bound) is finite "
+                             f"in float32), got {log_scale_bound!r}")
+        self.mask_set = mk.make_mask_set(self.input_dim, self.hidden_sizes, self.ordering_spec,
+                                         self.hidden_degrees, self.seed, 0, "connectivity", self.input_degrees)
         self.build((None, self.input_dim))
-        for layer, m in zip(self.hidden_layers, self.mask_set.masks[:-1]):
+        for layer, m in zip(self.masked_layers, self.expected_masks()):
             layer.set_mask(m)
-        # output column p * D + d belongs to dimension d: the output mask repeated per parameter
-        self.output_layer.set_mask(np.tile(self.mask_set.masks[-1], (1, self.params_per_dim)))
         self._order = tf.constant(self.ordering.astype(np.int32))
         self.mask_source = "the config"          # a MAF names its own config here
         self._fill_fn = None
         self._log_prob_fn = None
 
-    def build(self, input_shape):
-        fan_in = self.input_dim
-        for layer in self.hidden_layers:
-            layer.build((None, fan_in))
-            fan_in = layer.units
-        self.output_layer.build((None, fan_in))
-        self.built = True
+    def expected_masks(self) -> list[np.ndarray]:
+        """The masks the config gives: the hidden layers', then the output mask repeated once per parameter
+        (output column ``p * D + d`` belongs to dimension ``d``)."""
+        masks = self.mask_set.masks
+        return [*masks[:-1], np.tile(masks[-1], (1, self.params_per_dim))]
 
-    def check_masks(self) -> None:
+    def check_saved_masks(self) -> None:
         """Refuse masks that differ from those rebuilt from the config (run when a saved model is loaded).
 
         A one-line ``ValueError`` names the first layer that differs and what differs: the ordering
         it encodes, the hidden-unit degrees, or values other than 0/1. Nothing is changed (Keras may run
         the check twice while loading).
         """
-        layers = [*self.hidden_layers, self.output_layer]
-        expected = [*self.mask_set.masks[:-1], np.tile(self.mask_set.masks[-1], (1, self.params_per_dim))]
-        for i, (layer, mask) in enumerate(zip(layers, expected)):
-            saved = layer.mask.numpy()
-            if np.array_equal(saved, mask):
-                continue
-            role = "first" if i == 0 else "output" if layer is self.output_layer else "hidden"
+        for layer, saved, mask in self.differing_masks()[:1]:
+            role = "first" if layer is self.hidden_layers[0] else "output" if layer is self.output_layer else "hidden"
             spec = self.ordering_spec
             order = f"{spec!r} -> {_short(self.ordering)}" if isinstance(spec, str) else _short(spec)
             if self.input_degrees is not None:
@@ -258,20 +216,6 @@ class GaussianMADE(keras.Model):
     def degrees(self) -> list[np.ndarray]:
         """Degrees ``[input (D,), hidden_1, ...]``."""
         return self.mask_set.degrees
-
-    # ---------------------------------------------------------------- forward
-    def call(self, x):
-        """Raw outputs ``(batch, P * D)`` for inputs ``(batch, D)``."""
-        x = tf.convert_to_tensor(x, tf.float32)
-        if x.shape.rank is not None and (x.shape.rank != 2 or (x.shape[-1] not in (None, self.input_dim))):
-            raise ValueError(f"GaussianMADE expects inputs of shape (batch, {self.input_dim}), got {tuple(x.shape)}")
-        h = x
-        for layer in self.hidden_layers:
-            h = layer(h)
-        return self.output_layer(h)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.params_per_dim * self.input_dim)
 
     def _bound(self, raw):
         return self.log_scale_bound * tf.tanh(raw / self.log_scale_bound)
@@ -364,7 +308,7 @@ class GaussianMADE(keras.Model):
         return self._fill_fn(*(tf.constant(np.asarray(a, np.float32)) for a in (x, observed, eps, gumbel))).numpy()
 
     def _noise(self, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
-        s = tf.constant(_stateless_seed(seed), tf.int32)
+        s = tf.constant(stateless_seed(seed), tf.int32)
         eps = tf.random.stateless_normal((n, self.input_dim), seed=s)
         u = tf.random.stateless_uniform((n, self.num_components, self.input_dim), seed=s + [0, 1],
                                         minval=1e-7, maxval=1.0)
@@ -402,28 +346,12 @@ class GaussianMADE(keras.Model):
         pass and ``ValueError``).
         Unobserved entries of ``x`` may hold anything finite (they are overwritten).
         """
-        try:
-            single = np.ndim(x) == 1
-        except ValueError:                       # ragged rows: check_real_batch names them
-            single = False
-        x = check_real_batch([x] if single else x, self.input_dim)
-        obs = np.broadcast_to(check_observed(self, observed, x.shape), x.shape)
-        for row, o in enumerate(obs):
-            if not is_prefix_of_ordering(o, self.ordering):
-                raise ValueError(f"observed row {row} is not a prefix of the model's ordering "
-                                 f"(model.ordering): p(unobserved | observed) is not available from one pass")
+        x, obs, single = self.completion_inputs(x, observed, binary=False)
         out = self._run_fill(x, obs.astype(np.float32), *self._noise(len(x), seed))
         refuse_nonfinite(self, ~np.isfinite(out), "complete", "rows of x", x)
         return out[0] if single else out
 
     # -------------------------------------------------------- serialization
-    def get_config(self):
-        config = {key: value for key, value in super().get_config().items() if key in ("name", "trainable")}
-        return {**config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
-                "num_components": self.num_components, "ordering": self.ordering_spec,
-                "hidden_degrees": self.hidden_degrees, "activation": self.activation_name, "seed": self.seed,
-                "log_scale_bound": self.log_scale_bound, "input_degrees": self.input_degrees}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+    def own_config(self) -> dict:
+        return {"num_components": self.num_components, "log_scale_bound": self.log_scale_bound,
+                "input_degrees": self.input_degrees}

@@ -75,7 +75,7 @@ def logit_transform(y: np.ndarray, lam: float = LAMBDA_MNIST) -> np.ndarray:
 
 def dequantize_to_logit(images, seed: int = 0, lam: float = LAMBDA_MNIST) -> np.ndarray:
     """``(N, D)`` float32 logit-space data from integer images ``(N, 28, 28)`` or ``(N, D)`` in 0..255."""
-    seed = None if seed is None else check_seed("seed", seed, type_error=ValueError)
+    seed = check_seed("seed", seed, type_error=ValueError, optional=True)
     lam = _check_lam(lam)
     z = _integer_images(images)
     return logit_transform((z + np.random.default_rng(seed).random(z.shape)) / 256.0, lam)

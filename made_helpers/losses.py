@@ -19,19 +19,6 @@ import numpy as np
 from keras import ops
 
 
-def check_binary(x, name: str = "x") -> None:
-    """Raise ``ValueError`` unless every entry of ``x`` is 0 or 1 (eager arrays only)."""
-    arr = np.asarray(x)
-    bad = (arr != 0) & (arr != 1)
-    if np.any(bad):
-        example = arr[bad].ravel()[0]
-        raise ValueError(
-            f"{name} must be binary (0/1) for a Bernoulli likelihood, but it holds "
-            f"{int(bad.sum())} other value(s), e.g. {example!r}; binarize it first "
-            f"(made_helpers.data.binarize)"
-        )
-
-
 def bernoulli_nll(x, logits):
     """``-log p(x)`` under independent Bernoullis with ``p = sigmoid(logits)``.
 
@@ -40,16 +27,6 @@ def bernoulli_nll(x, logits):
     """
     x = ops.cast(x, logits.dtype if hasattr(logits, "dtype") else "float32")
     return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
-
-
-def bernoulli_nll_as_bce(x, logits):
-    """The same quantity through Keras' binary cross-entropy: ``D * BCE(x, logits)``.
-
-    Keras averages BCE over the last axis, so multiply by ``D`` to get the sum.
-    """
-    D = ops.shape(logits)[-1]
-    bce = keras.losses.binary_crossentropy(ops.cast(x, "float32"), logits, from_logits=True)
-    return ops.cast(D, bce.dtype) * bce
 
 
 def naive_bernoulli_nll(x, logits):
@@ -80,17 +57,6 @@ def gaussian_nll(x, mean, variance=1.0, log_variance=None):
         log_var = ops.log(ops.convert_to_tensor(var)) + ops.zeros_like(x)
     sq = ops.square(x - mean)
     return 0.5 * ops.sum(sq * ops.exp(-log_var) + log_var + math.log(2 * math.pi), axis=-1)
-
-
-def gaussian_nll_as_mse(x, mean, variance: float = 1.0):
-    """The fixed-variance Gaussian NLL through Keras' MSE:
-    ``D * MSE / (2 s^2) + D/2 * log(2 pi s^2)``.
-    """
-    if variance <= 0:
-        raise ValueError(f"variance must be positive, got {variance!r}")
-    mse = keras.losses.mean_squared_error(ops.cast(x, "float32"), ops.cast(mean, "float32"))
-    D = ops.cast(ops.shape(x)[-1], "float32")
-    return D * mse / (2.0 * variance) + 0.5 * D * math.log(2 * math.pi * variance)
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")

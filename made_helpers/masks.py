@@ -129,17 +129,15 @@ def input_degrees(input_dim: int, ordering: Ordering = "natural",
     generated first and gets degree 1.
     """
     D = check_input_dim(input_dim)
-    if isinstance(ordering, str):
-        if ordering == "natural":
-            order = np.arange(D)
-        elif ordering == "reversed":
-            order = np.arange(D)[::-1]
-        elif ordering == "random":
-            order = (rng or np.random.default_rng()).permutation(D)
-        else:
-            raise ValueError(f"ordering must be one of {ORDERINGS} or a permutation, got {ordering!r}")
+    ordering = check_ordering(ordering, D)                # a name, or a checked permutation as a list
+    if ordering == "natural":
+        order = np.arange(D)
+    elif ordering == "reversed":
+        order = np.arange(D)[::-1]
+    elif ordering == "random":
+        order = (rng or np.random.default_rng()).permutation(D)
     else:
-        order = check_permutation(ordering, D)
+        order = np.asarray(ordering)
     degrees = np.empty(D, dtype=np.int64)
     degrees[order] = np.arange(1, D + 1)
     return degrees
@@ -156,14 +154,12 @@ def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
     """
     D = input_dim
     low = min(int(previous_min), D - 1)
-    if scheme == "random":
+    if check_hidden_degrees(scheme) == "random":
         return (rng or np.random.default_rng()).integers(low, D, size=width).astype(np.int64)
-    if scheme == "equal":
-        # evenly spread over low..D-1, cycling when the layer is wider than that range
-        span = D - low
-        return (low + np.floor(np.arange(width) * span / width)).astype(np.int64) if width <= span \
-            else (low + np.arange(width) % span).astype(np.int64)
-    raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {scheme!r}")
+    # "equal": evenly spread over low..D-1, cycling when the layer is wider than that range
+    span = D - low
+    return (low + np.floor(np.arange(width) * span / width)).astype(np.int64) if width <= span \
+        else (low + np.arange(width) % span).astype(np.int64)
 
 
 def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
@@ -185,8 +181,7 @@ def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering
     """
     D = check_input_dim(input_dim)
     sizes = check_hidden_sizes(hidden_sizes)
-    if hidden_degrees not in HIDDEN_DEGREE_SCHEMES:
-        raise ValueError(f"hidden_degrees must be one of {HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+    check_hidden_degrees(hidden_degrees)
     rng = np.random.default_rng(seed)
     degrees = [input_degrees(D, ordering, rng) if inputs is None else check_input_degrees(inputs, D, "inputs")]
     top = int(degrees[0].max())                       # D for an ordering
@@ -195,47 +190,64 @@ def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering
     return degrees
 
 
-def make_masks(degrees: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Masks from degrees: float32 0/1 arrays of shape ``(fan_in, fan_out)``.
+def allowed(d_in, d_out, strict: bool = False):
+    """The connection rule, ``(fan_in, fan_out)`` bool: a unit of degree ``d_out`` may see one of degree ``d_in``
+    iff ``d_out >= d_in`` (hidden layers) or ``d_out > d_in`` (``strict``: outputs and the direct connection).
 
-    Returns one mask per hidden layer (rule ``>=``) and a last one from the
-    last hidden layer to the outputs (strict ``>``); the outputs have the
-    input degrees ``degrees[0]``.
+    ``d_in`` ``(fan_in,)``, ``d_out`` ``(fan_out,)``: numpy arrays or TensorFlow tensors alike, so the
+    in-graph mask switch (:meth:`MADE.select_mask`) uses this very rule.
     """
+    d_in, d_out = d_in[:, None], d_out[None, :]
+    return d_out > d_in if strict else d_out >= d_in
+
+
+def connection_tables(degrees: Sequence, direct: bool = False) -> list:
+    """Bool masks from degrees ``[input (D,), hidden_1 (H1,), ...]`` (numpy arrays or TF tensors):
+    one per hidden layer (``>=``), the output layer's ``(H_L, D)`` (strict ``>``: the outputs have the
+    input degrees) and, with ``direct``, the direct connection's ``(D, D)`` (strict)."""
+    tables = [allowed(d_in, d_out) for d_in, d_out in zip(degrees[:-1], degrees[1:])]
+    tables.append(allowed(degrees[-1], degrees[0], strict=True))
+    if direct:
+        tables.append(allowed(degrees[0], degrees[0], strict=True))
+    return tables
+
+
+def make_masks(degrees: Sequence[np.ndarray], direct: bool = False) -> list[np.ndarray]:
+    """Masks from degrees: float32 0/1 arrays of shape ``(fan_in, fan_out)`` (:func:`connection_tables`)."""
     if len(degrees) < 2:
         raise ValueError("make_masks needs the input degrees and at least one hidden layer of degrees")
-    masks = []
-    for d_in, d_out in zip(degrees[:-1], degrees[1:]):
-        masks.append((np.asarray(d_out)[None, :] >= np.asarray(d_in)[:, None]).astype(np.float32))
-    masks.append((np.asarray(degrees[0])[None, :] > np.asarray(degrees[-1])[:, None]).astype(np.float32))
-    return masks
+    return [t.astype(np.float32) for t in connection_tables([np.asarray(d) for d in degrees], direct)]
 
 
 def direct_mask(input_degrees: np.ndarray) -> np.ndarray:
     """Mask of the direct input->output connection, ``(D, D)`` float32, strict ``>``."""
     d = np.asarray(input_degrees)
-    return (d[None, :] > d[:, None]).astype(np.float32)
+    return allowed(d, d, strict=True).astype(np.float32)
+
+
+def reach(masks: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Which units each input reaches: ``[(D, H1), (D, H2), ..., (D, fan_out of the last mask)]`` bool,
+    ``[l][i, u]`` True iff some path through the masked layers leads from input ``i`` to unit ``u`` of
+    layer ``l + 1`` (a product of 0/1 matrices)."""
+    out = [np.asarray(masks[0]) > 0]
+    for m in masks[1:]:
+        out.append((out[-1].astype(np.int64) @ (np.asarray(m) > 0).astype(np.int64)) > 0)
+    return out
 
 
 def connectivity(masks: Sequence[np.ndarray], direct: np.ndarray | None = None) -> np.ndarray:
     """``(D, D)`` bool: ``[i, j]`` is True iff output ``j`` can depend on input ``i``.
 
-    Follows every path through the masked layers (a product of 0/1 matrices)
-    and adds the direct connection if given.
+    Follows every path through the masked layers (:func:`reach`) and adds the direct connection if given.
     """
-    reach = np.asarray(masks[0]) > 0
-    for m in masks[1:]:
-        reach = (reach.astype(np.int64) @ (np.asarray(m) > 0).astype(np.int64)) > 0
-    if direct is not None:
-        reach = reach | (np.asarray(direct) > 0)
-    return reach
+    conn = reach(masks)[-1]
+    return conn if direct is None else conn | (np.asarray(direct) > 0)
 
 
 def is_autoregressive(conn: np.ndarray, input_degrees: np.ndarray) -> bool:
     """True iff every connection ``i -> j`` in ``conn`` has ``degree[i] < degree[j]``."""
     d = np.asarray(input_degrees)
-    allowed = d[:, None] < d[None, :]
-    return bool(np.all(~np.asarray(conn, dtype=bool) | allowed))
+    return bool(np.all(~np.asarray(conn, dtype=bool) | allowed(d, d, strict=True)))
 
 
 def ordering_from_degrees(input_degrees: np.ndarray) -> np.ndarray:

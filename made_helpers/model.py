@@ -11,31 +11,158 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import check_int, check_seed
+from .checks import check_int, check_real_batch, draw_seed, stateless_seed
 from .conditioning import check_observed, is_prefix_of_ordering
+from .evaluate import in_chunks
 from .layers import MaskedDense, check_activation
-from .losses import check_binary
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
 """Mask sets (degrees only) a model keeps; others are rebuilt from the seed when needed (cheap)."""
 
 
-def _stateless_seed(seed: int | None) -> list[int]:
-    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..2**63-1`` (or None).
+class SavedMaskCheck(keras.layers.Layer):
+    """A weightless layer of a masked model that checks the masks of a loaded model.
 
-    Injective: the low 32 bits (as a signed int32) and the high 31 bits. Seeds below
-    ``2**31 - 1`` map to ``[seed, 0]``, as before.
+    Keras loads a model's masked layers before this one (its attribute ``saved_mask_check`` sorts after
+    theirs); its :meth:`load_own_variables` then calls ``check()``, which refuses masks that differ from
+    those rebuilt from the config. Keras reports the refusal as "objects could not be loaded", with the
+    check's one-line message as the example error.
     """
-    if seed is None:
-        seed = int(np.random.default_rng().integers(2**31 - 1))
-    seed = check_seed("seed", seed, type_error=ValueError)
-    low, high = seed & 0xFFFFFFFF, seed >> 32
-    return [low - 2**32 if low >= 2**31 else low, high]
+
+    def __init__(self, check, **kwargs):
+        super().__init__(**kwargs)
+        self._check = check               # a bound method: not tracked by Keras
+        self.built = True
+
+    def call(self, x):
+        return x
+
+    def load_own_variables(self, store):
+        self._check()
+
+
+class MaskedModel(keras.Model):
+    """What :class:`MADE` and :class:`gaussian_made.GaussianMADE` share: the checked arguments, the masked
+    layers, the forward pass and the config.
+
+    Layers: ``hidden_layers`` (each optionally followed by ``dropout_layers``), ``output_layer``
+    (``output_units`` wide) and, with ``direct``, ``direct_layer`` (inputs to outputs). A subclass sets the
+    masks, keeps its own arguments in :meth:`own_config` and refuses foreign masks in ``check_saved_masks``.
+    """
+
+    def __init__(self, input_dim: int, hidden_sizes: Sequence[int], ordering: mk.Ordering = "natural",
+                 hidden_degrees: str = "random", activation="relu", seed: int | None = None, *,
+                 output_units: int | None = None, direct: bool = False, dropout: float = 0.0,
+                 kernel_initializer="glorot_uniform", output_initializer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = mk.check_input_dim(input_dim)
+        self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
+        self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
+        self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
+        self.activation_name = check_activation(activation)
+        self.seed = draw_seed(seed)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        # sub-layers share the model's dtype policy (e.g. "mixed_bfloat16": bf16 matmuls, float32 weights)
+        dense = {"kernel_initializer": kernel_initializer, "dtype": self.dtype_policy}
+        self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}", **dense)
+                              for i, h in enumerate(self.hidden_sizes)]
+        self.dropout_layers = [keras.layers.Dropout(dropout, name=f"dropout_{i}", dtype=self.dtype_policy)
+                               for i in range(len(self.hidden_sizes))] if dropout > 0 else []
+        self.output_layer = MaskedDense(output_units or self.input_dim, name="output",
+                                        **{**dense, "kernel_initializer": output_initializer or kernel_initializer})
+        self.direct_layer = MaskedDense(self.input_dim, use_bias=False, name="direct", **dense) if direct else None
+        # the last layer: Keras loads it after the masks, and it refuses masks the config does not rebuild
+        self.saved_mask_check = SavedMaskCheck(self.check_saved_masks, name="saved_mask_check")
+
+    @property
+    def masked_layers(self) -> list:
+        """Every :class:`MaskedDense` of the model: hidden layers, output, then direct (if any)."""
+        return [*self.hidden_layers, self.output_layer, *([self.direct_layer] if self.direct_layer else [])]
+
+    def build(self, input_shape):
+        fan_in = self.input_dim
+        for layer in self.hidden_layers:
+            layer.build((None, fan_in))
+            fan_in = layer.units
+        self.output_layer.build((None, fan_in))
+        if self.direct_layer is not None:
+            self.direct_layer.build((None, self.input_dim))
+        self.built = True
+
+    def call(self, x, training=None):
+        """Outputs ``(batch, output_units)`` for inputs ``(batch, D)`` under the current masks.
+
+        ``h = activation(h @ (W * M) + b)`` through the hidden layers (with ``dropout > 0`` and
+        ``training=True`` each hidden output is dropped out), then the output layer, plus the direct
+        connection ``x @ (W_direct * M_direct)`` if any (never dropped out).
+        """
+        x = tf.convert_to_tensor(x)
+        rank, expects = x.shape.rank, f"{type(self).__name__} expects inputs of"
+        if rank is not None and rank != 2:
+            raise ValueError(f"{expects} shape (batch, {self.input_dim}), got rank {rank} with shape {tuple(x.shape)}")
+        if rank == 2 and x.shape[-1] not in (None, self.input_dim):
+            raise ValueError(f"{expects} width D={self.input_dim}, got shape {tuple(x.shape)}")
+        x = h = tf.cast(x, self.compute_dtype)
+        for i, layer in enumerate(self.hidden_layers):
+            h = layer(h)
+            if self.dropout_layers:
+                h = self.dropout_layers[i](h, training=training)
+        out = self.output_layer(h)
+        return out if self.direct_layer is None else out + self.direct_layer(x)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.output_layer.units)
+
+    def completion_inputs(self, x, observed, binary: bool) -> tuple[np.ndarray, np.ndarray, bool]:
+        """What ``complete`` needs: ``(x (batch, D) float32, observed (batch, D) bool, single)``.
+
+        ``x`` is checked (:func:`checks.check_real_batch`; ``single``: it was one row ``(D,)``) and ``observed``
+        (:func:`conditioning.check_observed`) must be a prefix of the ordering in every row, otherwise
+        ``p(unobserved | observed)`` is not available from one pass: a one-line ``ValueError``.
+        """
+        try:
+            single = np.ndim(x) == 1
+        except ValueError:                       # ragged rows: check_real_batch names them
+            single = False
+        x = check_real_batch([x] if single else x, self.input_dim, binary=binary)
+        obs = np.broadcast_to(check_observed(self, observed, x.shape), x.shape)
+        for row, o in enumerate(obs):
+            if not is_prefix_of_ordering(o, self.ordering):
+                position = self.degrees[0] - 1                           # (D,) place in the order
+                i_obs = int(np.flatnonzero(o & (position == position[o].max()))[0])
+                i_mis = int(np.flatnonzero(~o & (position == position[~o].min()))[0])
+                raise ValueError(
+                    f"observed row {row} is not a prefix of the model's ordering: observed input {i_obs} comes after "
+                    f"unobserved input {i_mis}, so p(unobserved | observed) is not available from one pass; observe a "
+                    f"prefix of the ordering (model.ordering) or use another ordering/mask")
+        return x, obs, single
+
+    def differing_masks(self) -> list[tuple]:
+        """``(layer, saved (fan_in, fan_out), expected)`` for every masked layer whose mask variable is not the
+        one the config rebuilds (the subclass's ``expected_masks()``, in the order of :attr:`masked_layers`)."""
+        pairs = [(layer, layer.mask.numpy(), m) for layer, m in zip(self.masked_layers, self.expected_masks())]
+        return [(layer, saved, m) for layer, saved, m in pairs if not np.array_equal(saved, m)]
+
+    def own_config(self) -> dict:
+        """The config entries of the subclass's own arguments."""
+        return {}
+
+    def get_config(self):
+        config = {key: value for key, value in super().get_config().items()
+                  if key in ("name", "trainable", "dtype")}            # the base keys (dtype policy)
+        return {**config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
+                "ordering": self.ordering_spec, "hidden_degrees": self.hidden_degrees,
+                "activation": self.activation_name, "seed": self.seed, **self.own_config()}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
-class MADE(keras.Model):
+class MADE(MaskedModel):
     """Masked Autoencoder for Distribution Estimation (Germain et al., 2015).
 
     ``model(x)`` maps binary inputs ``(batch, D)`` to logits ``(batch, D)``;
@@ -68,39 +195,17 @@ class MADE(keras.Model):
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random",
                  direct: bool = True, activation="relu", seed: int | None = None, dropout: float = 0.0,
                  kernel_initializer="glorot_uniform", mask_kind: str | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.input_dim = mk.check_input_dim(input_dim)
-        self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
+        init = kernel_initializer if isinstance(kernel_initializer, str) else \
+            keras.initializers.serialize(keras.initializers.get(kernel_initializer))
+        super().__init__(input_dim, hidden_sizes, ordering, hidden_degrees, activation, seed, direct=bool(direct),
+                         dropout=dropout, kernel_initializer=init, **kwargs)
+        self.kernel_initializer = init
         self.num_masks = check_int("num_masks", num_masks, low=1, type_error=ValueError)
-        self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
-        self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
         self.direct = bool(direct)
-        self.activation_name = check_activation(activation)
-        self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
         self.mask_kind = mk.check_mask_kind(mask_kind, self.ordering_spec)
-        self.kernel_initializer = keras.initializers.serialize(keras.initializers.get(kernel_initializer)) \
-            if not isinstance(kernel_initializer, str) else kernel_initializer
-        keras.initializers.get(self.kernel_initializer)          # a bad name fails here, with Keras' message
-
         # mask sets (degrees only) are built in numpy on first use; the last MASK_CACHE_SIZE are kept
         self._mask_cache: OrderedDict[int, mk.MaskSet] = OrderedDict()
-
-        # sub-layers share the model's dtype policy (e.g. "mixed_bfloat16": bf16 matmuls, float32 weights)
-        dense = {"kernel_initializer": self.kernel_initializer, "dtype": self.dtype_policy}
-        self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}", **dense)
-                              for i, h in enumerate(self.hidden_sizes)]
-        self.dropout_layers = [keras.layers.Dropout(self.dropout, name=f"dropout_{i}", dtype=self.dtype_policy)
-                               for i in range(len(self.hidden_sizes))] if self.dropout > 0 else []
-        self.output_layer = MaskedDense(self.input_dim, name="output", **dense)
-        self.direct_layer = (MaskedDense(self.input_dim, use_bias=False, name="direct", **dense)
-                             if self.direct else None)
-        from .gaussian_made import SavedMaskCheck  # here: gaussian_made imports this module
-
-        # the last layer: Keras loads it after the masks, and it refuses masks the config does not rebuild
-        self.saved_mask_check = SavedMaskCheck(self.check_saved_masks, name="saved_mask_check")
         self.build((None, self.input_dim))
         self._sequential_fn = None
         self._log_prob_fn = None
@@ -125,18 +230,11 @@ class MADE(keras.Model):
         return ms
 
     def build(self, input_shape):
-        fan_in = self.input_dim
-        for layer in self.hidden_layers:
-            layer.build((None, fan_in))
-            fan_in = layer.units
-        self.output_layer.build((None, fan_in))
-        if self.direct_layer is not None:
-            self.direct_layer.build((None, self.input_dim))
+        super().build(input_shape)
         self.mask_index = self.add_weight(name="mask_index", shape=(), dtype="int32",
                                           initializer="zeros", trainable=False)
         self.order = self.add_weight(name="order", shape=(self.input_dim,), dtype="int32",
                                      initializer="zeros", trainable=False)
-        self.built = True
 
     def set_mask(self, k: int) -> None:
         """Use mask ``k`` (0..num_masks-1): assigns every layer's mask variable."""
@@ -154,10 +252,7 @@ class MADE(keras.Model):
         :meth:`set_mask` uses it for the trained masks; ``conditioning.using_mask_set`` for a
         mask built for conditioning on a subset.
         """
-        masks = mask_set.masks
-        if self.direct_layer is not None:
-            masks.append(mask_set.direct_mask)
-        for layer, m in zip(self.masked_layers, masks):
+        for layer, m in zip(self.masked_layers, mk.make_masks(mask_set.degrees, self.direct)):
             layer.set_mask(m)
         self.order.assign(mask_set.ordering.astype(np.int32))
 
@@ -177,22 +272,18 @@ class MADE(keras.Model):
         self.order.assign(order)
         self.mask_index.assign(k)
 
+    def expected_masks(self) -> list[np.ndarray]:
+        """The masks of mask :attr:`current_mask` rebuilt from the config, in the order of :attr:`masked_layers`."""
+        return mk.make_masks(self.degrees, self.direct)
+
     def mask_differences(self) -> list[str]:
         """What differs between the mask variables and mask :attr:`current_mask` rebuilt from the config.
 
         Empty when they agree; otherwise, e.g. ``["hidden_0 mask (37 of 6272 entries)", "order"]``.
         """
-        ms = self.mask_set(self.current_mask)
-        expected = ms.masks + ([ms.direct_mask] if self.direct_layer is not None else [])
-        names = [f"hidden_{i}" for i in range(len(self.hidden_layers))] + ["output", "direct"]
-        out = []
-        for name, layer, m in zip(names, self.masked_layers, expected):
-            differ = int(np.count_nonzero(layer.mask.numpy() != m))
-            if differ:
-                out.append(f"{name} mask ({differ} of {m.size} entries)")
-        if not np.array_equal(self.order.numpy(), ms.ordering):
-            out.append("order")
-        return out
+        out = [f"{layer.name} mask ({int(np.count_nonzero(saved != m))} of {m.size} entries)"
+               for layer, saved, m in self.differing_masks()]
+        return out + ([] if np.array_equal(self.order.numpy(), self.ordering) else ["order"])
 
     def check_saved_masks(self) -> None:
         """A one-line ``ValueError`` unless the mask variables are those the config rebuilds.
@@ -220,12 +311,6 @@ class MADE(keras.Model):
                                  f"inputs differently (averaging their conditionals is not a distribution); "
                                  f"use ensemble='mixture'")
 
-    def next_mask(self) -> int:
-        """Move to the next mask (cycling) and return its index."""
-        k = (self.current_mask + 1) % self.num_masks
-        self.set_mask(k)
-        return k
-
     @property
     def current_mask(self) -> int:
         return int(self.mask_index.numpy())
@@ -245,58 +330,12 @@ class MADE(keras.Model):
         """Generation order of the current mask, ``(D,)``: ``ordering[0]`` comes first."""
         return mk.ordering_from_degrees(self.degrees[0])
 
-    @property
-    def masked_layers(self) -> list:
-        """Every :class:`MaskedDense` of the model: hidden layers, output, then direct (if any)."""
-        return [*self.hidden_layers, self.output_layer, *([self.direct_layer] if self.direct_layer else [])]
-
     def connectivity(self) -> np.ndarray:
         """``(D, D)`` bool for the current mask: ``[i, j]`` iff output j may see input i."""
         ms = self.mask_set(self.current_mask)
         return mk.connectivity(ms.masks, ms.direct_mask if self.direct else None)
 
-    # ---------------------------------------------------------------- forward
-    def _check_inputs(self, x):
-        shape = x.shape
-        if shape.rank is not None and shape.rank != 2:
-            raise ValueError(f"MADE expects inputs of shape (batch, {self.input_dim}), "
-                             f"got rank {shape.rank} with shape {tuple(shape)}")
-        if shape.rank == 2 and shape[-1] is not None and shape[-1] != self.input_dim:
-            raise ValueError(f"MADE expects inputs of width D={self.input_dim}, got shape {tuple(shape)}")
-
-    def call(self, x, training=None):
-        """Logits ``(batch, D)`` for inputs ``(batch, D)`` under the current mask.
-
-        With ``dropout > 0`` and ``training=True`` each hidden layer's output is
-        dropped out; the direct connection never is.
-        """
-        x = tf.convert_to_tensor(x)
-        self._check_inputs(x)
-        x = tf.cast(x, self.compute_dtype)
-        h = x
-        for i, layer in enumerate(self.hidden_layers):
-            h = layer(h)
-            if self.dropout_layers:
-                h = self.dropout_layers[i](h, training=training)
-        logits = self.output_layer(h)
-        if self.direct_layer is not None:
-            logits = logits + self.direct_layer(x)
-        return logits
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     # --------------------------------------------------------- likelihood
-    def _as_batch(self, x, name: str = "x", binary: bool = True) -> np.ndarray:
-        arr = np.asarray(x, dtype=np.float32)
-        if arr.ndim != 2:
-            raise ValueError(f"{name} must have shape (batch, {self.input_dim}), got shape {arr.shape}")
-        if arr.shape[1] != self.input_dim:
-            raise ValueError(f"{name} must have width D={self.input_dim}, got shape {arr.shape}")
-        if binary:
-            check_binary(arr, name)
-        return arr
-
     def _log_conditionals_current(self, x):
         """``(batch, D)``: ``log p(x_d | x_<d)`` of each observed value under the current mask."""
         logits = tf.cast(self(x), tf.float32)
@@ -316,19 +355,18 @@ class MADE(keras.Model):
           same ordering (a connectivity-only ensemble), so masks with different orderings
           are refused.
         """
-        x = self._as_batch(x)
+        x = check_real_batch(x, self.input_dim, binary=True)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
         if ensemble not in ENSEMBLES:
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
         if self._log_prob_fn is None:
             self._log_prob_fn = tf.function(self._log_conditionals_current, reduce_retracing=True)
 
-        def chunks():
-            for i in range(0, len(x), batch_size):
-                yield i, self._log_prob_fn(tf.constant(x[i:i + batch_size])).numpy().astype(np.float64)
+        def conditionals():                     # (N, D) float64 under the current mask
+            return in_chunks(self._log_prob_fn, x, batch_size).astype(np.float64)
 
         if num_masks is None:
-            return np.concatenate([c.sum(axis=1) for _, c in chunks()]).astype(np.float32)
+            return conditionals().sum(axis=1).astype(np.float32)
         num_masks = check_int("num_masks", num_masks, 1, self.num_masks, type_error=ValueError)
         if ensemble == "conditionals":
             self.check_shared_ordering(num_masks)
@@ -338,9 +376,8 @@ class MADE(keras.Model):
         try:
             for k in range(num_masks):
                 self.set_mask(k)
-                for i, c in chunks():
-                    part = c.sum(axis=1) if ensemble == "mixture" else c
-                    acc[i:i + len(c)] = np.logaddexp(acc[i:i + len(c)], part)
+                c = conditionals()
+                acc = np.logaddexp(acc, c.sum(axis=1) if ensemble == "mixture" else c)
         finally:
             self.restore_mask_state(keep)
         acc -= math.log(num_masks)
@@ -365,17 +402,12 @@ class MADE(keras.Model):
         """Use mask ``k`` (an int32 scalar tensor); works inside a compiled function.
 
         The masks are rebuilt from the stacked degrees (:meth:`degree_tables`) with
-        the same rules as :func:`masks.make_masks`, so a training step can switch
+        the very rule of :func:`masks.make_masks` (:func:`masks.connection_tables`), so a training step can switch
         masks without a round trip to numpy. Equivalent to :meth:`set_mask`.
         """
         degrees = [tf.gather(table, k) for table in self.degree_tables()]
-        for layer, d_in, d_out in zip(self.hidden_layers, degrees[:-1], degrees[1:]):
-            layer.mask.assign(tf.cast(d_out[None, :] >= d_in[:, None], layer.mask.dtype))
-        self.output_layer.mask.assign(tf.cast(degrees[0][None, :] > degrees[-1][:, None],
-                                              self.output_layer.mask.dtype))
-        if self.direct_layer is not None:
-            self.direct_layer.mask.assign(tf.cast(degrees[0][None, :] > degrees[0][:, None],
-                                                  self.direct_layer.mask.dtype))
+        for layer, allowed in zip(self.masked_layers, mk.connection_tables(degrees, self.direct)):
+            layer.mask.assign(tf.cast(allowed, layer.mask.dtype))
         self.mask_index.assign(tf.cast(k, tf.int32))
         self.order.assign(tf.cast(tf.argsort(degrees[0], stable=True), tf.int32))
 
@@ -425,7 +457,7 @@ class MADE(keras.Model):
                 input_signature=[tf.TensorSpec([None, self.input_dim], tf.float32),
                                  tf.TensorSpec([None, self.input_dim], tf.float32),
                                  tf.TensorSpec([2], tf.int32)])
-        seed_t = tf.constant(_stateless_seed(seed), dtype=tf.int32)
+        seed_t = tf.constant(stateless_seed(seed), dtype=tf.int32)
         return self._sequential_fn(tf.constant(x), tf.constant(observed), seed_t).numpy()
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
@@ -445,57 +477,11 @@ class MADE(keras.Model):
         come before every unobserved one in the current ordering, otherwise the
         conditional is not available from one pass and ``ValueError`` is raised.
         """
-        x = np.asarray(x, dtype=np.float32)
-        single = x.ndim == 1
-        x = self._as_batch(x[None] if single else x, "x", binary=True)
-        obs = np.broadcast_to(check_observed(self, observed, x.shape), x.shape)   # as complete_any
-        order = self.ordering
-        for row, o in enumerate(obs):
-            if not is_prefix_of_ordering(o, order):
-                position = self.degrees[0] - 1                           # (D,) place in the order
-                i_obs = int(np.flatnonzero(o & (position == position[o].max()))[0])
-                i_mis = int(np.flatnonzero(~o & (position == position[~o].min()))[0])
-                raise ValueError(
-                    f"row {row}: observed input {i_obs} comes after unobserved input {i_mis} in the "
-                    f"current ordering, so p(unobserved | observed) is not available from one pass; "
-                    f"observe a prefix of the ordering (model.ordering) or use another ordering/mask")
+        x, obs, single = self.completion_inputs(x, observed, binary=True)
         out = self._run_sequential(x, obs.astype(np.float32), seed)
         return out[0] if single else out
 
     # -------------------------------------------------------- serialization
-    def get_config(self):
-        config = {key: value for key, value in super().get_config().items()
-                  if key in ("name", "trainable", "dtype")}            # the base keys (dtype policy)
-        return {
-            **config,
-            "input_dim": self.input_dim,
-            "hidden_sizes": list(self.hidden_sizes),
-            "num_masks": self.num_masks,
-            "ordering": self.ordering_spec,
-            "hidden_degrees": self.hidden_degrees,
-            "direct": self.direct,
-            "activation": self.activation_name,
-            "seed": self.seed,
-            "dropout": self.dropout,
-            "kernel_initializer": self.kernel_initializer,
-            "mask_kind": self.mask_kind,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-
-def sharpen_weights(model: MADE, scale: float = 2.0, seed: int = 0) -> MADE:
-    """Redraw every kernel ``N(0, scale^2 / fan_in)`` and bias ``N(0, (scale/2)^2)``; returns ``model``.
-
-    A freshly initialised MADE is close to uniform; sharper random weights give
-    a peaked distribution, which tests and exercise checks need to have power.
-    """
-    rng = np.random.default_rng(seed)
-    for layer in model.masked_layers:
-        fan_in, units = layer.kernel.shape
-        layer.kernel.assign(rng.normal(0, scale / np.sqrt(fan_in), (fan_in, units)).astype("float32"))
-        if layer.bias is not None:
-            layer.bias.assign(rng.normal(0, 0.5 * scale, units).astype("float32"))
-    return model
+    def own_config(self) -> dict:
+        return {"num_masks": self.num_masks, "direct": self.direct, "dropout": self.dropout,
+                "kernel_initializer": self.kernel_initializer, "mask_kind": self.mask_kind}

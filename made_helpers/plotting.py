@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import masks as mk
 from .checks import check_int
 
 
@@ -167,15 +168,9 @@ def paths_to_output(masks: Sequence[np.ndarray], output: int,
         raise ValueError("paths_to_output needs at least one mask")
     D = ms[-1].shape[1]
     output = check_int("output", output, 0, D - 1, type_error=ValueError)
-    # forward: units reachable from the inputs (every input is a start)
-    forward = [np.ones(ms[0].shape[0], dtype=bool)]
-    for m in ms:
-        forward.append((forward[-1][:, None] & m).any(axis=0))
-    # backward: units from which output j can be reached
-    backward = [np.zeros(D, dtype=bool)]
-    backward[0][output] = True
-    for m in reversed(ms):
-        backward.insert(0, (m & backward[0][None, :]).any(axis=1))
+    # units reachable from some input, and units from which output j is reached: both by masks.reach
+    forward = [np.ones(ms[0].shape[0], dtype=bool)] + [r.any(axis=0) for r in mk.reach(ms)]
+    backward = [r[output] for r in reversed(mk.reach([m.T for m in reversed(ms)]))] + [np.arange(D) == output]
     edges = [forward[l][:, None] & m & backward[l + 1][None, :] for l, m in enumerate(ms)]
     direct_edges = None if direct is None else np.asarray(direct)[:, output] > 0
     return edges, direct_edges

@@ -192,12 +192,6 @@ def paper_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def command(result: dict) -> str:
-    """The ``train`` command line(s) that made the run (``--resume`` continuations included)."""
-    runs = result.get("training", {}).get("invocations", [])
-    return "\n".join("python -m made_helpers " + " ".join(run["argv"]) for run in runs) or "(not recorded)"
-
-
 # --------------------------------------------------------------------------- comparisons
 _NOT_SETTINGS = {"command", "data_dir", "out", "resume", "overwrite", "verbose", "host_masks", "no_jit"}
 """Training flags that do not change what is trained (where files go, progress output, how masks are switched)."""

@@ -13,15 +13,10 @@ from .checks import check_int, check_nonnegative_float, check_positive_float, ch
 TOY_NAMES = ("two_moons", "ring", "checkerboard")
 
 
-def _seed(seed) -> int | None:
-    """A seed in ``0..2**63-1``, or None (fresh entropy)."""
-    return None if seed is None else check_seed("seed", seed, type_error=ValueError)
-
-
 def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> np.ndarray:
     """Two interleaved half circles (radius 1) with Gaussian noise (std ``noise`` >= 0), centred near the origin."""
     n = check_int("n", n, low=1, type_error=ValueError)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(check_seed("seed", seed, type_error=ValueError, optional=True))
     noise = check_nonnegative_float("noise", noise)
     upper = rng.random(n) < 0.5
     t = np.pi * rng.random(n)
@@ -34,7 +29,7 @@ def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> np.ndarray:
 def ring(n: int, seed: int = 0, radius: float = 2.0, width: float = 0.2) -> np.ndarray:
     """A ring: angle uniform, radius ``N(radius, width^2)`` (``radius`` > 0, ``width`` >= 0)."""
     n = check_int("n", n, low=1, type_error=ValueError)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(check_seed("seed", seed, type_error=ValueError, optional=True))
     radius, width = check_positive_float("radius", radius), check_nonnegative_float("width", width)
     angle = 2 * np.pi * rng.random(n)
     r = radius + width * rng.standard_normal(n)
@@ -44,7 +39,7 @@ def ring(n: int, seed: int = 0, radius: float = 2.0, width: float = 0.2) -> np.n
 def checkerboard(n: int, seed: int = 0, cells: int = 4, size: float = 4.0) -> np.ndarray:
     """Uniform on the 'black' squares of a ``cells x cells`` board (``cells`` even) of side ``size`` centred at 0."""
     n = check_int("n", n, low=1, type_error=ValueError)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(check_seed("seed", seed, type_error=ValueError, optional=True))
     cells = check_int("cells", cells, low=2, type_error=ValueError)
     if cells % 2:
         raise ValueError(f"cells must be even (each row has as many black as white squares), got {cells}")

@@ -32,9 +32,9 @@ import numpy as np
 import tensorflow as tf
 
 from .atomic import atomic_write, remove_stale_temps, write_json
-from .checks import check_int, check_positive_float, check_seed
+from .checks import check_binary, check_int, check_positive_float, check_seed
 from .evaluate import evaluate_nll
-from .losses import bernoulli_nll, check_binary
+from .losses import bernoulli_nll
 from .model import ENSEMBLES
 
 CHECKPOINT_FILE = "checkpoint.npz"

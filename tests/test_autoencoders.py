@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers.autoencoders import build_autoencoder, gaussian_noise, masking_noise, reconstruction_log_prob
+from made_helpers.autoencoders import build_autoencoder, masking_noise, reconstruction_log_prob
 
 
 def test_shapes_and_submodels():
@@ -55,16 +55,6 @@ def test_masking_noise_drops_the_right_fraction():
     assert np.array_equal(noisy, masking_noise(x, 0.3, seed=0))
     with pytest.raises(ValueError):
         masking_noise(x, 1.0)
-
-
-def test_gaussian_noise_is_clipped_and_centred():
-    x = np.full((100, 100), 0.5, dtype="float32")
-    noisy = gaussian_noise(x, 0.1, seed=0)
-    assert noisy.min() >= 0 and noisy.max() <= 1
-    assert abs(noisy.mean() - 0.5) < 0.01 and abs(noisy.std() - 0.1) < 0.01
-    assert gaussian_noise(x, 2.0, clip=False).max() > 1
-    with pytest.raises(ValueError):
-        gaussian_noise(x, -1.0)
 
 
 def test_reconstruction_log_prob_equals_made_log_prob(binary_vectors):

@@ -14,7 +14,7 @@ from made_helpers.conditioning import (
     using_mask_set,
 )
 from made_helpers.enumeration import all_binary_vectors
-from made_helpers.model import sharpen_weights
+from made_helpers.exercises._diagnosis import sharpen_weights
 
 D = 6
 

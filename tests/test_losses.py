@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import pytest
 
-from made_helpers import losses
+from made_helpers import checks, losses
 
 
 def _closed_form_bernoulli(x: np.ndarray, logits: np.ndarray) -> np.ndarray:
@@ -36,7 +37,7 @@ def test_bernoulli_forms_agree_at_moderate_logits(bernoulli_batch):
     x, logits = bernoulli_batch
     expected = _closed_form_bernoulli(x, logits)
     stable = np.asarray(losses.bernoulli_nll(x, logits))
-    bce = np.asarray(losses.bernoulli_nll_as_bce(x, logits))
+    bce = 30 * np.asarray(keras.losses.binary_crossentropy(x, logits, from_logits=True))    # Keras averages over D
     naive = np.asarray(losses.naive_bernoulli_nll(x, logits))
     assert stable.shape == bce.shape == naive.shape == (64,)
     np.testing.assert_allclose(stable, expected, rtol=1e-5)
@@ -60,7 +61,7 @@ def test_bernoulli_nll_is_finite_at_extreme_logits_where_the_naive_form_is_not()
     # confidently wrong pixels cost ~100 nats each, confidently right ones ~e^-100
     expected = 200.0 + 2 * math.log1p(math.exp(-100.0))
     stable = float(losses.bernoulli_nll(x, logits)[0])
-    bce = float(losses.bernoulli_nll_as_bce(x, logits)[0])
+    bce = 4 * float(keras.losses.binary_crossentropy(x, logits, from_logits=True)[0])
     assert math.isfinite(stable) and stable == pytest.approx(expected, rel=1e-6)
     assert math.isfinite(bce) and bce == pytest.approx(expected, rel=1e-3)
     with np.errstate(over="ignore"):                       # exp(100) overflows, as taught
@@ -85,7 +86,9 @@ def test_gaussian_nll_equals_closed_form_and_the_mse_form(variance):
     mean = rng.normal(size=(40, 12)).astype(np.float32)
     expected = _closed_form_gaussian(x, mean, variance)
     np.testing.assert_allclose(np.asarray(losses.gaussian_nll(x, mean, variance)), expected, rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(losses.gaussian_nll_as_mse(x, mean, variance)), expected, rtol=1e-5)
+    via_mse = 12 * np.asarray(keras.losses.mean_squared_error(x, mean)) / (2 * variance) \
+        + 6 * math.log(2 * math.pi * variance)                 # Keras' MSE averages over D = 12
+    np.testing.assert_allclose(via_mse, expected, rtol=1e-5)
     if variance == 1.0:
         # unit variance: half the summed squared error plus a constant D/2 log(2 pi)
         sse = ((x.astype(np.float64) - mean) ** 2).sum(axis=1)
@@ -108,7 +111,7 @@ def test_gaussian_nll_with_per_dimension_and_learned_variance():
 
 
 def test_check_binary_accepts_0_1_and_names_bad_values():
-    losses.check_binary(np.array([[0, 1], [1, 1]]))
-    losses.check_binary(np.array([[0.0, 1.0]], dtype=np.float32))
+    checks.check_binary(np.array([[0, 1], [1, 1]]))
+    checks.check_binary(np.array([[0.0, 1.0]], dtype=np.float32))
     with pytest.raises(ValueError, match=r"pixels must be binary .*0\.5"):
-        losses.check_binary(np.array([[0.0, 0.5]]), "pixels")
+        checks.check_binary(np.array([[0.0, 0.5]]), "pixels")

@@ -132,19 +132,19 @@ def test_8_unedited_files_load_and_invert_exactly(saved):
         np.testing.assert_allclose(model.inverse(model.forward(x)[0].numpy()), x, atol=1e-5)
 
 
-def test_8_check_masks_names_the_layer_and_what_differs():
+def test_8_check_saved_masks_names_the_layer_and_what_differs():
     model = GaussianMADE(4, [16, 16, 16], seed=3, name="g")
-    model.check_masks()                                              # its own masks pass
+    model.check_saved_masks()                                              # its own masks pass
     middle = model.hidden_layers[1]
     middle.set_mask(np.ones(middle.mask.shape))
     with pytest.raises(ValueError) as info:
-        model.check_masks()
+        model.check_saved_masks()
     one_line(info.value, "g/hidden_1", "the hidden-unit degrees differ")
     fresh = GaussianMADE(4, [16, 16, 16], seed=3, name="g")
     out = fresh.output_layer
     out.set_mask(out.mask.numpy()[:, ::-1])                          # the output columns of another ordering
     with pytest.raises(ValueError) as info:
-        fresh.check_masks()
+        fresh.check_saved_masks()
     assert one_line(info.value, "encodes").startswith("g/output: ")
 
 
