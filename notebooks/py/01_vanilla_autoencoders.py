@@ -17,6 +17,14 @@
 
 # %% [markdown]
 # An autoencoder is a network trained to output its own input. On its way through the network the input passes a narrow layer, the **code**, so the network has to find a compact description of the data. This notebook trains small Keras autoencoders on grey MNIST digits: it shows reconstructions, what the width of the bottleneck does (784 → 32 and others), the **denoising** autoencoder (noisy input, clean target), and what goes wrong without a bottleneck — an over-complete autoencoder copies whatever it is given, random noise included. That failure to learn anything about digits is the starting point of MADE (notebook 03): an autoencoder's output is not a probability distribution until we take away its ability to copy.
+#
+# **You will learn**
+#
+# * what an encoder, a decoder and a code are, and what the width of the code does to reconstructions;
+# * how a denoising autoencoder differs from a plain one;
+# * why an autoencoder with a code wider than its input copies anything, noise included.
+#
+# **It assumes** Python and numpy, and a first idea of neural networks (dense layers, training by gradient descent); the Keras calls are explained as they come.
 
 # %%
 import os
@@ -28,17 +36,13 @@ import numpy as np
 
 from made_helpers import data, plotting
 from made_helpers.autoencoders import build_autoencoder, masking_noise
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 N_TRAIN = 3_000 if QUICK else 60_000       # training images
 EPOCHS = 2 if QUICK else 10                # epochs per model
 WIDE = 2_000                               # width of the over-complete code (> 784)
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_TRAIN} training images, "
-      f"{EPOCHS} epochs per model | Keras {keras.__version__}, backend {keras.backend.backend()}")
+print(f"{N_TRAIN} training images, {EPOCHS} epochs per model")
 
 # %% [markdown]
 # ## The data
@@ -48,7 +52,7 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_TRAIN} training
 # %%
 train_images, train_labels, train_info = data.load_mnist("train", verbose=False, return_info=True)
 test_images, test_labels, test_info = data.load_mnist("test", verbose=False, return_info=True)
-print(train_info.relative_description(), test_info.relative_description(), sep="\n")
+print(train_info.provenance(), test_info.provenance(), sep="\n")
 x_train = train_images[:N_TRAIN].reshape(-1, 784).astype("float32") / 255.0
 x_test = test_images.reshape(-1, 784).astype("float32") / 255.0
 print(f"x_train {x_train.shape}, x_test {x_test.shape}, values in [{x_train.min()}, {x_train.max()}]")
@@ -231,3 +235,14 @@ for name, model in [(f"over-complete (code {WIDE})", wide), ("bottleneck (code 3
 # The over-complete autoencoder has by far the lowest error on test digits — and it is low for the wrong reason: it copies pure noise too (its outputs correlate strongly with the noise it was given, the bottleneck models' hardly at all, the denoising model's, trained not to copy, least), so a good reconstruction says nothing about whether the input looks like a digit. It has lost its identity as a model of *digits* and become (close to) the identity *map*.
 #
 # Could we read an autoencoder's output as a probability of the input — say $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ for a binary image? Not as it stands: output $d$ has seen $x_d$ itself, so a copying network gives every input, digit or noise, a high score, and the scores over all $2^{784}$ images need not sum to one. Notebook 03 makes that concrete on a tiny $D$ and shows how MADE's masks fix it: output $d$ may only see the pixels *before* $d$. Notebook 02 first derives the losses used for that.
+
+# %% [markdown]
+# ## Running time
+#
+# The time from the setup cell to here, measured in this run of the notebook:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [02 · Negative log-likelihoods and the loss functions they become](02_nll_and_loss_functions.ipynb).

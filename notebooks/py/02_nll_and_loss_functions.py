@@ -17,6 +17,14 @@
 
 # %% [markdown]
 # Notebook 01 trained autoencoders with squared error, and the rest of the series trains with binary cross-entropy, without asking where those losses come from. Here we derive them: the negative log-likelihood (NLL) of a **Bernoulli** model is binary cross-entropy, and the NLL of a **Gaussian with fixed variance** is squared error plus constants. Every derivation is checked numerically against Keras' own losses, with the constants and the factor ½ written out, and we see why a model should output **logits** (log-odds $\ell = \log\frac{\mu}{1-\mu}$, any real number; $\mu = \sigma(\ell)$) rather than probabilities: at extreme values the probability route overflows or silently clips, the logit route does not. MADE (notebooks 03–06) is trained with exactly this Bernoulli NLL.
+#
+# **You will learn**
+#
+# * that binary cross-entropy is the negative log-likelihood of independent Bernoulli pixels, and squared error that of a Gaussian with fixed variance;
+# * why a model should output logits, and how Keras behaves at extreme probabilities;
+# * nats, bits and the NLL of the simplest model of binarized MNIST, independent pixels.
+#
+# **It assumes** notebook 01 (autoencoders trained with a loss), logarithms and the idea of a probability distribution.
 
 # %%
 import math
@@ -28,15 +36,9 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import data, losses
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 3.5)})
-np.set_printoptions(precision=4, suppress=True)
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | Keras {keras.__version__}, "
-      f"backend {keras.backend.backend()}")
+QUICK, SEED, rng = setup(seed=0, figure={"figure.figsize": (6, 3.5)}, print_precision=4)
 
 # %% [markdown]
 # ## 1. Bernoulli likelihood → binary cross-entropy
@@ -90,7 +92,7 @@ for name, value in routes.items():
 # %%
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(train_info.relative_description(), test_info.relative_description(), sep="\n")
+print(train_info.provenance(), test_info.provenance(), sep="\n")
 if QUICK:
     x_train, x_test = x_train[:5000], x_test[:2000]
 eps = 1e-3                                                         # keeps log(0) away for never-on pixels
@@ -243,3 +245,14 @@ print(f"independent-pixel model: {nll:.2f} nats/image = {nll / math.log(2):.2f} 
 
 # %% [markdown]
 # **Summary.** Bernoulli NLL $=\sum_d$ BCE $= D\times$ Keras' mean BCE; fixed-variance Gaussian NLL $= \mathrm{SE}/(2\sigma^2) + \tfrac D2\log 2\pi\sigma^2$; compute the Bernoulli NLL from logits as $\operatorname{softplus}(\ell) - x\ell$. Next, notebook 03: an autoencoder trained with this loss still does not define a distribution — MADE does.
+
+# %% [markdown]
+# ## Running time
+#
+# The time from the setup cell to here, measured in this run of the notebook:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [03 · Why an autoencoder is not a distribution, and the autoregressive property](03_autoregressive_property.ipynb).

@@ -17,6 +17,14 @@
 
 # %% [markdown]
 # An autoencoder trained with binary cross-entropy outputs, for every pixel, a probability $\sigma(\ell_d)$ — so it is tempting to call $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ "the probability of $x$". On a tiny problem, $D = 10$ binary pixels, we can list all $2^{10} = 1024$ possible inputs and add those numbers up: for an ordinary autoencoder they do not sum to 1, for MADE they do, before and after training. The reason is the chain rule $p(x) = \prod_d p(x_d \mid x_{<d})$: MADE's output $d$ only sees the inputs before $d$. We check the chain rule numerically and make the autoregressive property visible as the zero pattern of the network's Jacobian.
+#
+# **You will learn**
+#
+# * how to test whether a model defines a distribution: sum its probabilities over every input of a tiny problem;
+# * the chain rule of probability and the autoregressive property it asks of a network;
+# * how to see that property as the zero pattern of the network's Jacobian.
+#
+# **It assumes** notebooks 01 (autoencoders) and 02 (the Bernoulli NLL computed from logits).
 
 # %%
 import os
@@ -29,16 +37,12 @@ import tensorflow as tf
 from made_helpers import MADE, data, losses
 from made_helpers.autoencoders import build_autoencoder, reconstruction_log_prob
 from made_helpers.enumeration import all_binary_vectors, binary_index
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 D = 10                                     # pixels in the tiny problem
 EPOCHS = 3 if QUICK else 30                # epochs for the D = 10 models
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | D = {D}, {EPOCHS} epochs | "
-      f"Keras {keras.__version__}, backend {keras.backend.backend()}")
+print(f"D = {D} pixels, {EPOCHS} epochs per model")
 
 # %% [markdown]
 # ## A tiny data set: ten pixels of binarized MNIST
@@ -50,7 +54,7 @@ ROW, COLS = 14, slice(9, 9 + D)
 strip = np.arange(784).reshape(28, 28)[ROW, COLS]                 # pixel indices of the strip
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(train_info.relative_description(), test_info.relative_description(), sep="\n")
+print(train_info.provenance(), test_info.provenance(), sep="\n")
 x_train, x_test = x_train[:, strip], x_test[:, strip]
 if QUICK:
     x_train = x_train[:5000]
@@ -256,3 +260,14 @@ plt.show()
 
 # %% [markdown]
 # **Summary.** Reconstruction scores of an autoencoder are not probabilities: they do not sum to 1, and the network's outputs are not the conditionals of the joint they imply. Cutting every path from $x_i$ to output $d$ unless $i$ comes before $d$ turns the same network into a normalized model through the chain rule. Notebook 04 builds the masks that do the cutting.
+
+# %% [markdown]
+# ## Running time
+#
+# The time from the setup cell to here, measured in this run of the notebook:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [04 · Building the masks](04_mask_construction.ipynb).

@@ -17,6 +17,15 @@
 
 # %% [markdown]
 # Notebook 03 showed *what* MADE needs: output $d$ may depend only on the inputs before $d$. This notebook shows *how* Germain et al. (2015, section 4) get it from an ordinary autoencoder by multiplying each weight matrix with a 0/1 mask. Every unit gets a **degree**, a number that says how many inputs it may depend on; a connection is kept when the degrees allow it — `>=` between hidden layers, strict `>` into the outputs. We write a deliberately naive implementation with loops, check it against `made_helpers.masks`, plot masks and connectivity, and look at the choices that change the masks: the ordering, "random" vs "equal" hidden degrees, direct input→output connections, and why no hidden unit should get degree $D$. Then we build MADE itself in Keras from these masks — a masked layer in about 20 lines, the model in about 40 — check it against `made_helpers.MADE`, and use the package from there on. An interactive explorer closes the notebook.
+#
+# **You will learn**
+#
+# * how degrees on every unit and the `>=` / `>` rule build MADE's masks, and how to check them;
+# * what the ordering, the hidden degrees and direct connections change;
+# * how an ensemble of masks defines a distribution, shown with exact sums, and what order-agnostic training is;
+# * how to write MADE in Keras as a masked layer and a small model.
+#
+# **It assumes** notebook 03 (the chain rule and the autoregressive property) and Keras layers and models.
 
 # %%
 import os
@@ -29,16 +38,12 @@ from IPython.display import Image, display
 from made_helpers import MADE, plotting
 from made_helpers import masks as mk
 from made_helpers.enumeration import all_binary_vectors
+from made_helpers.notebook_setup import running_time, setup
 from made_helpers.widgets import mask_explorer
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 N_CHECKS = 50 if QUICK else 500            # random configurations for the naive-vs-library check
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_CHECKS} random configurations | "
-      f"Keras {keras.__version__}")
+print(f"{N_CHECKS} random configurations for the naive-vs-library check")
 
 # %% [markdown]
 # ## 1. Degrees
@@ -361,3 +366,14 @@ display(Image(explorer.network_image.value), Image(explorer.matrices_image.value
 
 # %% [markdown]
 # **Summary.** Degrees on every unit, `>=` between hidden layers, `>` into the outputs: that is all MADE adds to an autoencoder. The ordering relabels the inputs; hidden degrees decide which dependencies get paths; direct connections fill in the rest. Notebook 05 trains it.
+
+# %% [markdown]
+# ## Running time
+#
+# The time from the setup cell to here, measured in this run of the notebook:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [05 · Training MADE on binarized MNIST](05_training_made_on_mnist.ipynb).

@@ -17,6 +17,14 @@
 
 # %% [markdown]
 # MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ sequential steps: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand (one full forward pass per step) and checks it against `MADE.sample`; draws digits from two committed, pretrained models (one ordering, and 32 orderings); asks whether random orderings give recognizable digits; completes test digits given part of their pixels — a prefix of the model's ordering, and then, with the model trained over 32 orderings, *any* subset (top half, left half, a centre patch, random pixels), measuring what the orderings it never saw in training cost; and measures how long all of it takes. It needs nothing but the repository: the models are loaded from `results/`.
+#
+# **You will learn**
+#
+# * why sampling from MADE takes $D$ sequential passes, and how to write the loop;
+# * how to complete an image given some of its pixels: a prefix of the ordering, then any subset with a model trained over many orderings;
+# * what that costs in likelihood and in time.
+#
+# **It assumes** notebooks 04 (masks, orderings, order-agnostic training) and 05 (the trained models and their test NLL).
 
 # %%
 import logging
@@ -31,23 +39,18 @@ import tensorflow as tf
 
 from made_helpers import MADE, conditioning, data, plotting, timing
 from made_helpers.conditioning import complete_any, conditioning_mask_set, using_mask_set
+from made_helpers.notebook_setup import running_time, setup
 from made_helpers.results import describe, load_results
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
-RESULTS = Path("..") / "results"                 # committed models and their results files
+RESULTS = Path("..") / "results"                 # pretrained models and the record of their training
 ONE_MASK_RUN = "made_784-4000-784_k1_random_drop0.5_wd1e-4"   # one mask, one random ordering
 K_MASKS_RUN = "made_784-500-784_k32_full"                      # 32 masks, each its own random ordering
 N_SAMPLES = 20 if QUICK else 40            # samples per grid
 N_EVAL = 200 if QUICK else 1000            # test images for the likelihood measurements
 K_EVAL = 4 if QUICK else 32                # trained masks the new orderings are built from
 N_COMPLETIONS = 3 if QUICK else 5          # completions per digit
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | models from {RESULTS} | "
-      f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 
 # %% [markdown]
 # ## The models
@@ -61,7 +64,7 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | models from {RESUL
 
 # %%
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(test_info.relative_description())
+print(test_info.provenance())
 run_files = {r["file"]: r for r in load_results(RESULTS)}
 
 
@@ -364,3 +367,14 @@ print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by
 # * Andrej Karpathy's MADE in PyTorch, [github.com/karpathy/pytorch-made](https://github.com/karpathy/pytorch-made): a short implementation with order-agnostic training.
 #
 # Next: [notebook 07](07_real_valued_made_and_flows.ipynb) gives MADE real-valued (Gaussian) conditionals and stacks MADEs into a MAF.
+
+# %% [markdown]
+# ## Running time
+#
+# The time from the setup cell to here, measured in this run of the notebook:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [07 · Real-valued MADE and the road to normalizing flows](07_real_valued_made_and_flows.ipynb).
