@@ -16,7 +16,7 @@
 # # 01 · Vanilla autoencoders: encoder, decoder, bottleneck, denoising
 
 # %% [markdown]
-# An autoencoder is a network trained to output its own input. On its way through the network the input passes a narrow layer, the **code**, so the network has to find a compact description of the data. This notebook trains small Keras autoencoders on grey MNIST digits: it shows reconstructions, what the width of the bottleneck does (784 → 32 and others), the **denoising** autoencoder (noisy input, clean target), and what goes wrong without a bottleneck — an over-complete autoencoder copies whatever it is given, random noise included. That failure to learn anything about digits is the starting point of MADE (notebook 03): an autoencoder's output is not a probability distribution until we take away its ability to copy.
+# An autoencoder is a network trained to output its own input. On its way through the network the input passes a narrow layer, the **code**, so the network has to find a compact description of the data. This notebook trains small Keras autoencoders on grey MNIST digits: it shows reconstructions, what the width of the bottleneck does (784 → 32 and others), the **denoising** autoencoder (noisy input, clean target), and what goes wrong without a bottleneck — an over-complete autoencoder copies whatever it is given, random noise included. That failure to learn anything about digits is the starting point of MADE, the *Masked Autoencoder for Distribution Estimation* of Germain, Gregor, Murray and Larochelle (2015), which notebooks 03–06 build: an autoencoder's output is not a probability distribution until we take away its ability to copy.
 #
 # **You will learn**
 #
@@ -114,11 +114,11 @@ for k in code_sizes:
     print(f"code size {k:4d}: test MSE per pixel {test_mse[k]:.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), gridspec_kw={"wspace": 0.45})
 for k in code_sizes:
     axes[0].plot(np.arange(1, len(curves[k]) + 1), curves[k], marker="o", label=f"code {k}")
 axes[0].set(title="Training loss by code size", xlabel="epoch", ylabel="MSE per pixel (train)", yscale="log")
-axes[0].legend()
+axes[0].legend(title="code size", loc="upper left", bbox_to_anchor=(1.01, 1.0))   # outside: covers no curve
 axes[1].plot(code_sizes, [test_mse[k] for k in code_sizes], marker="o")
 axes[1].set(title="Test reconstruction error against code size", xlabel="code size k", ylabel="MSE per pixel (test)",
             xscale="log", yscale="log")
@@ -136,14 +136,30 @@ plt.show()
 
 # %% [markdown]
 # The code is a learned coordinate system. With $k=2$ we can draw it: each test digit becomes a point in the plane, coloured by its label (which the autoencoder never saw).
+#
+# One thing can spoil the picture. The code layer of these models uses the same activation as the hidden layers, the ReLU $\max(0, a)$. A ReLU unit whose input is negative for (nearly) every image outputs 0 for all of them and receives no gradient, so training cannot bring it back: the unit is **dead**. With only two code units, one dead unit leaves a one-number code, and the "plane" collapses onto a line. We count, for each code unit, how many test digits give it a value above $10^{-3}$, and train the same model once more with a **linear** code layer (`code_activation=None`): a unit without a ReLU cannot die.
 
 # %%
-z2 = bottlenecks[2].get_layer("encoder").predict(x_test[:5000], verbose=0)
-fig, ax = plt.subplots(figsize=(5.5, 4.5))
-points = ax.scatter(z2[:, 0], z2[:, 1], c=test_labels[:5000], cmap="tab10", s=3)
-fig.colorbar(points, ax=ax, label="digit label")
-ax.set(title="Codes of 5000 test digits (code size 2)", xlabel="code unit 1", ylabel="code unit 2")
+keras.utils.set_random_seed(SEED)
+linear_code = build_autoencoder(784, [256], code_dim=2, code_activation=None, name="ae_code2_linear")
+linear_curve = train(linear_code, x_train, x_train)
+codes = {"ReLU code": bottlenecks[2].get_layer("encoder").predict(x_test[:5000], verbose=0),
+         "linear code": linear_code.get_layer("encoder").predict(x_test[:5000], verbose=0)}
+for name, z in codes.items():
+    active = [(np.abs(z[:, j]) > 1e-3).mean() for j in range(2)]
+    print(f"{name:11s}: units 1 and 2 differ from 0 on {active[0]:.1%} and {active[1]:.1%} of the digits; "
+          f"test MSE {mse(bottlenecks[2] if name == 'ReLU code' else linear_code, x_test, x_test):.4f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+for ax, (name, z) in zip(axes, codes.items()):
+    points = ax.scatter(z[:, 0], z[:, 1], c=test_labels[:5000], cmap="tab10", s=3)
+    ax.set(title=f"Codes of 5000 test digits, {name} of size 2", xlabel="code unit 1", ylabel="code unit 2")
+fig.colorbar(points, ax=axes, label="digit label")
 plt.show()
+
+# %% [markdown]
+# The printout and the left panel show what happened to the ReLU code: a unit that is 0 for (nearly) every digit carries no information, and the points lie along the other unit's axis — a one-number code. The linear code uses both of its numbers; the digits spread over the plane, and digits of the same label gather in regions, although the autoencoder never saw a label. Its test error is printed beside the ReLU one: two live numbers describe the digits better than one.
 
 # %% [markdown]
 # ## The denoising autoencoder: noisy input, clean target
@@ -213,7 +229,8 @@ plt.show()
 # The same in numbers. The border pixels are 0 in (almost) every training digit, so no model ever learned to copy them; we therefore also measure on the **central** pixels, those that vary across the training set (standard deviation above 0.05). The correlation between each noise image and its reconstruction says how much of the input pattern came back: 1 is a perfect copy, 0 is no trace of it.
 
 # %%
-central = x_train.std(axis=0) > 0.05
+CENTRAL_STD = 0.05                         # pixels that vary at least this much are 'central'
+central = x_train.std(axis=0) > CENTRAL_STD
 
 
 def copy_score(model, inputs):
@@ -224,7 +241,7 @@ def copy_score(model, inputs):
     return err, float(corr)
 
 
-print(f"{central.sum()} central pixels of 784")
+print(f"{central.sum()} central pixels of 784 (training-set standard deviation above {CENTRAL_STD})")
 print(f"{'model':28s} {'test digits MSE':>16s} {'noise MSE (central)':>20s} {'noise correlation':>18s}")
 for name, model in [(f"over-complete (code {WIDE})", wide), ("bottleneck (code 32)", bottlenecks[32]),
                     ("denoising (code 32)", denoiser)]:

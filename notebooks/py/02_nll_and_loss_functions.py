@@ -193,7 +193,7 @@ for row in zip(ells, naive, keras_probs, keras_logits, stable):
 print(f"Keras' cap from probabilities: {keras_probs.max():.4f} nats; -log(1e-7) = {-math.log(1e-7):.4f}")
 
 # %% [markdown]
-# The naive formula returns `inf` from logit 17 on, and `nan` at logit −100 ($\sigma$ rounds to 0 and $0\cdot\log 0$ is undefined) even though the right answer there is 0. Keras' probability route never returns `inf`, but it is *wrong* there: it clips $\mu$ to $1-10^{-7}$ (which float32 rounds to $1-1.19\times10^{-7}$), so the loss is capped near 16 nats and a confident mistake at logit 100 costs the same as one at logit 20 — and the gradient through the clip is zero, so the model gets no signal to fix it. The logit routes are exact everywhere. The same picture as a plot:
+# The naive formula returns `inf` from logit 17 on, and `nan` at logit −100 ($\sigma$ rounds to 0 and $0\cdot\log 0$ is undefined) even though the right answer there is 0. Keras' probability route never returns `inf`, but it is *wrong* there: it clips $\mu$ to $1-10^{-7}$ (which float32 rounds to $1-1.19\times10^{-7}$), so the loss is capped near 16 nats and a confident mistake at logit 100 costs the same as one at logit 20 — and, as the gradients below show, the gradient through the clip is zero, so the model gets no signal to fix it. The logit routes are exact everywhere. The same picture as a plot:
 
 # %%
 grid = np.linspace(-40, 40, 401).astype("float32")
@@ -216,7 +216,7 @@ plt.show()
 # %% [markdown]
 # ### Gradients
 #
-# Training needs the derivative, $\partial\,\text{NLL}/\partial\ell = \sigma(\ell) - x$, bounded by 1 in size. Differentiating the naive float32 formula instead goes through $\log(1-\sigma(\ell))$ and breaks where $1-\sigma(\ell)$ rounds to 0:
+# Training needs the derivative, $\partial\,\text{NLL}/\partial\ell = \sigma(\ell) - x$, bounded by 1 in size. Differentiating the naive float32 formula instead goes through $\log(1-\sigma(\ell))$ and breaks where $1-\sigma(\ell)$ rounds to 0. Keras from probabilities clips $\mu$ first, and the derivative of a clip is 0 wherever it is active:
 
 # %%
 ell_t = tf.constant(ells[:, None])
@@ -224,15 +224,17 @@ with tf.GradientTape(persistent=True) as tape:
     tape.watch(ell_t)
     s = tf.sigmoid(ell_t)
     naive_t = -(x_off * tf.math.log(s) + (1 - x_off) * tf.math.log(1 - s))
+    clipped_t = keras.losses.binary_crossentropy(x_off, s)               # Keras from probabilities
     stable_t = losses.bernoulli_nll(x_off, ell_t)
 g_naive = tape.gradient(naive_t, ell_t).numpy().ravel()
+g_clipped = tape.gradient(clipped_t, ell_t).numpy().ravel()
 g_stable = tape.gradient(stable_t, ell_t).numpy().ravel()
-for e, gn, gs in zip(ells, g_naive, g_stable):
-    print(f"logit {e:6.0f}: d/dlogit naive = {gn:10.4f}   softplus form = {gs:.4f}   "
-          f"sigma(l) - x = {tf.sigmoid(e).numpy():.4f}")
+print(f"{'logit':>6} {'naive':>10} {'Keras(probs)':>13} {'softplus form':>14} {'sigma(l) - x':>13}   (d NLL / d logit)")
+for e, gn, gc, gs in zip(ells, g_naive, g_clipped, g_stable):
+    print(f"{e:6.0f} {gn:10.4f} {gc:13.4f} {gs:14.4f} {tf.sigmoid(e).numpy():13.4f}")
 
 # %% [markdown]
-# From logit 17 on (and at −100) the naive gradient is `nan`, and one `nan` poisons every weight after the next update. This is why every model in this series outputs logits and is trained with `bernoulli_nll` (softplus form): MADE's output layer has no sigmoid.
+# From logit 17 on (and at −100) the naive gradient is `nan`, and one `nan` poisons every weight after the next update. Keras from probabilities returns a gradient of exactly 0 from logit 17 on, where its clip is active: the loss says "16 nats wrong" but gives the model no direction to improve — a silent failure, worse than a loud one. This is why every model in this series outputs logits and is trained with `bernoulli_nll` (softplus form): MADE's output layer has no sigmoid.
 #
 # ## 4. Units: nats, bits
 #

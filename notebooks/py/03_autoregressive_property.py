@@ -107,7 +107,6 @@ ae_wide = fit(build_autoencoder(D, [], code_dim=64, name="autoencoder_code64"), 
 made_untrained = MADE(D, [64], seed=SEED, name="made_untrained")
 keras.utils.set_random_seed(SEED)
 made = fit(MADE(D, [64], seed=SEED, name="made"), x_train)
-made_k = MADE(D, [64], num_masks=4, ordering="random", seed=SEED, name="made_4_masks_untrained")
 
 
 # %% [markdown]
@@ -125,7 +124,6 @@ scores = {
     "autoencoder, code 64": reconstruction_log_prob(ae_wide, all_x),
     "MADE, untrained": made_untrained.log_prob(all_x),
     "MADE, trained": made.log_prob(all_x),
-    "MADE, 4-mask mixture, untrained": made_k.log_prob(all_x, num_masks=4),
 }
 print(f"{'model':34s} {'sum over 2^10 inputs':>21s} {'test NLL (nats)':>16s}")
 for name, log_q in scores.items():
@@ -135,7 +133,7 @@ test_entropy = -np.log(np.bincount(codes_test, minlength=2**D)[codes_test] / len
 print(f"\nfor reference: entropy of the empirical *test* distribution = {test_entropy:.3f} nats")
 
 # %% [markdown]
-# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality — for two distributions $p$ and $q$, the cross-entropy is at least the entropy, $-\sum_x p(x)\log q(x) \ge -\sum_x p(x)\log p(x)$, with equality only when $q = p$ — *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not, and so does a mixture of MADEs with different orderings.
+# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality — for two distributions $p$ and $q$, the cross-entropy is at least the entropy, $-\sum_x p(x)\log q(x) \ge -\sum_x p(x)\log p(x)$, with equality only when $q = p$ — *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not. (Notebook 04 shows with the same sums which averages of several MADEs are distributions too.)
 #
 # Where the probability mass goes, for every strip that occurs in the training set: MADE's probabilities follow the empirical frequencies (with more scatter for rare strips, seen only a few times), the over-complete autoencoder says "certain" to everything.
 
@@ -219,12 +217,14 @@ panels = list(jacobians.items()) + [("MADE, random order,\nrows/cols sorted by t
 for ax, (name, jac) in zip(axes, panels):
     im = ax.imshow(np.log10(jac + 1e-8), cmap="viridis", vmin=-8, vmax=0)
     ax.set(title=name, xlabel="output j", ylabel="input i", xticks=range(D), yticks=range(D))
+ax.set(xlabel="output: position in the ordering", ylabel="input: position in the ordering",
+       xticklabels=[f"{p}\n({i})" for p, i in enumerate(order)], yticklabels=[f"{p} ({i})" for p, i in enumerate(order)])
 fig.colorbar(im, ax=axes, label="log10 mean |d logit_j / d x_i|")
 fig.suptitle("Jacobian patterns: the autoencoder is dense, MADE is strictly triangular in its ordering")
 plt.show()
 
 # %% [markdown]
-# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
+# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. In that last panel the axes count positions in the ordering, with each pixel's code index in brackets. The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
 
 # %%
 for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
@@ -237,7 +237,7 @@ for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
 # %% [markdown]
 # ### The same on full-size digits
 #
-# On 784 pixels the Jacobian is too big to read, but one column of it is an image: which pixels does the prediction for the pixel at row 14, column 14 (code indices from 0: the 15th row and column) depend on? For an autoencoder, all of them; for a MADE with the natural (row-by-row) ordering, exactly the pixels above it and to its left; for a random ordering, a random set of earlier pixels. These networks are untrained: the pattern comes from the architecture alone.
+# On 784 pixels the Jacobian is too big to read, but one column of it is an image: which pixels does the prediction for the pixel at row 14, column 14 (code indices from 0: the 15th row and column) depend on? For an autoencoder, all of them; for a MADE with the natural (row-by-row) ordering, exactly the pixels that come before it when reading row by row — every pixel of all the rows above, plus the pixels to its left in its own row; for a random ordering, a random set of earlier pixels. These networks are untrained: the pattern comes from the architecture alone.
 
 # %%
 target = 14 * 28 + 14
