@@ -114,15 +114,14 @@ for k in code_sizes:
     print(f"code size {k:4d}: test MSE per pixel {test_mse[k]:.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), gridspec_kw={"wspace": 0.45})
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
 for k in code_sizes:
-    axes[0].plot(np.arange(1, len(curves[k]) + 1), curves[k], marker="o", label=f"code {k}")
+    axes[0].plot(np.arange(1, len(curves[k]) + 1), curves[k], marker="o", label=f"{k}")
 axes[0].set(title="Training loss by code size", xlabel="epoch", ylabel="MSE per pixel (train)", yscale="log")
 axes[0].legend(title="code size", loc="upper left", bbox_to_anchor=(1.01, 1.0))   # outside: covers no curve
 axes[1].plot(code_sizes, [test_mse[k] for k in code_sizes], marker="o")
 axes[1].set(title="Test reconstruction error against code size", xlabel="code size k", ylabel="MSE per pixel (test)",
             xscale="log", yscale="log")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -151,11 +150,12 @@ for name, z in codes.items():
           f"test MSE {mse(bottlenecks[2] if name == 'ReLU code' else linear_code, x_test, x_test):.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 for ax, (name, z) in zip(axes, codes.items()):
     points = ax.scatter(z[:, 0], z[:, 1], c=test_labels[:5000], cmap="tab10", s=3)
-    ax.set(title=f"Codes of 5000 test digits, {name} of size 2", xlabel="code unit 1", ylabel="code unit 2")
+    ax.set(title=f"{name} (size 2)", xlabel="code unit 1", ylabel="code unit 2")
 fig.colorbar(points, ax=axes, label="digit label")
+fig.suptitle("Codes of 5000 test digits")
 plt.show()
 
 # %% [markdown]
