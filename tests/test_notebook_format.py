@@ -33,8 +33,8 @@ PLOTS = re.compile(r"plt\.|plotting\.plot_|\.imshow\(|\.scatter\(|\.hist\(")
 TITLES = re.compile(r"set_title|suptitle|title=|\.set\(\s*title")
 IMPORT = re.compile(r"^(import |from \S+ import )", re.MULTILINE)
 SETUP_CALL = re.compile(r"^QUICK, SEED, rng = setup\(", re.MULTILINE)
-COPIED_SETUP = ("keras.utils.set_random_seed", "np.random.default_rng", 'os.environ.get("MADE_QUICK"',
-                "plt.rcParams", "np.set_printoptions")
+COPIED_SETUP = ('os.environ.get("MADE_QUICK"', "QUICK = ", "SEED = ", "rng = np.random.default_rng(SEED)",
+                "plt.rcParams.update", "np.set_printoptions")   # what setup() does; re-seeding before a model is fine
 RUNNING_TIME = re.compile(r"This notebook ran for (?:(\d+) min )?(\d+) s\b")
 WITH_SETUP_HELPER = SERIES[:6]   # notebook 07 (issue 17) still copies the setup lines
 
@@ -93,15 +93,17 @@ def test_header_title_overview_setup(name):
         return
     assert "from made_helpers.notebook_setup import" in setup.source and SETUP_CALL.search(setup.source), \
         "the setup cell calls QUICK, SEED, rng = setup(...) from made_helpers.notebook_setup"
+    assert "keras.utils.set_random_seed" not in setup.source, "the setup cell seeds through setup(seed=...)"
     for copied in COPIED_SETUP:
         for i, cell in enumerate(code_cells(load(name))):
             assert copied not in cell.source, f"code cell {i} copies {copied!r}: setup() does it"
 
 
-def execution_seconds(nb) -> float | None:
-    """Seconds from the first code cell's start to the last one's end, from the cells' execution metadata."""
+def execution_seconds(nb, first: int = 0, last: int = -1, start_key: str = "iopub.execute_input") -> float | None:
+    """Seconds from code cell ``first``'s start (``start_key``) to code cell ``last``'s end, from the
+    cells' execution metadata (nbclient's ``record_timing``); ``None`` when they were not recorded."""
     times = [c.metadata.get("execution", {}) for c in code_cells(nb)]
-    start, end = times[0].get("iopub.execute_input"), times[-1].get("shell.execute_reply")
+    start, end = times[first].get(start_key), times[last].get("shell.execute_reply")
     if not (start and end):
         return None
     parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))   # noqa: E731
@@ -110,16 +112,23 @@ def execution_seconds(nb) -> float | None:
 
 @pytest.mark.parametrize("name", WITH_SETUP_HELPER)
 def test_running_time_is_printed_and_ends_with_a_link_to_the_next_notebook(name):
-    """The notebook prints its own running time near its end, in step with its execution metadata."""
+    """The notebook prints its own running time near its end, in step with its execution metadata.
+
+    ``running_time()`` counts from the ``setup()`` call at the end of the setup cell, so the printed time
+    is compared with the metadata from that cell's end to the end of the cell that printed it (the
+    imports before it, a few seconds, are not counted).
+    """
     nb = load(name)
     last = nb.cells[-1]
     following = SERIES[SERIES.index(name) + 1]
     assert last.cell_type == "markdown" and f"]({following}.ipynb)" in last.source, \
         f"the last cell links to the next notebook, {following}.ipynb"
-    printed = [m for c in code_cells(nb)[-2:] for m in RUNNING_TIME.finditer(output_text(c))]
-    assert printed, "one of the last code cells prints 'This notebook ran for ...' (running_time())"
-    seconds = int(printed[-1].group(1) or 0) * 60 + int(printed[-1].group(2))
-    measured = execution_seconds(nb)
+    cells = code_cells(nb)
+    printing = [i for i in range(len(cells) - 2, len(cells)) if RUNNING_TIME.search(output_text(cells[i]))]
+    assert printing, "one of the last code cells prints 'This notebook ran for ...' (running_time())"
+    found = RUNNING_TIME.search(output_text(cells[printing[-1]]))
+    seconds = int(found.group(1) or 0) * 60 + int(found.group(2))
+    measured = execution_seconds(nb, 0, printing[-1], start_key="shell.execute_reply")
     if measured is not None:      # nbclient records the timing; a notebook saved from Lab may not have it
         assert abs(seconds - measured) <= 0.05 * measured + 10, \
             f"printed running time {seconds} s, execution metadata {measured:.0f} s"

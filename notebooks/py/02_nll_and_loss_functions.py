@@ -251,7 +251,7 @@ print(f"independent-pixel model: {nll:.2f} nats/image = {nll / math.log(2):.2f} 
 # %% [markdown]
 # ## Running time
 #
-# The time from the setup cell to here, measured in this run of the notebook:
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
 
 # %%
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")

@@ -450,7 +450,7 @@ display(Image(explorer.network_image.value), Image(explorer.matrices_image.value
 # %% [markdown]
 # ## Running time
 #
-# The time from the setup cell to here, measured in this run of the notebook:
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
 
 # %%
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")

@@ -277,7 +277,7 @@ plt.show()
 #
 # ## What an unseen ordering costs
 #
-# The completions above are exact samples from the network's conditional under an ordering it was not trained on, so the question is how *good* that network is under such an ordering. Every mask, trained or new, defines a full distribution $q(x) = \prod_d q(x_{o_d} \mid x_{o_{<d}})$, so we can compare exact test NLLs, $-\frac{1}{N}\sum_n \log q(x^{(n)})$ on $N$ test digits drawn at random (`N_EVAL`, fixed seed): for each trained mask $k$ (all 32; 4 in quick mode), the NLL under mask $k$ itself, and under the observed-first ordering built from mask $k$ for each observed set (for the random set, a new random 30 % per mask). Pairs share their hidden degrees and weights; only the ordering differs. We also report the part of the NLL that belongs to the unobserved pixels, $-\log q(x_{\bar O} \mid x_O)$, the quality of the completion itself: because the observed pixels come first, $\log q(x) = \log q(x_O) + \log q(x_{\bar O} \mid x_O)$, and the second term is the sum of the unobserved pixels' log-conditionals (392 pixels for the halves, 588 for the centre patch, about 550 for the random set: compare these within a row, not down the column).
+# The completions above are exact samples from the network's conditional under an ordering it was not trained on, so the question is how *good* that network is under such an ordering. Every mask, trained or new, defines a full distribution $q(x) = \prod_d q(x_{o_d} \mid x_{o_{<d}})$, so we can compare exact test NLLs, $-\frac{1}{N}\sum_n \log q(x^{(n)})$ on $N$ test digits drawn at random (`N_EVAL`, fixed seed): for each trained mask $k$ (`K_EVAL` of them, all 32 unless the budget is cut), the NLL under mask $k$ itself, and under the observed-first ordering built from mask $k$ for each observed set (for the random set, a new random 30 % per mask). Pairs share their hidden degrees and weights; only the ordering differs. We also report the part of the NLL that belongs to the unobserved pixels, $-\log q(x_{\bar O} \mid x_O)$, the quality of the completion itself: because the observed pixels come first, $\log q(x) = \log q(x_O) + \log q(x_{\bar O} \mid x_O)$, and the second term is the sum of the unobserved pixels' log-conditionals (392 pixels for the halves, 588 for the centre patch, about 550 for the random set: compare these within a row, not down the column).
 
 # %%
 x_eval = x_test[np.random.default_rng(SEED).choice(len(x_test), size=N_EVAL, replace=False)]
@@ -404,7 +404,7 @@ print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by
 # %% [markdown]
 # ## Running time
 #
-# The time from the setup cell to here, measured in this run of the notebook:
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
 
 # %%
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
