@@ -210,21 +210,21 @@ jacobians = {"autoencoder (code 64)": mean_abs_jacobian(ae_wide, x_test[:200]),
              "MADE, random order": mean_abs_jacobian(made_random, x_test[:200])}
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.2), layout="constrained")
 order = made_random.ordering
 panels = list(jacobians.items()) + [("MADE, random order,\nrows/cols sorted by the ordering",
                                      jacobians["MADE, random order"][np.ix_(order, order)])]
 for ax, (name, jac) in zip(axes, panels):
     im = ax.imshow(np.log10(jac + 1e-8), cmap="viridis", vmin=-8, vmax=0)
     ax.set(title=name, xlabel="output j", ylabel="input i", xticks=range(D), yticks=range(D))
-ax.set(xlabel="output: position in the ordering", ylabel="input: position in the ordering",
+ax.set(xlabel="output: position (pixel)", ylabel="input: position (pixel)",
        xticklabels=[f"{p}\n({i})" for p, i in enumerate(order)], yticklabels=[f"{p} ({i})" for p, i in enumerate(order)])
 fig.colorbar(im, ax=axes, label="log10 mean |d logit_j / d x_i|")
 fig.suptitle("Jacobian patterns: the autoencoder is dense, MADE is strictly triangular in its ordering")
 plt.show()
 
 # %% [markdown]
-# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. In that last panel the axes count positions in the ordering, with each pixel's code index in brackets. The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
+# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. In that last panel the axes count positions in the ordering, with each pixel's code index in brackets: position (pixel). The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
 
 # %%
 for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
