@@ -11,7 +11,8 @@ arrays, so a copy re-compressed by another tool still passes); a mismatch, a
 truncated file or a wrong shape raises :class:`DataIntegrityError` naming the
 file, and no partial data is ever returned.
 
-Every loader prints one line saying which data it returned (``verbose=True``)
+Every loader prints one line saying which data it returned and that its checksum was
+verified, without the file's path (``verbose=True``; :meth:`DataInfo.provenance`),
 and can return a :class:`DataInfo` record (``return_info=True``), so each
 reported NLL can say which data it was computed on.
 """
@@ -117,10 +118,22 @@ class DataInfo:
             return self.description
         return self.description.replace(self.path, os.path.relpath(self.path, start))
 
+    def provenance(self) -> str:
+        """What a reader needs to know: the data set, its split and size, and its checksum check; no file path.
+
+        Every loader checks the SHA-256 of the decoded arrays against the recorded values (for the
+        binarization built from grey MNIST, the grey images') before returning them.
+        """
+        text = self.description
+        if self.path:
+            text = text.replace(f" from {self.path}", "").replace(f" ({self.path})", "").replace(self.path, "")
+        checked = "the grey images" if self.source == "grey_static" else "the arrays"
+        return f"{text}; SHA-256 of {checked} verified"
+
 
 def _announce(info: DataInfo, verbose: bool) -> None:
     if verbose:
-        print(f"[made_helpers.data] {info.description}", flush=True)
+        print(f"[made_helpers.data] {info.provenance()}", flush=True)
 
 
 # --------------------------------------------------------------------------- where to look

@@ -270,30 +270,40 @@ def _masks(result: dict) -> str:
     return f"{args['masks']} {args.get('mask_kind') or 'full'} ({args['test masks']})"
 
 
-def one_change_table(results: list[dict]) -> str:
+def one_change_table(results: list[dict], include_unpaired: bool = False) -> str:
     """A Markdown table of every pair of runs that differ in one setting only, with the difference of
     their test NLLs and its paired standard error over the same test images.
 
     Pairs are found from the files, not chosen: a comparison that changes more than one setting
     (the mask options count as one) is never listed. Pairs that differ only in the seed are listed
     too: their difference is training noise, which the paired standard error (test-image noise
-    only) does not include. Only files that store every image's NLL (``per_image_nll``) are paired.
+    only) does not include. Only files that store every image's NLL (``per_image_nll``) are paired;
+    with ``include_unpaired=True`` pairs with a file that does not are listed as well, their standard
+    error marked "unpaired" (``sqrt(se_A^2 + se_B^2)``, larger than a paired one).
     """
-    paired = [r for r in results if comparable_with_paper(r) and "per_image_nll" in r]
-    lines = ["| A | B | the one setting changed (A → B) | A: test NLL | B: test NLL | B − A (paired SE) |",
+    if not isinstance(include_unpaired, bool):
+        raise TypeError(f"include_unpaired must be True or False, got {include_unpaired!r}")
+    paired = [r for r in results if comparable_with_paper(r) and (include_unpaired or "per_image_nll" in r)]
+    se_header = "SE, paired unless marked" if include_unpaired else "paired SE"
+    lines = [f"| A | B | the one setting changed (A → B) | A: test NLL | B: test NLL | B − A ({se_header}) |",
              "|---|---|---|---|---|---|"]
     for i, a in enumerate(paired):
         for b in paired[i + 1:]:
             diff = differences(a, b)
             if not diff or (len(diff) > 1 and not set(diff) <= MASK_SETTINGS):
                 continue
-            delta, se, _ = paired_comparison(b, a, (b["file"], a["file"]))
+            if "per_image_nll" in a and "per_image_nll" in b:
+                delta, se, _ = paired_comparison(b, a, (b["file"], a["file"]))
+                se_text = f"{se:.2f}"
+            else:
+                delta = b["test_nll"] - a["test_nll"]
+                se_text = f"{float(np.hypot(a['test_nll_se'], b['test_nll_se'])):.2f} unpaired"
             if set(diff) <= MASK_SETTINGS:
                 what = f"masks: {_masks(a)} → {_masks(b)}"
             else:
                 what = "; ".join(f"{k}: {va} → {vb}" for k, (va, vb) in diff.items())
             lines.append(f"| `{a['file']}` | `{b['file']}` | {what} | {_nll(a)} | {_nll(b)} | "
-                         f"{delta:+.2f} ({se:.2f}) |")
+                         f"{delta:+.2f} ({se_text}) |")
     return "\n".join(lines)
 
 

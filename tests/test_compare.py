@@ -117,3 +117,21 @@ def test_tables_list_one_change_pairs_and_seed_spread():
     assert f"{delta:+.2f} ({se:.2f})" in table
     spread = seed_spread_table(runs)
     assert "| 0, 1 |" in spread and spread.count("\n") == 2          # one group: a and a_seed1
+
+
+def test_one_change_table_lists_unpaired_pairs_only_when_asked():
+    """Notebook 05 shows runs saved before per-image NLLs existed too, their SE marked unpaired (issue 16)."""
+    from made_helpers.results import one_change_table
+
+    nll = 90.0 + np.random.default_rng(1).gamma(2.0, 5.0, size=400)
+    old = _fake("old_bf16", nll + 0.05, bf16=True)
+    del old["per_image_nll"]
+    runs = [_fake("a", nll), old]
+    assert "old_bf16" not in one_change_table(runs)
+    table = one_change_table(runs, include_unpaired=True)
+    se = float(np.hypot(runs[0]["test_nll_se"], old["test_nll_se"]))
+    assert "| `a.json` | `old_bf16.json` | bf16: None → True |" in table, table
+    assert f"{old['test_nll'] - runs[0]['test_nll']:+.2f} ({se:.2f} unpaired)" in table
+    assert "SE, paired unless marked" in table
+    with pytest.raises(TypeError, match="include_unpaired must be True or False"):
+        one_change_table(runs, include_unpaired="yes")

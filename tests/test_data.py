@@ -248,3 +248,12 @@ def test_binarize_rejects_bad_input():
         data.binarize(np.zeros(4, np.uint8))
     with pytest.raises(ValueError, match="NaN"):
         data.binarize(np.array([[np.nan]]))
+
+
+def test_printed_provenance_names_the_data_and_its_checksum_check_but_no_path(capsys):
+    """Notebooks print the loaders' line: the data set and its checksum check, never a file path (issue 16)."""
+    x, info = data.load_fallback_subset("test", return_info=True)
+    out = capsys.readouterr().out
+    assert info.path and info.path not in out and "mnist_5k.npz" not in out
+    assert "SHA-256 of the arrays verified" in out and "1000 test digits" in out
+    assert info.provenance() in out

@@ -1,14 +1,21 @@
 """Lint of the committed notebook series (JSON only, nothing is executed).
 
-Structure (TF-docs style): a ``# `` title cell, a one-paragraph overview, then ONE setup code
-cell (imports, seeds, ``QUICK``); prose before code; titled figures; no absolute paths; the
-committed copy executed top to bottom in full mode with no errors; its ``py:percent`` twin in
-``notebooks/py/`` holding the same cells.
+Structure (TF-docs style): a ``# `` title cell; a one-paragraph overview followed by what the reader
+will learn and what the notebook assumes (bullets); then ONE setup code cell (imports, then
+``made_helpers.notebook_setup.setup``: seeds, the quick flag, figure defaults — never the lines it
+replaces copied); prose before code; titled figures; no absolute paths; the running time of the
+notebook printed near its end and in step with its own execution metadata; a last cell linking to
+the next notebook; the committed copy executed top to bottom in full mode with no errors; its
+``py:percent`` twin in ``notebooks/py/`` holding the same cells.
+
+``MADE_NOTEBOOK_DIR`` points the checks of the notebooks' contents at executed copies elsewhere.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -25,10 +32,16 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/tmp/|/Users/|[A-Za-z]:\\\
 PLOTS = re.compile(r"plt\.|plotting\.plot_|\.imshow\(|\.scatter\(|\.hist\(")
 TITLES = re.compile(r"set_title|suptitle|title=|\.set\(\s*title")
 IMPORT = re.compile(r"^(import |from \S+ import )", re.MULTILINE)
+SETUP_CALL = re.compile(r"^QUICK, SEED, rng = setup\(", re.MULTILINE)
+COPIED_SETUP = ('os.environ.get("MADE_QUICK"', "QUICK = ", "SEED = ", "rng = np.random.default_rng(SEED)",
+                "plt.rcParams.update", "np.set_printoptions")   # what setup() does; re-seeding before a model is fine
+RUNNING_TIME = re.compile(r"This notebook ran for (?:(\d+) min )?(\d+) s\b")
+WITH_SETUP_HELPER = SERIES[:6]   # notebook 07 (issue 17) still copies the setup lines
 
 
 def load(name: str):
-    return nbformat.read(NOTEBOOK_DIR / f"{name}.ipynb", as_version=4)
+    folder = Path(os.environ.get("MADE_NOTEBOOK_DIR") or NOTEBOOK_DIR)
+    return nbformat.read(folder / f"{name}.ipynb", as_version=4)
 
 
 def code_cells(nb):
@@ -66,13 +79,59 @@ def test_header_title_overview_setup(name):
     assert "\n" not in cells[0].source.strip(), "cell 0 holds only the title"
     overview = cells[1].source.strip()
     assert cells[1].cell_type == "markdown" and overview and not overview.startswith("#"), "cell 1: overview"
-    assert "\n\n" not in overview, "the overview is one paragraph"
+    if name in WITH_SETUP_HELPER:
+        first, _, rest = overview.partition("\n\n")
+        assert "\n" not in first.strip(), "the overview is one paragraph"
+        assert "**You will learn**" in rest and "**It assumes**" in rest and "\n* " in rest, \
+            "cell 1: after the overview, what the reader will learn (bullets) and what the notebook assumes"
+    else:
+        assert "\n\n" not in overview, "the overview is one paragraph"
     setup = cells[2]
     assert setup.cell_type == "code", "cell 2 is the setup code cell"
-    for needle in ("keras.utils.set_random_seed(SEED)", "np.random.default_rng(SEED)",
-                   'QUICK = os.environ.get("MADE_QUICK", "0") == "1"'):
-        assert needle in setup.source, f"setup cell lacks {needle!r}"
     assert IMPORT.search(setup.source)
+    if name not in WITH_SETUP_HELPER:
+        return
+    assert "from made_helpers.notebook_setup import" in setup.source and SETUP_CALL.search(setup.source), \
+        "the setup cell calls QUICK, SEED, rng = setup(...) from made_helpers.notebook_setup"
+    assert "keras.utils.set_random_seed" not in setup.source, "the setup cell seeds through setup(seed=...)"
+    for copied in COPIED_SETUP:
+        for i, cell in enumerate(code_cells(load(name))):
+            assert copied not in cell.source, f"code cell {i} copies {copied!r}: setup() does it"
+
+
+def execution_seconds(nb, first: int = 0, last: int = -1, start_key: str = "iopub.execute_input") -> float | None:
+    """Seconds from code cell ``first``'s start (``start_key``) to code cell ``last``'s end, from the
+    cells' execution metadata (nbclient's ``record_timing``); ``None`` when they were not recorded."""
+    times = [c.metadata.get("execution", {}) for c in code_cells(nb)]
+    start, end = times[first].get(start_key), times[last].get("shell.execute_reply")
+    if not (start and end):
+        return None
+    parse = lambda t: datetime.fromisoformat(t.replace("Z", "+00:00"))   # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+@pytest.mark.parametrize("name", WITH_SETUP_HELPER)
+def test_running_time_is_printed_and_ends_with_a_link_to_the_next_notebook(name):
+    """The notebook prints its own running time near its end, in step with its execution metadata.
+
+    ``running_time()`` counts from the ``setup()`` call at the end of the setup cell, so the printed time
+    is compared with the metadata from that cell's end to the end of the cell that printed it (the
+    imports before it, a few seconds, are not counted).
+    """
+    nb = load(name)
+    last = nb.cells[-1]
+    following = SERIES[SERIES.index(name) + 1]
+    assert last.cell_type == "markdown" and f"]({following}.ipynb)" in last.source, \
+        f"the last cell links to the next notebook, {following}.ipynb"
+    cells = code_cells(nb)
+    printing = [i for i in range(len(cells) - 2, len(cells)) if RUNNING_TIME.search(output_text(cells[i]))]
+    assert printing, "one of the last code cells prints 'This notebook ran for ...' (running_time())"
+    found = RUNNING_TIME.search(output_text(cells[printing[-1]]))
+    seconds = int(found.group(1) or 0) * 60 + int(found.group(2))
+    measured = execution_seconds(nb, 0, printing[-1], start_key="shell.execute_reply")
+    if measured is not None:      # nbclient records the timing; a notebook saved from Lab may not have it
+        assert abs(seconds - measured) <= 0.05 * measured + 10, \
+            f"printed running time {seconds} s, execution metadata {measured:.0f} s"
 
 
 @pytest.mark.parametrize("name", SERIES)
@@ -130,9 +189,12 @@ def test_committed_notebook_was_executed_in_order_without_errors(name):
 
 @pytest.mark.parametrize("name", SERIES)
 def test_committed_notebook_has_full_mode_outputs(name):
-    """The committed copy shows a full run (its setup cell prints 'mode: full'), with outputs."""
+    """The committed copy shows a full run (its setup cell prints no 'mode: quick' line), with outputs."""
     cells = code_cells(load(name))
-    assert "mode: full" in output_text(cells[0]), "commit the outputs of a full-mode run (MADE_QUICK unset)"
+    assert cells[0].outputs, "the setup cell prints the Keras version"
+    assert "mode: quick" not in output_text(cells[0]), "commit the outputs of a full-mode run (MADE_QUICK unset)"
+    if name not in WITH_SETUP_HELPER:
+        assert "mode: full" in output_text(cells[0])
     assert sum(bool(c.outputs) for c in cells) >= len(cells) // 2
 
 
@@ -242,7 +304,7 @@ def test_a_twin_edited_but_not_synced_is_caught(tmp_path, edit):
     text = (NOTEBOOK_DIR / "py" / f"{name}.py").read_text()
     assert twin_differences(load(name), NOTEBOOK_DIR / "py" / f"{name}.py") is None
     if edit == "code":
-        text = text.replace("SEED = ", "SEED = 1 + ", 1)
+        text = text.replace("setup(seed=0", "setup(seed=1", 1)
     elif edit == "markdown":
         text = text.replace("\n# # ", "\n# # (edited) ", 1)
     else:

@@ -16,7 +16,15 @@
 # # 01 · Vanilla autoencoders: encoder, decoder, bottleneck, denoising
 
 # %% [markdown]
-# An autoencoder is a network trained to output its own input. On its way through the network the input passes a narrow layer, the **code**, so the network has to find a compact description of the data. This notebook trains small Keras autoencoders on grey MNIST digits: it shows reconstructions, what the width of the bottleneck does (784 → 32 and others), the **denoising** autoencoder (noisy input, clean target), and what goes wrong without a bottleneck — an over-complete autoencoder copies whatever it is given, random noise included. That failure to learn anything about digits is the starting point of MADE (notebook 03): an autoencoder's output is not a probability distribution until we take away its ability to copy.
+# An autoencoder is a network trained to output its own input. On its way through the network the input passes a narrow layer, the **code**, so the network has to find a compact description of the data. This notebook trains small Keras autoencoders on grey MNIST digits: it shows reconstructions, what the width of the bottleneck does (784 → 32 and others), the **denoising** autoencoder (noisy input, clean target), and what goes wrong without a bottleneck — an over-complete autoencoder copies whatever it is given, random noise included. That failure to learn anything about digits is the starting point of MADE, the *Masked Autoencoder for Distribution Estimation* of Germain, Gregor, Murray and Larochelle (2015), which notebooks 03–06 build: an autoencoder's output is not a probability distribution until we take away its ability to copy.
+#
+# **You will learn**
+#
+# * what an encoder, a decoder and a code are, and what the width of the code does to reconstructions;
+# * how a denoising autoencoder differs from a plain one;
+# * why an autoencoder with a code wider than its input copies anything, noise included.
+#
+# **It assumes** Python and numpy, and a first idea of neural networks (dense layers, training by gradient descent); the Keras calls are explained as they come.
 
 # %%
 import os
@@ -28,17 +36,13 @@ import numpy as np
 
 from made_helpers import data, plotting
 from made_helpers.autoencoders import build_autoencoder, masking_noise
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 N_TRAIN = 3_000 if QUICK else 60_000       # training images
 EPOCHS = 2 if QUICK else 10                # epochs per model
 WIDE = 2_000                               # width of the over-complete code (> 784)
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_TRAIN} training images, "
-      f"{EPOCHS} epochs per model | Keras {keras.__version__}, backend {keras.backend.backend()}")
+print(f"{N_TRAIN} training images, {EPOCHS} epochs per model")
 
 # %% [markdown]
 # ## The data
@@ -48,7 +52,7 @@ print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_TRAIN} training
 # %%
 train_images, train_labels, train_info = data.load_mnist("train", verbose=False, return_info=True)
 test_images, test_labels, test_info = data.load_mnist("test", verbose=False, return_info=True)
-print(train_info.relative_description(), test_info.relative_description(), sep="\n")
+print(train_info.provenance(), test_info.provenance(), sep="\n")
 x_train = train_images[:N_TRAIN].reshape(-1, 784).astype("float32") / 255.0
 x_test = test_images.reshape(-1, 784).astype("float32") / 255.0
 print(f"x_train {x_train.shape}, x_test {x_test.shape}, values in [{x_train.min()}, {x_train.max()}]")
@@ -110,15 +114,14 @@ for k in code_sizes:
     print(f"code size {k:4d}: test MSE per pixel {test_mse[k]:.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
 for k in code_sizes:
-    axes[0].plot(np.arange(1, len(curves[k]) + 1), curves[k], marker="o", label=f"code {k}")
+    axes[0].plot(np.arange(1, len(curves[k]) + 1), curves[k], marker="o", label=f"{k}")
 axes[0].set(title="Training loss by code size", xlabel="epoch", ylabel="MSE per pixel (train)", yscale="log")
-axes[0].legend()
+axes[0].legend(title="code size", loc="upper left", bbox_to_anchor=(1.01, 1.0))   # outside: covers no curve
 axes[1].plot(code_sizes, [test_mse[k] for k in code_sizes], marker="o")
 axes[1].set(title="Test reconstruction error against code size", xlabel="code size k", ylabel="MSE per pixel (test)",
             xscale="log", yscale="log")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -132,14 +135,31 @@ plt.show()
 
 # %% [markdown]
 # The code is a learned coordinate system. With $k=2$ we can draw it: each test digit becomes a point in the plane, coloured by its label (which the autoencoder never saw).
+#
+# One thing can spoil the picture. The code layer of these models uses the same activation as the hidden layers, the ReLU $\max(0, a)$. A ReLU unit whose input is negative for (nearly) every image outputs 0 for all of them and receives no gradient, so training cannot bring it back: the unit is **dead**. With only two code units, one dead unit leaves a one-number code, and the "plane" collapses onto a line. We count, for each code unit, how many test digits give it a value above $10^{-3}$, and train the same model once more with a **linear** code layer (`code_activation=None`): a unit without a ReLU cannot die.
 
 # %%
-z2 = bottlenecks[2].get_layer("encoder").predict(x_test[:5000], verbose=0)
-fig, ax = plt.subplots(figsize=(5.5, 4.5))
-points = ax.scatter(z2[:, 0], z2[:, 1], c=test_labels[:5000], cmap="tab10", s=3)
-fig.colorbar(points, ax=ax, label="digit label")
-ax.set(title="Codes of 5000 test digits (code size 2)", xlabel="code unit 1", ylabel="code unit 2")
+keras.utils.set_random_seed(SEED)
+linear_code = build_autoencoder(784, [256], code_dim=2, code_activation=None, name="ae_code2_linear")
+linear_curve = train(linear_code, x_train, x_train)
+codes = {"ReLU code": bottlenecks[2].get_layer("encoder").predict(x_test[:5000], verbose=0),
+         "linear code": linear_code.get_layer("encoder").predict(x_test[:5000], verbose=0)}
+for name, z in codes.items():
+    active = [(np.abs(z[:, j]) > 1e-3).mean() for j in range(2)]
+    print(f"{name:11s}: units 1 and 2 differ from 0 on {active[0]:.1%} and {active[1]:.1%} of the digits; "
+          f"test MSE {mse(bottlenecks[2] if name == 'ReLU code' else linear_code, x_test, x_test):.4f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
+for ax, (name, z) in zip(axes, codes.items()):
+    points = ax.scatter(z[:, 0], z[:, 1], c=test_labels[:5000], cmap="tab10", s=3)
+    ax.set(title=f"{name} (size 2)", xlabel="code unit 1", ylabel="code unit 2")
+fig.colorbar(points, ax=axes, label="digit label")
+fig.suptitle("Codes of 5000 test digits")
 plt.show()
+
+# %% [markdown]
+# The printout and the left panel show what happened to the ReLU code: a unit that is 0 for (nearly) every digit carries no information, and the points lie along the other unit's axis — a one-number code. The linear code uses both of its numbers; the digits spread over the plane, and digits of the same label gather in regions, although the autoencoder never saw a label. Its test error is printed beside the ReLU one: two live numbers describe the digits better than one.
 
 # %% [markdown]
 # ## The denoising autoencoder: noisy input, clean target
@@ -209,7 +229,8 @@ plt.show()
 # The same in numbers. The border pixels are 0 in (almost) every training digit, so no model ever learned to copy them; we therefore also measure on the **central** pixels, those that vary across the training set (standard deviation above 0.05). The correlation between each noise image and its reconstruction says how much of the input pattern came back: 1 is a perfect copy, 0 is no trace of it.
 
 # %%
-central = x_train.std(axis=0) > 0.05
+CENTRAL_STD = 0.05                         # pixels that vary at least this much are 'central'
+central = x_train.std(axis=0) > CENTRAL_STD
 
 
 def copy_score(model, inputs):
@@ -220,7 +241,7 @@ def copy_score(model, inputs):
     return err, float(corr)
 
 
-print(f"{central.sum()} central pixels of 784")
+print(f"{central.sum()} central pixels of 784 (training-set standard deviation above {CENTRAL_STD})")
 print(f"{'model':28s} {'test digits MSE':>16s} {'noise MSE (central)':>20s} {'noise correlation':>18s}")
 for name, model in [(f"over-complete (code {WIDE})", wide), ("bottleneck (code 32)", bottlenecks[32]),
                     ("denoising (code 32)", denoiser)]:
@@ -231,3 +252,14 @@ for name, model in [(f"over-complete (code {WIDE})", wide), ("bottleneck (code 3
 # The over-complete autoencoder has by far the lowest error on test digits — and it is low for the wrong reason: it copies pure noise too (its outputs correlate strongly with the noise it was given, the bottleneck models' hardly at all, the denoising model's, trained not to copy, least), so a good reconstruction says nothing about whether the input looks like a digit. It has lost its identity as a model of *digits* and become (close to) the identity *map*.
 #
 # Could we read an autoencoder's output as a probability of the input — say $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ for a binary image? Not as it stands: output $d$ has seen $x_d$ itself, so a copying network gives every input, digit or noise, a high score, and the scores over all $2^{784}$ images need not sum to one. Notebook 03 makes that concrete on a tiny $D$ and shows how MADE's masks fix it: output $d$ may only see the pixels *before* $d$. Notebook 02 first derives the losses used for that.
+
+# %% [markdown]
+# ## Running time
+#
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [02 · Negative log-likelihoods and the loss functions they become](02_nll_and_loss_functions.ipynb).

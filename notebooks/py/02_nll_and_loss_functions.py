@@ -17,6 +17,14 @@
 
 # %% [markdown]
 # Notebook 01 trained autoencoders with squared error, and the rest of the series trains with binary cross-entropy, without asking where those losses come from. Here we derive them: the negative log-likelihood (NLL) of a **Bernoulli** model is binary cross-entropy, and the NLL of a **Gaussian with fixed variance** is squared error plus constants. Every derivation is checked numerically against Keras' own losses, with the constants and the factor ½ written out, and we see why a model should output **logits** (log-odds $\ell = \log\frac{\mu}{1-\mu}$, any real number; $\mu = \sigma(\ell)$) rather than probabilities: at extreme values the probability route overflows or silently clips, the logit route does not. MADE (notebooks 03–06) is trained with exactly this Bernoulli NLL.
+#
+# **You will learn**
+#
+# * that binary cross-entropy is the negative log-likelihood of independent Bernoulli pixels, and squared error that of a Gaussian with fixed variance;
+# * why a model should output logits, and how Keras behaves at extreme probabilities;
+# * nats, bits and the NLL of the simplest model of binarized MNIST, independent pixels.
+#
+# **It assumes** notebook 01 (autoencoders trained with a loss), logarithms and the idea of a probability distribution.
 
 # %%
 import math
@@ -28,15 +36,9 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import data, losses
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 3.5)})
-np.set_printoptions(precision=4, suppress=True)
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | Keras {keras.__version__}, "
-      f"backend {keras.backend.backend()}")
+QUICK, SEED, rng = setup(seed=0, figure={"figure.figsize": (6, 3.5)}, print_precision=4)
 
 # %% [markdown]
 # ## 1. Bernoulli likelihood → binary cross-entropy
@@ -90,7 +92,7 @@ for name, value in routes.items():
 # %%
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(train_info.relative_description(), test_info.relative_description(), sep="\n")
+print(train_info.provenance(), test_info.provenance(), sep="\n")
 if QUICK:
     x_train, x_test = x_train[:5000], x_test[:2000]
 eps = 1e-3                                                         # keeps log(0) away for never-on pixels
@@ -191,7 +193,7 @@ for row in zip(ells, naive, keras_probs, keras_logits, stable):
 print(f"Keras' cap from probabilities: {keras_probs.max():.4f} nats; -log(1e-7) = {-math.log(1e-7):.4f}")
 
 # %% [markdown]
-# The naive formula returns `inf` from logit 17 on, and `nan` at logit −100 ($\sigma$ rounds to 0 and $0\cdot\log 0$ is undefined) even though the right answer there is 0. Keras' probability route never returns `inf`, but it is *wrong* there: it clips $\mu$ to $1-10^{-7}$ (which float32 rounds to $1-1.19\times10^{-7}$), so the loss is capped near 16 nats and a confident mistake at logit 100 costs the same as one at logit 20 — and the gradient through the clip is zero, so the model gets no signal to fix it. The logit routes are exact everywhere. The same picture as a plot:
+# The naive formula returns `inf` from logit 17 on, and `nan` at logit −100 ($\sigma$ rounds to 0 and $0\cdot\log 0$ is undefined) even though the right answer there is 0. Keras' probability route never returns `inf`, but it is *wrong* there: it clips $\mu$ to $1-10^{-7}$ (which float32 rounds to $1-1.19\times10^{-7}$), so the loss is capped near 16 nats and a confident mistake at logit 100 costs the same as one at logit 20 — and, as the gradients below show, the gradient through the clip is zero, so the model gets no signal to fix it. The logit routes are exact everywhere. The same picture as a plot:
 
 # %%
 grid = np.linspace(-40, 40, 401).astype("float32")
@@ -214,7 +216,7 @@ plt.show()
 # %% [markdown]
 # ### Gradients
 #
-# Training needs the derivative, $\partial\,\text{NLL}/\partial\ell = \sigma(\ell) - x$, bounded by 1 in size. Differentiating the naive float32 formula instead goes through $\log(1-\sigma(\ell))$ and breaks where $1-\sigma(\ell)$ rounds to 0:
+# Training needs the derivative, $\partial\,\text{NLL}/\partial\ell = \sigma(\ell) - x$, bounded by 1 in size. Differentiating the naive float32 formula instead goes through $\log(1-\sigma(\ell))$ and breaks where $1-\sigma(\ell)$ rounds to 0. Keras from probabilities clips $\mu$ first, and the derivative of a clip is 0 wherever it is active:
 
 # %%
 ell_t = tf.constant(ells[:, None])
@@ -222,15 +224,17 @@ with tf.GradientTape(persistent=True) as tape:
     tape.watch(ell_t)
     s = tf.sigmoid(ell_t)
     naive_t = -(x_off * tf.math.log(s) + (1 - x_off) * tf.math.log(1 - s))
+    clipped_t = keras.losses.binary_crossentropy(x_off, s)               # Keras from probabilities
     stable_t = losses.bernoulli_nll(x_off, ell_t)
 g_naive = tape.gradient(naive_t, ell_t).numpy().ravel()
+g_clipped = tape.gradient(clipped_t, ell_t).numpy().ravel()
 g_stable = tape.gradient(stable_t, ell_t).numpy().ravel()
-for e, gn, gs in zip(ells, g_naive, g_stable):
-    print(f"logit {e:6.0f}: d/dlogit naive = {gn:10.4f}   softplus form = {gs:.4f}   "
-          f"sigma(l) - x = {tf.sigmoid(e).numpy():.4f}")
+print(f"{'logit':>6} {'naive':>10} {'Keras(probs)':>13} {'softplus form':>14} {'sigma(l) - x':>13}   (d NLL / d logit)")
+for e, gn, gc, gs in zip(ells, g_naive, g_clipped, g_stable):
+    print(f"{e:6.0f} {gn:10.4f} {gc:13.4f} {gs:14.4f} {tf.sigmoid(e).numpy():13.4f}")
 
 # %% [markdown]
-# From logit 17 on (and at −100) the naive gradient is `nan`, and one `nan` poisons every weight after the next update. This is why every model in this series outputs logits and is trained with `bernoulli_nll` (softplus form): MADE's output layer has no sigmoid.
+# From logit 17 on (and at −100) the naive gradient is `nan`, and one `nan` poisons every weight after the next update. Keras from probabilities returns a gradient of exactly 0 from logit 17 on, where its clip is active: the loss says "16 nats wrong" but gives the model no direction to improve — a silent failure, worse than a loud one. This is why every model in this series outputs logits and is trained with `bernoulli_nll` (softplus form): MADE's output layer has no sigmoid.
 #
 # ## 4. Units: nats, bits
 #
@@ -243,3 +247,14 @@ print(f"independent-pixel model: {nll:.2f} nats/image = {nll / math.log(2):.2f} 
 
 # %% [markdown]
 # **Summary.** Bernoulli NLL $=\sum_d$ BCE $= D\times$ Keras' mean BCE; fixed-variance Gaussian NLL $= \mathrm{SE}/(2\sigma^2) + \tfrac D2\log 2\pi\sigma^2$; compute the Bernoulli NLL from logits as $\operatorname{softplus}(\ell) - x\ell$. Next, notebook 03: an autoencoder trained with this loss still does not define a distribution — MADE does.
+
+# %% [markdown]
+# ## Running time
+#
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [03 · Why an autoencoder is not a distribution, and the autoregressive property](03_autoregressive_property.ipynb).

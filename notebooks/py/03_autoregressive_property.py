@@ -17,6 +17,14 @@
 
 # %% [markdown]
 # An autoencoder trained with binary cross-entropy outputs, for every pixel, a probability $\sigma(\ell_d)$ — so it is tempting to call $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ "the probability of $x$". On a tiny problem, $D = 10$ binary pixels, we can list all $2^{10} = 1024$ possible inputs and add those numbers up: for an ordinary autoencoder they do not sum to 1, for MADE they do, before and after training. The reason is the chain rule $p(x) = \prod_d p(x_d \mid x_{<d})$: MADE's output $d$ only sees the inputs before $d$. We check the chain rule numerically and make the autoregressive property visible as the zero pattern of the network's Jacobian.
+#
+# **You will learn**
+#
+# * how to test whether a model defines a distribution: sum its probabilities over every input of a tiny problem;
+# * the chain rule of probability and the autoregressive property it asks of a network;
+# * how to see that property as the zero pattern of the network's Jacobian.
+#
+# **It assumes** notebooks 01 (autoencoders) and 02 (the Bernoulli NLL computed from logits).
 
 # %%
 import os
@@ -29,16 +37,12 @@ import tensorflow as tf
 from made_helpers import MADE, data, losses
 from made_helpers.autoencoders import build_autoencoder, reconstruction_log_prob
 from made_helpers.enumeration import all_binary_vectors, binary_index
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 D = 10                                     # pixels in the tiny problem
 EPOCHS = 3 if QUICK else 30                # epochs for the D = 10 models
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | D = {D}, {EPOCHS} epochs | "
-      f"Keras {keras.__version__}, backend {keras.backend.backend()}")
+print(f"D = {D} pixels, {EPOCHS} epochs per model")
 
 # %% [markdown]
 # ## A tiny data set: ten pixels of binarized MNIST
@@ -50,7 +54,7 @@ ROW, COLS = 14, slice(9, 9 + D)
 strip = np.arange(784).reshape(28, 28)[ROW, COLS]                 # pixel indices of the strip
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(train_info.relative_description(), test_info.relative_description(), sep="\n")
+print(train_info.provenance(), test_info.provenance(), sep="\n")
 x_train, x_test = x_train[:, strip], x_test[:, strip]
 if QUICK:
     x_train = x_train[:5000]
@@ -103,7 +107,6 @@ ae_wide = fit(build_autoencoder(D, [], code_dim=64, name="autoencoder_code64"), 
 made_untrained = MADE(D, [64], seed=SEED, name="made_untrained")
 keras.utils.set_random_seed(SEED)
 made = fit(MADE(D, [64], seed=SEED, name="made"), x_train)
-made_k = MADE(D, [64], num_masks=4, ordering="random", seed=SEED, name="made_4_masks_untrained")
 
 
 # %% [markdown]
@@ -121,7 +124,6 @@ scores = {
     "autoencoder, code 64": reconstruction_log_prob(ae_wide, all_x),
     "MADE, untrained": made_untrained.log_prob(all_x),
     "MADE, trained": made.log_prob(all_x),
-    "MADE, 4-mask mixture, untrained": made_k.log_prob(all_x, num_masks=4),
 }
 print(f"{'model':34s} {'sum over 2^10 inputs':>21s} {'test NLL (nats)':>16s}")
 for name, log_q in scores.items():
@@ -131,7 +133,7 @@ test_entropy = -np.log(np.bincount(codes_test, minlength=2**D)[codes_test] / len
 print(f"\nfor reference: entropy of the empirical *test* distribution = {test_entropy:.3f} nats")
 
 # %% [markdown]
-# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality — for two distributions $p$ and $q$, the cross-entropy is at least the entropy, $-\sum_x p(x)\log q(x) \ge -\sum_x p(x)\log p(x)$, with equality only when $q = p$ — *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not, and so does a mixture of MADEs with different orderings.
+# The autoencoders' sums are far from 1, and the more an autoencoder can copy, the larger each $q(x)$ and the larger the total. In the full run the over-complete autoencoder copies perfectly: every one of the 1024 inputs gets $q(x) \approx 1$, so the sum is about 1024 and its "test NLL" about 0; even the 3-unit bottleneck sums to far more than 1. Their "test NLL" is not a likelihood at all. By Gibbs' inequality — for two distributions $p$ and $q$, the cross-entropy is at least the entropy, $-\sum_x p(x)\log q(x) \ge -\sum_x p(x)\log p(x)$, with equality only when $q = p$ — *any* normalized distribution has an average NLL on a sample at least as large as the entropy of that sample's empirical distribution (printed last); a model that claims less, as the over-complete autoencoder does by copying, is not assigning probabilities. MADE sums to 1 up to float32 round-off, trained or not. (Notebook 04 shows with the same sums which averages of several MADEs are distributions too.)
 #
 # Where the probability mass goes, for every strip that occurs in the training set: MADE's probabilities follow the empirical frequencies (with more scatter for rare strips, seen only a few times), the over-complete autoencoder says "certain" to everything.
 
@@ -208,19 +210,21 @@ jacobians = {"autoencoder (code 64)": mean_abs_jacobian(ae_wide, x_test[:200]),
              "MADE, random order": mean_abs_jacobian(made_random, x_test[:200])}
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.2), layout="constrained")
 order = made_random.ordering
 panels = list(jacobians.items()) + [("MADE, random order,\nrows/cols sorted by the ordering",
                                      jacobians["MADE, random order"][np.ix_(order, order)])]
 for ax, (name, jac) in zip(axes, panels):
     im = ax.imshow(np.log10(jac + 1e-8), cmap="viridis", vmin=-8, vmax=0)
     ax.set(title=name, xlabel="output j", ylabel="input i", xticks=range(D), yticks=range(D))
+ax.set(xlabel="output: position (pixel)", ylabel="input: position (pixel)",
+       xticklabels=[f"{p}\n({i})" for p, i in enumerate(order)], yticklabels=[f"{p} ({i})" for p, i in enumerate(order)])
 fig.colorbar(im, ax=axes, label="log10 mean |d logit_j / d x_i|")
 fig.suptitle("Jacobian patterns: the autoencoder is dense, MADE is strictly triangular in its ordering")
 plt.show()
 
 # %% [markdown]
-# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
+# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. In that last panel the axes count positions in the ordering, with each pixel's code index in brackets: position (pixel). The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
 
 # %%
 for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
@@ -233,7 +237,7 @@ for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
 # %% [markdown]
 # ### The same on full-size digits
 #
-# On 784 pixels the Jacobian is too big to read, but one column of it is an image: which pixels does the prediction for the pixel at row 14, column 14 (code indices from 0: the 15th row and column) depend on? For an autoencoder, all of them; for a MADE with the natural (row-by-row) ordering, exactly the pixels above it and to its left; for a random ordering, a random set of earlier pixels. These networks are untrained: the pattern comes from the architecture alone.
+# On 784 pixels the Jacobian is too big to read, but one column of it is an image: which pixels does the prediction for the pixel at row 14, column 14 (code indices from 0: the 15th row and column) depend on? For an autoencoder, all of them; for a MADE with the natural (row-by-row) ordering, exactly the pixels that come before it when reading row by row — every pixel of all the rows above, plus the pixels to its left in its own row; for a random ordering, a random set of earlier pixels. These networks are untrained: the pattern comes from the architecture alone.
 
 # %%
 target = 14 * 28 + 14
@@ -256,3 +260,14 @@ plt.show()
 
 # %% [markdown]
 # **Summary.** Reconstruction scores of an autoencoder are not probabilities: they do not sum to 1, and the network's outputs are not the conditionals of the joint they imply. Cutting every path from $x_i$ to output $d$ unless $i$ comes before $d$ turns the same network into a normalized model through the chain rule. Notebook 04 builds the masks that do the cutting.
+
+# %% [markdown]
+# ## Running time
+#
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [04 · Building the masks](04_mask_construction.ipynb).

@@ -17,6 +17,15 @@
 
 # %% [markdown]
 # Notebook 03 showed *what* MADE needs: output $d$ may depend only on the inputs before $d$. This notebook shows *how* Germain et al. (2015, section 4) get it from an ordinary autoencoder by multiplying each weight matrix with a 0/1 mask. Every unit gets a **degree**, a number that says how many inputs it may depend on; a connection is kept when the degrees allow it — `>=` between hidden layers, strict `>` into the outputs. We write a deliberately naive implementation with loops, check it against `made_helpers.masks`, plot masks and connectivity, and look at the choices that change the masks: the ordering, "random" vs "equal" hidden degrees, direct input→output connections, and why no hidden unit should get degree $D$. Then we build MADE itself in Keras from these masks — a masked layer in about 20 lines, the model in about 40 — check it against `made_helpers.MADE`, and use the package from there on. An interactive explorer closes the notebook.
+#
+# **You will learn**
+#
+# * how degrees on every unit and the `>=` / `>` rule build MADE's masks, and how to check them;
+# * what the ordering, the hidden degrees and direct connections change;
+# * how an ensemble of masks defines a distribution, shown with exact sums, and what order-agnostic training is;
+# * how to write MADE in Keras as a masked layer and a small model.
+#
+# **It assumes** notebook 03 (the chain rule and the autoregressive property) and Keras layers and models.
 
 # %%
 import os
@@ -29,16 +38,13 @@ from IPython.display import Image, display
 from made_helpers import MADE, plotting
 from made_helpers import masks as mk
 from made_helpers.enumeration import all_binary_vectors
+from made_helpers.model import sharpen_weights
+from made_helpers.notebook_setup import running_time, setup
 from made_helpers.widgets import mask_explorer
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 N_CHECKS = 50 if QUICK else 500            # random configurations for the naive-vs-library check
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | {N_CHECKS} random configurations | "
-      f"Keras {keras.__version__}")
+print(f"{N_CHECKS} random configurations for the naive-vs-library check")
 
 # %% [markdown]
 # ## 1. Degrees
@@ -56,6 +62,8 @@ degrees = mk.make_degrees(D, HIDDEN, ordering="natural", hidden_degrees="random"
 for name, d in zip(["inputs", "hidden 1", "hidden 2"], degrees):
     print(f"{name:9s} degrees {d}")
 
+# %% [markdown]
+# Each hidden degree is drawn on its own, so they come in no particular order; if a layer's draw looks sorted, that is chance (the other layer shows the usual jumble). Only the *multiset* of degrees matters: which unit carries which degree changes nothing about the model.
 
 # %% [markdown]
 # ## 2. From degrees to masks
@@ -128,12 +136,14 @@ print("MADE model's layer masks == naive masks from its degrees:",
 # %% [markdown]
 # ## 3. Pictures of the masks
 #
-# The network: each circle is a unit labelled with its degree, grey lines are the allowed connections. The highlighted paths are everything that can reach output `x̂3` (code index 3, i.e. $\hat x_4$ in the maths, degree 4): only inputs of degree 1–3, `x0`–`x2`, are at their start.
+# The network: each circle is a unit labelled with its degree, grey lines are the allowed connections. The colour of a unit is its degree too (colour bar). The highlighted paths are everything that can reach output `x̂3` (code index 3, i.e. $\hat x_4$ in the maths, degree 4): only inputs of degree 1–3, `x0`–`x2`, are at their start. Units on no such path are drawn faded, so the path stands out.
 
 # %%
 masks = mk.make_masks(degrees)
-plotting.plot_network(degrees, masks, highlight_output=3,
-                      title=f"MADE with D={D}, hidden {HIDDEN}: paths to output x̂3 in red (labels: degrees)")
+fig = plotting.plot_network(degrees, masks, highlight_output=3,
+                            title=f"MADE with D={D}, hidden {HIDDEN}: paths to output x̂3 in red (labels: degrees)")
+fig.colorbar(plt.cm.ScalarMappable(norm=plt.Normalize(1, D), cmap="viridis"), ax=fig.axes[0],
+             label="degree (unit colour)", ticks=range(1, D + 1), shrink=0.8)
 plt.show()
 
 # %% [markdown]
@@ -174,19 +184,20 @@ for hidden_rule, output_rule in [(">=", ">"), (">=", ">="), (">", ">")]:
 #
 # ## 5. Orderings
 #
-# Nothing forces the natural order $x_1, x_2, \dots$. Any permutation works: input degrees are the positions in the chosen order, and the connectivity is triangular *after* sorting inputs and outputs by degree.
+# Nothing forces the natural order $x_1, x_2, \dots$. Any permutation works: input degrees are the positions in the chosen order, and the connectivity is triangular *after* sorting inputs and outputs by degree. To compare orderings and nothing else, the three panels share the hidden degrees of section 1; only the input degrees change. (`mk.make_degrees` with a different ordering would also draw new hidden degrees, and the number of dependencies with a path would change with them.)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), layout="constrained")
 for ax, ordering in zip(axes, ["natural", "reversed", "random"]):
-    degs = mk.make_degrees(D, HIDDEN, ordering=ordering, seed=SEED)
-    plotting.plot_connectivity(mk.connectivity(mk.make_masks(degs)), degs[0], ax=ax,
-                               title=f"{ordering} ordering\ngeneration order {mk.ordering_from_degrees(degs[0])}")
-fig.suptitle("The same architecture, three orderings (ticks: code index and degree)")
+    degs = [mk.make_degrees(D, HIDDEN, ordering=ordering, seed=SEED)[0], *degrees[1:]]   # same hidden degrees
+    conn = mk.connectivity(mk.make_masks(degs))
+    plotting.plot_connectivity(conn, degs[0], ax=ax, title=f"{ordering} ordering: {conn.sum()} dependencies\n"
+                               f"generation order {mk.ordering_from_degrees(degs[0])}")
+fig.suptitle("One architecture and one set of hidden degrees, three orderings (ticks: code index and degree)")
 plt.show()
 
 # %% [markdown]
-# Which ordering is best for images is an empirical question; notebook 05 trains natural against random orderings on MNIST. A MADE can also hold **several** mask sets, each with its own ordering and hidden degrees ($K$ masks, `num_masks=K`), switching between them during training (order- and connectivity-agnostic training) and averaging their probabilities at test time.
+# With the hidden degrees fixed, the count of dependencies is the same in every panel: an ordering only renames the inputs. Which ordering is best for images is an empirical question; notebook 05 trains natural against random orderings on MNIST. A MADE can also hold **several** mask sets at once; section 10 explains how they are trained and which of their averages are distributions.
 #
 # ## 6. "Random" vs "equal" hidden degrees
 #
@@ -231,7 +242,7 @@ for scheme in ("random", "equal"):
           f"{mk.is_autoregressive(with_direct, degs[0])}")
 
 # %% [markdown]
-# Whether the direct connection matters *in practice* is measured by training in notebook 05. (Brian Keng's blog post "Autoregressive Autoencoders" (2017), whose Keras implementation this series started from, saw about 150 nats without it against under 100 with it and suspected a bug.)
+# Whether the direct connection matters *in practice* is measured by training in notebook 05. Brian Keng's blog post "Autoregressive Autoencoders" (2017), whose Keras implementation this series started from, reports that its MADE reached a test NLL of about 150 nats without the direct connection and under 100 with it, and suspects a bug behind so large a gap (numbers quoted from the post; notebook 05 measures the gap for itself).
 #
 # ## 8. Why no hidden unit gets degree $D$ (or less than the layer below's minimum)
 #
@@ -349,9 +360,83 @@ for training in (False, True):
 # %% [markdown]
 # From here on the series uses `made_helpers.MADE`.
 #
-# ## 10. The interactive mask explorer
+# ## 10. Several masks: order-agnostic training and ensembles, with exact sums
 #
-# Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. The explorer needs a live Jupyter kernel; its state is saved with the notebook, and below it is a static picture of its first view for readers without a kernel.
+# One set of masks is one autoregressive model: one ordering of the pixels, one pattern of paths. Nothing stops us from drawing $K$ mask sets for the **same** weights — each with its own ordering and hidden degrees, or with one shared ordering and only different hidden degrees. **Order-agnostic training** (Uria, Murray & Larochelle 2014, for NADE; section 4 of the MADE paper) uses them this way:
+#
+# 1. before every minibatch, one of the $K$ masks is chosen at random and put on the layers;
+# 2. the forward pass, the NLL and the gradient step use that mask only;
+# 3. the weights are shared, so the next minibatch, under another mask, trains the same numbers.
+#
+# Over many steps this minimizes the average NLL over the masks, $\frac{1}{K}\sum_k -\log p_k(x)$: $K$ autoregressive models trained at once, sharing their weights. Why would one want that? A model that knows many orderings can condition on pixels that do not come first in any one ordering (notebook 06 completes images from any subset of pixels); the $K$ models form an ensemble at test time; and weights that must serve many connection patterns are regularized, somewhat as dropout does. The price: the same weights must serve $K$ models, so each alone is worse than a model trained for one mask (notebook 05 measures how much). When the masks share one ordering and differ only in their hidden degrees, it is called *connectivity-agnostic* training.
+#
+# The diagram: three masks of a 6-input MADE (each mask's connectivity, as in section 3), and which mask each of the first twelve minibatches of a training run uses.
+
+# %%
+K_DEMO = 3
+demo = MADE(D, HIDDEN, num_masks=K_DEMO, ordering="random", seed=SEED)
+draws = np.random.default_rng(SEED).integers(K_DEMO, size=12)     # the mask of each minibatch
+fig = plt.figure(figsize=(12, 5.2), layout="constrained")
+top, bottom = fig.subfigures(2, 1, height_ratios=[1.6, 1])
+for k, ax in enumerate(top.subplots(1, K_DEMO)):
+    degs = demo.mask_set(k).degrees
+    plotting.plot_connectivity(mk.connectivity(mk.make_masks(degs)), degs[0], ax=ax, title=f"mask {k}: order "
+                               f"{mk.ordering_from_degrees(degs[0])}")
+ax = bottom.subplots()
+colours = plt.get_cmap("tab10")(draws)
+ax.bar(np.arange(1, 13), np.ones(12), color=colours, edgecolor="black")
+for step, k in enumerate(draws, start=1):
+    ax.text(step, 0.5, f"mask {k}", ha="center", va="center", color="white", fontweight="bold")
+ax.set(title="Training: one mask drawn at random before every minibatch, the same weights updated each time",
+       xlabel="minibatch", xticks=range(1, 13), yticks=[])
+fig.suptitle(f"Order-agnostic training with K = {K_DEMO} masks")
+plt.show()
+
+# %% [markdown]
+# At test time the $K$ masks give $K$ distributions $p_1, \dots, p_K$. How do we combine them into one? Three ways come to mind, and with $D = 6$ we can add up each over all $2^6 = 64$ inputs, as in notebook 03:
+#
+# * the **mixture** $p(x) = \frac{1}{K}\sum_k p_k(x)$, an average of probabilities of whole images;
+# * **averaged conditionals** $p(x) = \prod_d \frac{1}{K}\sum_k p_k(x_d \mid \cdot)$, each pixel's conditionals averaged over the masks, then the product;
+# * **averaged logits** $p(x) = \prod_d \operatorname{Bernoulli}\big(x_d;\ \sigma(\tfrac{1}{K}\sum_k \ell_{k,d}(x))\big)$.
+#
+# We compute each for $K = 4$ masks with **different orderings**, and for $K = 4$ masks that **share one ordering** (`mask_kind="connectivity"`). The weights are random and made larger than Keras' initial ones (`sharpen_weights`), so the conditionals are far from ½ and any error in a sum shows; whether a sum is 1 depends on the masks, not on training.
+
+# %%
+def per_mask_terms(model, x, K):
+    """Logits and log p_k(x_d | its predecessors) of every input under each mask: two (K, 2^D, D) arrays."""
+    logits = []
+    for k in range(K):
+        model.set_mask(k)
+        logits.append(np.asarray(model(x), dtype="float64"))
+    model.set_mask(0)
+    logits = np.array(logits)
+    return logits, -np.logaddexp(0, -(2 * x - 1) * logits)         # log sigmoid(+-logit), stable
+
+
+print(f"{'masks':20s} {'each mask':>9s} {'mixture':>9s} {'averaged conditionals':>22s} {'averaged logits':>16s}")
+for name, kind in [("different orderings", "full"), ("one shared ordering", "connectivity")]:
+    ens = sharpen_weights(MADE(D, [16], num_masks=4, ordering="random", mask_kind=kind, seed=SEED), scale=3.0)
+    logits, log_cond = per_mask_terms(ens, every_x, 4)
+    each = max(abs(np.exp(log_cond[k].sum(axis=1)).sum() - 1) for k in range(4))
+    sums = [np.exp(np.logaddexp.reduce(log_cond.sum(axis=2), axis=0) - np.log(4)).sum(),
+            np.exp(np.log(np.exp(log_cond).mean(axis=0)).sum(axis=1)).sum(),
+            np.exp(-np.logaddexp(0, -(2 * every_x - 1) * logits.mean(axis=0)).sum(axis=1)).sum()]
+    print(f"{name:20s} {'1 ± ' + format(each, '.0e'):>9s} {sums[0]:9.6f} {sums[1]:22.6f} {sums[2]:16.6f}")
+    print(f"{'':20s} orderings: {[mk.ordering_from_degrees(ens.mask_set(k).degrees[0]).tolist() for k in range(4)]}")
+
+# %% [markdown]
+# What the sums say, and why:
+#
+# * **Each mask** alone sums to 1 (to round-off), and so does the **mixture**, whatever the orderings: an average of distributions is a distribution, $\sum_x \frac1K\sum_k p_k(x) = \frac1K\sum_k 1 = 1$. This is the ensemble MADE reports, and it is never an average of logits.
+# * **Averaged conditionals with one shared ordering** sum to 1. Each mask's conditional for pixel $d$ depends only on the pixels before $d$ in the shared ordering, so their average $\bar p(x_d \mid x_{<d}) = \frac1K\sum_k p_k(x_d \mid x_{<d})$ does too, and it is still a probability over $x_d$ (the two values add to 1). A product of such conditionals is normalized by the chain-rule argument of notebook 03: sum out the last pixel first, then the one before. **Averaged logits** with one shared ordering sum to 1 for the same reason: the averaged logit is still a function of $x_{<d}$ alone.
+# * **Averaged conditionals or logits over different orderings** do not sum to 1. Mask $k$'s "conditional" for pixel $d$ looks at the pixels before $d$ in *its* ordering; averaged over masks, pixel $d$'s factor depends on pixels that come after it in every other mask's ordering, and there is no single ordering in which every factor looks only backwards. The chain-rule argument has nothing to stand on, and the printed sums miss 1. The numbers such a "model" gives are not log-likelihoods; `MADE.log_prob(x, num_masks=K, ensemble="conditionals")` refuses masks with different orderings for this reason.
+#
+# Notebook 05 trains both kinds of ensemble on MNIST and compares the mixture with averaged conditionals; notebook 06 uses the many orderings of an order-agnostic model to complete images.
+
+# %% [markdown]
+# ## 11. The interactive mask explorer
+#
+# Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. The explorer needs a live Jupyter kernel; its state is saved with the notebook, and below it is a static picture of its first view for readers without a kernel. In its network picture, as in section 3, grey lines are the connections the masks allow, red lines the paths to the highlighted output, and **dashed** lines the direct input→output connections of section 7 (blue, or red when they reach the highlighted output).
 
 # %%
 explorer = mask_explorer(input_dim=6, hidden_sizes=[8, 8])
@@ -361,3 +446,14 @@ display(Image(explorer.network_image.value), Image(explorer.matrices_image.value
 
 # %% [markdown]
 # **Summary.** Degrees on every unit, `>=` between hidden layers, `>` into the outputs: that is all MADE adds to an autoencoder. The ordering relabels the inputs; hidden degrees decide which dependencies get paths; direct connections fill in the rest. Notebook 05 trains it.
+
+# %% [markdown]
+# ## Running time
+#
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [05 · Training MADE on binarized MNIST](05_training_made_on_mnist.ipynb).

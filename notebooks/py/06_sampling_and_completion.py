@@ -16,7 +16,15 @@
 # # 06 · Sampling from MADE and completing digits
 
 # %% [markdown]
-# MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ sequential steps: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand (one full forward pass per step) and checks it against `MADE.sample`; draws digits from two committed, pretrained models (one ordering, and 32 orderings); asks whether random orderings give recognizable digits; completes test digits given part of their pixels — a prefix of the model's ordering, and then, with the model trained over 32 orderings, *any* subset (top half, left half, a centre patch, random pixels), measuring what the orderings it never saw in training cost; and measures how long all of it takes. It needs nothing but the repository: the models are loaded from `results/`.
+# MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ sequential steps: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand (one full forward pass per step) and checks it against `MADE.sample`; draws digits from two models trained in advance (one ordering, and 32 orderings); asks whether random orderings give recognizable digits; completes test digits given part of their pixels — a prefix of the model's ordering, and then, with the model trained over 32 orderings, *any* subset (top half, left half, a centre patch, random pixels), measuring what the orderings it never saw in training cost; and measures how long all of it takes. The two trained models are loaded from disk, so nothing is trained here.
+#
+# **You will learn**
+#
+# * why sampling from MADE takes $D$ sequential passes, and how to write the loop;
+# * how to complete an image given some of its pixels: a prefix of the ordering, then any subset with a model trained over many orderings;
+# * what that costs in likelihood and in time.
+#
+# **It assumes** notebooks 04 (masks, orderings, order-agnostic training) and 05 (the trained models and their test NLL).
 
 # %%
 import logging
@@ -30,46 +38,42 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import MADE, conditioning, data, plotting, timing
+from made_helpers import masks as mk
 from made_helpers.conditioning import complete_any, conditioning_mask_set, using_mask_set
+from made_helpers.notebook_setup import running_time, setup
 from made_helpers.results import describe, load_results
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 80})
+QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
-RESULTS = Path("..") / "results"                 # committed models and their results files
+RESULTS = Path("..") / "results"                 # pretrained models and the record of their training
 ONE_MASK_RUN = "made_784-4000-784_k1_random_drop0.5_wd1e-4"   # one mask, one random ordering
 K_MASKS_RUN = "made_784-500-784_k32_full"                      # 32 masks, each its own random ordering
 N_SAMPLES = 20 if QUICK else 40            # samples per grid
 N_EVAL = 200 if QUICK else 1000            # test images for the likelihood measurements
 K_EVAL = 4 if QUICK else 32                # trained masks the new orderings are built from
 N_COMPLETIONS = 3 if QUICK else 5          # completions per digit
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | models from {RESULTS} | "
-      f"Keras {keras.__version__}, backend {keras.backend.backend()}")
 
 # %% [markdown]
 # ## The models
 #
-# Two MADEs trained with the command-line interface (notebook 05 shows how) and committed under `results/` with a results file each, which records how they were trained and their test NLL on the 10 000 test digits:
+# Two MADEs trained in advance with notebook 05's training loop, each saved with a record of how it was trained and its test NLL on the 10 000 test digits (printed below):
 #
-# * **one mask**, 784-4000-784, one fixed **random** ordering of the pixels (not the natural row-by-row one), dropout and weight decay — the best single-mask model of the repository;
-# * **32 masks**, 784-500-784, each mask with its **own random ordering** and its own hidden degrees, one mask drawn per minibatch: order- and connectivity-agnostic training. Its test NLL is that of the mixture of its 32 masks, $p(x) = \frac{1}{32}\sum_k p_k(x)$.
+# * **one mask**, 784-4000-784, one fixed **random** ordering of the pixels (not the natural row-by-row one), dropout and weight decay — the best of notebook 05's single-mask runs with one hidden layer;
+# * **32 masks**, 784-500-784, each mask with its **own random ordering** and its own hidden degrees, one mask drawn per minibatch: order- and connectivity-agnostic training (notebook 04, section 10). Its test NLL is that of the mixture of its 32 masks, $p(x) = \frac{1}{32}\sum_k p_k(x)$.
 #
 # Both are loaded with `keras.saving.load_model` (the `MADE` class is registered when `made_helpers` is imported) and put on their mask 0.
 
 # %%
 x_test, test_info = data.load_binarized_mnist("test", verbose=False, return_info=True)
-print(test_info.relative_description())
+print(test_info.provenance())
 run_files = {r["file"]: r for r in load_results(RESULTS)}
 
 
 def load_run(name):
-    """The committed model results/NAME.keras and its results file results/NAME.json."""
+    """The trained model NAME.keras and the record of its training and test NLL, NAME.json."""
     path = RESULTS / f"{name}.keras"
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: it is part of the repository (git pull / git status)")
+        raise FileNotFoundError(f"the trained model {path.name} was not found next to its record {name}.json")
     model, result = keras.saving.load_model(path, compile=False), run_files[f"{name}.json"]
     assert isinstance(model, MADE), type(model)
     model.set_mask(0)
@@ -108,7 +112,7 @@ def sample_by_hand(model, n, seed=0, snapshots=()):
 start = time.perf_counter()
 by_hand, frames = sample_by_hand(made_one, 8, seed=SEED, snapshots=(0, 196, 392, 588))
 hand_seconds = time.perf_counter() - start
-print(f"8 samples by hand: {hand_seconds:.1f} s for {made_one.input_dim} forward passes")
+print(f"8 samples by hand: {hand_seconds:.1f} s for {made_one.input_dim} forward passes (first run)")
 
 # %% [markdown]
 # The same eight digits after 0, 196, 392, 588 and 784 of the 784 steps. The ordering is random, so the pixels arrive scattered over the whole image and the digit condenses out of dots; a model with the natural ordering would grow it row by row from the top.
@@ -132,7 +136,7 @@ print(f"pixels that differ from the hand-written loop: {int((samples_made != by_
 # %% [markdown]
 # ## Samples from both models
 #
-# The one-mask model (test NLL 88.3 nats), each sample drawn in its one random ordering:
+# The one-mask model (its test NLL is printed above), each sample drawn in its one random ordering:
 
 # %%
 samples_one = made_one.sample(N_SAMPLES, seed=SEED + 1)
@@ -169,7 +173,7 @@ for name, model in [("one mask", made_one), ("32 masks, mask 0 alone", made_k)]:
 #
 # Brian Keng's post "Autoregressive Autoencoders" (2017) implemented MADE in Keras, trained it on binarized MNIST, and noted that sampling with a random order "didn't generate recognizable images". Every sample above was drawn in a random ordering, by models trained with random orderings, and many of them are recognizable: most of the one-mask model's forty are clear digits (nines, threes, sixes, sevens, a zero, an eight), the rest blobs or broken strokes with stray pixels; the 32-mask model's samples (a network an eighth as wide, 99 nats per mask) are rougher and more speckled, and fewer of them are clear digits, but many are. So a random ordering does not by itself rule out recognizable digits.
 #
-# Notebook 05's ablation adds a twist from the likelihood side: with one mask (784-500-784, the first 10 000 training images, 30 epochs), one random ordering gave a *better* test NLL than the natural one, 99.07 vs 102.78 nats. A better likelihood does not have to mean better-looking samples. The NLL averages $-\log q$ over *test digits*: it rewards giving every real digit enough probability. How samples look depends on where the rest of the mass goes — and a sample is 784 draws in a row, each from a slightly wrong conditional, with no way to undo an early mistake. The entropy check above points the same way for both models: their own samples cost more nats under them than the test digits do, so some of their mass sits on images noisier than real digits.
+# Notebook 05's ablation adds a twist from the likelihood side: with one mask (784-500-784, the first 10 000 training images, 30 epochs), one random ordering gave a *better* test NLL than the natural one (the difference is printed there). A better likelihood does not have to mean better-looking samples. The NLL averages $-\log q$ over *test digits*: it rewards giving every real digit enough probability. How samples look depends on where the rest of the mass goes — and a sample is 784 draws in a row, each from a slightly wrong conditional, with no way to undo an early mistake. The entropy check above points the same way for both models: their own samples cost more nats under them than the test digits do, so some of their mass sits on images noisier than real digits.
 #
 # What is plausible (none of it tested here, and the post's exact setup is not known to us):
 #
@@ -214,7 +218,33 @@ except ValueError as error:
 #
 # $$p\big(x_u \mid x_O,\ x_{u'} \text{ for the unobserved } u' \text{ before } u\big),$$
 #
-# and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.conditioning` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion). Four observed sets:
+# and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.conditioning` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion).
+
+# %% [markdown]
+# The construction in a picture, on a MADE with $D = 8$ inputs trained over several orderings (untrained here: the masks are the point). Pixels 1, 4 and 6 are observed. Top: mask 0's ordering, the pixels in the order they are generated (observed ones black); the observed-first ordering moves the observed pixels to the front, each group in its old order, and the input degrees (positions, printed under each pixel) follow. Bottom: the connectivity through the hidden layer before and after, with the hidden degrees left as they were. After the change every unobserved pixel comes after all observed ones in the ordering, so its output may depend on all three (here each of them has a hidden path from every observed pixel; the direct connection, not drawn, adds the rest in general).
+
+# %%
+tiny = MADE(8, [16], num_masks=4, ordering="random", seed=SEED)
+tiny_observed = np.isin(np.arange(8), [1, 4, 6])
+before, after = tiny.mask_set(0), conditioning_mask_set(tiny, tiny_observed, mask=0)
+fig = plt.figure(figsize=(12, 6.5), layout="constrained")
+top_fig, bottom_fig = fig.subfigures(2, 1, height_ratios=[1, 1.5])
+for ax, (name, ms) in zip(top_fig.subplots(2, 1), [("mask 0's ordering", before), ("observed first", after)]):
+    for position, pixel in enumerate(mk.ordering_from_degrees(ms.degrees[0])):
+        ax.add_patch(plt.Rectangle((position, 0), 0.9, 0.9, color="black" if tiny_observed[pixel] else "0.9"))
+        ax.text(position + 0.45, 0.45, f"x{pixel}", ha="center", va="center",
+                color="white" if tiny_observed[pixel] else "black", fontsize=12)
+        ax.text(position + 0.45, -0.25, f"degree {position + 1}", ha="center", va="center", fontsize=9)
+    ax.set(xlim=(-0.1, 8), ylim=(-0.5, 1), title=f"{name}: generation order, left to right")
+    ax.axis("off")
+for ax, (name, ms) in zip(bottom_fig.subplots(1, 2), [("mask 0", before), ("observed first (x1, x4, x6)", after)]):
+    plotting.plot_connectivity(mk.connectivity(ms.masks), ms.degrees[0], ax=ax, title=f"connectivity, {name}")
+fig.suptitle("Building an observed-first ordering: input degrees change, hidden degrees stay")
+plt.show()
+print("hidden degrees unchanged:", all(np.array_equal(a, b) for a, b in zip(before.degrees[1:], after.degrees[1:])))
+
+# %% [markdown]
+# Four observed sets on the digits:
 
 # %%
 left = np.zeros((28, 28), dtype=bool)
@@ -247,7 +277,7 @@ plt.show()
 #
 # ## What an unseen ordering costs
 #
-# The completions above are exact samples from the network's conditional under an ordering it was not trained on, so the question is how *good* that network is under such an ordering. Every mask, trained or new, defines a full distribution $q(x) = \prod_d q(x_{o_d} \mid x_{o_{<d}})$, so we can compare exact test NLLs, $-\frac{1}{N}\sum_n \log q(x^{(n)})$ on $N$ test digits drawn at random (`N_EVAL`, fixed seed): for each trained mask $k$ (all 32; 4 in quick mode), the NLL under mask $k$ itself, and under the observed-first ordering built from mask $k$ for each observed set (for the random set, a new random 30 % per mask). Pairs share their hidden degrees and weights; only the ordering differs. We also report the part of the NLL that belongs to the unobserved pixels, $-\log q(x_{\bar O} \mid x_O)$, the quality of the completion itself: because the observed pixels come first, $\log q(x) = \log q(x_O) + \log q(x_{\bar O} \mid x_O)$, and the second term is the sum of the unobserved pixels' log-conditionals (392 pixels for the halves, 588 for the centre patch, about 550 for the random set: compare these within a row, not down the column).
+# The completions above are exact samples from the network's conditional under an ordering it was not trained on, so the question is how *good* that network is under such an ordering. Every mask, trained or new, defines a full distribution $q(x) = \prod_d q(x_{o_d} \mid x_{o_{<d}})$, so we can compare exact test NLLs, $-\frac{1}{N}\sum_n \log q(x^{(n)})$ on $N$ test digits drawn at random (`N_EVAL`, fixed seed): for each trained mask $k$ (`K_EVAL` of them, all 32 unless the budget is cut), the NLL under mask $k$ itself, and under the observed-first ordering built from mask $k$ for each observed set (for the random set, a new random 30 % per mask). Pairs share their hidden degrees and weights; only the ordering differs. We also report the part of the NLL that belongs to the unobserved pixels, $-\log q(x_{\bar O} \mid x_O)$, the quality of the completion itself: because the observed pixels come first, $\log q(x) = \log q(x_O) + \log q(x_{\bar O} \mid x_O)$, and the second term is the sum of the unobserved pixels' log-conditionals (392 pixels for the halves, 588 for the centre patch, about 550 for the random set: compare these within a row, not down the column).
 
 # %%
 x_eval = x_test[np.random.default_rng(SEED).choice(len(x_test), size=N_EVAL, replace=False)]
@@ -291,6 +321,8 @@ for name in observed_sets:
     new, diff = np.array(new_nll[name]), np.array(new_nll[name]) - trained_nll
     print(f"{name:14s} {new.mean():9.2f} ± {new.std():5.2f} {diff.mean():+11.2f} ± {diff.std():4.2f} "
           f"{np.mean(missing_nll[name]):20.2f}")
+extra = [np.mean(np.array(new_nll[name]) - trained_nll) for name in observed_sets]
+print(f"\nobserved-first orderings cost {min(extra):.0f} to {max(extra):.0f} nats more than the trained masks")
 
 # %% [markdown]
 # The same measurement for the one-mask model, forced (`force=True`) onto observed-first orderings it never saw — with a single ordering in training, the hidden units' degrees were only ever paired with that one ordering:
@@ -298,10 +330,13 @@ for name in observed_sets:
 # %%
 own = -log_conditionals(made_one).sum(axis=1).mean()
 print(f"one-mask model, its own ordering: NLL {own:.2f} nats (the same {N_EVAL} test digits)\n")
+forced_extra = []
 for name, obs in observed_sets.items():
     lc = log_conditionals(made_one, conditioning_mask_set(made_one, obs, force=True))
-    print(f"{name:14s} NLL {-lc.sum(axis=1).mean():8.2f} nats ({-lc.sum(axis=1).mean() - own:+8.2f}); "
+    forced_extra.append(-lc.sum(axis=1).mean() - own)
+    print(f"{name:14s} NLL {-lc.sum(axis=1).mean():8.2f} nats ({forced_extra[-1]:+8.2f}); "
           f"-log q(missing | observed) {-lc[:, ~obs].sum(axis=1).mean():8.2f}")
+print(f"\nforced orderings cost {min(forced_extra):.0f} to {max(forced_extra):.0f} nats more than its own")
 
 # %% [markdown]
 # What such conditionals draw: the top half given, the one-mask model forced onto the observed-first ordering (the same digits and seed as the 32-mask model's top-half completions above):
@@ -314,7 +349,7 @@ plt.show()
 # %% [markdown]
 # The cost is large. Each of the 32 trained masks gives about 99 nats on these digits; the same weights and hidden degrees under an observed-first ordering give 27 to 69 nats more. The centre patch costs the most (its ordering begins with 196 pixels from the middle, nothing like a random ordering); the random set costs the least, but even its ordering — itself a random ordering, which keeps mask $k$'s order within each group — costs about 27 nats. So this network has not learned conditionals that work for *any* ordering; it learned the 32 (ordering, hidden degrees) pairs it was trained with. Order-agnostic training makes every observed-first mask a valid model (a normalized distribution, and exact samples from its conditionals), but with 32 masks not a good one.
 #
-# The one-mask model, which saw a single ordering, pays 44 to 62 nats when forced. The 32 orderings help for the top, left and random sets, on the full NLL and on the missing pixels alone (73 vs 82, 73 vs 84 and 72 vs 92 nats, although the one-mask model is the stronger network on its own ordering, 88.7 vs 99 nats), and not for the centre patch (47 vs 44). Its forced top-half completions look like the 32-mask model's: a bottom half barely drawn. Conditioning well on arbitrary subsets would plausibly need training over far more orderings (not tried here) — order-agnostic NADE (Uria, Murray & Larochelle, 2014) trains over orderings drawn anew for each example — or a model trained for the one observed set that matters (then that set is a prefix of its ordering, and `MADE.complete` suffices).
+# The one-mask model, which saw a single ordering, pays 44 to 62 nats when forced. The 32 orderings help for the top, left and random sets, on the full NLL and on the missing pixels alone (compare the last columns of the two tables), although the one-mask model is the stronger network on its own ordering (its own-ordering NLL against the trained masks' mean, both printed above); they do not help for the centre patch. Its forced top-half completions look like the 32-mask model's: a bottom half barely drawn. Conditioning well on arbitrary subsets would plausibly need training over far more orderings (not tried here) — order-agnostic NADE (Uria, Murray & Larochelle, 2014) trains over orderings drawn anew for each example — or a model trained for the one observed set that matters (then that set is a prefix of its ordering, and `MADE.complete` suffices).
 
 # %% [markdown]
 # ## How long it takes
@@ -333,21 +368,22 @@ batch = digits[:1].repeat(10, axis=0)
 seconds_any = timing.time_call(lambda: complete_any(made_k, batch, top, seed=SEED), repeats=3)
 seconds_prefix = timing.time_call(lambda: made_one.complete(batch, prefix, seed=SEED), repeats=3)
 seconds_one = timing.time_call(lambda: made_one.sample(8, seed=SEED), repeats=3)
+hand_warm = timing.time_call(lambda: sample_by_hand(made_one, 8, seed=SEED), repeats=2, warmup=0)   # ran before
 print(f"\n10 digits completed: complete_any (784-500-784, top half) {seconds_any:.3f} s; model.complete "
       f"(784-4000-784, prefix) {seconds_prefix:.3f} s")
 print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by hand (784 full passes called "
-      f"from Python) {hand_seconds:.1f} s, {hand_seconds / seconds_one:.0f} times slower")
+      f"from Python, best of two warm runs) {hand_warm:.1f} s, {hand_warm / seconds_one:.0f} times slower")
 
 # %% [markdown]
-# Reading the table: a likelihood needs one forward pass, a sample needs 784 sequential steps. With the incremental update a step costs far less than a full pass, so a batch of samples costs tens of forward passes on the same batch rather than 784 — but the steps cannot run in parallel, and the hand-written loop of full passes, one Python call each, is dozens of times slower than `MADE.sample` for the same model (the ratio is printed above). Batching is cheap: a thousand samples take far less than a thousand times one sample, because each step's fixed overhead is shared. Completion given any subset costs what a sample costs: `complete_any` builds one new mask set (a few milliseconds of numpy) and then runs the same loop.
+# Reading the table: a likelihood needs one forward pass, a sample needs 784 sequential steps. With the incremental update a step costs far less than a full pass, so a batch of samples costs tens of forward passes on the same batch rather than 784 — but the steps cannot run in parallel, and the hand-written loop of full passes, one Python call each, is many times slower than `MADE.sample` for the same model (the ratio is printed above; both timings are best-of runs after a warm-up, so tracing and first-call costs are left out of both). Batching is cheap: a thousand samples take far less than a thousand times one sample, because each step's fixed overhead is shared. Completion given any subset costs what a sample costs: `complete_any` builds one new mask set (a few milliseconds of numpy) and then runs the same loop.
 #
-# This asymmetry — density in one pass, sampling in $D$ sequential steps — is MADE's trade-off, and it is the design choice of the normalizing flows built from MADEs. A **masked autoregressive flow** (MAF; Papamakarios, Pavlakou & Murray, 2017) stacks MADEs with Gaussian conditionals: like MADE it evaluates a density in one pass per MADE and samples in $D$ steps. An **inverse autoregressive flow** (IAF; Kingma et al., 2016) uses the same MADEs the other way round: sampling in one pass, the density of a new point in $D$ steps. Notebook 07 builds a MAF and measures both directions.
+# This asymmetry — density in one pass, sampling in $D$ sequential steps — is MADE's trade-off, and it is also the design choice of the **normalizing flows** built from MADEs. A normalizing flow (notebook 07 builds one) models data as an invertible transformation of simple noise, such as independent Gaussians: a sample is noise pushed through the transformation, and the density of a data point follows exactly from the noise density and the change-of-variables formula, once the transformation is inverted. A **masked autoregressive flow** (MAF; Papamakarios, Pavlakou & Murray, 2017) stacks MADEs with Gaussian conditionals: like MADE it evaluates a density in one pass per MADE and samples in $D$ steps. An **inverse autoregressive flow** (IAF; Kingma et al., 2016) uses the same MADEs the other way round: sampling in one pass, the density of a new point in $D$ steps. Notebook 07 builds a MAF and measures both directions.
 
 # %% [markdown]
 # ## Conclusion
 #
 # * **Sampling is sequential.** MADE gives $p(x)$ in one pass but draws a sample in $D$ steps, each conditioned on the pixels drawn so far; `MADE.sample` makes a step cheap (a rank-one update), not parallel.
-# * **Random orderings can give recognizable digits.** Both models here sample in random orderings, and many samples are digits. A better test NLL (notebook 05's random ordering, 99.07 vs 102.78 nats) does not promise better-looking samples; the entropy check shows both models' own samples are noisier than the test digits.
+# * **Random orderings can give recognizable digits.** Both models here sample in random orderings, and many samples are digits. A better test NLL (notebook 05's random ordering against the natural one) does not promise better-looking samples; the entropy check shows both models' own samples are noisier than the test digits.
 # * **Completion is exact when the observed pixels are a prefix of the ordering** (`MADE.complete`); a model trained with one ordering cannot condition on anything else (`ValueError`), and forced to, its NLL rises by 44 to 62 nats.
 # * **Order-agnostic training makes any observed set usable**: an observed-first ordering with trained hidden degrees (`complete_any`). With 32 training orderings it is not free: 27 to 69 nats above the trained masks on 1000 test digits, and completions of the top or left half that barely draw the missing half. Many more orderings in training are what would make it cheap.
 
@@ -364,3 +400,14 @@ print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by
 # * Andrej Karpathy's MADE in PyTorch, [github.com/karpathy/pytorch-made](https://github.com/karpathy/pytorch-made): a short implementation with order-agnostic training.
 #
 # Next: [notebook 07](07_real_valued_made_and_flows.ipynb) gives MADE real-valued (Gaussian) conditionals and stacks MADEs into a MAF.
+
+# %% [markdown]
+# ## Running time
+#
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [07 · Real-valued MADE and the road to normalizing flows](07_real_valued_made_and_flows.ipynb).

@@ -1,0 +1,64 @@
+"""The setup every notebook of the series runs first: seeds, the quick flag, figure defaults, a clock.
+
+``QUICK, SEED, rng = setup()`` replaces the lines each notebook used to copy. Quick mode is chosen,
+as before, by the environment variable ``MADE_QUICK=1`` (the tests run the notebooks that way);
+``running_time()`` at the end of a notebook says how long it ran since :func:`setup`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+QUICK_VARIABLE = "MADE_QUICK"
+FIGURE_DEFAULTS = {"figure.dpi": 80}
+_started: float | None = None
+
+
+class Setup(NamedTuple):
+    """What :func:`setup` returns: ``QUICK, SEED, rng = setup()``."""
+
+    quick: bool                     # small data and budgets (MADE_QUICK=1); numbers are not meaningful
+    seed: int
+    rng: np.random.Generator        # seeded with ``seed``
+
+
+def quick_mode() -> bool:
+    """True when the environment variable ``MADE_QUICK`` is ``"1"``."""
+    return os.environ.get(QUICK_VARIABLE, "0") == "1"
+
+
+def setup(seed: int = 0, figure: dict | None = None, print_precision: int | None = None) -> Setup:
+    """Seed Python, numpy and TensorFlow with ``seed``, set the figure defaults, start the clock.
+
+    ``figure``: extra Matplotlib ``rcParams`` on top of :data:`FIGURE_DEFAULTS` (e.g. a figure size);
+    ``print_precision``: digits numpy prints (small values are printed without exponent).
+    Prints the Keras version and backend, and in quick mode a line saying the numbers are not meaningful.
+    """
+    import keras
+    import matplotlib.pyplot as plt
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    global _started
+    _started = time.perf_counter()
+    keras.utils.set_random_seed(int(seed))             # seeds Python, numpy and TensorFlow
+    plt.rcParams.update({**FIGURE_DEFAULTS, **(figure or {})})
+    if print_precision is not None:
+        np.set_printoptions(precision=print_precision, suppress=True)
+    quick = quick_mode()
+    if quick:
+        print(f"mode: quick ({QUICK_VARIABLE}=1): tiny data and budgets, numbers NOT meaningful")
+    print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, seed {seed}")
+    return Setup(quick, int(seed), np.random.default_rng(seed))
+
+
+def running_time() -> str:
+    """How long the notebook has run since :func:`setup`, e.g. ``"5 min 9 s"``."""
+    if _started is None:
+        raise RuntimeError("running_time() needs setup() to have run first in this kernel")
+    seconds = round(time.perf_counter() - _started)
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
