@@ -16,7 +16,16 @@
 # # 07 · Real-valued MADE and normalizing flows
 
 # %% [markdown]
-# So far every pixel was 0 or 1 and each of MADE's conditionals was a Bernoulli. Here the data are real numbers, each conditional $p(x_d \mid x_{<d})$ becomes a **Gaussian** or a **mixture of Gaussians**, under exactly the same masks, and stacking such MADEs gives a **Masked Autoregressive Flow** (MAF; Papamakarios, Pavlakou & Murray, 2017). You will learn: (1) the change-of-variables formula, in 1-D with a picture and in $D$ dimensions for a triangular Jacobian; (2) the Gaussian MADE's output layer and its NLL, written out and checked against the package on the same weights; (3) MAF's forward map (one pass per layer) and its inverse ($D$ passes per layer), written out, and two moons pushed through each layer; (4) Real NVP as a Gaussian MADE with two degree groups, and Inverse Autoregressive Flow (IAF) as MAF's computation with the roles swapped, with timings. It assumes notebooks 02 (Gaussian NLL), 04 (masks and degrees) and 06 (sequential sampling). Notebook 08 takes the same models to MNIST.
+# So far every pixel was 0 or 1 and each of MADE's conditionals was a Bernoulli. Here the data are real numbers, each conditional $p(x_d \mid x_{<d})$ becomes a **Gaussian** or a **mixture of Gaussians**, under exactly the same masks, and stacking such MADEs gives a **Masked Autoregressive Flow** (MAF; Papamakarios, Pavlakou & Murray, 2017). Everything is shown on 2-D toy densities, where the result can be drawn; notebook 08 takes the same models to MNIST.
+#
+# **You will learn**
+#
+# * the change-of-variables formula, in 1-D with a picture and in $D$ dimensions for a triangular Jacobian;
+# * the Gaussian MADE's output layer and its NLL, written out and checked against the package on the same weights;
+# * MAF's forward map (one pass per layer) and its inverse ($D$ passes per layer), written out, and two moons pushed through each layer;
+# * Real NVP as a Gaussian MADE with two degree groups, and Inverse Autoregressive Flow (IAF) as MAF's computation with the roles swapped, with timings.
+#
+# **It assumes** notebooks 02 (Gaussian NLL), 04 (masks and degrees) and 06 (sequential sampling).
 
 # %%
 import logging
@@ -30,17 +39,12 @@ import tensorflow as tf
 
 from made_helpers import MAF, GaussianMADE, RealNVP, fit_density, losses, toy2d
 from made_helpers.masks import coupling_degrees
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 72})
+QUICK, SEED, rng = setup(seed=0, figure={"figure.dpi": 72})   # seeds, quick flag (MADE_QUICK=1), figures
 logging.getLogger("tensorflow").setLevel(logging.ERROR)     # no retracing notices
 TOY = {"n_train": 1_000 if QUICK else 5_000, "n_valid": 500 if QUICK else 1_000, "hidden": [64, 64],
        "components": 5, "layers": 5, "names": ["two_moons"] if QUICK else list(toy2d.TOY_NAMES)}
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | Keras {keras.__version__}, "
-      f"backend {keras.backend.backend()}")
 
 # %% [markdown]
 # ## 1. The change of variables
@@ -385,5 +389,14 @@ print("MAF: density = one-pass maps, sampling = D-pass inverses.  IAF: sampling 
 # * D. P. Kingma et al., "Improved Variational Inference with Inverse Autoregressive Flow", NeurIPS 2016, [arXiv:1606.04934](https://arxiv.org/abs/1606.04934).
 # * A. van den Oord et al., "Parallel WaveNet: Fast High-Fidelity Speech Synthesis", ICML 2018, [arXiv:1711.10433](https://arxiv.org/abs/1711.10433).
 # * B. Keng, "Autoregressive Autoencoders" (2017), a blog post introducing MADE, which writes the Gaussian negative log-likelihood as a loss (the loss notebook 02 derives and section 2 uses with a learned variance).
+
+# %% [markdown]
+# ## Running time
 #
-# Next: [notebook 08](08_flows_on_mnist.ipynb) trains these models on MNIST on the MAF paper's protocol.
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# Next: [08 · Flows on MNIST](08_flows_on_mnist.ipynb) trains these models on MNIST on the MAF paper's protocol.

@@ -16,7 +16,15 @@
 # # 08 · Flows on MNIST
 
 # %% [markdown]
-# Notebook 07 built real-valued MADEs, Masked Autoregressive Flows (MAF) and Real NVP on 2-D toys. Here the same models meet real images, on the protocol of the MAF paper (Papamakarios, Pavlakou & Murray, "Masked Autoregressive Flow for Density Estimation", NeurIPS 2017): grey MNIST digits made continuous (**dequantized**), moved to the real line by a **logit transform**, and six models — a Gaussian, MADE, MADE MoG, Real NVP (5), MAF (5) and MAF MoG (5) — compared by their mean test log-likelihood. You will learn: (1) how integer pixels become a density-estimation problem on $\mathbb{R}^{784}$, and how the log-likelihood changes with the space it is measured in; (2) the paper's recipe for each model; (3) how our runs compare with the paper's Table 2, row by row, with their learning curves. It assumes notebook 07 (Gaussian MADE, MAF, batch normalization as a flow layer, Real NVP). Nothing here trains for more than a few minutes: the six models are trained beforehand with the paper's recipe, one run each, and this notebook reads what each run recorded (a model without a run is shown as such).
+# Notebook 07 built real-valued MADEs, Masked Autoregressive Flows (MAF) and Real NVP on 2-D toys. Here the same models meet real images, on the protocol of the MAF paper (Papamakarios, Pavlakou & Murray, "Masked Autoregressive Flow for Density Estimation", NeurIPS 2017): grey MNIST digits made continuous (**dequantized**), moved to the real line by a **logit transform**, and six models — a Gaussian, MADE, MADE MoG, Real NVP (5), MAF (5) and MAF MoG (5) — compared by their mean test log-likelihood. Nothing here trains for more than a few minutes: the models are trained beforehand with the paper's recipe, one run each, and this notebook reads what each run recorded (a model without a run is shown as such).
+#
+# **You will learn**
+#
+# * how integer pixels become a density-estimation problem on $\mathbb{R}^{784}$, and how the log-likelihood changes with the space it is measured in;
+# * the paper's recipe for each model;
+# * how our runs compare with the paper's Table 2, row by row, with their learning curves.
+#
+# **It assumes** notebook 07 (Gaussian MADE, MAF, batch normalization as a flow layer, Real NVP).
 
 # %%
 import logging
@@ -30,16 +38,12 @@ import numpy as np
 
 from made_helpers import logit_space, maf_mnist
 from made_helpers.flows import gaussian_log_prob_baseline
+from made_helpers.notebook_setup import running_time, setup
 
-SEED = 0
-keras.utils.set_random_seed(SEED)          # seeds Python, numpy and TensorFlow
-rng = np.random.default_rng(SEED)
-QUICK = os.environ.get("MADE_QUICK", "0") == "1"
-plt.rcParams.update({"figure.dpi": 72})
+QUICK, SEED, rng = setup(seed=0, figure={"figure.dpi": 72})   # seeds, quick flag (MADE_QUICK=1), figures
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
 RUNS = Path("..") / "results" / "maf_mnist"         # one record per trained model
 N_GAUSSIAN = 5_000 if QUICK else None               # training rows of the closed-form Gaussian (None: all)
-print(f"mode: {'quick (MADE_QUICK=1)' if QUICK else 'full'} | Keras {keras.__version__}")
 
 # %% [markdown]
 # ## 1. From integer pixels to a density on the real line
@@ -203,5 +207,14 @@ else:
 #
 # * G. Papamakarios, T. Pavlakou, I. Murray, "Masked Autoregressive Flow for Density Estimation", NeurIPS 2017, [arXiv:1705.07057](https://arxiv.org/abs/1705.07057); the authors' code: [github.com/gpapamak/maf](https://github.com/gpapamak/maf).
 # * L. Dinh, J. Sohl-Dickstein, S. Bengio, "Density estimation using Real NVP", ICLR 2017, [arXiv:1605.08803](https://arxiv.org/abs/1605.08803).
+
+# %% [markdown]
+# ## Running time
 #
-# Back to the start of the series: [notebook 01](01_vanilla_autoencoders.ipynb).
+# How long this run of the notebook took, from the end of the setup cell (after the imports) to here:
+
+# %%
+print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# This is the last notebook of the series. Back to the start: [01 · Vanilla autoencoders](01_vanilla_autoencoders.ipynb).
