@@ -11,8 +11,9 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import check_int, check_seed
+from .checks import check_int, check_nonnegative_float, check_seed
 from .conditioning import check_observed, is_prefix_of_ordering
+from .errors import UserInputError
 from .layers import MaskedDense, check_activation
 from .losses import check_binary
 
@@ -77,9 +78,9 @@ class MADE(keras.Model):
         self.direct = bool(direct)
         self.activation_name = check_activation(activation)
         self.seed = int(np.random.SeedSequence().entropy % (2**31)) if seed is None else check_seed("seed", seed)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = check_nonnegative_float("dropout", dropout)
+        if self.dropout >= 1:
+            raise UserInputError(f"dropout must be a number in [0, 1), got {dropout!r}")
         self.mask_kind = mk.check_mask_kind(mask_kind, self.ordering_spec)
         self.kernel_initializer = keras.initializers.serialize(keras.initializers.get(kernel_initializer)) \
             if not isinstance(kernel_initializer, str) else kernel_initializer
@@ -140,8 +141,7 @@ class MADE(keras.Model):
 
     def set_mask(self, k: int) -> None:
         """Use mask ``k`` (0..num_masks-1): assigns every layer's mask variable."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"mask index must be an integer, got {k!r}")
+        k = check_int("mask index", k)
         if not 0 <= k < self.num_masks:
             raise ValueError(f"mask index {k} out of range: this model has num_masks={self.num_masks} "
                              f"(valid: 0..{self.num_masks - 1})")
