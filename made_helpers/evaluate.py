@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .checks import check_int
+from .errors import UserInputError
 
 
 def _check_num_masks(model, num_masks: int | None) -> int:
@@ -56,9 +57,9 @@ def paired_difference(nll_a, nll_b) -> tuple[float, float]:
     a = np.asarray(nll_a, dtype=np.float64)
     b = np.asarray(nll_b, dtype=np.float64)
     if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
-        raise ValueError(f"nll_a and nll_b must be per-image NLLs of the same N >= 2 images, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise UserInputError(f"nll_a and nll_b must be per-image NLLs of the same N >= 2 images, got shapes "
+                             f"{a.shape} and {b.shape}")
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("nll_a and nll_b must be finite")
+        raise UserInputError("nll_a and nll_b must be finite")
     diff = a - b
     return float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(len(diff)))

@@ -212,13 +212,14 @@ class MADE(keras.Model):
                              f"another model")
 
     def check_shared_ordering(self, num_masks: int, what: str = "ensemble='conditionals'") -> None:
-        """``ValueError`` unless masks ``0..num_masks-1`` all use one ordering (needed by ``what``)."""
+        """``UserInputError`` (a ``ValueError``) unless masks ``0..num_masks-1`` all use one ordering (needed by
+        ``what``)."""
         first = self.mask_set(0).ordering
         for k in range(1, num_masks):
             if not np.array_equal(self.mask_set(k).ordering, first):
-                raise ValueError(f"{what} needs masks that share one ordering, but masks 0 and {k} order the "
-                                 f"inputs differently (averaging their conditionals is not a distribution); "
-                                 f"use ensemble='mixture'")
+                raise UserInputError(f"{what} needs masks that share one ordering, but masks 0 and {k} order "
+                                     f"the inputs differently (averaging their conditionals is not a "
+                                     f"distribution); use ensemble='mixture'")
 
     def next_mask(self) -> int:
         """Move to the next mask (cycling) and return its index."""
