@@ -13,18 +13,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import NOTEBOOK_DIR, SERIES
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
-          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
-          "07_real_valued_made_and_flows"]
 MAX_CODE_LINES = 40          # "short cells"
 MAX_CODE_RUN = 2             # at most this many code cells in a row without prose
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/tmp/|/Users/|[A-Za-z]:\\\\)")
 PLOTS = re.compile(r"plt\.|plotting\.plot_|\.imshow\(|\.scatter\(|\.hist\(")
 TITLES = re.compile(r"set_title|suptitle|title=|\.set\(\s*title")
 IMPORT = re.compile(r"^(import |from \S+ import )", re.MULTILINE)
+
+
+def test_the_series_lists_every_notebook():
+    """SERIES (tests/conftest.py), which the notebook tests go through, holds each notebook of notebooks/."""
+    assert sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")) == SERIES
 
 
 def load(name: str):
