@@ -13,10 +13,14 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: install lab test test-quick assignments bench book clean
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions that produced the committed notebooks and results (scripts/write_constraints.py
+# writes the file from an environment); `make CONSTRAINTS= install` resolves the newest allowed instead.
+CONSTRAINTS ?= constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test,book]"
+	$(PY) -m pip install -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[lab,test,book]"
 	touch $@
 
 install: $(VENV)/.installed

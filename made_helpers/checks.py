@@ -3,7 +3,10 @@
 ``check_int("epochs", epochs, low=1)`` returns ``int(epochs)`` or raises: a non-integer
 (``bool``, ``float``, ``str`` ...) raises ``type_error`` (``TypeError`` unless told), an integer
 out of range ``ValueError``. The message says what is expected and what was given, e.g.
-``epochs must be a positive integer, got 0``.
+``epochs must be a positive integer, got 0``. What is raised is the package's own kind of that
+error (:class:`~made_helpers.errors.UserInputError` for ``ValueError``,
+:class:`~made_helpers.errors.UserTypeError` for ``TypeError``), which the command line reports in
+one line.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from .errors import UserInputError, UserTypeError
 
 __all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_int", "check_nonnegative_float",
            "check_positive_float", "check_real_array", "check_real_batch", "check_seed", "draw_seed", "stateless_seed"]
@@ -34,6 +39,11 @@ def _expected(low: int | None, high: int | None) -> str:
     return "an integer"
 
 
+def _ours(kind: type[Exception]) -> type[Exception]:
+    """The package's own class for ``ValueError`` and ``TypeError``; any other class as it is."""
+    return {ValueError: UserInputError, TypeError: UserTypeError}.get(kind, kind)
+
+
 def _given(value) -> str:
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return repr(int(value))
@@ -48,16 +58,16 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None,
     """
     expected = f"{name} must be {_expected(low, high)}{why}, got {_given(value)}"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise type_error(expected)
+        raise _ours(type_error)(expected)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(expected)
+        raise UserInputError(expected)
     return int(value)
 
 
 def check_bool(name: str, value) -> bool:
     """``bool(value)`` if it is a bool (numpy's included), else a one-line ``TypeError`` naming ``name``."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {_given(value)}")
+        raise UserTypeError(f"{name} must be True or False, got {_given(value)}")
     return bool(value)
 
 
@@ -88,9 +98,9 @@ def stateless_seed(seed: int | None) -> list[int]:
 def check_positive_float(name: str, value, *, type_error: type[Exception] = ValueError) -> float:
     """``float(value)`` if it is a finite number > 0 (not a bool), else a message naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise type_error(f"{name} must be a positive number, got {_given(value)}")
+        raise _ours(type_error)(f"{name} must be a positive number, got {_given(value)}")
     if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+        raise UserInputError(f"{name} must be a positive number, got {value!r}")
     return float(value)
 
 
@@ -100,9 +110,9 @@ def check_nonnegative_float(name: str, value, *, allow_inf: bool = False,
     naming ``name``."""
     expected = f"{name} must be a number >= 0{' (inf allowed)' if allow_inf else ''}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise type_error(f"{expected}, got {_given(value)}")
+        raise _ours(type_error)(f"{expected}, got {_given(value)}")
     if math.isnan(value) or value < 0 or (math.isinf(value) and not allow_inf):
-        raise ValueError(f"{expected}, got {value!r}")
+        raise UserInputError(f"{expected}, got {value!r}")
     return float(value)
 
 
@@ -111,18 +121,18 @@ def check_real_array(name: str, value) -> np.ndarray:
     of numbers are converted), else a one-line ``TypeError`` (text, complex, ragged rows) or ``ValueError``
     (empty) naming ``name``. Shape and NaN/inf are the caller's to check."""
     if value is None:
-        raise TypeError(f"{name} must be an array of real numbers, got None")
+        raise UserTypeError(f"{name} must be an array of real numbers, got None")
     try:
         arr = np.asarray(value)
         if arr.dtype.kind == "O":
             arr = arr.astype(np.float64)
     except (ValueError, TypeError):
-        raise TypeError(f"{name} must be an array of real numbers, got a {type(value).__name__} that is not one "
-                        f"(ragged rows or non-numbers)") from None
+        raise UserTypeError(f"{name} must be an array of real numbers, got a {type(value).__name__} that is not "
+                            f"one (ragged rows or non-numbers)") from None
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
+        raise UserTypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
+        raise UserInputError(f"{name} is empty (shape {arr.shape})")
     return arr
 
 
@@ -143,16 +153,16 @@ def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32
     width = "D" if input_dim is None else input_dim
     arr = check_real_array(name, x)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must have shape (batch, {width}), got shape {arr.shape}")
+        raise UserInputError(f"{name} must have shape (batch, {width}), got shape {arr.shape}")
     if input_dim is not None and arr.shape[1] != input_dim:
-        raise ValueError(f"{name} must have width D={input_dim}, got shape {arr.shape}")
+        raise UserInputError(f"{name} must have width D={input_dim}, got shape {arr.shape}")
     if binary:
         check_binary(arr, name)                  # NaN and inf included
     if not np.all(np.isfinite(arr)):
         bad = int(np.sum(~np.isfinite(arr)))
-        raise ValueError(f"{name} contains {bad} NaN or inf value(s); a density needs finite inputs")
+        raise UserInputError(f"{name} contains {bad} NaN or inf value(s); a density needs finite inputs")
     wide = arr.dtype.kind == "f" and arr.dtype.itemsize > 4          # only wider floats can exceed float32
     if dtype == np.float32 and wide and np.any(big := np.abs(arr) > FLOAT32_MAX):
-        raise ValueError(f"{name} has {int(big.sum())} value(s) too large for float32 (|value| > {FLOAT32_MAX:.4g}), "
-                         f"e.g. {float(arr[big][0]):g}")
+        raise UserInputError(f"{name} has {int(big.sum())} value(s) too large for float32 "
+                             f"(|value| > {FLOAT32_MAX:.4g}), e.g. {float(arr[big][0]):g}")
     return arr.astype(dtype, copy=False)

@@ -9,9 +9,10 @@ Examples::
 Invalid flags, values or paths print one line and exit with status 2, before any work;
 missing or broken data or model files, an existing run folder without ``--resume`` or
 ``--overwrite``, a run folder another ``made train`` is writing, or a diverged run exit with
-status 1 (one line, no traceback). ``train`` holds a lock on its run folder while it runs, and
-``--overwrite`` deletes the old run only once the new one has its first checkpoint
-(:mod:`made_helpers.run_folder`).
+status 1 (one line, no traceback). Any other error is a bug in the package: status 1, one line
+that says so, and its traceback with ``MADE_DEBUG=1``. ``train`` holds a lock on its run folder
+while it runs, and ``--overwrite`` deletes the old run only once the new one has its first
+checkpoint (:mod:`made_helpers.run_folder`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from . import __version__
+from .errors import MadeError, UserInputError
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
     import numpy as np
@@ -356,7 +360,7 @@ def _keras_load_error(error: BaseException) -> str:
 
 
 def _load_model(path: Path):
-    """The MADE in ``path`` (a ``.keras`` file), or a one-line ``ValueError`` saying what is wrong."""
+    """The MADE in ``path`` (a ``.keras`` file), or a one-line ``UserInputError`` saying what is wrong."""
     import zipfile
 
     import keras
@@ -368,11 +372,11 @@ def _load_model(path: Path):
     fix = (f"; rebuild it from the run's checkpoint with `made train ... --out {run} --resume` (the run's flags)"
            if (run / "checkpoint.npz").is_file() else "; train it again or restore a copy")
     if path.suffix.lower() != ".keras":
-        raise ValueError(f"--model {path}: a {path.suffix or 'suffix-less'} file; accepted are a run folder "
-                         f"(from made train) or the .keras file it writes (not .h5/.hdf5/SavedModel)")
+        raise UserInputError(f"--model {path}: a {path.suffix or 'suffix-less'} file; accepted are a run folder "
+                             f"(from made train) or the .keras file it writes (not .h5/.hdf5/SavedModel)")
     if not zipfile.is_zipfile(path):
         what = "empty" if path.stat().st_size == 0 else "truncated, or not a .keras zip archive"
-        raise ValueError(f"{path} is damaged ({what}){fix}")
+        raise UserInputError(f"{path} is damaged ({what}){fix}")
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as e:  # noqa: BLE001  (BadZipFile, KeyError, TypeError from a bad config.json, ...)
@@ -380,13 +384,13 @@ def _load_model(path: Path):
             e = inner
         detail = _keras_load_error(e)
         if "config.json was edited" in detail:                     # MADE.check_saved_masks, run while loading
-            raise ValueError(f"{path}: {detail}; use the file `made train` wrote") from None
-        raise ValueError(f"{path} is damaged or not a MADE model ({type(e).__name__}: "
-                         f"{_first_line(ValueError(detail))}){fix}") from None
+            raise UserInputError(f"{path}: {detail}; use the file `made train` wrote") from None
+        raise UserInputError(f"{path} is damaged or not a MADE model ({type(e).__name__}: "
+                             f"{_first_line(ValueError(detail))}){fix}") from None
     if not isinstance(model, MADE):
-        raise ValueError(f"{path} holds a Keras {type(model).__name__}, not a MADE written by `made train`")
+        raise UserInputError(f"{path} holds a Keras {type(model).__name__}, not a MADE written by `made train`")
     if model.num_masks > MAX_MASKS:
-        raise ValueError(f"{path}: num_masks={model.num_masks} exceeds {MAX_MASKS}, the most the CLI handles")
+        raise UserInputError(f"{path}: num_masks={model.num_masks} exceeds {MAX_MASKS}, the most the CLI handles")
     check_model_file(model, path)          # masks rebuilt from config.json = the trained ones in the file
     return model
 
@@ -572,7 +576,7 @@ def _read_summary(path: Path, given: bool) -> dict:
     ``given``: named by ``--summary`` (a wrong file is a usage error, exit status 2) rather than
     found in the run folder (exit status 1).
     """
-    error = _UsageError if given else ValueError
+    error = _UsageError if given else UserInputError
     what = f"--summary {path}" if given else str(path)
     expected = f"expected the {RUN_SUMMARY} that `made train` wrote beside the model"
     if not path.is_file():
@@ -615,7 +619,7 @@ def _check_summary_describes(summary: dict, path: Path, given: bool, model) -> N
               for key in sorted(described) if described[key] != loaded.get(key)]
     if differ:
         what = f"--summary {path}" if given else str(path)
-        raise (_UsageError if given else ValueError)(
+        raise (_UsageError if given else UserInputError)(
             f"{what} describes another model than --model ({'; '.join(differ)}): give the {RUN_SUMMARY} of the "
             f"run that trained it")
 
@@ -738,13 +742,15 @@ def cmd_sample(args) -> int:
     return 0
 
 
-class _UsageError(ValueError):
+class _UsageError(UserInputError):
     """A flag value that is valid alone but not with the others (exit status 2)."""
 
 
 # --------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="made", description="Train, evaluate and sample MADE models on binarized MNIST.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version of made_helpers (the made-tutorial package) and exit")
     sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
     sub.required = True
 
@@ -889,7 +895,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status."""
+    """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status.
+
+    The package's own errors (:class:`~made_helpers.errors.MadeError`: bad values, unusable files, a
+    diverged run) and the operating system's (``OSError``: a missing file, no permission, a full disk)
+    print one line. Anything else is a bug in made_helpers: one line that says so, and with
+    ``MADE_DEBUG=1`` in the environment its traceback.
+    """
     prog = "made"
     try:
         parser = build_parser()
@@ -903,7 +915,7 @@ def main(argv: list[str] | None = None) -> int:
         hint = "; a train run continues with --resume" if prog == "made train" else ""
         print(f"{prog}: interrupted{hint}", file=sys.stderr)
         return 130
-    except (OSError, ValueError, TypeError, FloatingPointError) as e:
+    except (MadeError, OSError) as e:
         # missing/broken data, an existing run folder, a diverged run, an unreadable model file
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
@@ -914,8 +926,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("MADE_DEBUG"):
             raise
-        print(f"{prog}: error: unexpected {type(e).__name__}: {_first_line(e)} "
-              f"(MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(f"{prog}: internal error: {type(e).__name__}: {_first_line(e)} (a bug in made_helpers, not in "
+              f"your input; MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
+from .errors import MadeError
 
 __all__ = [
     "DataError", "DataIntegrityError", "DataNotFoundError", "DataInfo",
@@ -81,7 +82,7 @@ MNIST_LICENCE = "MNIST (LeCun & Cortes), CC BY-SA 3.0"
 
 
 # --------------------------------------------------------------------------- errors and records
-class DataError(Exception):
+class DataError(MadeError):
     """Base class of the data errors."""
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import check_int
+
 __all__ = ["all_binary_vectors", "binary_index", "MAX_DIM"]
 
 MAX_DIM = 24    # 2**24 rows x 24 columns of float32 is 1.6 GB: enough for exact checks
@@ -38,8 +40,7 @@ def all_binary_vectors(dim: int, bitorder: str = "big", dtype=np.float32) -> np.
     >>> all_binary_vectors(2, bitorder="little")[1]
     array([1., 0.], dtype=float32)
     """
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 0 <= dim <= MAX_DIM:
-        raise ValueError(f"dim must be an integer in 0..{MAX_DIM}, got {dim!r}")
+    dim = check_int("dim", dim, 0, MAX_DIM, type_error=ValueError)
     shifts = _bit_shifts(int(dim), bitorder)
     rows = np.arange(2 ** int(dim), dtype=np.int64)
     return ((rows[:, None] >> shifts[None, :]) & 1).astype(dtype)

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from .errors import UserInputError
+
 
 def in_chunks(fn, x: np.ndarray, batch_size: int) -> np.ndarray:
     """``fn`` (a tensor ``(n, D)`` to a tensor ``(n, ...)``) over the rows of ``x`` ``(N, D)``, ``batch_size`` rows
@@ -51,9 +53,9 @@ def paired_difference(nll_a, nll_b) -> tuple[float, float]:
     a = np.asarray(nll_a, dtype=np.float64)
     b = np.asarray(nll_b, dtype=np.float64)
     if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
-        raise ValueError(f"nll_a and nll_b must be per-image NLLs of the same N >= 2 images, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise UserInputError(f"nll_a and nll_b must be per-image NLLs of the same N >= 2 images, got shapes "
+                             f"{a.shape} and {b.shape}")
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("nll_a and nll_b must be finite")
+        raise UserInputError("nll_a and nll_b must be finite")
     diff = a - b
     return float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(len(diff)))

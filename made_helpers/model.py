@@ -11,8 +11,9 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import check_int, check_real_batch, draw_seed, stateless_seed
+from .checks import check_int, check_nonnegative_float, check_real_batch, draw_seed, stateless_seed
 from .conditioning import check_observed, is_prefix_of_ordering
+from .errors import UserInputError
 from .evaluate import in_chunks
 from .layers import MaskedDense, check_activation
 
@@ -62,8 +63,8 @@ class MaskedModel(keras.Model):
         self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
         self.activation_name = check_activation(activation)
         self.seed = draw_seed(seed)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        if check_nonnegative_float("dropout", dropout) >= 1:
+            raise UserInputError(f"dropout must be a number in [0, 1), got {dropout!r}")
         # sub-layers share the model's dtype policy (e.g. "mixed_bfloat16": bf16 matmuls, float32 weights)
         dense = {"kernel_initializer": kernel_initializer, "dtype": self.dtype_policy}
         self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}", **dense)
@@ -238,8 +239,7 @@ class MADE(MaskedModel):
 
     def set_mask(self, k: int) -> None:
         """Use mask ``k`` (0..num_masks-1): assigns every layer's mask variable."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"mask index must be an integer, got {k!r}")
+        k = check_int("mask index", k)
         if not 0 <= k < self.num_masks:
             raise ValueError(f"mask index {k} out of range: this model has num_masks={self.num_masks} "
                              f"(valid: 0..{self.num_masks - 1})")
@@ -303,13 +303,14 @@ class MADE(MaskedModel):
                              f"another model")
 
     def check_shared_ordering(self, num_masks: int, what: str = "ensemble='conditionals'") -> None:
-        """``ValueError`` unless masks ``0..num_masks-1`` all use one ordering (needed by ``what``)."""
+        """``UserInputError`` (a ``ValueError``) unless masks ``0..num_masks-1`` all use one ordering (needed by
+        ``what``)."""
         first = self.mask_set(0).ordering
         for k in range(1, num_masks):
             if not np.array_equal(self.mask_set(k).ordering, first):
-                raise ValueError(f"{what} needs masks that share one ordering, but masks 0 and {k} order the "
-                                 f"inputs differently (averaging their conditionals is not a distribution); "
-                                 f"use ensemble='mixture'")
+                raise UserInputError(f"{what} needs masks that share one ordering, but masks 0 and {k} order "
+                                     f"the inputs differently (averaging their conditionals is not a "
+                                     f"distribution); use ensemble='mixture'")
 
     @property
     def current_mask(self) -> int:

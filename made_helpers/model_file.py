@@ -18,6 +18,8 @@ import os
 import zipfile
 from pathlib import Path
 
+from .errors import UserInputError
+
 __all__ = ["file_sha256", "stored_array_count", "check_model_file"]
 
 
@@ -48,7 +50,7 @@ def stored_array_count(path: str | os.PathLike) -> int:
 
 
 def check_model_file(model, path: str | os.PathLike) -> None:
-    """One-line ``ValueError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file.
+    """One-line ``UserInputError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file.
 
     Checks that the file stores exactly the model's variables (a ``direct`` flag edited from
     true to false would silently drop the direct weights: Keras ignores stored arrays it has no
@@ -58,10 +60,10 @@ def check_model_file(model, path: str | os.PathLike) -> None:
     path = Path(path)
     stored, expected = stored_array_count(path), len(model.weights)
     if stored != expected:
-        raise ValueError(f"{path}: the file stores {stored} arrays but its config (direct={model.direct}, "
-                         f"hidden_sizes={model.hidden_sizes}) builds a model of {expected}: config.json was edited "
-                         f"or the weights come from another model; use the file `made train` wrote")
+        raise UserInputError(f"{path}: the file stores {stored} arrays but its config (direct={model.direct}, "
+                             f"hidden_sizes={model.hidden_sizes}) builds a model of {expected}: config.json was "
+                             f"edited or the weights come from another model; use the file `made train` wrote")
     try:
         model.check_saved_masks()
     except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
+        raise UserInputError(f"{path}: {e}") from None

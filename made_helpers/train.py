@@ -32,7 +32,8 @@ import numpy as np
 import tensorflow as tf
 
 from .atomic import atomic_write, remove_stale_temps, write_json
-from .checks import check_binary, check_int, check_positive_float, check_seed
+from .checks import check_binary, check_int, check_nonnegative_float, check_positive_float, check_seed
+from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
 from .losses import bernoulli_nll
 from .model import ENSEMBLES
@@ -43,7 +44,7 @@ DEFAULT_LEARNING_RATES = {"adam": 1e-3, "adagrad": 1e-2, "adagrad-paper": 1e-2}
 _CHECKPOINT_VERSION = 1
 
 
-class TrainingDivergedError(FloatingPointError):
+class TrainingDivergedError(MadeError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
@@ -126,8 +127,8 @@ _NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `
 def _checkpoint_state(z, path: Path) -> dict:
     state = json.loads(str(z["state"]))
     if state.get("version") != _CHECKPOINT_VERSION:
-        raise ValueError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers reads "
-                         f"version {_CHECKPOINT_VERSION}, {_NOT_RESUMABLE}")
+        raise UserInputError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers "
+                             f"reads version {_CHECKPOINT_VERSION}, {_NOT_RESUMABLE}")
     return state
 
 
@@ -139,7 +140,7 @@ def _reading_checkpoint(path: Path):
     except Exception as e:
         if isinstance(e, ValueError) and str(e).startswith(str(path)):
             raise                                   # already says which checkpoint and what to do
-        raise ValueError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+        raise UserInputError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
 
 
 def read_checkpoint_state(path: str | os.PathLike) -> dict:
@@ -165,8 +166,8 @@ def _load_checkpoint(path: Path, model, optimizer, settings: dict | None = None)
         if settings is not None:
             diff = _settings_diff(state.get("settings", {}), settings)
             if diff:
-                raise ValueError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
-                                 + " (resume with the run's settings, or choose another --out)")
+                raise UserInputError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
+                                     + " (resume with the run's settings, or choose another --out)")
         model_w = [z[f"model_{i}"] for i in range(len(model.weights))]
         opt_w = [z[f"opt_{i}"] for i in range(len(optimizer.variables))]
         best = [z[f"best_{i}"] for i in range(len(model.trainable_variables))] if "best_0" in z.files else []
@@ -406,9 +407,7 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     check_seed("seed", seed, type_error=ValueError)
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
-            or not math.isfinite(weight_decay) or weight_decay < 0:
-        raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+    weight_decay = check_nonnegative_float("weight_decay", weight_decay)
     if valid_ensemble not in ENSEMBLES:
         raise ValueError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
     x_train = _as_data(x_train, "x_train", model.input_dim)

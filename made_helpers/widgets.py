@@ -22,10 +22,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import ipywidgets as widgets
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+try:
+    import ipywidgets as widgets
+except ImportError as e:       # only the notebooks need it: the lab extra
+    raise ImportError("made_helpers.widgets needs ipywidgets, which the lab extra installs: "
+                      "pip install 'made-tutorial[lab]'") from e
 
 from . import masks as mk
 from . import plotting

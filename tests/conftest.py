@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository's root folder."""
+NOTEBOOK_DIR = ROOT / "notebooks"
+SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
+          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
+          "07_real_valued_made_and_flows", "08_flows_on_mnist"]
+"""The notebooks of the series in reading order: ``notebooks/NAME.ipynb``, twin ``notebooks/py/NAME.py``."""
+PROCESS_ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
+"""The environment of a real ``python -m made_helpers`` process (TensorFlow's start-up logs silenced)."""
+MADE_COMMAND = [sys.executable, "-m", "made_helpers"]
+"""``made`` as a real process of this interpreter."""
 
 
 @pytest.fixture(autouse=True)
@@ -65,10 +80,22 @@ def browser_missing() -> str | None:
     return None
 
 
-TINY_RUN = ["--data", "fallback", "--limit", "100", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
-"""``made train`` flags of the smallest real run (the fallback data shipped with the package)."""
+TINY_RUN = ["--data", "fallback", "--no-jit", "--limit", "100", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+"""``made train`` flags of the smallest real run (the fallback data shipped with the package), without XLA
+compilation (seconds per run, and the step computes the same)."""
 RUN_ARTEFACTS = ("checkpoint.npz", "history.json", "model.keras", "train_summary.json")
 """What ``made train`` writes into ``--out``."""
+
+
+def made_process(*argv, timeout: float = 240) -> subprocess.CompletedProcess:
+    """``made ARGV`` in a real process, run from the repository root (``returncode``, ``stdout``, ``stderr``)."""
+    return subprocess.run([*MADE_COMMAND, *map(str, argv)], cwd=ROOT, env=PROCESS_ENV, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too), by relative path: to show that nothing changed."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:

@@ -26,13 +26,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHROMIUM, browser_missing
+from conftest import CHROMIUM, NOTEBOOK_DIR, ROOT, browser_missing
 
-REPO = Path(__file__).resolve().parents[1]
-BUILD_SCRIPT = REPO / "book" / "build.py"
-NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb"))
+BUILD_SCRIPT = ROOT / "book" / "build.py"
+NOTEBOOKS = sorted((NOTEBOOK_DIR).glob("0*.ipynb"))
 PAGES = ["index.html", *(f"{p.stem}.html" for p in NOTEBOOKS), "exercises.html"]  # reading order
-ARTIFACTS = REPO / "test-artifacts" / "book"
+ARTIFACTS = ROOT / "test-artifacts" / "book"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BUILD_SECONDS = 60
@@ -54,7 +53,7 @@ def build_book(out: Path) -> float:
     """Build the book into ``out`` offline; returns the wall time in seconds."""
     start = time.monotonic()
     result = subprocess.run([sys.executable, "-c", OFFLINE_BUILD, str(BUILD_SCRIPT), "--out", str(out)],
-                            capture_output=True, text=True, cwd=REPO, timeout=300)
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
     seconds = time.monotonic() - start
     assert result.returncode == 0, f"book build failed:\n{result.stdout}\n{result.stderr}"
     return seconds
@@ -90,6 +89,7 @@ class _Resources(HTMLParser):
             self.navs += 1
 
 
+@pytest.mark.slow
 def test_book_pages_are_complete_and_offline(book):
     assert sorted(p.name for p in book.glob("*.html")) == sorted(PAGES)
     assert "MathJax.version=\"2.7." in (book / "mathjax" / "MathJax.js").read_text("utf-8")
@@ -102,6 +102,7 @@ def test_book_pages_are_complete_and_offline(book):
         assert any(u.startswith("mathjax/MathJax.js") for u in parsed.loads), f"{name} does not load the local MathJax"
 
 
+@pytest.mark.slow
 def test_book_build_is_deterministic(book, tmp_path):
     again = tmp_path / "again"
     build_book(again)
@@ -109,10 +110,11 @@ def test_book_build_is_deterministic(book, tmp_path):
         assert (again / name).read_bytes() == (book / name).read_bytes(), f"{name} differs between two builds"
 
 
+@pytest.mark.slow
 def test_book_refuses_to_empty_a_foreign_folder(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     result = subprocess.run([sys.executable, str(BUILD_SCRIPT), "--out", str(tmp_path)],
-                            capture_output=True, text=True, cwd=REPO, timeout=300)
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 1 and "was not built by this script" in result.stderr, result.stderr
     assert (tmp_path / "precious.txt").read_text() == "keep me"
 
@@ -125,7 +127,7 @@ def _missing() -> str | None:
 
 def _expected_images(name: str) -> int:
     """Images the page must show: image outputs of the notebook, plus the widget snapshot's."""
-    path = REPO / "notebooks" / name.replace(".html", ".ipynb")
+    path = NOTEBOOK_DIR / name.replace(".html", ".ipynb")
     if not path.is_file():
         return 0
     nb = nbformat.read(path, as_version=4)
@@ -140,7 +142,7 @@ def _expected_images(name: str) -> int:
 
 
 def _has_maths(name: str) -> bool:
-    path = REPO / "notebooks" / name.replace(".html", ".ipynb")
+    path = NOTEBOOK_DIR / name.replace(".html", ".ipynb")
     if not path.is_file():
         return False
     nb = nbformat.read(path, as_version=4)

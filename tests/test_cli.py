@@ -4,27 +4,22 @@ and a run killed with SIGKILL that resumes to the same weights."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from conftest import MADE_COMMAND, PROCESS_ENV, ROOT, made_process, one_line_error
 
+from made_helpers import cli
 from made_helpers.cli import main
+from made_helpers.data import DataIntegrityError
+from made_helpers.errors import UserInputError, UserTypeError
+from made_helpers.train import TrainingDivergedError
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--data", "fallback", "--limit", "300", "--hidden", "8", "--batch-size", "100", "--verbose", "2"]
-
-
-def run_cli(*args, timeout=240):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
-    return subprocess.run([sys.executable, "-m", "made_helpers", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def last_line(text: str) -> str:
@@ -73,6 +68,79 @@ def test_inconsistent_values_exit_2(capsys, tmp_path):
     assert "--activation 'relux' is not a Keras activation" in capsys.readouterr().err
 
 
+def test_version_is_the_package_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"made {version('made-tutorial')}"
+    r = made_process("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"made {version('made-tutorial')}", r.stderr
+
+
+def _raising(error: BaseException):
+    def raise_it(*args, **kwargs):
+        raise error
+    return raise_it
+
+
+@pytest.mark.parametrize("error", [
+    UserInputError("--model m: something the user can fix"),
+    DataIntegrityError("data.npz: truncated; load it again"),
+    TrainingDivergedError("the training loss became NaN at epoch 3"),
+    FileNotFoundError("no model.keras in runs/x"),
+], ids=lambda e: type(e).__name__)
+def test_the_package_errors_are_one_line(monkeypatch, tmp_path, capsys, error):
+    monkeypatch.setattr(cli, "_resolve_model", _raising(error))
+    assert main(["sample", "--model", "m", "--out", str(tmp_path / "s.png")]) == 1
+    line = one_line_error(capsys.readouterr().err, str(error))
+    assert line == f"made sample: error: {error}"
+
+
+@pytest.mark.parametrize("error", [ValueError("not enough values to unpack"), TypeError("'NoneType' is not iterable"),
+                                   KeyError("hidden_sizes")], ids=lambda e: type(e).__name__)
+def test_a_bug_in_the_package_is_not_shown_as_a_user_error(monkeypatch, tmp_path, capsys, error):
+    """A plain ValueError/TypeError inside the CLI is a bug: said so, with the way to its traceback."""
+    monkeypatch.setattr(cli, "_resolve_model", _raising(error))
+    monkeypatch.delenv("MADE_DEBUG", raising=False)
+    assert main(["sample", "--model", "m", "--out", str(tmp_path / "s.png")]) == 1
+    line = one_line_error(capsys.readouterr().err, "internal error", type(error).__name__, "MADE_DEBUG=1")
+    assert "not in your input" in line
+    monkeypatch.setenv("MADE_DEBUG", "1")
+    with pytest.raises(type(error)) as raised:
+        main(["sample", "--model", "m", "--out", str(tmp_path / "s.png")])
+    assert raised.value is error                           # the original exception, with its traceback
+
+
+def test_the_checks_raise_the_package_errors():
+    from made_helpers.checks import check_int, check_real_batch
+    from made_helpers.evaluate import paired_difference
+
+    with pytest.raises(UserInputError, match="k must be a positive integer, got 0"):
+        check_int("k", 0, low=1)
+    with pytest.raises(UserTypeError, match="k must be an integer, got float 1.5"):
+        check_int("k", 1.5)
+    with pytest.raises(UserInputError, match="got str '3'"):
+        check_int("k", "3", type_error=ValueError)
+    with pytest.raises(UserInputError, match="x must have width D=3"):
+        check_real_batch(np.zeros((2, 4)), 3)
+    with pytest.raises(UserInputError, match="same N >= 2 images"):
+        paired_difference([1.0], [2.0])
+
+
+def test_a_refusal_of_the_library_is_a_user_error_not_a_bug(monkeypatch, tmp_path, capsys):
+    """``evaluate --ensemble conditionals`` of masks with orderings of their own: the model's refusal, in one line."""
+    from made_helpers import MADE
+
+    model = MADE(784, [8], num_masks=2, ordering="random", seed=0)
+    monkeypatch.setattr(cli, "_resolve_model", lambda path: (tmp_path / "model.keras", None))
+    monkeypatch.setattr(cli, "_load_model", lambda path: model)
+    assert main(["evaluate", "--model", "m", "--data", "fallback", "--limit", "10", "--ensemble", "conditionals"]) == 1
+    line = one_line_error(capsys.readouterr().err, "needs masks that share one ordering", "ensemble='mixture'")
+    assert "internal error" not in line
+
+
 def test_missing_data_is_a_clear_error(monkeypatch, tmp_path, capsys):
     for var, folder in (("MADE_DATA_DIR", "local"), ("MADE_CACHE_DIR", "cache")):
         (tmp_path / folder).mkdir()
@@ -87,7 +155,7 @@ def test_missing_data_is_a_clear_error(monkeypatch, tmp_path, capsys):
 @pytest.mark.slow
 def test_round_trip_train_evaluate_sample(tmp_path):
     run = tmp_path / "run"
-    r = run_cli("train", *TINY, "--epochs", "2", "--out", str(run))
+    r = made_process("train", *TINY, "--epochs", "2", "--out", str(run))
     assert r.returncode == 0, r.stderr[-2000:]
     assert "FALLBACK SUBSET" in r.stdout and "best valid NLL" in r.stdout
     for name in ("model.keras", "history.json", "checkpoint.npz", "train_summary.json"):
@@ -95,7 +163,7 @@ def test_round_trip_train_evaluate_sample(tmp_path):
     history = json.loads((run / "history.json").read_text())
     assert history["epochs_run"] == 2 and history["data"]["train"]["source"] == "fallback"
 
-    r = run_cli("evaluate", "--model", str(run), "--split", "test", "--masks", "1", "--json", str(tmp_path / "r.json"))
+    r = made_process("evaluate", "--model", run, "--split", "test", "--masks", "1", "--json", tmp_path / "r.json")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "test NLL:" in r.stdout and "NOT comparable" in r.stdout
     result = json.loads((tmp_path / "r.json").read_text())
@@ -104,14 +172,15 @@ def test_round_trip_train_evaluate_sample(tmp_path):
     assert result["training"]["best_epoch"] == history["best_epoch"]
 
     png = tmp_path / "samples.png"
-    r = run_cli("sample", "--model", str(run), "--n", "4", "--out", str(png))
+    r = made_process("sample", "--model", str(run), "--n", "4", "--out", str(png))
     assert r.returncode == 0, r.stderr[-2000:]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    r = run_cli("evaluate", "--model", str(run), "--masks", "3")     # a 1-mask model
+    r = made_process("evaluate", "--model", str(run), "--masks", "3")     # a 1-mask model
     assert r.returncode == 2 and "--masks 3 exceeds the model's 1 mask(s)" in last_line(r.stderr)
 
 
+@pytest.mark.slow
 def test_existing_run_needs_resume_and_resume_continues(tmp_path, capsys):
     run = str(tmp_path / "run")
     assert main(["train", *TINY, "--epochs", "1", "--out", run]) == 0
@@ -127,9 +196,8 @@ def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
     """A real kill (SIGKILL) mid-run, then --resume: the same model as one uninterrupted run."""
     flags = [*TINY, "--epochs", "40", "--patience", "40", "--masks", "2", "--ordering", "random", "--seed", "3"]
     killed = tmp_path / "killed"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", "made_helpers", "train", *flags, "--out", str(killed)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*MADE_COMMAND, "train", *flags, "--out", str(killed)],
+                            cwd=ROOT, env=PROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 180
         while not (killed / "history.json").exists() and proc.poll() is None and time.time() < deadline:

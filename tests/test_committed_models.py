@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = sorted((ROOT / "results").glob("*.json"))
 
 
@@ -59,8 +59,8 @@ def test_committed_model_reproduces_its_results_file(path):
         x = data.load_binarized_mnist(result["split"], source="larochelle", download=False, verbose=False)[:100]
     except (OSError, ValueError) as e:
         pytest.skip(f"Larochelle's binarized MNIST is not available here ({e}); set MADE_DATA_DIR")
-    assert MADE  # registers the class for loading
-    model = keras.saving.load_model(model_file, compile=False)
+    model = keras.saving.load_model(model_file, compile=False)     # importing MADE registered its class
+    assert isinstance(model, MADE), type(model)
     check_model_file(model, model_file)          # its trained masks are those its config rebuilds
     nll = per_example_nll(model, x, num_masks=result["num_masks"], ensemble=result.get("ensemble", "mixture"))
     assert float(nll.mean()) == pytest.approx(result["first_100_nll"], abs=1e-3)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
@@ -17,7 +19,6 @@ if sys.version_info >= (3, 11):
 else:                                                   # Python 3.10: the test extra installs tomli
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[1]
 # conda-only entries of environment.yml with no pyproject counterpart
 EXEMPT = {"python", "pip"}
 # conda-forge name -> PyPI name, where the two differ
@@ -159,3 +160,97 @@ def test_the_version_is_written_once():
     assert version("made-tutorial") == declared == made_helpers.__version__
     init = (ROOT / "made_helpers" / "__init__.py").read_text()
     assert declared not in init, "the version is written in made_helpers/__init__.py too"
+
+
+# ----------------------------------------------------------------------------- constraints.txt
+def read_constraints(path: Path = ROOT / "constraints.txt") -> dict[str, str]:
+    """Canonical name -> pinned version of each ``name==version`` line."""
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep and version, f"constraints.txt: {line!r} is not name==version"
+            pins[canonicalize_name(name)] = version
+    return pins
+
+
+def _write_constraints():
+    """scripts/write_constraints.py as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("write_constraints", ROOT / "scripts" / "write_constraints.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_constraints_pin_every_direct_dependency_within_its_range():
+    python = ".".join(map(str, sys.version_info[:2]))
+    pins = read_constraints()
+    problems = []
+    for name, spec in pyproject_requirements(ROOT / "pyproject.toml", python).items():
+        if name not in pins:
+            problems.append(f"{name} is not pinned in constraints.txt")
+        elif not spec.contains(pins[name], prereleases=True):
+            problems.append(f"{name}=={pins[name]} is outside pyproject.toml's {spec}")
+    assert not problems, "\n".join(problems) + "\n(regenerate: python scripts/write_constraints.py)"
+
+
+def test_constraints_pin_what_produced_the_committed_results():
+    """The results files record the versions that computed them: the constraints pin those."""
+    pins = read_constraints()
+    results = sorted((ROOT / "results").glob("*.json"))
+    recorded = [(path.name, json.loads(path.read_text())["machine"]) for path in results]
+    assert recorded, "no results files with a machine record"
+    for name, machine in recorded:
+        for package in ("tensorflow", "keras", "numpy"):
+            assert machine[package] == pins[package], (name, package, machine[package], pins[package])
+    pythons = {machine["python"] for _, machine in recorded}
+    header = (ROOT / "constraints.txt").read_text().splitlines()[0]
+    assert len(pythons) == 1 and f"(Python {pythons.pop()})" in header, (pythons, header)
+
+
+def test_constraints_cover_every_package_the_project_needs_here():
+    """What pyproject.toml asks for and all they require, as installed here, is pinned (no package left to
+    the resolver's newest)."""
+    script = _write_constraints()
+    project, requirements = script.project_requirements()
+    missing = sorted(script.dependency_closure(requirements) - {project} - set(read_constraints()))
+    assert not missing, f"not in constraints.txt: {missing} (regenerate: python scripts/write_constraints.py)"
+
+
+def test_the_library_imports_only_what_pip_install_dot_installs():
+    """Every import in made_helpers comes with the package's own dependencies (not an extra), except the
+    optional ones inside ``try: ... except ImportError`` (scipy for MATLAB files, ipywidgets for the
+    mask explorer of the lab extra)."""
+    import ast
+    from importlib.metadata import packages_distributions
+
+    script = _write_constraints()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = [Requirement(text) for text in project["dependencies"]]
+    allowed = script.dependency_closure(core)
+    providers = packages_distributions()
+    problems = []
+    for path in sorted((ROOT / "made_helpers").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        optional = {id(node) for t in ast.walk(tree) if isinstance(t, ast.Try)
+                    and any("ImportError" in ast.unparse(h.type or ast.Name("BaseException")) for h in t.handlers)
+                    for stmt in t.body for node in ast.walk(stmt)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules = [node.module]
+            else:
+                continue
+            for top in {m.split(".")[0] for m in modules}:
+                if top in sys.stdlib_module_names or top == "made_helpers" or id(node) in optional:
+                    continue
+                dists = {canonicalize_name(d) for d in providers.get(top, [])}
+                if not dists & allowed:
+                    found = ", ".join(sorted(dists)) or "not installed"
+                    problems.append(f"{path.relative_to(ROOT)}:{node.lineno}: import {top} ({found}) is not a "
+                                    f"dependency of the package")
+    assert not problems, "\n".join(problems)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ROOT / "notebooks" / "exercises"
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 NAMES = sorted(p.name for p in SOLUTIONS.glob("*.ipynb"))

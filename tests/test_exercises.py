@@ -13,11 +13,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from conftest import ROOT
 
 from made_helpers import exercises
 from made_helpers.exercises import CheckResult, check, ex05_training, ex06_sampling
 
-ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 CHECK_NAMES = [name for name in dir(check)]
 

@@ -28,14 +28,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHROMIUM, browser_missing
+from conftest import CHROMIUM, ROOT, browser_missing
 
-REPO = Path(__file__).resolve().parents[1]
-EXERCISES = REPO / "notebooks" / "exercises"
-ARTIFACTS = REPO / "test-artifacts" / "grading"
+EXERCISES = ROOT / "notebooks" / "exercises"
+ARTIFACTS = ROOT / "test-artifacts" / "grading"
 STUDENTS = ("solved", "untouched", "mistaken")
 
-_spec = importlib.util.spec_from_file_location("nbgrader_course", REPO / "scripts" / "nbgrader_course.py")
+_spec = importlib.util.spec_from_file_location("nbgrader_course", ROOT / "scripts" / "nbgrader_course.py")
 course_tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(course_tool)
 
@@ -145,7 +144,8 @@ def _autograded_cells(grades: dict) -> dict:
     return {name: g for name, g in grades.items() if g["type"] == "code"}
 
 
-# ------------------------------------------------------------------------ the release (fast)
+# ------------------------------------------------------------------------ the release (nbgrader in a process)
+@pytest.mark.slow
 def test_committed_student_notebooks_are_what_make_assignments_generates(tmp_path):
     written = course_tool.release(out=tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in EXERCISES.glob("*.ipynb"))

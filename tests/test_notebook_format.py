@@ -20,12 +20,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import NOTEBOOK_DIR, SERIES
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
-          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
-          "07_real_valued_made_and_flows", "08_flows_on_mnist"]
 MAX_CODE_LINES = 40          # "short cells"
 MAX_CODE_RUN = 2             # at most this many code cells in a row without prose
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/tmp/|/Users/|[A-Za-z]:\\\\)")
@@ -36,7 +32,12 @@ SETUP_CALL = re.compile(r"^QUICK, SEED, rng = setup\(", re.MULTILINE)
 COPIED_SETUP = ('os.environ.get("MADE_QUICK"', "QUICK = ", "SEED = ", "rng = np.random.default_rng(SEED)",
                 "plt.rcParams.update", "np.set_printoptions")   # what setup() does; re-seeding before a model is fine
 RUNNING_TIME = re.compile(r"This notebook ran for (?:(\d+) min )?(\d+) s\b")
-WITH_SETUP_HELPER = SERIES[:6]   # notebook 07 (issue 17) still copies the setup lines
+WITH_SETUP_HELPER = SERIES      # every notebook calls setup() from made_helpers.notebook_setup
+
+
+def test_the_series_lists_every_notebook():
+    """SERIES (tests/conftest.py), which the notebook tests go through, holds each notebook of notebooks/."""
+    assert sorted(p.stem for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")) == SERIES
 
 
 def load(name: str):
@@ -120,7 +121,7 @@ def test_running_time_is_printed_and_ends_with_a_link_to_the_next_notebook(name)
     """
     nb = load(name)
     last = nb.cells[-1]
-    following = SERIES[SERIES.index(name) + 1]
+    following = (SERIES + SERIES[:1])[SERIES.index(name) + 1]       # the last one links back to the first
     assert last.cell_type == "markdown" and f"]({following}.ipynb)" in last.source, \
         f"the last cell links to the next notebook, {following}.ipynb"
     cells = code_cells(nb)

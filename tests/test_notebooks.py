@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import NOTEBOOK_DIR, SERIES
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = ROOT / "notebooks"
-SERIES = ["01_vanilla_autoencoders", "02_nll_and_loss_functions", "03_autoregressive_property",
-          "04_mask_construction", "05_training_made_on_mnist", "06_sampling_and_completion",
-          "07_real_valued_made_and_flows", "08_flows_on_mnist"]
 CELL_TIMEOUT = 600
 
 
@@ -43,10 +38,8 @@ def test_notebook_runs_in_quick_mode(name, monkeypatch):
                             extra_arguments=["--IPKernelApp.capture_fd_output=False"],
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     start = time.perf_counter()
-    client.execute()                      # raises CellExecutionError on the first failing cell
+    client.execute()                      # raises CellExecutionError on the first failing cell (allow_errors=False)
     seconds = time.perf_counter() - start
     setup_output = "".join(o.get("text", "") for o in nb.cells[2].outputs)
     assert "mode: quick" in setup_output, setup_output
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
     print(f"{name}: {seconds:.0f} s in quick mode")

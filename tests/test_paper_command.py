@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "paper_mnist_2x8000.sh"
+SCRIPT = ROOT / "scripts" / "paper_mnist_2x8000.sh"
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -30,7 +31,7 @@ def test_paper_command_small(tmp_path):
     """Paper settings, overridden only in size; a resumed run keeps the first result file."""
     out = tmp_path / "paper_small"
     small = ["--hidden", "16", "16", "--epochs", "1", "--limit", "200", "--data", "fallback", "--verbose", "0"]
-    proc = _run(str(out), *small, cwd=Path(__file__).resolve().parents[1])
+    proc = _run(str(out), *small, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads((out / "test_result.json").read_text())
     settings = result["training"]["settings"]
@@ -43,7 +44,7 @@ def test_paper_command_small(tmp_path):
     assert result["ensemble"] == "mixture" and result["split"] == "test"
 
     longer = [("2" if prev == "--epochs" else a) for prev, a in zip([""] + small, small)]
-    again = _run(str(out), "--resume", *longer, cwd=Path(__file__).resolve().parents[1])
+    again = _run(str(out), "--resume", *longer, cwd=ROOT)
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads((out / "test_result.json").read_text()) == result      # the first result kept
     assert json.loads((out / "test_result.2.json").read_text())["training"]["epochs_run"] == 2

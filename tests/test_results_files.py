@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RESULTS = sorted((ROOT / "results").glob("*.json"))
 ABSOLUTE = re.compile(r"(?<![\w.])(/[\w.-]+/[\w.-]+|[A-Za-z]:\\)")   # /a/b..., C:\
 

@@ -20,7 +20,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import RUN_ARTEFACTS, TINY_RUN, one_line_error, rewrite_keras
+from conftest import (
+    MADE_COMMAND,
+    PROCESS_ENV,
+    ROOT,
+    RUN_ARTEFACTS,
+    TINY_RUN,
+    made_process,
+    one_line_error,
+    rewrite_keras,
+    snapshot,
+)
 from conftest import cli as cli_run
 
 from made_helpers import MADE, cli, data
@@ -28,20 +38,13 @@ from made_helpers.cli import main
 from made_helpers.model_file import file_sha256
 from made_helpers.run_folder import LOCK_FILE, OVERWRITTEN, lock_holder, run_lock
 
-ROOT = Path(__file__).resolve().parents[1]
 B = TINY_RUN
 B_BINARIZED = ["--data", "binarized", *B[2:]]
 ARTEFACTS = RUN_ARTEFACTS
-ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"}
 
 
 
 
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (hidden ones too), by relative path."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 
@@ -134,6 +137,7 @@ def test_2_a_held_run_folder_refuses_train_resume_evaluate_and_sample(run_copy, 
     assert not (tmp_path / "s.png").exists()
 
 
+@pytest.mark.slow
 def test_2_a_run_holds_its_lock_and_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
     """The lock is taken before anything is written and released (its file removed) at the end; a run
     that fails before writing anything leaves no folder."""
@@ -160,8 +164,8 @@ def test_2_two_real_train_processes_on_one_folder(tmp_path, capsys):
     """The reproduction: a second `made train` (and an evaluate) while a first one is running."""
     run = tmp_path / "run"
     flags = [*B[:-4], "--epochs", "100000", "--patience", "100000", "--verbose", "0"]
-    proc = subprocess.Popen([sys.executable, "-m", "made_helpers", "train", *flags, "--out", str(run)],
-                            cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*MADE_COMMAND, "train", *flags, "--out", str(run)],
+                            cwd=ROOT, env=PROCESS_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 180
         while not (run / "history.json").exists() and proc.poll() is None and time.time() < deadline:
@@ -199,6 +203,7 @@ def test_3_overwrite_interrupted_in_its_first_epoch_keeps_the_old_run(run_copy, 
     assert snapshot(run_copy) == before                                     # was: an empty folder
 
 
+@pytest.mark.slow
 def test_3_overwrite_that_diverges_in_its_first_epoch_keeps_the_old_run(run_copy, capsys):
     before = snapshot(run_copy)
     rc, _, err = cli_run(capsys, "train", *B, "--weight-decay", "1e300", "--out", run_copy, "--overwrite")
@@ -222,6 +227,7 @@ def test_3_a_killed_overwrite_is_undone_on_the_next_start(run_copy, capsys):
     assert snapshot(run_copy) == before
 
 
+@pytest.mark.slow
 def test_3_overwrite_replaces_the_run_once_it_has_a_checkpoint(run_copy, capsys):
     old = (run_copy / "model.keras").read_bytes()
     rc, _, err = cli_run(capsys, "train", *B, "--seed", "5", "--out", run_copy, "--overwrite")
@@ -488,6 +494,7 @@ def test_14_a_grid_of_invisible_digits_is_refused(finished_run, tmp_path, capsys
     assert "at most 40" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_15_book_with_a_file_named_build_says_so_in_one_line(tmp_path):
     (tmp_path / "build").write_text("mine")
     r = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--out", str(tmp_path / "build" / "book")],
@@ -499,16 +506,16 @@ def test_15_book_with_a_file_named_build_says_so_in_one_line(tmp_path):
     assert (tmp_path / "build").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_15_glu_in_a_real_process_is_one_line(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "made_helpers", "train", *B, "--activation", "glu",
-                        "--out", str(tmp_path / "run")], cwd=ROOT, env=ENV, capture_output=True, text=True,
-                       timeout=240)
+    r = made_process("train", *B, "--activation", "glu", "--out", tmp_path / "run")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "--activation 'glu' mixes the units" in r.stderr.strip().splitlines()[-1]
     assert list(tmp_path.iterdir()) == []
 
 
 # ----------------------------------------------------------------------------- messages that left users stuck
+@pytest.mark.slow
 def test_weight_decay_that_diverges_is_named(tmp_path, capsys):
     rc, _, err = cli_run(capsys, "train", *B, "--weight-decay", "1e300", "--out", tmp_path / "run")
     assert rc == 1
@@ -516,6 +523,7 @@ def test_weight_decay_that_diverges_is_named(tmp_path, capsys):
     assert "learning rate" not in line
 
 
+@pytest.mark.slow
 def test_weight_decay_is_not_blamed_for_a_learning_rate_divergence(tmp_path, capsys):
     rc, _, err = cli_run(capsys, "train", *B, "--learning-rate", "1e30", "--weight-decay", "1e-6",
                          "--out", tmp_path / "run")
@@ -523,6 +531,7 @@ def test_weight_decay_is_not_blamed_for_a_learning_rate_divergence(tmp_path, cap
     one_line_error(err, "Lower the learning rate (now 1e+30)")
 
 
+@pytest.mark.slow
 def test_resume_of_a_cosine_run_whose_epochs_grew_names_the_flag(tmp_path, capsys):
     run = tmp_path / "run"
     rc, _, err = cli_run(capsys, "train", *B, "--lr-schedule", "cosine", "--out", run)
@@ -576,6 +585,7 @@ def _damage(ckpt: Path, how: str) -> None:
         np.savez(f, **arrays)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how, detail", [("truncated", "cannot read the checkpoint"),
                                          ("other version", "checkpoint format version 99"),
                                          ("array missing", "cannot read the checkpoint (KeyError")])

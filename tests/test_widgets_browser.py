@@ -28,13 +28,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, browser_missing
+from conftest import CHROMIUM, ROOT, browser_missing
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(__file__).resolve().parent / "assets" / "mask_explorer_browser.ipynb"
-ARTIFACTS = REPO / "test-artifacts" / "widgets_browser"
+ARTIFACTS = ROOT / "test-artifacts" / "widgets_browser"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # the notebook's explorer: mask_explorer(input_dim=5, hidden_sizes=[6, 6], seed=3)
@@ -93,7 +92,7 @@ def lab(tmp_path_factory):
                JUPYTERLAB_SETTINGS_DIR=str(root / "lab-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
                KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     log_path = ARTIFACTS / "jupyterlab.log"
     log = open(log_path, "w")
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--IdentityProvider.token={token}",
