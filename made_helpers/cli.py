@@ -293,7 +293,7 @@ def _save_model(model, path: Path) -> None:
     """
     from .atomic import atomic_write
 
-    if model.compiled:
+    if getattr(model, "compiled", False):
         weights, model = model.get_weights(), type(model).from_config(model.get_config())
         model.set_weights(weights)
     if getattr(model, "num_masks", None) == 1:
