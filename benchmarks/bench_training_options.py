@@ -7,7 +7,7 @@
    step rebuilds the masks of mask ``k`` from stacked degrees, against assigning numpy
    masks from the host before every minibatch (``--host-masks``), for K = 32 masks.
 
-Both use the package's own step (:func:`made_helpers.train.make_train_step`, Adam) on random
+Both use the package's own step (:meth:`MADE.train_step` through ``train_on_batch``, Adam) on random
 binary data of MNIST's size, timing ``--steps`` minibatches per setting, settings interleaved
 over ``--rounds`` rounds; the median seconds per step and the ratio are printed with the CPU
 flags that matter. Nothing here is asserted: figures depend on the machine.
@@ -32,7 +32,6 @@ import tensorflow as tf
 
 from made_helpers import MADE
 from made_helpers.cli import machine_info
-from made_helpers.train import make_train_step
 
 D = 784
 
@@ -44,23 +43,19 @@ def cpu_flags() -> str:
 
 
 def stepper(hidden: list[int], batch: int, num_masks: int = 1, dtype: str | None = None,
-            in_graph: bool = True, host_masks: bool = False):
-    """A function running one training step of a fresh model (seeded), and its model."""
+            host_masks: bool = False):
+    """A function running one training step (``train_on_batch``) of a fresh model (seeded)."""
     keras.utils.set_random_seed(0)
     model = MADE(D, hidden, num_masks=num_masks, ordering="random" if num_masks > 1 else "natural",
                  dtype=dtype, seed=0)
-    step, _ = make_train_step(model, keras.optimizers.Adam(1e-3), in_graph_masks=in_graph and num_masks > 1)
+    model.compile(keras.optimizers.Adam(1e-3), resample_masks=not host_masks)   # in the graph: training_mask(t)
     rng = np.random.default_rng(0)
-    x = tf.constant(rng.integers(0, 2, (batch, D)).astype("float32"))
-    zero = tf.constant(0, tf.int32)
+    x = rng.integers(0, 2, (batch, D)).astype("float32")
 
     def run():
-        k = int(rng.integers(num_masks))
         if host_masks:
-            model.set_mask(k)
-            step(x, zero)
-        else:
-            step(x, tf.constant(k, tf.int32))
+            model.set_mask(int(rng.integers(num_masks)))
+        model.train_on_batch(x, x)
     return run
 
 

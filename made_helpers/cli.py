@@ -292,10 +292,14 @@ def _save_model(model, path: Path) -> None:
     The ``.keras`` zip is then re-packed with deflate (Keras stores it uncompressed): the 0/1 masks,
     half of the variables, shrink to almost nothing, so a model file is about half the size. In a
     one-mask model the weights its mask cuts never act (forward pass ``x @ (W * M)``, gradient 0),
-    so they are stored as 0 and compress away too; the model computes exactly the same.
+    so they are stored as 0 and compress away too; the model computes exactly the same. An uncompiled
+    copy is saved: the file holds the model's variables only, not the optimizer's of ``fit``.
     """
     from .atomic import atomic_write
 
+    if getattr(model, "compiled", False):
+        weights, model = model.get_weights(), type(model).from_config(model.get_config())
+        model.set_weights(weights)
     if getattr(model, "num_masks", None) == 1:
         for layer in model.masked_layers:
             layer.kernel.assign(layer.kernel * layer.mask)

@@ -1,17 +1,16 @@
-"""``fit_density``: minibatch Adam on the mean NLL of a real-valued density, early stopping (notebook 07).
+"""``fit_density``: Keras ``fit`` (Adam) on the mean NLL of a real-valued density, early stopping (notebook 07).
 
 Works for any model with ``log_prob_tensor(x) -> (batch,)`` (:class:`gaussian_made.GaussianMADE`,
-:class:`flows.MAF`, :class:`realnvp.RealNVP`). A model whose ``log_prob_tensor`` takes ``training`` (the
-flows) gets ``training=True`` in the training steps, so that batch-norm layers use the batch's statistics;
-the validation NLL is measured in evaluation mode. Kept apart from :mod:`made_helpers.train`, which
-trains the binary MADE; a NaN or infinite loss stops both with :class:`train.TrainingDivergedError`,
-keeping the best weights so far.
+:class:`flows.MAF`, :class:`realnvp.RealNVP`): :class:`DensityNLL` wraps it for ``compile``/``fit``.
+A model whose ``log_prob_tensor`` takes ``training`` (the flows) gets ``training=True`` in the training
+steps, so that batch-norm layers use the batch's statistics; the validation NLL is measured in evaluation
+mode. The callbacks are those of :mod:`made_helpers.train`: a NaN or infinite loss stops both with
+:class:`train.TrainingDivergedError`, keeping the best weights so far.
 """
 
 from __future__ import annotations
 
 import inspect
-import math
 import time
 
 import keras
@@ -20,7 +19,7 @@ import tensorflow as tf
 
 from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed
 from .gaussian_made import log_prob_chunks
-from .train import TrainingDivergedError, check_learning_rate
+from .train import StopOnDivergence, check_learning_rate, minibatches
 
 
 def _check_model(model) -> int:
@@ -33,13 +32,12 @@ def _check_model(model) -> int:
     return model.input_dim
 
 
-def _training_kwargs(model) -> dict:
-    """``{"training": True}`` if ``model.log_prob_tensor`` takes ``training`` (Keras' convention), else ``{}``."""
+def _takes_training(model) -> bool:
+    """Whether ``model.log_prob_tensor`` takes ``training`` (Keras' convention)."""
     try:
-        takes = "training" in inspect.signature(model.log_prob_tensor).parameters
+        return "training" in inspect.signature(model.log_prob_tensor).parameters
     except (TypeError, ValueError):
-        takes = False
-    return {"training": True} if takes else {}
+        return False
 
 
 def _min_batch_rows(model, batch_size: int, n_train: int) -> int:
@@ -53,12 +51,26 @@ def _min_batch_rows(model, batch_size: int, n_train: int) -> int:
     return 2
 
 
+class DensityNLL(keras.Model):
+    """``density`` for ``compile``/``fit``: the output is ``log p(x)`` ``(batch,)``, the loss its negative mean."""
+
+    def __init__(self, density, **kwargs):
+        super().__init__(**kwargs)
+        self.density, self.takes_training = density, _takes_training(density)
+
+    def call(self, x, training=None):
+        return self.density.log_prob_tensor(x, **({"training": training} if self.takes_training else {}))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return -tf.reduce_mean(y_pred)
+
+
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
                 patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True) -> dict:
     """Train ``model`` on ``x_train`` ``(N, D)``; keep the weights of the best validation epoch.
 
-    Each epoch shuffles the training rows (numpy ``seed``) and takes one compiled Adam step per
-    minibatch on ``-mean log p(x)``. After each epoch the mean validation NLL (nats) of ``x_valid``
+    Each epoch shuffles the training rows (:func:`train.minibatches` with ``seed``) and takes one Adam
+    step per minibatch on ``-mean log p(x)``. After each epoch the mean validation NLL (nats) of ``x_valid``
     ``(M, D)`` is measured; training stops after ``patience`` epochs without improvement, after
     ``epochs`` epochs, or once ``max_seconds`` (>= 0, ``None``: no limit) have passed, and the best
     epoch's weights are restored (batch-norm running statistics included). With batch normalisation a
@@ -79,56 +91,31 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
         max_seconds = check_nonnegative_float("max_seconds", max_seconds, allow_inf=True)
     if not isinstance(verbose, (bool, int, np.integer)) or verbose not in (0, 1):
         raise ValueError(f"verbose must be True or False, got {verbose!r}")
-    rng = np.random.default_rng(check_seed("seed", seed, type_error=ValueError))
-    train_kwargs, min_rows = _training_kwargs(model), _min_batch_rows(model, batch_size, len(x_train))
-    optimizer = keras.optimizers.Adam(learning_rate)
-    variables = model.trainable_variables
+    seed = check_seed("seed", seed, type_error=ValueError)
+    batches, steps = minibatches(x_train, batch_size, seed, min_rows=_min_batch_rows(model, batch_size, len(x_train)))
+    trainer = DensityNLL(model)
+    trainer.compile(keras.optimizers.Adam(learning_rate), jit_compile=False)
+    early_stopping = keras.callbacks.EarlyStopping("val_nll", patience=patience, mode="min", restore_best_weights=True)
+    start, timed_out = time.perf_counter(), []
 
-    @tf.function(reduce_retracing=True)
-    def step(xb):
-        with tf.GradientTape() as tape:
-            loss = -tf.reduce_mean(model.log_prob_tensor(xb, **train_kwargs))
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss
+    def end_of_epoch(epoch, logs):
+        logs["val_nll"] = float(-log_prob_chunks(model, x_valid, 1000).mean())
+        if max_seconds is not None and time.perf_counter() - start > max_seconds:     # Keras has no time budget
+            trainer.stop_training = True
+            timed_out.append(epoch)
 
-    history = {"train_nll": [], "valid_nll": [], "best_epoch": 0, "best_valid_nll": float("inf")}
-    best_weights, start, stopped = [v.numpy() for v in model.weights], time.perf_counter(), "epochs"
-    starts = range(0, len(x_train) - (min_rows - 1), batch_size)
-    steps = len(starts)
-
-    def diverged(value: float, epoch: int, where: str):
-        for v, w in zip(model.weights, best_weights):
-            v.assign(w)
-        kept = (f"the model holds the weights of epoch {history['best_epoch']}, the best so far"
-                if history["best_epoch"] else "the model holds its initial weights")
-        raise TrainingDivergedError(f"training stopped: the {where} became {value} in epoch {epoch}; {kept}. "
-                                    f"Lower the learning rate (now {learning_rate:g}) and start a new run.")
-
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(len(x_train))
-        losses = []
-        for s, i in enumerate(starts, start=1):
-            losses.append(float(step(tf.constant(x_train[order[i:i + batch_size]]))))
-            if not math.isfinite(losses[-1]):
-                diverged(losses[-1], epoch, f"training loss (step {s}/{steps})")
-        valid = float(-log_prob_chunks(model, x_valid, 1000).mean())
-        if not math.isfinite(valid):
-            diverged(valid, epoch, "validation NLL")
-        history["train_nll"].append(float(np.mean(losses)))
-        history["valid_nll"].append(valid)
-        if valid < history["best_valid_nll"]:
-            history["best_valid_nll"], history["best_epoch"] = valid, epoch
-            best_weights = [v.numpy() for v in model.weights]
+    def report(epoch, logs):
         if verbose:
-            print(f"epoch {epoch:3d}  train NLL {np.mean(losses):9.3f}  valid NLL {valid:9.3f}  "
+            print(f"epoch {epoch + 1:3d}  train NLL {logs['loss']:9.3f}  valid NLL {logs['val_nll']:9.3f}  "
                   f"({time.perf_counter() - start:5.1f} s)")
-        if epoch - history["best_epoch"] >= patience:
-            stopped = "patience"
-            break
-        if max_seconds is not None and time.perf_counter() - start > max_seconds:
-            stopped = "time"
-            break
-    for v, w in zip(model.weights, best_weights):
-        v.assign(w)
-    history["seconds"], history["stopped"] = time.perf_counter() - start, stopped
-    return history
+
+    advice = f"Lower the learning rate (now {learning_rate:g}) and start a new run."
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=end_of_epoch),
+                 StopOnDivergence(early_stopping, lambda m: advice, steps), early_stopping,
+                 keras.callbacks.LambdaCallback(on_epoch_end=report)]
+    logs = trainer.fit(batches, epochs=epochs, steps_per_epoch=steps, shuffle=False, callbacks=callbacks,
+                       verbose=0).history
+    stopped = "patience" if early_stopping.stopped_epoch else "time" if timed_out else "epochs"
+    return {"train_nll": [float(v) for v in logs["loss"]], "valid_nll": logs["val_nll"],
+            "best_epoch": early_stopping.best_epoch + 1, "best_valid_nll": float(early_stopping.best),
+            "seconds": time.perf_counter() - start, "stopped": stopped}

@@ -11,11 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import check_int, check_nonnegative_float, check_real_batch, draw_seed, stateless_seed
+from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed, draw_seed, stateless_seed
 from .conditioning import check_observed, is_prefix_of_ordering
 from .errors import UserInputError
 from .evaluate import in_chunks
 from .layers import MaskedDense, check_activation
+from .losses import bernoulli_nll
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
@@ -412,6 +413,52 @@ class MADE(MaskedModel):
         self.mask_index.assign(tf.cast(k, tf.int32))
         self.order.assign(tf.cast(tf.argsort(degrees[0], stable=True), tf.int32))
 
+    # ------------------------------------------------------------ training: compile / fit
+    def compile(self, optimizer="adam", *, weight_decay: float = 0.0, resample_masks: bool = True,
+                mask_seed: int = 0, in_graph_masks: bool = True, jit_compile: bool = True, **kwargs) -> None:
+        """Keras' ``compile`` for :meth:`fit`; the loss (:meth:`compute_loss`) and the metric ``nll`` are built in.
+
+        ``weight_decay``: L2 penalty ``weight_decay * sum ||W||^2`` on the kernels, in ``loss`` (not in
+        ``nll``). ``resample_masks``: with ``num_masks > 1`` each minibatch is trained under mask
+        :meth:`training_mask` (seeded by ``mask_seed``), switched inside the step (:meth:`select_mask`)
+        or, with ``in_graph_masks=False``, by a callback from the host (no degree tables in memory).
+        ``jit_compile``: XLA, not for a model with dropout (XLA on CPU draws random numbers about 10x
+        slower: 646 vs 63 ms per 784-4000-784 step at dropout 0.3).
+        """
+        if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) \
+                or not math.isfinite(weight_decay) or weight_decay < 0:
+            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
+        with np.errstate(over="ignore"):          # a decay beyond float32 is inf: the run diverges and says why
+            self.weight_decay = np.float32(weight_decay)
+        self.mask_seed = check_seed("mask_seed", mask_seed, type_error=ValueError)
+        self.train_masks = bool(resample_masks) and self.num_masks > 1
+        self.in_graph_masks = bool(in_graph_masks)
+        nll = keras.metrics.MeanMetricWrapper(lambda x, logits: bernoulli_nll(x, tf.cast(logits, tf.float32)),
+                                              name="nll")
+        super().compile(optimizer=optimizer, metrics=[nll], jit_compile=bool(jit_compile) and not self.dropout,
+                        **kwargs)
+
+    def training_mask(self, step) -> tf.Tensor:
+        """The mask of training step ``step``: an int32 scalar in ``0..num_masks-1``.
+
+        A stateless draw from ``(mask_seed, step)``, with ``step`` the optimizer's step counter,
+        which is saved with the optimizer: a resumed run draws the same masks as an uninterrupted one.
+        """
+        seed = tf.random.experimental.stateless_fold_in(tf.constant(stateless_seed(self.mask_seed), tf.int32),
+                                                        tf.cast(step, tf.int64))
+        return tf.random.stateless_uniform([], seed, minval=0, maxval=self.num_masks, dtype=tf.int32)
+
+    def train_step(self, data):
+        """Keras' step on a minibatch ``(x, x)``, ``x (batch, D)``, after switching to its mask."""
+        if self.train_masks and self.in_graph_masks:
+            self.select_mask(self.training_mask(self.optimizer.iterations))
+        return super().train_step(data)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Mean Bernoulli NLL of ``x`` (nats per image, float32) plus ``weight_decay * sum ||W||^2``."""
+        nll = tf.reduce_mean(bernoulli_nll(x, tf.cast(y_pred, tf.float32)))
+        return nll + self.weight_decay * kernel_l2(self) if self.weight_decay else nll
+
     # ------------------------------------------------------------ sampling
     def _sequential(self, x, observed, seed):
         """D passes in the current order; unobserved entries are drawn one at a time.
@@ -486,3 +533,8 @@ class MADE(MaskedModel):
     def own_config(self) -> dict:
         return {"num_masks": self.num_masks, "direct": self.direct, "dropout": self.dropout,
                 "kernel_initializer": self.kernel_initializer, "mask_kind": self.mask_kind}
+
+
+def kernel_l2(model) -> tf.Tensor:
+    """``sum ||W||^2`` over every kernel of ``model`` (hidden, output, direct); biases excluded."""
+    return tf.add_n([tf.reduce_sum(tf.square(layer.kernel)) for layer in model.masked_layers])

@@ -1,54 +1,45 @@
-"""Training loop for :class:`~made_helpers.MADE`: compiled step, mask resampling, early stopping,
-atomic checkpoints and exact resumption.
+"""Training :class:`~made_helpers.MADE` the Keras way: ``model.compile(...)``, ``model.fit(..., callbacks=[...])``.
 
-* One compiled step (``tf.function``) per minibatch: mean Bernoulli NLL, gradients, Adam/AdaGrad.
-* ``num_masks = K > 1``: before every minibatch a mask ``k`` is drawn uniformly from ``0..K-1``
-  with the run's seeded generator and set with ``model.set_mask(k)`` (masks are variables, so
-  the compiled step is not retraced): order- and connectivity-agnostic training.
-* Validation NLL after every epoch: the mixture over masks ``0..valid_masks-1`` (default: all K),
-  ``p(x) = 1/K sum_k p_k(x)``, the quantity reported on the test set.
-* Early stopping on the validation NLL with ``patience``; the best epoch's weights are restored.
-* ``checkpoint_dir``: after every epoch ``checkpoint.npz`` (weights, optimizer state, generator
-  state, epoch, best weights, patience counter, history) and ``history.json`` are written
-  atomically (temporary file + ``os.replace``). ``resume=True`` continues from it and ends
-  with the same weights as an uninterrupted run with the same seed.
-* A NaN/inf loss stops the run with :class:`TrainingDivergedError`; the last good checkpoint is kept.
+:func:`train` checks its arguments, compiles the model (:meth:`MADE.compile`: loss, L2 penalty, a
+mask drawn per minibatch) and fits it on :func:`minibatches` with callbacks: the validation NLL
+(the mixture over masks), :class:`StopOnDivergence`, Keras' ``EarlyStopping`` (best weights
+restored) and learning-rate callbacks (:class:`LearningRateSchedule`), and :class:`RunRecord`
+(``history.json`` and ``checkpoint.npz``; ``resume=True`` ends with the same weights as an
+uninterrupted run).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from .atomic import atomic_write, remove_stale_temps, write_json
-from .checks import check_binary, check_int, check_nonnegative_float, check_positive_float, check_seed
+from .checks import check_binary, check_int, check_nonnegative_float, check_positive_float, check_real_batch, check_seed
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
-from .losses import bernoulli_nll
 from .model import ENSEMBLES
 
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "adagrad": 1e-2, "adagrad-paper": 1e-2}
-_CHECKPOINT_VERSION = 1
+_CHECKPOINT_VERSION = 2        # 2: Keras fit (early-stopping and plateau state); 1 was the hand-written loop's
 
 
 class TrainingDivergedError(MadeError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
-# --------------------------------------------------------------------------- small helpers
+# --------------------------------------------------------------------------- arguments and data
 def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
     """``learning_rate`` as a float if it is positive and a normal float32 (the optimizer's precision).
 
@@ -59,7 +50,7 @@ def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
     if not low <= lr <= high:
         with np.errstate(over="ignore", under="ignore"):
             as_float32 = float(np.float32(lr))
-        raise ValueError(f"{name} {lr:g} is {as_float32:g} in float32, the optimizer's precision: "
+        raise UserInputError(f"{name} {lr:g} is {as_float32:g} in float32, the optimizer's precision: "
                          f"give a value in {low:.3g}..{high:.3g} (typical: 1e-4 to 1e-2)")
     return lr
 
@@ -73,74 +64,213 @@ def make_optimizer(name: str = "adam", learning_rate: float | None = None) -> ke
     Keras' AdaGrad with ``initial_accumulator_value=0`` and ``epsilon=1e-6``.
     """
     if name not in DEFAULT_LEARNING_RATES:
-        raise ValueError(f"optimizer must be one of {tuple(DEFAULT_LEARNING_RATES)}, got {name!r}")
-    lr = DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate
-    lr = check_learning_rate(lr)
+        raise UserInputError(f"optimizer must be one of {tuple(DEFAULT_LEARNING_RATES)}, got {name!r}")
+    lr = check_learning_rate(DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate)
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate=float(lr))
+        return keras.optimizers.Adam(learning_rate=lr)
     if name == "adagrad-paper":
-        return keras.optimizers.Adagrad(learning_rate=float(lr), initial_accumulator_value=0.0, epsilon=1e-6)
-    return keras.optimizers.Adagrad(learning_rate=float(lr))
-
-
-def _as_data(x, name: str, input_dim: int) -> np.ndarray:
-    x = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
-    if x.ndim != 2 or x.shape[1] != input_dim or len(x) == 0:
-        raise ValueError(f"{name} must have shape (N, {input_dim}) with N >= 1, got {x.shape}")
-    check_binary(x, name)
-    return x
+        return keras.optimizers.Adagrad(learning_rate=lr, initial_accumulator_value=0.0, epsilon=1e-6)
+    return keras.optimizers.Adagrad(learning_rate=lr)
 
 
 def _fingerprint(x: np.ndarray) -> str:
     return hashlib.sha256(np.packbits(x.astype(np.uint8), axis=1).tobytes()).hexdigest()[:16]
 
 
-def save_history(history: dict, path: str | os.PathLike) -> None:
-    """Write a history dict as JSON, atomically (:func:`~made_helpers.atomic.write_json`)."""
-    write_json(path, history)
+def minibatches(x: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0, min_rows: int = 1):
+    """``(batches, steps)``: endless pairs ``(x_b, x_b)`` of ``(<= batch_size, D)`` for ``fit(steps_per_epoch=steps)``.
+
+    Epoch ``e`` (0-based) visits the rows in the order ``default_rng([seed, e]).permutation(N)``, a
+    function of the seed and the epoch alone: a run resumed at epoch ``e`` sees the same minibatches as
+    an uninterrupted one. The last, smaller minibatch is kept unless it has fewer than ``min_rows`` rows.
+    """
+    starts = range(0, len(x) - (min_rows - 1), batch_size)
+
+    def batches():
+        for epoch in itertools.count(first_epoch):
+            order = np.random.default_rng([seed, epoch]).permutation(len(x))
+            for i in starts:
+                xb = x[np.sort(order[i:i + batch_size])]
+                yield xb, xb
+    return batches(), len(starts)
 
 
-def load_history(path: str | os.PathLike) -> dict:
-    """Read a history JSON written by :func:`train`."""
-    return json.loads(Path(path).read_text())
+# --------------------------------------------------------------------------- learning-rate schedules
+class LearningRateSchedule:
+    """A checked learning-rate schedule and the Keras callback that applies it (:meth:`callback`).
+
+    * ``"constant"``: ``lr`` throughout.
+    * ``"step"``: ``lr * factor**m`` in epoch ``e`` (1-based), ``m`` = milestones ``<= e``
+      (``milestones=[45]``: epochs 1..44 at ``lr``, 45 on at ``lr * factor``).
+    * ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` for ``e <= T = cosine_epochs``,
+      then the value of epoch ``T``.
+    * ``"plateau"``: Keras' ``ReduceLROnPlateau``: the rate times ``factor`` each time the validation
+      NLL has not improved for ``plateau_patience`` epochs (the counter restarts after each cut).
+    """
+
+    def __init__(self, kind: str, lr: float, milestones=(), factor: float = 0.1,
+                 plateau_patience: int = 10, cosine_epochs: int | None = None):
+        if kind not in ("constant", "step", "cosine", "plateau"):
+            raise UserInputError(f"lr_schedule must be one of ('constant', 'step', 'cosine', 'plateau'), got {kind!r}")
+        self.kind, self.lr = kind, float(lr)
+        self.milestones = sorted(check_int("lr_milestones", m, low=1, type_error=ValueError) for m in milestones)
+        repeated = sorted({m for m in self.milestones if self.milestones.count(m) > 1})
+        if repeated:
+            raise UserInputError(f"lr_milestones repeats epoch(s) {repeated}: each would cut the rate once more; "
+                             f"give each milestone once")
+        if kind == "step" and not self.milestones:
+            raise UserInputError("lr_schedule='step' needs lr_milestones, e.g. [45]")
+        self.factor = check_positive_float("lr_factor", factor)
+        if self.factor >= 1:
+            raise UserInputError(f"lr_factor must be below 1, got {factor!r}")
+        self.plateau_patience = check_int("lr_patience", plateau_patience, low=1, type_error=ValueError)
+        self.cosine_epochs = (None if cosine_epochs is None
+                              else check_int("cosine_epochs", cosine_epochs, low=1, type_error=ValueError))
+
+    def settings(self) -> dict:
+        """What defines the schedule (compared on resume)."""
+        values = {"lr_milestones": self.milestones, "lr_factor": self.factor, "lr_patience": self.plateau_patience,
+                  "cosine_epochs": self.cosine_epochs}
+        keys = {"step": ["lr_milestones", "lr_factor"], "plateau": ["lr_factor", "lr_patience"],
+                "cosine": ["cosine_epochs"]}.get(self.kind, [])
+        return {"lr_schedule": self.kind, **{k: values[k] for k in keys}}
+
+    def rate(self, epoch: int) -> float:
+        """The learning rate of ``epoch`` (1-based) of a step, cosine or constant schedule."""
+        if self.kind == "step":
+            return self.lr * self.factor ** sum(m <= epoch for m in self.milestones)
+        if self.kind == "cosine":
+            e = min(epoch, self.cosine_epochs)
+            return self.lr * 0.5 * (1.0 + math.cos(math.pi * (e - 1) / self.cosine_epochs))
+        return self.lr
+
+    def callback(self) -> keras.callbacks.Callback | None:
+        """``ReduceLROnPlateau`` on ``val_nll`` (strict improvement), a ``LearningRateScheduler``, or None."""
+        if self.kind == "plateau":
+            return keras.callbacks.ReduceLROnPlateau("val_nll", self.factor, self.plateau_patience, mode="min",
+                                                     min_delta=0.0, min_lr=0.0)
+        scheduler = keras.callbacks.LearningRateScheduler(lambda epoch, lr: self.rate(epoch + 1))
+        return None if self.kind == "constant" else scheduler
+
+
+# --------------------------------------------------------------------------- callbacks
+class StopOnDivergence(keras.callbacks.Callback):
+    """Raises :class:`TrainingDivergedError` at the first NaN/inf training ``loss`` or ``val_nll``.
+
+    The model first gets back the best weights so far (``early_stopping.best_weights``; before any
+    epoch ended, its weights at the start of ``fit``); ``advice(model)`` ends the message. Custom:
+    Keras' ``TerminateOnNaN`` stops (or raises a ``RuntimeError``) with the NaN weights left in the
+    model, looks at no validation NLL, and says nothing of what to change.
+    """
+
+    def __init__(self, early_stopping, advice: Callable[[keras.Model], str], steps: int):
+        super().__init__()
+        self.early_stopping, self.advice, self.steps = early_stopping, advice, steps
+
+    def on_train_begin(self, logs=None):
+        self.initial, self.epoch = self.model.get_weights(), 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        value = float(logs["loss"])
+        if not math.isfinite(value):
+            self._stop(f"training loss became {value} in epoch {self.epoch}, step {batch + 1}/{self.steps}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not math.isfinite(logs["val_nll"]):
+            self._stop(f"validation NLL became {logs['val_nll']} in epoch {epoch + 1}")
+
+    def _stop(self, what: str):
+        es = self.early_stopping
+        best = es.best_weights is not None
+        self.model.set_weights(es.best_weights if best else self.initial)
+        kept = (f"the model holds the weights of epoch {es.best_epoch + 1}, the best so far" if best
+                else "the model holds its initial weights")
+        raise TrainingDivergedError(f"training stopped: the {what}; {kept}. {self.advice(self.model)}")
+
+
+class RunRecord(keras.callbacks.Callback):
+    """The run's history dict, written to ``history.json``, and ``checkpoint.npz`` after every epoch.
+
+    Custom: Keras' ``BackupAndRestore`` saves the weights and the optimizer but not what an exact
+    resume also needs (the early-stopping and plateau counters with the best weights, the dropout
+    layers' random state) nor the settings a resumed run is compared with; ``CSVLogger`` writes CSV,
+    not this JSON history. Files are written atomically (temporary file + ``os.replace``).
+    """
+
+    def __init__(self, history: dict, folder: Path | None, early_stopping, plateau, verbose: int):
+        super().__init__()
+        self.history, self.folder, self.verbose = history, folder, verbose
+        self.counters = {"early_stopping": early_stopping, "plateau": plateau}
+        self.resumed = None
+
+    def on_train_begin(self, logs=None):
+        if self.resumed is not None:                     # after the callbacks' own on_train_begin resets
+            for key, callback in self.counters.items():
+                if callback is not None:
+                    vars(callback).update(self.resumed[key])
+            self.counters["early_stopping"].best_weights = self.resumed["best_weights"] or None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t0 = time.perf_counter()
+        self.history["learning_rate"].append(float(self.model.optimizer.learning_rate.numpy()))
+
+    def on_epoch_end(self, epoch, logs=None):
+        h, es = self.history, self.counters["early_stopping"]
+        h["train_nll"].append(float(logs["nll"]))
+        h["valid_nll"].append(float(logs["val_nll"]))
+        h["epoch_seconds"].append(time.perf_counter() - self.t0)
+        h.update(epochs_run=epoch + 1, best_epoch=es.best_epoch + 1, best_valid_nll=float(es.best))
+        if self.model.stop_training or epoch + 1 >= h["max_epochs"]:
+            h["stop_reason"] = "patience" if self.model.stop_training else "max_epochs"
+        if self.verbose == 2:
+            print(f"epoch {epoch + 1}/{h['max_epochs']}: train NLL {h['train_nll'][-1]:.3f}, valid NLL "
+                  f"{h['valid_nll'][-1]:.3f} nats (lr {h['learning_rate'][-1]:.3g}, {h['epoch_seconds'][-1]:.1f} s)"
+                  f"{'  *best*' if es.best_epoch == epoch else ''}", flush=True)
+        if self.folder is not None:
+            self.save()
+
+    def save(self) -> None:
+        model, opt = self.model, self.model.optimizer
+        state = {"version": _CHECKPOINT_VERSION, "settings": self.history["settings"], "history": self.history,
+                 "done": bool(model.stop_training)}
+        for key, cb in self.counters.items():
+            state[key] = cb and {k: (float if k == "best" else int)(getattr(cb, k))
+                                 for k in ("wait", "best", "best_epoch", "cooldown_counter") if hasattr(cb, k)}
+        arrays = {"state": np.array(json.dumps(state))}
+        for prefix, values in (("model", model.get_weights()), ("opt", opt.variables), ("rngstate", _rng(model)),
+                               ("best", self.counters["early_stopping"].best_weights or [])):
+            arrays.update({f"{prefix}_{i}": np.asarray(v) for i, v in enumerate(values)})
+        atomic_write(self.folder / CHECKPOINT_FILE, lambda f: np.savez(f, **arrays))
+        write_json(self.folder / HISTORY_FILE, self.history)
 
 
 # --------------------------------------------------------------------------- checkpoints
-def _random_states(model) -> list:
+def _rng(model) -> list:
     """Variables outside ``model.weights`` that a resumed run needs: the dropout layers' seed states."""
     return [layer.seed_generator.state for layer in getattr(model, "dropout_layers", [])]
 
 
-def _save_checkpoint(path: Path, model, optimizer, best_weights, state: dict) -> None:
-    arrays = {f"model_{i}": np.asarray(v) for i, v in enumerate(model.get_weights())}
-    arrays.update({f"opt_{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
-    arrays.update({f"best_{i}": np.asarray(w) for i, w in enumerate(best_weights or [])})
-    arrays.update({f"rngstate_{i}": np.asarray(v.numpy()) for i, v in enumerate(_random_states(model))})
-    arrays["state"] = np.array(json.dumps(state))
-    atomic_write(path, lambda f: np.savez(f, **arrays))
-
-
-_NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `made train` command with "
-                  "--overwrite, which replaces the run) or choose another folder")
-
-
-def _checkpoint_state(z, path: Path) -> dict:
-    state = json.loads(str(z["state"]))
-    if state.get("version") != _CHECKPOINT_VERSION:
-        raise UserInputError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers "
-                             f"reads version {_CHECKPOINT_VERSION}, {_NOT_RESUMABLE}")
-    return state
-
-
 @contextlib.contextmanager
-def _reading_checkpoint(path: Path):
-    """Any error while reading checkpoint ``path`` becomes one ``ValueError`` saying the run cannot be resumed."""
+def _open_checkpoint(path: Path):
+    """``(arrays, state)`` of checkpoint ``path``; an error reading it is one ``ValueError``: cannot be resumed."""
     try:
-        yield
+        with np.load(path, allow_pickle=False) as z:
+            state = json.loads(str(z["state"]))
+            if state.get("version") != _CHECKPOINT_VERSION:
+                raise UserInputError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers "
+                                 f"reads version {_CHECKPOINT_VERSION}, {_NOT_RESUMABLE}")
+            yield z, state
     except Exception as e:
         if isinstance(e, ValueError) and str(e).startswith(str(path)):
             raise                                   # already says which checkpoint and what to do
         raise UserInputError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
+
+
+_NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `made train` command with "
+                  "--overwrite, which replaces the run) or choose another folder")
 
 
 def read_checkpoint_state(path: str | os.PathLike) -> dict:
@@ -148,36 +278,29 @@ def read_checkpoint_state(path: str | os.PathLike) -> dict:
 
     A damaged checkpoint, or one of another format version, raises a one-line ``ValueError``.
     """
-    path = Path(path)
-    with _reading_checkpoint(path), np.load(path, allow_pickle=False) as z:
-        return _checkpoint_state(z, path)
+    with _open_checkpoint(Path(path)) as (_, state):
+        return state
 
 
-def _load_checkpoint(path: Path, model, optimizer, settings: dict | None = None) -> tuple[list[np.ndarray], dict]:
-    """Restore model and optimizer variables in place; returns ``(best_weights, state)``.
+def _load_checkpoint(path: Path, model, settings: dict) -> dict:
+    """Restore the model's, optimizer's and dropout's variables; returns the state, with ``best_weights``.
 
-    With ``settings``, the checkpoint's settings are compared first: a difference raises
-    ``ValueError`` listing it, before any weight is read into the model. A damaged checkpoint
-    (truncated, of another version, an array missing) raises a ``ValueError`` saying so and
-    that the run cannot be resumed.
+    A difference in the settings raises ``ValueError`` listing it, before any weight is read.
     """
-    with _reading_checkpoint(path), np.load(path, allow_pickle=False) as z:
-        state = _checkpoint_state(z, path)
-        if settings is not None:
-            diff = _settings_diff(state.get("settings", {}), settings)
-            if diff:
-                raise UserInputError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
-                                     + " (resume with the run's settings, or choose another --out)")
+    with _open_checkpoint(path) as (z, state):
+        diff = _settings_diff(state.get("settings", {}), settings)
+        if diff:
+            raise UserInputError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
+                             + " (resume with the run's settings, or choose another --out)")
         model_w = [z[f"model_{i}"] for i in range(len(model.weights))]
-        opt_w = [z[f"opt_{i}"] for i in range(len(optimizer.variables))]
-        best = [z[f"best_{i}"] for i in range(len(model.trainable_variables))] if "best_0" in z.files else []
-        rng_states = [z[f"rngstate_{i}"] for i in range(len(_random_states(model))) if f"rngstate_{i}" in z.files]
+        variables = [*model.optimizer.variables, *_rng(model)]
+        values = [z[f"opt_{i}"] for i in range(len(model.optimizer.variables))] + \
+                 [z[f"rngstate_{i}"] for i in range(len(_rng(model)))]
+        state["best_weights"] = [z[f"best_{i}"] for i in range(len(model.weights))] if "best_0" in z.files else []
     model.set_weights(model_w)
-    for var, value in zip(_random_states(model), rng_states):
+    for var, value in zip(variables, values):
         var.assign(value)
-    for var, value in zip(optimizer.variables, opt_w):
-        var.assign(value)
-    return best, state
+    return state
 
 
 def _settings_diff(saved: dict, now: dict, prefix: str = "") -> list[str]:
@@ -190,117 +313,6 @@ def _settings_diff(saved: dict, now: dict, prefix: str = "") -> list[str]:
         elif a != b:
             out.append(f"{prefix}{k}: checkpoint {a!r} vs now {b!r}")
     return out
-
-
-# --------------------------------------------------------------------------- learning-rate schedules
-LR_SCHEDULES = ("constant", "step", "cosine", "plateau")
-
-
-class LearningRateSchedule:
-    """The learning rate of each epoch, set on the host before the epoch starts.
-
-    * ``"constant"``: ``lr`` throughout.
-    * ``"step"``: ``lr * factor**m`` in epoch ``e`` (1-based), ``m`` = milestones ``<= e``
-      (``milestones=[45]``: epochs 1..44 at ``lr``, 45 on at ``lr * factor``).
-    * ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` for ``e <= T = cosine_epochs``,
-      then the value of epoch ``T``.
-    * ``"plateau"``: ``lr`` times ``factor`` each time the validation NLL has not improved
-      for ``plateau_patience`` epochs (the counter restarts after each cut).
-
-    The plateau counter lives in :attr:`state` and is saved in checkpoints.
-    """
-
-    def __init__(self, kind: str, lr: float, milestones=(), factor: float = 0.1,
-                 plateau_patience: int = 10, cosine_epochs: int | None = None):
-        if kind not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {kind!r}")
-        self.kind, self.lr = kind, float(lr)
-        self.milestones = sorted(check_int("lr_milestones", m, low=1, type_error=ValueError) for m in milestones)
-        repeated = sorted({m for m in self.milestones if self.milestones.count(m) > 1})
-        if repeated:
-            raise ValueError(f"lr_milestones repeats epoch(s) {repeated}: each would cut the rate once more; "
-                             f"give each milestone once")
-        if kind == "step" and not self.milestones:
-            raise ValueError("lr_schedule='step' needs lr_milestones, e.g. [45]")
-        self.factor = check_positive_float("lr_factor", factor)
-        if self.factor >= 1:
-            raise ValueError(f"lr_factor must be below 1, got {factor!r}")
-        self.plateau_patience = check_int("lr_patience", plateau_patience, low=1, type_error=ValueError)
-        self.cosine_epochs = (None if cosine_epochs is None
-                              else check_int("cosine_epochs", cosine_epochs, low=1, type_error=ValueError))
-        self.state = {"cuts": 0, "wait": 0}
-
-    def settings(self) -> dict:
-        """What defines the schedule (compared on resume)."""
-        out = {"lr_schedule": self.kind}
-        if self.kind == "step":
-            out.update(lr_milestones=self.milestones, lr_factor=self.factor)
-        elif self.kind == "plateau":
-            out.update(lr_factor=self.factor, lr_patience=self.plateau_patience)
-        elif self.kind == "cosine":
-            out.update(cosine_epochs=self.cosine_epochs)
-        return out
-
-    def rate(self, epoch: int) -> float:
-        """The learning rate of ``epoch`` (1-based)."""
-        if self.kind == "step":
-            return self.lr * self.factor ** sum(m <= epoch for m in self.milestones)
-        if self.kind == "cosine":
-            e = min(epoch, self.cosine_epochs)
-            return self.lr * 0.5 * (1.0 + math.cos(math.pi * (e - 1) / self.cosine_epochs))
-        if self.kind == "plateau":
-            return self.lr * self.factor ** self.state["cuts"]
-        return self.lr
-
-    def after_epoch(self, improved: bool) -> None:
-        """Update the plateau counter with the epoch's validation result."""
-        if self.kind != "plateau":
-            return
-        self.state["wait"] = 0 if improved else self.state["wait"] + 1
-        if self.state["wait"] >= self.plateau_patience:
-            self.state["cuts"] += 1
-            self.state["wait"] = 0
-
-
-# --------------------------------------------------------------------------- the compiled step
-def kernel_l2(model) -> tf.Tensor:
-    """``sum ||W||^2`` over every kernel of ``model`` (hidden, output, direct); biases excluded."""
-    return tf.add_n([tf.reduce_sum(tf.square(layer.kernel)) for layer in model.masked_layers])
-
-
-def make_train_step(model, opt, weight_decay: float = 0.0, in_graph_masks: bool = False,
-                    jit_compile: bool = True):
-    """``(step(x (B, D), k ()), total)``: one compiled minibatch update, and the running NLL sum.
-
-    The loss is the mean Bernoulli NLL (nats per image, computed in float32 also under a
-    mixed-precision policy) plus ``weight_decay * sum ||W||^2`` over the kernels (an L2
-    penalty: it acts the same under Adam and AdaGrad). ``total`` accumulates the NLL
-    part times the batch size. With ``in_graph_masks`` the step first switches to mask
-    ``k`` with :meth:`MADE.select_mask` (no host round trip); otherwise ``k`` is ignored.
-    """
-    total = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-    variables = model.trainable_variables
-    with np.errstate(over="ignore"):          # a decay beyond float32 is inf: the run diverges and says why
-        decay = np.float32(weight_decay)
-
-    def step(x, k):
-        if in_graph_masks:
-            model.select_mask(k)
-        with tf.GradientTape() as tape:
-            nll = tf.reduce_mean(bernoulli_nll(x, tf.cast(model(x, training=True), tf.float32)))
-            loss = nll + kernel_l2(model) * decay if weight_decay else nll
-        grads = tape.gradient(loss, variables)
-        opt.apply_gradients(zip(grads, variables))
-        total.assign_add(tf.cast(nll, tf.float64) * tf.cast(tf.shape(x)[0], tf.float64))
-        return nll
-
-    # XLA on CPU draws random numbers about 10x slower than TensorFlow's kernels (measured: 646 vs
-    # 63 ms per 784-4000-784 step with dropout 0.3), so a model with dropout is not XLA-compiled.
-    jit = bool(jit_compile) and not getattr(model, "dropout", 0.0)
-    step_fn = tf.function(step, jit_compile=jit,
-                          input_signature=[tf.TensorSpec([None, model.input_dim], tf.float32),
-                                           tf.TensorSpec([], tf.int32)])
-    return step_fn, total
 
 
 def _weight_decay_cause(model, weight_decay: float) -> str | None:
@@ -322,40 +334,7 @@ def _weight_decay_cause(model, weight_decay: float) -> str | None:
             + ("" if not math.isfinite(term) else f", more than the {bound:.0f} nats of a uniform model"))
 
 
-# --------------------------------------------------------------------------- resuming and reporting
-_HISTORY_KEYS = ("train_nll", "valid_nll", "epoch_seconds", "train_seconds", "learning_rate", "best_epoch",
-                 "best_valid_nll", "epochs_run", "stop_reason", "resumed_at_epochs")
-
-
-def _resume(ckpt: Path, model, opt, settings: dict, history: dict, rng, schedule, data, verbose):
-    """Load ``ckpt`` into the model, optimizer, generator, schedule and history; ``(best, wait, done)``."""
-    best_weights, state = _load_checkpoint(ckpt, model, opt, settings)
-    rng.bit_generator.state = state["rng"]
-    schedule.state.update(state.get("schedule", {}))
-    saved = state["history"]
-    history.update({k: saved[k] for k in _HISTORY_KEYS if k in saved})
-    if data is None:
-        history["data"] = saved.get("data")
-    history["resumed_at_epochs"].append(history["epochs_run"])
-    if state["done"]:
-        history["max_epochs"] = saved["max_epochs"]
-    if verbose:
-        print(f"resumed from {ckpt} after epoch {history['epochs_run']}"
-              + (" (that run had finished)" if state["done"] else ""), flush=True)
-    return best_weights, state["wait"], state["done"]
-
-
-def _print_epoch(verbose: int, bar, epoch: int, epochs: int, steps: int, history: dict, improved: bool) -> None:
-    train_nll, valid_nll = history["train_nll"][-1], history["valid_nll"][-1]
-    if verbose == 1:
-        bar.update(steps, values=[("nll", train_nll), ("valid_nll", valid_nll)], finalize=True)
-    elif verbose == 2:
-        print(f"epoch {epoch}/{epochs}: train NLL {train_nll:.3f}, valid NLL {valid_nll:.3f} nats "
-              f"(lr {history['learning_rate'][-1]:.3g}, {history['epoch_seconds'][-1]:.1f} s)"
-              f"{'  *best*' if improved else ''}", flush=True)
-
-
-# --------------------------------------------------------------------------- the loop
+# --------------------------------------------------------------------------- the run
 def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, optimizer: str = "adam",
           learning_rate: float | None = None, patience: int = 30, resample_masks: bool = True,
           valid_masks: int | None = None, checkpoint_dir: str | os.PathLike | None = None,
@@ -365,193 +344,136 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
           lr_schedule: str = "constant", lr_milestones=(), lr_factor: float = 0.1, lr_patience: int = 10,
           cosine_epochs: int | None = None, in_graph_masks: bool = True,
           valid_ensemble: str = "mixture") -> dict:
-    """Train ``model`` on binary ``x_train`` ``(N, D)`` with early stopping on ``x_valid`` ``(M, D)``.
+    """Train ``model`` on binary ``x_train`` ``(N, D)`` with early stopping on ``x_valid`` ``(M, D)``: ``model.fit``.
 
-    Args:
-        epochs: maximum number of epochs (a resumed run may raise it).
-        batch_size: minibatch size; the last, smaller minibatch of an epoch is kept.
-        optimizer: ``"adam"``, ``"adagrad"`` (Keras' AdaGrad) or ``"adagrad-paper"`` (the MADE
-            code's: accumulator from 0, eps 1e-6); ``learning_rate`` defaults to 1e-3 / 1e-2 / 1e-2.
-        patience: stop after this many epochs without a lower validation NLL.
-        resample_masks: for ``model.num_masks > 1``, draw a mask per minibatch
-            (otherwise mask 0 is used throughout).
-        valid_masks: masks in the validation ensemble (``None``: all ``model.num_masks``).
-        valid_ensemble: ``"mixture"`` or ``"conditionals"`` (see :meth:`MADE.log_prob`).
-        checkpoint_dir: folder for ``checkpoint.npz`` and ``history.json`` (``None``: no files).
-        resume: continue from ``checkpoint_dir/checkpoint.npz`` (settings must match;
-            ``epochs`` may differ). Without it an existing checkpoint is an error.
-        seed: seeds the shuffling and mask choice (weights are initialised by the model).
-        verbose: 0 silent, 1 a progress bar with the running NLL, 2 one line per epoch.
-        on_epoch_end: ``f(epoch, history)`` called after each epoch's checkpoint is written.
-        data: a description of the data (e.g. ``DataInfo.to_dict()``), stored in the history.
-        jit_compile: compile the step with XLA (not for a model with dropout: see
-            :func:`make_train_step`).
-        weight_decay: L2 penalty ``weight_decay * sum ||W||^2`` on the kernels, added to the
-            mean NLL (0: none).
-        lr_schedule, lr_milestones, lr_factor, lr_patience, cosine_epochs: the learning-rate
-            schedule, see :class:`LearningRateSchedule` (``cosine_epochs`` defaults to ``epochs``).
-        in_graph_masks: switch masks inside the compiled step (:meth:`MADE.select_mask`)
-            instead of assigning numpy masks from the host; same masks, same results.
+    ``epochs`` caps the run (a resumed run may raise it); ``patience``: stop after this many epochs
+    without a lower validation NLL; the last, smaller minibatch of an epoch is kept. ``optimizer``:
+    see :func:`make_optimizer`; ``resample_masks``, ``weight_decay``, ``in_graph_masks``,
+    ``jit_compile``: see :meth:`MADE.compile`. ``valid_masks`` (``None``: all) and ``valid_ensemble``
+    define the validation NLL (:meth:`MADE.log_prob`). ``checkpoint_dir``: folder for
+    ``checkpoint.npz`` and ``history.json`` (``None``: no files); ``resume`` continues from its
+    checkpoint (settings must match), without it an existing checkpoint is an error. ``seed`` seeds
+    the shuffling and the masks (the model initialises its weights). ``verbose``: 0 silent, 1 Keras'
+    progress bar, 2 a line per epoch. ``on_epoch_end(epoch, history)`` runs after each checkpoint.
+    ``data`` (e.g. ``DataInfo.to_dict()``) is stored in the history. ``lr_*``, ``cosine_epochs``:
+    :class:`LearningRateSchedule` (``cosine_epochs`` defaults to ``epochs``).
 
-    Returns:
-        history dict: ``train_nll`` (mean minibatch NLL per epoch, under the masks used, dropout
-        active), ``valid_nll`` (ensemble over ``valid_masks``), ``learning_rate`` (per epoch),
-        ``epoch_seconds`` (wall time per epoch, validation included), ``train_seconds`` (the
-        minibatch steps only), ``best_epoch`` (1-based), ``best_valid_nll``, ``epochs_run``,
-        ``stop_reason`` (``"patience"`` or ``"max_epochs"``), ``settings``, ``data``. All NLLs
-        in nats per image.
+    Returns the history dict: ``train_nll`` (mean NLL of each epoch's minibatches, under the masks
+    used, dropout active), ``valid_nll``, ``learning_rate`` and ``epoch_seconds`` per epoch,
+    ``best_epoch`` (1-based), ``best_valid_nll``, ``epochs_run``, ``stop_reason`` (``"patience"`` or
+    ``"max_epochs"``), ``settings``, ``data``. NLLs in nats per image.
     """
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
     patience = check_int("patience", patience, low=1, type_error=ValueError)
     check_seed("seed", seed, type_error=ValueError)
     if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+        raise UserInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     weight_decay = check_nonnegative_float("weight_decay", weight_decay)
     if valid_ensemble not in ENSEMBLES:
-        raise ValueError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
-    x_train = _as_data(x_train, "x_train", model.input_dim)
-    x_valid = _as_data(x_valid, "x_valid", model.input_dim)
+        raise UserInputError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
+    x_train = check_real_batch(x_train, model.input_dim, "x_train")
+    x_valid = check_real_batch(x_valid, model.input_dim, "x_valid")
+    check_binary(x_train, "x_train")
+    check_binary(x_valid, "x_valid")
     k_valid = model.num_masks if valid_masks is None else valid_masks
     k_valid = check_int("valid_masks", k_valid, 1, model.num_masks, type_error=ValueError)
     if valid_ensemble == "conditionals":      # refused now, not after a whole epoch
         model.check_shared_ordering(int(k_valid), what=f"valid_ensemble='conditionals' over {k_valid} masks")
     opt = make_optimizer(optimizer, learning_rate)
+    model.compile(opt, weight_decay=weight_decay, resample_masks=resample_masks, mask_seed=seed,
+                  in_graph_masks=in_graph_masks, jit_compile=jit_compile)
     opt.build(model.trainable_variables)
     schedule = LearningRateSchedule(lr_schedule, float(opt.learning_rate.numpy()), lr_milestones, lr_factor,
                                     lr_patience, epochs if cosine_epochs is None else cosine_epochs)
-    cycle_masks = bool(resample_masks) and model.num_masks > 1
-
     settings = {
         "model": model.get_config(), "n_train": len(x_train), "n_valid": len(x_valid),
         "train_fingerprint": _fingerprint(x_train), "valid_fingerprint": _fingerprint(x_valid),
         "batch_size": batch_size, "optimizer": optimizer, "learning_rate": schedule.lr,
-        "patience": patience, "resample_masks": cycle_masks, "valid_masks": int(k_valid), "seed": int(seed),
+        "patience": patience, "resample_masks": model.train_masks, "valid_masks": int(k_valid), "seed": int(seed),
         "weight_decay": float(weight_decay), "valid_ensemble": valid_ensemble, **schedule.settings(),
     }
     settings["model"].pop("name", None)
+    history = {"train_nll": [], "valid_nll": [], "learning_rate": [], "epoch_seconds": [], "best_epoch": 0,
+               "best_valid_nll": None, "epochs_run": 0, "stop_reason": None, "max_epochs": epochs,
+               "valid_masks": int(k_valid), "settings": settings, "data": data, "resumed_at_epochs": []}
 
-    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    ckpt = ckpt_dir / CHECKPOINT_FILE if ckpt_dir is not None else None
-    rng = np.random.default_rng(seed)
-    history = {"train_nll": [], "valid_nll": [], "learning_rate": [], "epoch_seconds": [], "train_seconds": [],
-               "best_epoch": 0, "best_valid_nll": None, "epochs_run": 0, "stop_reason": None,
-               "max_epochs": epochs, "valid_masks": int(k_valid), "settings": settings,
-               "data": data, "resumed_at_epochs": []}
     start_mask = model.current_mask
-    best_weights: list[np.ndarray] = []
-    wait, done = 0, False
-    if ckpt_dir is not None:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        for name in (CHECKPOINT_FILE, HISTORY_FILE):      # temp files of a writer killed mid-write
-            remove_stale_temps(ckpt_dir / name)
-        if ckpt.exists():
-            if not resume:
-                raise FileExistsError(f"{ckpt} exists: pass resume=True (CLI: --resume) to continue that run, "
-                                      f"or choose another checkpoint folder")
-            best_weights, wait, done = _resume(ckpt, model, opt, settings, history, rng, schedule, data, verbose)
-        elif resume and verbose:
-            print(f"no checkpoint in {ckpt_dir} yet: starting a new run", flush=True)
-    initial_trainable = [v.numpy() for v in model.trainable_variables]
+    early_stopping = keras.callbacks.EarlyStopping("val_nll", patience=patience, mode="min",
+                                                   restore_best_weights=True)
+    lr_callback = schedule.callback()
+    plateau = lr_callback if isinstance(lr_callback, keras.callbacks.ReduceLROnPlateau) else None
+    folder = None if checkpoint_dir is None else Path(checkpoint_dir)
+    record = RunRecord(history, folder, early_stopping, plateau, verbose)
+    done = False
+    if folder is not None:
+        done = _open_run_folder(folder, resume, model, settings, history, record, data, verbose)
 
-    in_graph = cycle_masks and in_graph_masks
-    step_fn, total = make_train_step(model, opt, float(weight_decay), in_graph, jit_compile)
-    variables = model.trainable_variables
-    n = len(x_train)
-    steps = math.ceil(n / batch_size)
-
-    def restore(weights):
-        for v, w in zip(variables, weights):
-            v.assign(w)
-
-    def stop_diverged(epoch, step_i, value):
-        restore(best_weights or initial_trainable)
+    def add_valid_nll(epoch, logs):            # a mixture over masks, image by image: not Keras' validation_data
         model.set_mask(start_mask)
+        with np.errstate(over="ignore", invalid="ignore"):     # a diverged model: StopOnDivergence says so
+            logs["val_nll"] = evaluate_nll(model, x_valid, num_masks=int(k_valid), batch_size=valid_batch_size,
+                                           ensemble=valid_ensemble)[0]
+
+    def advice(m) -> str:
+        ckpt = None if folder is None else folder / CHECKPOINT_FILE
         kept = (f"the last good checkpoint {ckpt} (after epoch {history['epochs_run']}) is kept"
                 if ckpt is not None and ckpt.exists() else "no checkpoint was written")
-        cause = _weight_decay_cause(model, weight_decay)
+        m.set_mask(start_mask)
+        cause = _weight_decay_cause(m, weight_decay)
         fix = (f"Lower the weight decay (now {weight_decay:g}): {cause}" if cause else
-               f"Lower the learning rate (now {float(opt.learning_rate.numpy()):g})")
-        raise TrainingDivergedError(
-            f"training stopped: the loss became {value} in epoch {epoch}, step {step_i}/{steps}; "
-            f"the model holds the best weights so far; {kept}. {fix}, and start a new run.")
+               f"Lower the learning rate (now {float(m.optimizer.learning_rate.numpy()):g})")
+        return f"{kept}. {fix}, and start a new run."
 
-    epoch = history["epochs_run"]
-    no_mask = tf.constant(0, tf.int32)
-    while not done and epoch < epochs:
-        epoch += 1
-        t0 = time.perf_counter()
-        opt.learning_rate.assign(schedule.rate(epoch))
-        bar = None
-        if verbose == 1:
-            print(f"Epoch {epoch}/{epochs}", flush=True)
-            bar = keras.utils.Progbar(steps, stateful_metrics=["nll", "valid_nll"], unit_name="batch")
-        order = rng.permutation(n)
-        total.assign(0.0)
-        seen = 0
-        report_every = max(1, steps // 50)
-        for s in range(steps):
-            idx = order[s * batch_size:(s + 1) * batch_size]
-            k = no_mask
-            if cycle_masks:
-                k = int(rng.integers(model.num_masks))
-                if in_graph:
-                    k = tf.constant(k, tf.int32)
-                else:
-                    model.set_mask(k)
-                    k = no_mask
-            step_fn(tf.constant(x_train[np.sort(idx)]), k)
-            seen += len(idx)
-            if (s + 1) % report_every == 0 or s + 1 == steps:
-                running = float(total.numpy()) / seen
-                if not math.isfinite(running):
-                    stop_diverged(epoch, s + 1, running)
-                if bar is not None and s + 1 < steps:
-                    bar.update(s + 1, values=[("nll", running)])
-        train_seconds = time.perf_counter() - t0
-        if cycle_masks:
-            model.set_mask(start_mask)
-        with np.errstate(over="ignore", invalid="ignore"):     # a diverged model: reported just below
-            valid_nll, _ = evaluate_nll(model, x_valid, num_masks=int(k_valid), batch_size=valid_batch_size,
-                                        ensemble=valid_ensemble)
-        if not math.isfinite(valid_nll):
-            stop_diverged(epoch, steps, valid_nll)
-
-        history["train_nll"].append(float(total.numpy()) / n)
-        history["valid_nll"].append(valid_nll)
-        history["learning_rate"].append(float(opt.learning_rate.numpy()))
-        history["epoch_seconds"].append(time.perf_counter() - t0)
-        history["train_seconds"].append(train_seconds)
-        history["epochs_run"] = epoch
-        improved = history["best_valid_nll"] is None or valid_nll < history["best_valid_nll"]
-        if improved:
-            history["best_valid_nll"], history["best_epoch"], wait = valid_nll, epoch, 0
-            best_weights = [v.numpy() for v in variables]
-        else:
-            wait += 1
-        schedule.after_epoch(improved)
-        if wait >= patience:
-            done, history["stop_reason"] = True, "patience"
-        elif epoch >= epochs:
-            history["stop_reason"] = "max_epochs"
-
-        _print_epoch(verbose, bar, epoch, epochs, steps, history, improved)
-        if ckpt is not None:
-            state = {"version": _CHECKPOINT_VERSION, "settings": settings, "rng": rng.bit_generator.state,
-                     "wait": wait, "done": done, "schedule": schedule.state, "history": history}
-            _save_checkpoint(ckpt, model, opt, best_weights, state)
-            save_history(history, ckpt_dir / HISTORY_FILE)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, history)
-
-    if best_weights:
-        restore(best_weights)
+    batches, steps = minibatches(x_train, batch_size, seed, first_epoch=history["epochs_run"])
+    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=add_valid_nll),
+                 StopOnDivergence(early_stopping, advice, steps), early_stopping, *filter(None, [lr_callback]), record]
+    if model.train_masks and not model.in_graph_masks:          # the host-side twin of the in-graph switch
+        callbacks.insert(0, keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: model.set_mask(
+            int(model.training_mask(model.optimizer.iterations)))))
+    if on_epoch_end is not None:
+        callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_epoch_end(e + 1, history)))
+    if not done and history["epochs_run"] < epochs:
+        model.fit(batches, epochs=epochs, initial_epoch=history["epochs_run"], steps_per_epoch=steps,
+                  shuffle=False, callbacks=callbacks, verbose=1 if verbose == 1 else 0)
+    elif record.resumed and record.resumed["best_weights"]:
+        model.set_weights(record.resumed["best_weights"])
     model.set_mask(start_mask)
     if verbose:
         reason = {"patience": f"no improvement for {patience} epochs", "max_epochs": "reached the maximum epochs"}
         print(f"stopped after epoch {history['epochs_run']} ({reason.get(history['stop_reason'], 'done')}); "
               f"restored the best epoch {history['best_epoch']}: valid NLL {history['best_valid_nll']:.3f} nats",
-              file=sys.stdout, flush=True)
-    if ckpt_dir is not None:
-        save_history(history, ckpt_dir / HISTORY_FILE)
+              flush=True)
+    if folder is not None:
+        write_json(folder / HISTORY_FILE, history)
     return history
+
+
+def _open_run_folder(folder: Path, resume: bool, model, settings: dict, history: dict, record: RunRecord,
+                     data, verbose: int) -> bool:
+    """Create ``folder``, or resume the run in it into ``model``, ``history`` and ``record``; returns "done"."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (CHECKPOINT_FILE, HISTORY_FILE):      # temp files of a writer killed mid-write
+        remove_stale_temps(folder / name)
+    ckpt = folder / CHECKPOINT_FILE
+    if not ckpt.exists():
+        if resume and verbose:
+            print(f"no checkpoint in {folder} yet: starting a new run", flush=True)
+        return False
+    if not resume:
+        raise FileExistsError(f"{ckpt} exists: pass resume=True (CLI: --resume) to continue that run, "
+                              f"or choose another checkpoint folder")
+    state = _load_checkpoint(ckpt, model, settings)
+    saved = state["history"]
+    history.update({k: saved[k] for k in ("train_nll", "valid_nll", "epoch_seconds", "learning_rate", "best_epoch",
+                                          "best_valid_nll", "epochs_run", "stop_reason", "resumed_at_epochs")})
+    if data is None:
+        history["data"] = saved.get("data")
+    history["resumed_at_epochs"].append(history["epochs_run"])
+    if state["done"]:
+        history["max_epochs"] = saved["max_epochs"]
+    record.resumed = state
+    if verbose:
+        print(f"resumed from {ckpt} after epoch {history['epochs_run']}"
+              + (" (that run had finished)" if state["done"] else ""), flush=True)
+    return state["done"]

@@ -43,7 +43,7 @@ from made_helpers.evaluate import evaluate_nll
 from made_helpers.layers import MaskedDense
 from made_helpers.losses import bernoulli_nll
 from made_helpers.notebook_setup import running_time, setup
-from made_helpers.train import make_train_step, train
+from made_helpers.train import train
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)   # no retracing notices between the runs
@@ -115,7 +115,7 @@ def make_step_by_hand(model, optimizer):
 
 
 # %% [markdown]
-# The package's step (`made_helpers.train.make_train_step`, used by `train` below) must do the same. Two identical 4-mask models, the same minibatch and mask, one step each:
+# In Keras this step is the model's `train_step`, which `model.fit` runs once per minibatch: `MADE.compile` builds in the loss (the mean NLL, reported as the metric `nll`) and the mask drawn for each minibatch, `model.training_mask(t)` for step $t$, a draw from the seed and $t$ alone. It must do what the step above does. Two identical 4-mask models, the same minibatch and mask, one step each:
 
 # %%
 twins = []
@@ -123,17 +123,30 @@ for _ in range(2):
     keras.utils.set_random_seed(SEED)
     twins.append(MADE(784, [64], num_masks=4, ordering="random", seed=SEED))
 by_hand = make_step_by_hand(twins[0], keras.optimizers.Adam(1e-3))
-package_step, _ = make_train_step(twins[1], keras.optimizers.Adam(1e-3), in_graph_masks=True, jit_compile=False)
-xb, k = tf.constant(x_train[:100]), tf.constant(2, tf.int32)
-loss = by_hand(xb, k)
-package_step(xb, k)
+twins[1].compile(keras.optimizers.Adam(1e-3), mask_seed=SEED, jit_compile=False)
+xb = x_train[:100]
+k = twins[1].training_mask(0)                                   # the mask of fit's first step
+loss = by_hand(tf.constant(xb), k)
+log = twins[1].fit(xb, xb, batch_size=100, epochs=1, shuffle=False, verbose=0).history
 gap = max(float(np.abs(a - b).max()) for a, b in zip(twins[0].get_weights(), twins[1].get_weights()))
-print(f"loss {float(loss):.3f} nats; both models now use mask {twins[0].current_mask} and {twins[1].current_mask}; "
-      f"largest weight difference after the step: {gap:.1e}")
+print(f"mask {int(k)}: loss {float(loss):.3f} nats by hand, {log['nll'][0]:.3f} by fit; the models now use mask "
+      f"{twins[0].current_mask} and {twins[1].current_mask}; largest weight difference after the step: {gap:.1e}")
+
+# %% [markdown]
+# A whole training run is then `fit` with callbacks: one that adds the validation NLL after every epoch, and Keras' `EarlyStopping`, which stops when the validation NLL has not improved for `patience` epochs and restores the weights of the best epoch. Three epochs of the 4-mask twin:
+
+# %%
+valid_nll = keras.callbacks.LambdaCallback(
+    on_epoch_end=lambda epoch, logs: logs.update(val_nll=evaluate_nll(twins[1], x_valid, num_masks=4)[0]))
+stopping = keras.callbacks.EarlyStopping("val_nll", patience=2, mode="min", restore_best_weights=True)
+log = twins[1].fit(x_train, x_train, batch_size=SETTINGS["batch_size"], epochs=3, callbacks=[valid_nll, stopping],
+                   verbose=0).history
+for epoch, (train_nll, valid) in enumerate(zip(log["nll"], log["val_nll"]), start=1):
+    print(f"epoch {epoch}: train NLL {train_nll:.2f}, valid NLL {valid:.2f} nats (mixture of 4 masks)")
 
 
 # %% [markdown]
-# `train` wraps that step: it shuffles, draws the masks, computes the validation NLL after every epoch, stops when it has not improved for `patience` epochs (or at the epoch cap) and restores the weights of the best validation epoch. With $K > 1$ masks the validation NLL is the mixture over masks,
+# `train`, used below, is this `fit` with what a long run also needs: a checkpoint after every epoch to resume from, learning-rate schedules, a stop with advice when the loss becomes NaN, and the history of the run. With $K > 1$ masks the validation NLL is the mixture over masks,
 #
 # $$p_{\text{mix}}(x) = \frac{1}{K}\sum_{k=1}^{K} p_k(x), \qquad -\log p_{\text{mix}}(x) = \log K - \operatorname{logsumexp}_k \log p_k(x),$$
 #
