@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .checks import check_seed
+
 QUICK_VARIABLE = "MADE_QUICK"
 FIGURE_DEFAULTS = {"figure.dpi": 80}
 _started: float | None = None
@@ -41,8 +43,7 @@ def setup(seed: int = 0, figure: dict | None = None, print_precision: int | None
     import keras
     import matplotlib.pyplot as plt
 
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_seed("seed", seed, type_error=ValueError)
     global _started
     _started = time.perf_counter()
     keras.utils.set_random_seed(int(seed))             # seeds Python, numpy and TensorFlow
