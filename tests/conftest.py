@@ -42,7 +42,7 @@ def sharpen():
     A freshly initialised MADE is close to uniform; larger weights give a peaked
     distribution, so likelihood and sampling checks have power to detect errors.
     """
-    from made_helpers.exercises._diagnosis import sharpen_weights
+    from made_helpers.enumeration import sharpen_weights
 
     return sharpen_weights
 

@@ -13,8 +13,7 @@ from made_helpers.conditioning import (
     observed_first_ordering,
     using_mask_set,
 )
-from made_helpers.enumeration import all_binary_vectors
-from made_helpers.exercises._diagnosis import sharpen_weights
+from made_helpers.enumeration import all_binary_vectors, sharpen_weights
 
 D = 6
 

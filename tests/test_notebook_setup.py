@@ -48,7 +48,7 @@ def test_figure_defaults_and_print_precision(ns):
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
 def test_bad_seed_is_one_clear_error(ns, seed):
-    with pytest.raises(ValueError, match="seed must be an integer in 0\.\."):
+    with pytest.raises(ValueError, match=r"seed must be an integer in 0\.\."):
         ns.setup(seed=seed)
 
 

@@ -461,7 +461,7 @@ def test_11_complete_still_accepts_bools_and_0_1():
 
 def test_12_log_prob_with_num_masks_keeps_the_blocks_mask_set():
     from made_helpers.conditioning import conditioning_mask_set, using_mask_set
-    from made_helpers.exercises._diagnosis import sharpen_weights
+    from made_helpers.enumeration import sharpen_weights
 
     model = sharpen_weights(MADE(6, [24], num_masks=3, ordering="random", seed=5), scale=2.5)
     x = np.random.default_rng(0).integers(0, 2, (32, 6)).astype(np.float32)

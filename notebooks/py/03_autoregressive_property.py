@@ -218,7 +218,8 @@ for ax, (name, jac) in zip(axes, panels):
     im = ax.imshow(np.log10(jac + 1e-8), cmap="viridis", vmin=-8, vmax=0)
     ax.set(title=name, xlabel="output j", ylabel="input i", xticks=range(D), yticks=range(D))
 ax.set(xlabel="output: position (pixel)", ylabel="input: position (pixel)",
-       xticklabels=[f"{p}\n({i})" for p, i in enumerate(order)], yticklabels=[f"{p} ({i})" for p, i in enumerate(order)])
+       xticklabels=[f"{p}\n({i})" for p, i in enumerate(order)],
+       yticklabels=[f"{p} ({i})" for p, i in enumerate(order)])
 fig.colorbar(im, ax=axes, label="log10 mean |d logit_j / d x_i|")
 fig.suptitle("Jacobian patterns: the autoencoder is dense, MADE is strictly triangular in its ordering")
 plt.show()

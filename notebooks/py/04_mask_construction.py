@@ -37,8 +37,7 @@ from IPython.display import Image, display
 
 from made_helpers import MADE, plotting
 from made_helpers import masks as mk
-from made_helpers.enumeration import all_binary_vectors
-from made_helpers.model import sharpen_weights
+from made_helpers.enumeration import all_binary_vectors, sharpen_weights
 from made_helpers.notebook_setup import running_time, setup
 from made_helpers.widgets import mask_explorer
 
