@@ -32,7 +32,6 @@ import logging
 import os
 import time
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf

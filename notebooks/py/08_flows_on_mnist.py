@@ -32,7 +32,6 @@ import os
 import time
 from pathlib import Path
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -134,7 +133,7 @@ print(f"the paper (cited): {maf_mnist.PAPER_TABLE['gaussian'][0]} ± {maf_mnist.
 # %% [markdown]
 # ## 5. Our rows beside the paper's Table 2
 #
-# Each trained model left a record: its settings, the validation curve, the test figures and the machine. The table sets each of our rows beside the paper's (mean test log-likelihood in logit space, ± two standard errors) with the **ratio** ours/paper: both are negative, so a ratio below 1 means our model scores higher than the paper's, above 1 lower. The Gaussian row uses the fit of section 3 unless a record of it exists. The paper's values were checked as follows: MADE MoG's is listed with the paper on paperswithcode.com; all eight agree with a transcription of Table 2 in a published review of the paper; none could be read in the paper itself here.
+# Each trained model left a record: its settings, the validation curve, the test figures and the machine. The table sets each of our rows beside the paper's (mean test log-likelihood in logit space, ± two standard errors) with the **ratio** ours/paper: both are negative, so a ratio below 1 means our model scores higher than the paper's, above 1 lower. The Gaussian row uses the fit of section 3 unless a record of it exists. The paper's values are cited from its Table 2 (MNIST, unconditional); they could not be read in the paper's own text here: all eight agree with a published transcription of that table, and MADE MoG's also with a second public listing.
 
 # %%
 runs = maf_mnist.load_results(RUNS)
