@@ -313,6 +313,12 @@ class MADE(MaskedModel):
                                      f"the inputs differently (averaging their conditionals is not a "
                                      f"distribution); use ensemble='mixture'")
 
+    def next_mask(self) -> int:
+        """Move to the next mask (cycling through the K masks) and return its index."""
+        k = (self.current_mask + 1) % self.num_masks
+        self.set_mask(k)
+        return k
+
     @property
     def current_mask(self) -> int:
         return int(self.mask_index.numpy())

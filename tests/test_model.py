@@ -318,3 +318,10 @@ def test_masked_dense_config_round_trip_and_masking():
     np.testing.assert_array_equal(out_a, out_b)             # masked inputs have no effect
     with pytest.raises(ValueError, match="mask shape"):
         clone.set_mask(np.ones((5, 3)))
+
+
+def test_next_mask_cycles_through_the_masks():
+    """``next_mask`` (used by the exercise-05 training loop) moves to mask k+1 and wraps round after K-1."""
+    model = MADE(6, [12], num_masks=3, ordering="random", seed=0)
+    assert [model.next_mask() for _ in range(4)] == [1, 2, 0, 1]
+    assert model.current_mask == 1
