@@ -559,7 +559,8 @@ def _train_locked(args, out: Path) -> int:
     }
     _write_json(out / RUN_SUMMARY, summary)
     print(f"best valid NLL {history['best_valid_nll']:.3f} nats (epoch {history['best_epoch']}, "
-          f"mixture of {history['valid_masks']} mask(s)) on {valid_shown}", flush=True)
+          f"{'averaged conditionals' if args.valid_ensemble == 'conditionals' else 'mixture'} of "
+          f"{history['valid_masks']} mask(s)) on {valid_shown}", flush=True)
     print(f"wrote {out / MODEL_FILE}, {out / 'history.json'}, {out / RUN_SUMMARY}", flush=True)
     return 0
 

@@ -218,3 +218,16 @@ def test_sigkilled_run_resumes_to_the_same_weights(tmp_path):
     b = keras.saving.load_model(tmp_path / "whole" / "model.keras", compile=False)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+@pytest.mark.parametrize("ensemble, shown", [("mixture", "mixture of 2 mask(s)"),
+                                             ("conditionals", "averaged conditionals of 2 mask(s)")])
+def test_train_reports_how_the_validation_nll_combined_the_masks(tmp_path, capsys, ensemble, shown):
+    """The closing line names the validation ensemble the run used, not always 'mixture'."""
+    from conftest import TINY_RUN, cli
+
+    run = [*TINY_RUN[:-2], "--verbose", "2", "--masks", "2", "--ordering", "random", "--mask-kind", "connectivity",
+           "--valid-ensemble", ensemble]
+    rc, out, err = cli(capsys, "train", *run, "--out", tmp_path / "run")
+    assert rc == 0, err
+    assert "best valid NLL" in out and shown in out, out
