@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 from .atomic import atomic_write, remove_stale_temps, write_json
-from .checks import check_binary, check_int, check_nonnegative_float, check_positive_float, check_real_batch, check_seed
+from .checks import check_binary, check_int, check_positive_float, check_real_batch, check_seed
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
 from .model import ENSEMBLES
@@ -369,7 +369,6 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     check_seed("seed", seed, type_error=ValueError)
     if verbose not in (0, 1, 2):
         raise UserInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-    weight_decay = check_nonnegative_float("weight_decay", weight_decay)
     if valid_ensemble not in ENSEMBLES:
         raise UserInputError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
     x_train = check_real_batch(x_train, model.input_dim, "x_train")
