@@ -52,25 +52,33 @@ def _min_batch_rows(model, batch_size: int, n_train: int) -> int:
 
 
 class DensityNLL(keras.Model):
-    """``density`` for ``compile``/``fit``: the output is ``log p(x)`` ``(batch,)``, the loss its negative mean."""
+    """``density`` for ``compile``/``fit``: the output is ``log p(x)`` ``(batch,)``, the loss its negative mean
+    plus ``weight_decay / 2 * sum w**2`` over the density's trainable weights (the MAF authors' L2 term)."""
 
-    def __init__(self, density, **kwargs):
+    def __init__(self, density, weight_decay: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.density, self.takes_training = density, _takes_training(density)
+        self.weight_decay = float(weight_decay)
 
     def call(self, x, training=None):
         return self.density.log_prob_tensor(x, **({"training": training} if self.takes_training else {}))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return -tf.reduce_mean(y_pred)
+        loss = -tf.reduce_mean(y_pred)
+        if self.weight_decay:
+            loss += 0.5 * self.weight_decay * tf.add_n([tf.reduce_sum(tf.square(v))
+                                                        for v in self.density.trainable_variables])
+        return loss
 
 
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
-                patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True) -> dict:
+                patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True,
+                weight_decay: float = 0.0) -> dict:
     """Train ``model`` on ``x_train`` ``(N, D)``; keep the weights of the best validation epoch.
 
     Each epoch shuffles the training rows (:func:`train.minibatches` with ``seed``) and takes one Adam
-    step per minibatch on ``-mean log p(x)``. After each epoch the mean validation NLL (nats) of ``x_valid``
+    step per minibatch on ``-mean log p(x) + weight_decay / 2 * sum w**2`` (the logged training NLL includes
+    that term). After each epoch the mean validation NLL (nats) of ``x_valid``
     ``(M, D)`` is measured; training stops after ``patience`` epochs without improvement, after
     ``epochs`` epochs, or once ``max_seconds`` (>= 0, ``None``: no limit) have passed, and the best
     epoch's weights are restored (batch-norm running statistics included). With batch normalisation a
@@ -87,13 +95,14 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
     patience = check_int("patience", patience, low=1, type_error=ValueError)
     learning_rate = check_learning_rate(learning_rate)
+    weight_decay = check_nonnegative_float("weight_decay", weight_decay)
     if max_seconds is not None:
         max_seconds = check_nonnegative_float("max_seconds", max_seconds, allow_inf=True)
     if not isinstance(verbose, (bool, int, np.integer)) or verbose not in (0, 1):
         raise ValueError(f"verbose must be True or False, got {verbose!r}")
     seed = check_seed("seed", seed, type_error=ValueError)
     batches, steps = minibatches(x_train, batch_size, seed, min_rows=_min_batch_rows(model, batch_size, len(x_train)))
-    trainer = DensityNLL(model)
+    trainer = DensityNLL(model, weight_decay)
     trainer.compile(keras.optimizers.Adam(learning_rate), jit_compile=False)
     early_stopping = keras.callbacks.EarlyStopping("val_nll", patience=patience, mode="min", restore_best_weights=True)
     start, timed_out = time.perf_counter(), []
