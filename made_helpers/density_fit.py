@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed
 from .gaussian_made import log_prob_chunks
-from .train import StopOnDivergence, check_learning_rate, minibatches
+from .train import StopOnDivergence, TrainingDivergedError, check_learning_rate, minibatches
 
 
 def _check_model(model) -> int:
@@ -84,7 +84,8 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     epoch's weights are restored (batch-norm running statistics included). With batch normalisation a
     last minibatch of one row is left out of its epoch. A NaN or infinite training or validation NLL raises
     :class:`~made_helpers.train.TrainingDivergedError`; the model then holds the best weights so far
-    (the initial ones if no epoch finished).
+    (the initial ones if no epoch finished) and the error's ``history`` the finished epochs (``stopped``:
+    ``"diverged"``, ``best_epoch`` 0 if none).
 
     Returns ``{"train_nll": [...], "valid_nll": [...], "best_epoch": int (1-based), "best_valid_nll":
     float, "seconds": float, "stopped": "patience" | "epochs" | "time"}``.
@@ -113,18 +114,28 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
             trainer.stop_training = True
             timed_out.append(epoch)
 
+    curves = {"train_nll": [], "valid_nll": []}
+
     def report(epoch, logs):
+        curves["train_nll"].append(float(logs["loss"]))
+        curves["valid_nll"].append(float(logs["val_nll"]))
         if verbose:
             print(f"epoch {epoch + 1:3d}  train NLL {logs['loss']:9.3f}  valid NLL {logs['val_nll']:9.3f}  "
                   f"({time.perf_counter() - start:5.1f} s)")
+
+    def history(stopped: str) -> dict:
+        best = early_stopping.best_weights is not None
+        return {**curves, "best_epoch": early_stopping.best_epoch + 1 if best else 0,
+                "best_valid_nll": float(early_stopping.best) if best else float("nan"),
+                "seconds": time.perf_counter() - start, "stopped": stopped}
 
     advice = f"Lower the learning rate (now {learning_rate:g}) and start a new run."
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=end_of_epoch),
                  StopOnDivergence(early_stopping, lambda m: advice, steps), early_stopping,
                  keras.callbacks.LambdaCallback(on_epoch_end=report)]
-    logs = trainer.fit(batches, epochs=epochs, steps_per_epoch=steps, shuffle=False, callbacks=callbacks,
-                       verbose=0).history
-    stopped = "patience" if early_stopping.stopped_epoch else "time" if timed_out else "epochs"
-    return {"train_nll": [float(v) for v in logs["loss"]], "valid_nll": logs["val_nll"],
-            "best_epoch": early_stopping.best_epoch + 1, "best_valid_nll": float(early_stopping.best),
-            "seconds": time.perf_counter() - start, "stopped": stopped}
+    try:
+        trainer.fit(batches, epochs=epochs, steps_per_epoch=steps, shuffle=False, callbacks=callbacks, verbose=0)
+    except TrainingDivergedError as error:
+        error.history = history("diverged")            # the epochs that finished, for a caller that keeps them
+        raise
+    return history("patience" if early_stopping.stopped_epoch else "time" if timed_out else "epochs")

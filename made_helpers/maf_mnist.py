@@ -164,6 +164,7 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
     from .cli import git_commit, machine_info
     from .density_fit import fit_density
     from .flows import gaussian_log_prob_baseline
+    from .train import TrainingDivergedError
 
     if data is None:
         data = logit_space.load_maf_mnist()
@@ -191,10 +192,15 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
             settings.update(layers=args.layers, batch_norm=True)
         if args.kind in ("made_mog", "maf_mog"):
             settings["components"] = args.components
-        history = fit_density(model, data["train"], data["valid"],
-                              epochs=args.max_epochs, batch_size=100, learning_rate=lr, patience=args.patience,
-                              seed=args.seed, max_seconds=60.0 * args.minutes, verbose=True,
-                              weight_decay=WEIGHT_DECAY)
+        try:
+            history = fit_density(model, data["train"], data["valid"],
+                                  epochs=args.max_epochs, batch_size=100, learning_rate=lr, patience=args.patience,
+                                  seed=args.seed, max_seconds=60.0 * args.minutes, verbose=True,
+                                  weight_decay=WEIGHT_DECAY)
+        except TrainingDivergedError as error:      # the best epoch's weights are kept and evaluated, and it is said
+            print(f"maf_mnist.py: {error}", file=sys.stderr)
+            history = error.history
+            result["diverged"] = str(error)
         if args.kind in FLOW_KINDS:
             model.set_batch_norm_statistics(data["train"])      # the authors' evaluation statistics
         log_p = model.log_prob(data["test"], batch_size=1000)

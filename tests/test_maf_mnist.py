@@ -149,3 +149,14 @@ def test_recorded_runs_and_their_weights():
             assert hashlib.sha256(blob).hexdigest() == result["model_sha256"]
     total = sum(p.stat().st_size for p in [*(root / "results").glob("*.keras"), *folder.glob("*.weights.npz")])
     assert total <= 100 * 2**20, f"saved models take {total / 2**20:.0f} MB"
+
+
+def test_a_run_that_diverges_keeps_its_best_epoch_and_says_so(tmp_path, tiny_data, capsys):
+    out = tmp_path / "made.json"
+    assert maf_mnist.main(["made", "--out", str(out), "--max-epochs", "3", "--hidden", "8",
+                           "--learning-rate", "1e30"], data=tiny_data) == 0
+    result = json.loads(out.read_text())
+    assert result["stopped"] == "diverged" and "Lower the learning rate" in result["diverged"]
+    assert len(result["curves"]["valid_nll"]) == result["epochs_run"] < 3
+    assert math.isfinite(result["test"]["log_likelihood_logit"])
+    assert "training stopped" in capsys.readouterr().err
