@@ -1,16 +1,9 @@
-"""Batch normalisation as a flow layer, with its log-determinant (the MAF paper's, after Dinh et al. 2017).
+"""Batch normalisation as a flow layer (the MAF paper's, after Dinh et al. 2017)::
 
-For ``x`` ``(batch, D)`` and per-dimension statistics ``m``, ``v``::
+    u = (x - m) / sqrt(v + eps) * exp(log_gamma) + beta,    log |det du/dx| = sum_d (log_gamma_d - 0.5 log(v_d + eps))
 
-    u = (x - m) / sqrt(v + eps) * exp(log_gamma) + beta
-    log |det du/dx| = sum_d (log_gamma_d - 0.5 log(v_d + eps))        (the same for every row)
-
-In training ``m`` and ``v`` are the batch's mean and (biased) variance, gradients flow through them, and
-running averages are updated (``mean <- momentum * mean + (1 - momentum) * m``, the same for the variance).
-In evaluation the stored statistics are used, so the layer is a fixed elementwise affine map: exactly
-invertible, and ``log p(x)`` of a flow is a normalised density. The paper's authors stored the statistics of
-the whole training set (:meth:`BatchNormFlow.set_statistics`; a flow's ``set_batch_norm_statistics``)
-instead of running averages.
+Training uses the batch's mean and variance (and updates running averages); evaluation the stored ones, so the
+layer is then a fixed invertible affine map. The authors stored the training set's statistics (``set_statistics``).
 """
 
 from __future__ import annotations
@@ -35,16 +28,8 @@ def check_momentum(momentum) -> float:
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class BatchNormFlow(keras.layers.Layer):
-    """Invertible batch normalisation of ``(batch, D)`` with a log-determinant.
-
-    Weights: ``log_gamma`` and ``beta`` ``(D,)`` (trainable, start at 0: the layer starts as plain
-    standardisation); ``moving_mean`` and ``moving_variance`` ``(D,)`` (not trainable, start at 0 and 1).
-
-    Args:
-        input_dim: D >= 1.
-        momentum: in ``[0, 1)``, weight of the old running average at each training call.
-        epsilon: > 0, added to the variance.
-    """
+    """Invertible batch normalisation of ``(batch, D)``: trainable ``log_gamma``, ``beta`` ``(D,)`` (start at 0),
+    ``moving_mean``, ``moving_variance`` (start at 0, 1); ``momentum`` in ``[0, 1)``, ``epsilon`` > 0."""
 
     def __init__(self, input_dim: int, momentum: float = MOMENTUM, epsilon: float = EPSILON, **kwargs):
         super().__init__(**kwargs)
@@ -87,7 +72,7 @@ class BatchNormFlow(keras.layers.Layer):
         return input_shape
 
     def forward(self, x, training: bool = False):
-        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``; see the module docstring."""
+        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``."""
         return self._forward(tf.constant(check_real_batch(x, self.input_dim)), check_bool("training", training))
 
     def _invert(self, u: np.ndarray) -> np.ndarray:

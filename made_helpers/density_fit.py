@@ -1,11 +1,7 @@
 """``fit_density``: Keras ``fit`` (Adam) on the mean NLL of a real-valued density, early stopping (notebook 07).
 
-Works for any model with ``log_prob_tensor(x) -> (batch,)`` (:class:`gaussian_made.GaussianMADE`,
-:class:`flows.MAF`, :class:`realnvp.RealNVP`): :class:`DensityNLL` wraps it for ``compile``/``fit``.
-A model whose ``log_prob_tensor`` takes ``training`` (the flows) gets ``training=True`` in the training
-steps, so that batch-norm layers use the batch's statistics; the validation NLL is measured in evaluation
-mode. The callbacks are those of :mod:`made_helpers.train`: a NaN or infinite loss stops both with
-:class:`train.TrainingDivergedError`, keeping the best weights so far.
+Any model with ``log_prob_tensor(x) -> (batch,)`` (GaussianMADE, MAF, RealNVP); a flow's batch norm uses the batch's
+statistics in training steps, the stored ones for the validation NLL.
 """
 
 from __future__ import annotations
@@ -74,19 +70,12 @@ class DensityNLL(keras.Model):
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
                 patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True,
                 weight_decay: float = 0.0) -> dict:
-    """Train ``model`` on ``x_train`` ``(N, D)``; keep the weights of the best validation epoch.
+    """Train ``model`` on ``x_train`` ``(N, D)`` with Adam on ``-mean log p(x) + weight_decay / 2 * sum w**2`` (the
+    logged training NLL), shuffled minibatches (``seed``); stop after ``patience`` epochs without a better validation
+    NLL of ``x_valid`` ``(M, D)``, after ``epochs``, or after ``max_seconds``, and restore the best epoch's weights.
 
-    Each epoch shuffles the training rows (:func:`train.minibatches` with ``seed``) and takes one Adam
-    step per minibatch on ``-mean log p(x) + weight_decay / 2 * sum w**2`` (the logged training NLL includes
-    that term). After each epoch the mean validation NLL (nats) of ``x_valid``
-    ``(M, D)`` is measured; training stops after ``patience`` epochs without improvement, after
-    ``epochs`` epochs, or once ``max_seconds`` (>= 0, ``None``: no limit) have passed, and the best
-    epoch's weights are restored (batch-norm running statistics included). With batch normalisation a
-    last minibatch of one row is left out of its epoch. A NaN or infinite training or validation NLL raises
-    :class:`~made_helpers.train.TrainingDivergedError`; the model then holds the best weights so far
-    (the initial ones if no epoch finished) and the error's ``history`` the finished epochs (``stopped``:
-    ``"diverged"``, ``best_epoch`` 0 if none).
-
+    A NaN or infinite NLL raises :class:`~made_helpers.train.TrainingDivergedError` (best weights so far kept, the
+    finished epochs in its ``history``, ``stopped="diverged"``, ``best_epoch`` 0 if none).
     Returns ``{"train_nll": [...], "valid_nll": [...], "best_epoch": int (1-based), "best_valid_nll":
     float, "seconds": float, "stopped": "patience" | "epochs" | "time"}``.
     """

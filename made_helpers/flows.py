@@ -1,20 +1,9 @@
 """Masked Autoregressive Flow (Papamakarios, Pavlakou, Murray, 2017): K stacked Gaussian MADEs.
 
-Layer ``k`` maps its input ``x`` to ``u = (x - mu_k(x)) * exp(-alpha_k(x))``, with ``mu_k, alpha_k``
-from a Gaussian MADE (:class:`gaussian_made.GaussianMADE`), so ``u_d`` depends on ``x_<=d`` only and
-the Jacobian ``du/dx`` is triangular with diagonal ``exp(-alpha_k)``: ``log |det| = -sum_d alpha_{k,d}``.
-Data ``x = u_0`` goes through layers ``0..K-1`` to ``u_K``, modelled as ``N(0, I)``, and
-
-    log p(x) = log N(u_K; 0, I) + sum_k log|det du_{k+1}/du_k|          (change of variables).
-
-Evaluating ``log p`` takes one pass per layer; sampling inverts each layer with D sequential passes
-(``x_d = u_d exp(alpha_d) + mu_d`` needs ``x_<d`` first). Consecutive layers use reversed orderings
-(``permutation="reverse"``, as in the paper) or independent random ones (``"random"``).
-
-Options of the paper: ``batch_norm=True`` puts a :class:`batch_norm.BatchNormFlow` after every MADE (as
-the authors' code does), adding its log-determinant; ``num_components=C > 1`` models ``u_K`` with a
-mixture-of-Gaussians MADE instead of ``N(0, I)`` ("MAF MoG"), ``log p(x) = log p_MoG(u_K) + sum_k log|det|``.
-:class:`Flow` holds what MAF and Real NVP (:mod:`made_helpers.realnvp`) share.
+Layer ``k`` maps ``x`` to ``u = (x - mu_k(x)) exp(-alpha_k(x))`` (triangular Jacobian, ``log|det| = -sum_d alpha_k``);
+the last ``u_K`` is ``N(0, I)`` (or a mixture-of-Gaussians MADE, "MAF MoG"), and ``log p(x) = log p(u_K) + sum_k
+log|det|``. Sampling inverts each layer with D passes. Consecutive layers reverse the ordering (``"reverse"``) or
+draw one (``"random"``); ``batch_norm=True`` adds a :class:`batch_norm.BatchNormFlow` after each MADE.
 """
 
 from __future__ import annotations
@@ -36,11 +25,8 @@ PERMUTATIONS = ("reverse", "random")
 
 
 def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse", seed: int = 0) -> list[list[int]]:
-    """The generation order of each of the ``num_layers`` MADEs, ``[(D,) list, ...]``.
-
-    ``"reverse"``: natural, reversed, natural, ...; ``"random"``: a permutation per layer drawn from
-    ``seed`` (layer 0 stays natural, so a one-layer flow is the Gaussian MADE of natural order).
-    """
+    """The generation order ``(D,)`` of each MADE: ``"reverse"`` natural, reversed, ...; ``"random"`` natural,
+    then a permutation per layer drawn from ``seed``."""
     if not isinstance(permutation, str) or permutation not in PERMUTATIONS:
         raise ValueError(f"permutation must be one of {PERMUTATIONS}, got {permutation!r}")
     input_dim = mk.check_input_dim(input_dim)
@@ -54,15 +40,11 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
 
 
 class Flow(keras.Model):
-    """A stack of invertible layers and a density of their output: what :class:`MAF` and ``RealNVP`` share.
+    """What :class:`MAF` and ``RealNVP`` share: invertible layers and a density of their output.
 
-    A subclass calls :meth:`set_arguments`, builds its K transforming layers (each with ``_forward(x,
-    training) -> (u, log_det)`` and ``_invert(u) -> x``) and returns them from a ``_flow_layers`` property
-    (private, so that Keras saves them under the subclass's own attribute), then calls :meth:`finish`, which
-    adds ``batch_norms`` and ``top`` (``None``: ``u_K ~ N(0, I)``, or a mixture-of-Gaussians
-    :class:`GaussianMADE`). ``training=True``
-    (``log_prob_tensor``, ``forward``; :func:`density_fit.fit_density` passes it) makes the batch-norm
-    layers use and record the batch's statistics.
+    A subclass calls :meth:`set_arguments`, builds its layers (``_forward(x, training) -> (u, log_det)``,
+    ``_invert(u) -> x``), returns them from a private ``_flow_layers`` property (Keras saves them under the
+    subclass's attribute) and calls :meth:`finish`. ``training=True`` makes batch norm use the batch's statistics.
     """
 
     def set_arguments(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int, seed: int | None,
@@ -77,8 +59,7 @@ class Flow(keras.Model):
         self.batch_norm = check_bool("batch_norm", batch_norm)
 
     def finish(self, top: GaussianMADE | None = None) -> None:
-        """After the flow layers: ``batch_norms`` (a :class:`BatchNormFlow` after each layer if ``batch_norm``),
-        ``top``, and the build."""
+        """Add ``batch_norms`` (if ``batch_norm``) and ``top`` (``None``: ``u_K ~ N(0, I)``), and build."""
         self.batch_norms = [BatchNormFlow(self.input_dim, name=f"batch_norm_{k}")
                             for k in range(len(self._flow_layers))] if self.batch_norm else []
         self.top = top
@@ -136,10 +117,7 @@ class Flow(keras.Model):
         return x
 
     def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u`` (evaluation mode): each layer inverted, last to first.
-
-        A row that overflows float32 in some layer is refused (``ValueError`` naming the rows and layer).
-        """
+        """``x`` with ``forward(x)[0] == u`` (evaluation mode); a row that overflows is refused naming the layer."""
         u = check_real_batch(u, self.input_dim, "u")
         return self._invert(u, "inverse", "rows of u", u)
 
@@ -152,8 +130,8 @@ class Flow(keras.Model):
         return self._invert(u.numpy(), "sample", "samples")
 
     def set_batch_norm_statistics(self, x, batch_size: int = 10_000) -> None:
-        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)`` (the paper's
-        evaluation statistics: the authors used the training set), layer by layer, in chunks of ``batch_size``."""
+        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)`` (the authors used
+        the training set)."""
         u = check_real_batch(x, self.input_dim)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
         steps = self.steps
@@ -177,19 +155,9 @@ class Flow(keras.Model):
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MAF(Flow):
-    """A Masked Autoregressive Flow of ``num_layers`` Gaussian MADEs with a standard normal base.
-
-    Args:
-        input_dim: D (>= 2).
-        hidden_sizes: hidden widths of every MADE, e.g. ``[64, 64]``.
-        num_layers: K >= 1 MADEs.
-        seed: seed of the masks and orderings (``None`` draws one and stores it in the config).
-        permutation: ``"reverse"`` (alternate natural / reversed order) or ``"random"``.
-        hidden_degrees, activation, log_scale_bound: passed to every :class:`GaussianMADE`.
-        batch_norm: a :class:`BatchNormFlow` after every MADE (the paper's MAF), default off.
-        num_components: 1 (``u_K ~ N(0, I)``) or C > 1: ``u_K`` modelled by a MADE with C Gaussians per
-            conditional, in the ordering that continues the alternation ("MAF MoG" of the paper).
-    """
+    """A MAF of ``num_layers`` Gaussian MADEs (``hidden_sizes``, ``hidden_degrees``, ``activation``, ``log_scale_bound``
+    each) in orderings from ``permutation``; ``seed`` (``None``: drawn) sets masks and orderings; ``num_components``
+    C > 1 models ``u_K`` with a C-Gaussian MADE ("MAF MoG")."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int = 5, seed: int | None = None,
                  permutation: str = "reverse", hidden_degrees: str = "random", activation="relu",
@@ -224,11 +192,8 @@ class MAF(Flow):
 
 
 def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
-    """``log N(x; m, S)`` of each row of ``x_test``, ``(N,)`` nats: a full-covariance Gaussian fitted to ``x_train``.
-
-    The MAF paper's "Gaussian" baseline; ``S`` gets ``1e-6 I`` added so that it is invertible.
-    ``x_train`` ``(N, D)`` needs N >= 2 rows; ``x_test`` ``(M, D)`` the same D.
-    """
+    """``log N(x; m, S + 1e-6 I)`` ``(M,)`` nats of each row of ``x_test`` ``(M, D)``, ``m`` and ``S`` fitted to
+    ``x_train`` ``(N >= 2, D)``: the MAF paper's "Gaussian" baseline."""
     x_train = check_real_batch(x_train, None, "x_train")
     x_test = check_real_batch(x_test, x_train.shape[1], "x_test")
     if len(x_train) < 2:

@@ -1,17 +1,9 @@
 """The MAF paper's MNIST experiment (Papamakarios, Pavlakou, Murray, NeurIPS 2017; Table 2, unconditional).
 
-``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` on
-the paper's protocol (:func:`logit_space.load_maf_mnist`) with the authors' recipe (their ``experiments.py``):
-Adam (1e-3 for the MADEs, 1e-4 for the flows), minibatch 100, weight decay ``rate / 2 * sum w**2`` with
-rate 1e-6 added to the training loss, early stopping on the validation log-likelihood with patience 30;
-``--minutes`` and ``--max-epochs`` cap the run. The flows' batch-norm layers are then given the training
-set's statistics, as the authors did, and the test set is evaluated once.
-
-The results file (JSON, written atomically, never over an existing file without ``--overwrite``) holds the
-settings, the per-epoch curves, the test mean log-likelihood in logit space with two standard errors (as the
-paper reports it), the same density in pixel space in nats and bits per pixel, the training time and the
-machine. The weights are saved beside it in half precision (``.weights.npz``) when that file is at most
-:data:`MAX_MODEL_BYTES`; :func:`load_trained` rebuilds the model.
+``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` with the
+authors' recipe (Adam, minibatch 100, weight decay 1e-6, patience 30; :func:`logit_space.load_maf_mnist`) and writes
+a JSON results file (test log-likelihood with two standard errors, curves, machine) and, when at most
+:data:`MAX_MODEL_BYTES`, the half-precision weights beside it (:func:`load_trained` rebuilds the model).
 """
 
 from __future__ import annotations
@@ -47,17 +39,16 @@ PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 M
 
 
 def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_components: int = 10, seed: int = 0):
-    """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``, which
-    for layers wider than 783 units is the authors' ``k % 783 + 1``), batch norm after every flow layer."""
+    """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``: the
+    authors' ``k % 783 + 1``), batch norm after every flow layer."""
     from .flows import MAF
     from .gaussian_made import GaussianMADE
     from .realnvp import RealNVP
 
     D = 784
-    if kind == "made":
-        return GaussianMADE(D, hidden_sizes, 1, hidden_degrees="equal", seed=seed)
-    if kind == "made_mog":
-        return GaussianMADE(D, hidden_sizes, num_components, hidden_degrees="equal", seed=seed)
+    if kind in ("made", "made_mog"):
+        return GaussianMADE(D, hidden_sizes, num_components if kind == "made_mog" else 1, hidden_degrees="equal",
+                            seed=seed)
     if kind == "realnvp":
         return RealNVP(D, hidden_sizes, num_layers, seed=seed, batch_norm=True)
     if kind in ("maf", "maf_mog"):
@@ -67,8 +58,8 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
 
 
 def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
-    """Mean test log-likelihood in logit space and in pixel space ``[0, 256)^D`` (nats), bits per pixel; each with
-    two standard errors (the paper's error bars), from per-image ``log p`` ``(N,)`` and ``x_test`` ``(N, D)``."""
+    """Mean test log-likelihood in logit and pixel space (nats) and bits per pixel, each with two standard errors,
+    from per-image ``log p`` ``(N,)`` and ``x_test`` ``(N, D)``."""
     from . import logit_space
 
     pixel = logit_space.to_pixel_space(log_p_logit, x_test)
@@ -156,8 +147,7 @@ def _refuse_existing(out: Path, overwrite: bool) -> str | None:
 
 
 def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> dict:
-    """Train and evaluate ``args.kind``; returns the results dict (not yet written). ``data``: the splits
-    (default: :func:`logit_space.load_maf_mnist`)."""
+    """Train and evaluate ``args.kind`` on ``data`` (default :func:`logit_space.load_maf_mnist`): the results dict."""
     import keras
 
     from . import logit_space
