@@ -2,8 +2,7 @@
 
     u = (x - m) / sqrt(v + eps) * exp(log_gamma) + beta,    log |det du/dx| = sum_d (log_gamma_d - 0.5 log(v_d + eps))
 
-Training uses the batch's mean and variance (and updates running averages); evaluation the stored ones, so the
-layer is then a fixed invertible affine map. The authors stored the training set's statistics (``set_statistics``).
+``m``, ``v``: the batch's in training (running averages updated), the stored ones in evaluation (then invertible).
 """
 
 from __future__ import annotations
@@ -18,23 +17,33 @@ MOMENTUM = 0.9
 EPSILON = 1e-5                      # the authors' value
 
 
-def check_momentum(momentum) -> float:
-    """``float(momentum)`` if it is a number in ``[0, 1)``, else a one-line ``ValueError``."""
-    value = check_nonnegative_float("momentum", momentum)
-    if value >= 1.0:
-        raise ValueError(f"momentum must be below 1 (1 would never update the running averages), got {momentum!r}")
-    return value
+class FlowStep:
+    """Mixin of the invertible layers and flows (before the Keras base): they give ``_forward(x, training) -> (u
+    (batch, D), log_det (batch,))`` and ``_invert(u) -> x``."""
+
+    def call(self, x, training: bool = False):
+        """``u`` ``(batch, D)``; ``training=True``: batch norm uses (and records) the batch's statistics."""
+        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def inverse(self, u) -> np.ndarray:
+        """``x`` with ``forward(x)[0] == u`` (evaluation mode), ``(batch, D)`` float32 (may overflow to inf)."""
+        return self._invert(check_real_batch(u, self.input_dim, "u"))
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
-class BatchNormFlow(keras.layers.Layer):
+class BatchNormFlow(FlowStep, keras.layers.Layer):
     """Invertible batch normalisation of ``(batch, D)``: trainable ``log_gamma``, ``beta`` ``(D,)`` (start at 0),
     ``moving_mean``, ``moving_variance`` (start at 0, 1); ``momentum`` in ``[0, 1)``, ``epsilon`` > 0."""
 
     def __init__(self, input_dim: int, momentum: float = MOMENTUM, epsilon: float = EPSILON, **kwargs):
         super().__init__(**kwargs)
         self.input_dim = check_int("input_dim", input_dim, low=1, type_error=ValueError)
-        self.momentum = check_momentum(momentum)
+        self.momentum = check_nonnegative_float("momentum", momentum)
+        if self.momentum >= 1.0:
+            raise ValueError(f"momentum must be below 1 (1 would never update the running averages), got {momentum!r}")
         self.epsilon = check_positive_float("epsilon", epsilon)
         self.build((None, self.input_dim))
 
@@ -61,15 +70,7 @@ class BatchNormFlow(keras.layers.Layer):
         m, v = self._statistics(x, training)
         log_inv_std = -0.5 * tf.math.log(v + self.epsilon)
         u = (x - m) * tf.exp(log_inv_std + self.log_gamma) + self.beta
-        log_det = tf.reduce_sum(self.log_gamma + log_inv_std) * tf.ones(tf.shape(x)[:1])
-        return u, log_det
-
-    def call(self, x, training: bool = False):
-        """``u`` ``(batch, D)``; ``training=True`` uses (and records) the batch's statistics."""
-        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
+        return u, tf.reduce_sum(self.log_gamma + log_inv_std) * tf.ones(tf.shape(x)[:1])
 
     def forward(self, x, training: bool = False):
         """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``."""
@@ -79,10 +80,6 @@ class BatchNormFlow(keras.layers.Layer):
         """``x`` ``(batch, D)`` float32 with the stored statistics, unchecked (may hold inf)."""
         scale = tf.exp(-self.log_gamma) * tf.sqrt(self.moving_variance + self.epsilon)
         return ((tf.constant(u, tf.float32) - self.beta) * scale + self.moving_mean).numpy()
-
-    def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u`` (evaluation mode), ``(batch, D)`` float32."""
-        return self._invert(check_real_batch(u, self.input_dim, "u"))
 
     def set_statistics(self, x) -> None:
         """Store the mean and variance of ``x`` ``(N, D)`` (computed in float64) as the evaluation statistics."""

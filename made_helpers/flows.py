@@ -1,9 +1,7 @@
 """Masked Autoregressive Flow (Papamakarios, Pavlakou, Murray, 2017): K stacked Gaussian MADEs.
 
-Layer ``k`` maps ``x`` to ``u = (x - mu_k(x)) exp(-alpha_k(x))`` (triangular Jacobian, ``log|det| = -sum_d alpha_k``);
-the last ``u_K`` is ``N(0, I)`` (or a mixture-of-Gaussians MADE, "MAF MoG"), and ``log p(x) = log p(u_K) + sum_k
-log|det|``. Sampling inverts each layer with D passes. Consecutive layers reverse the ordering (``"reverse"``) or
-draw one (``"random"``); ``batch_norm=True`` adds a :class:`batch_norm.BatchNormFlow` after each MADE.
+Layer ``k`` maps ``x`` to ``u = (x - mu_k(x)) exp(-alpha_k(x))``, ``log|det| = -sum_d alpha_k``; the last ``u_K`` is
+``N(0, I)`` or a mixture-of-Gaussians MADE ("MAF MoG"), and ``log p(x) = log p(u_K) + sum_k log|det|``.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .batch_norm import BatchNormFlow
+from .batch_norm import BatchNormFlow, FlowStep
 from .checks import check_bool, check_int, check_positive_float, check_real_batch, check_seed, draw_seed, stateless_seed
 from .evaluate import in_chunks
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
@@ -39,13 +37,10 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
                         for k in range(1, num_layers)]
 
 
-class Flow(keras.Model):
-    """What :class:`MAF` and ``RealNVP`` share: invertible layers and a density of their output.
-
-    A subclass calls :meth:`set_arguments`, builds its layers (``_forward(x, training) -> (u, log_det)``,
-    ``_invert(u) -> x``), returns them from a private ``_flow_layers`` property (Keras saves them under the
-    subclass's attribute) and calls :meth:`finish`. ``training=True`` makes batch norm use the batch's statistics.
-    """
+class Flow(FlowStep, keras.Model):
+    """What :class:`MAF` and ``RealNVP`` share. A subclass calls :meth:`set_arguments`, builds its :class:`FlowStep`
+    layers, returns them from a private ``_flow_layers`` property (Keras saves them under the subclass's attribute)
+    and calls :meth:`finish`."""
 
     def set_arguments(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int, seed: int | None,
                       activation, log_scale_bound: float, batch_norm: bool) -> None:
@@ -64,7 +59,6 @@ class Flow(keras.Model):
                             for k in range(len(self._flow_layers))] if self.batch_norm else []
         self.top = top
         self.build((None, self.input_dim))
-        self._log_prob_fn = None
 
     @property
     def steps(self) -> list:
@@ -75,13 +69,6 @@ class Flow(keras.Model):
 
     def build(self, input_shape):
         self.built = True
-
-    def call(self, x, training: bool = False):
-        """``u_K`` ``(batch, D)``: the data pushed through every layer (the 'random numbers' of x)."""
-        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def _forward(self, u, training: bool = False):
         log_det = tf.zeros(tf.shape(u)[:1])
@@ -94,15 +81,12 @@ class Flow(keras.Model):
         """``(u_K (batch, D), log_det (batch,))``: the sum of every layer's ``log |det du/dx|``."""
         return self._forward(eager_input(x, self.input_dim), check_bool("training", training))
 
-    @staticmethod
-    def base_log_prob(u):
-        """``log N(u; 0, I)`` summed over the last axis, ``(batch,)``."""
-        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1)
-
     def log_prob_tensor(self, x, training: bool = False):
         """``log p(x)`` ``(batch,)`` as a differentiable tensor (no input checks)."""
         u, log_det = self._forward(tf.convert_to_tensor(x, tf.float32), training)
-        return (self.base_log_prob(u) if self.top is None else self.top.log_prob_tensor(u)) + log_det
+        if self.top is not None:
+            return self.top.log_prob_tensor(u) + log_det
+        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1) + log_det      # log N(u; 0, I)
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)`` (evaluation mode)."""
@@ -130,13 +114,10 @@ class Flow(keras.Model):
         return self._invert(u.numpy(), "sample", "samples")
 
     def set_batch_norm_statistics(self, x, batch_size: int = 10_000) -> None:
-        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)`` (the authors used
-        the training set)."""
+        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)``."""
         u = check_real_batch(x, self.input_dim)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-        steps = self.steps
-        last = max((i for i, step in enumerate(steps) if isinstance(step, BatchNormFlow)), default=-1)
-        for step in steps[:last + 1]:
+        for step in self.steps if self.batch_norms else []:
             if isinstance(step, BatchNormFlow):
                 step.set_statistics(u)
             u = in_chunks(lambda chunk, step=step: step._forward(chunk)[0], u, batch_size)
@@ -155,9 +136,8 @@ class Flow(keras.Model):
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MAF(Flow):
-    """A MAF of ``num_layers`` Gaussian MADEs (``hidden_sizes``, ``hidden_degrees``, ``activation``, ``log_scale_bound``
-    each) in orderings from ``permutation``; ``seed`` (``None``: drawn) sets masks and orderings; ``num_components``
-    C > 1 models ``u_K`` with a C-Gaussian MADE ("MAF MoG")."""
+    """A MAF of ``num_layers`` Gaussian MADEs in orderings from ``permutation`` and ``seed`` (``None``: drawn);
+    ``num_components`` C > 1 models ``u_K`` with a C-Gaussian MADE ("MAF MoG")."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int = 5, seed: int | None = None,
                  permutation: str = "reverse", hidden_degrees: str = "random", activation="relu",
@@ -165,8 +145,7 @@ class MAF(Flow):
                  **kwargs):
         super().__init__(**kwargs)
         self.set_arguments(input_dim, hidden_sizes, num_layers, seed, activation, log_scale_bound, batch_norm)
-        self.permutation = permutation
-        self.hidden_degrees = hidden_degrees
+        self.permutation, self.hidden_degrees = permutation, hidden_degrees
         self.num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                         why=" (Gaussians per conditional of the top MADE)")
         K = self.num_layers

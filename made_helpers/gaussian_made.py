@@ -1,9 +1,7 @@
 """Real-valued MADE: each conditional ``p(x_d | x_<d)`` a Gaussian or a mixture of C Gaussians (notebook 07).
 
-The binary MADE's masks, with the output mask repeated once per parameter. Log-scales are soft-bounded,
-``alpha = B tanh(raw / B)``: ``exp(-alpha)`` stays finite in float32 and, unlike ``clip``, keeps a gradient.
-Called eagerly, the public methods check their inputs and refuse results that overflowed float32; a loaded
-model whose masks differ from those its config rebuilds is refused.
+Log-scales are soft-bounded, ``alpha = B tanh(raw / B)``, so that ``exp(-alpha)`` stays finite in float32 and keeps a
+gradient. Eager calls check their inputs and refuse results that overflowed float32.
 """
 
 from __future__ import annotations
@@ -27,8 +25,7 @@ HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def log_prob_chunks(model, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model.log_prob_tensor`` over checked float32 ``x`` ``(batch, D)`` in chunks, compiled once:
-    ``(batch,)`` float64, unchecked (``fit_density`` reads a NaN as divergence)."""
+    """``model.log_prob_tensor`` of checked ``x`` ``(batch, D)`` in compiled chunks: ``(batch,)`` float64, unchecked."""
     if getattr(model, "_log_prob_fn", None) is None:
         model._log_prob_fn = tf.function(model.log_prob_tensor, reduce_retracing=True)
     return in_chunks(model._log_prob_fn, x, batch_size).astype(np.float64)
@@ -44,8 +41,7 @@ def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
 
 
 def refuse_nonfinite(model, bad, task: str, rows_of: str, given: np.ndarray | None = None) -> None:
-    """A one-line ``ValueError`` if any row of ``bad`` (bool ``(batch,)`` or ``(batch, D)``) is set: blames NaN or
-    inf weights, or names the rows (and the largest ``|value|`` of ``given`` among them)."""
+    """A one-line ``ValueError`` naming NaN/inf weights or the rows set in ``bad`` (``(batch,)`` or ``(batch, D)``)."""
     bad = np.asarray(bad)
     rows = np.flatnonzero(bad if bad.ndim == 1 else bad.any(axis=1))
     if rows.size == 0:
@@ -74,8 +70,7 @@ def _short(values) -> str:
 
 
 def mask_mismatch(saved: np.ndarray, expected: np.ndarray, ordering: np.ndarray, role: str) -> str:
-    """What differs between a loaded ``saved`` mask and the ``expected`` one; ``role``: ``"first"``, ``"output"``
-    (then the ordering ``saved`` encodes is compared with ``ordering`` (D,)) or ``"hidden"``."""
+    """What differs between a loaded ``saved`` mask and the ``expected`` one; ``role``: first, output or hidden."""
     n = f"{int(np.sum(saved != expected))} of {saved.size} entries differ"
     if not np.all((saved == 0) | (saved == 1)):
         return f"{n}, and it holds values other than 0 and 1"
@@ -101,16 +96,9 @@ def normal_log_pdf(x, mean, log_scale):
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class GaussianMADE(MaskedModel):
-    """MADE with real-valued conditionals: ``model(x)`` maps ``(batch, D)`` to raw outputs ``(batch, P * D)``,
-    ``P = 2`` (mean, log-scale) for one Gaussian, ``3 C`` for a mixture; :meth:`mixture_params` reshapes them.
-
-    Args:
-        input_dim, hidden_sizes, ordering, hidden_degrees, activation, seed: as for ``MADE``.
-        num_components: C >= 1 Gaussians per conditional.
-        log_scale_bound: B > 0 of the soft bound ``alpha = B tanh(raw / B)``.
-        input_degrees: ``None`` or explicit input degrees ``(D,)`` in ``1..D`` (only with ``ordering="natural"``);
-            inputs of equal degree do not see each other (two groups: Real NVP's coupling).
-    """
+    """MADE whose conditionals are C = ``num_components`` Gaussians: ``model(x)`` gives raw outputs ``(batch, P * D)``,
+    ``P = 2`` if C = 1 else ``3 C``. MADE's arguments, plus ``log_scale_bound`` B and ``input_degrees`` (``None`` or
+    ``(D,)`` in ``1..D``, only with ``ordering="natural"``; inputs of equal degree do not see each other)."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_components: int = 1,
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random", activation="relu",
@@ -119,8 +107,7 @@ class GaussianMADE(MaskedModel):
         num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                    why=" (Gaussians per conditional)")
         params_per_dim = 2 if num_components == 1 else 3 * num_components
-        # one Gaussian starts near the identity (small output weights: mu ~ 0, alpha ~ 0), so a deep MAF cannot
-        # overflow at its first steps; a mixture keeps Glorot, else its components start equal and separate slowly
+        # one Gaussian starts near the identity (a deep MAF then cannot overflow); mixture components need Glorot
         init = (keras.initializers.VarianceScaling(OUTPUT_INIT_SCALE, "fan_in", "truncated_normal")
                 if num_components == 1 else "glorot_uniform")
         super().__init__(input_dim, hidden_sizes, ordering, hidden_degrees, activation, seed,
@@ -142,7 +129,6 @@ class GaussianMADE(MaskedModel):
         self._order = tf.constant(self.ordering.astype(np.int32))
         self.mask_source = "the config"          # a MAF names its own config here
         self._fill_fn = None
-        self._log_prob_fn = None
 
     def expected_masks(self) -> list[np.ndarray]:
         """The config's masks: the hidden layers', then the output mask tiled per parameter (column ``p * D + d``)."""
@@ -150,8 +136,7 @@ class GaussianMADE(MaskedModel):
         return [*masks[:-1], np.tile(masks[-1], (1, self.params_per_dim))]
 
     def check_saved_masks(self) -> None:
-        """Refuse (one-line ``ValueError``) loaded masks that differ from the config's, naming the first such layer
-        and what differs; nothing is changed (Keras may run the check twice)."""
+        """A one-line ``ValueError`` naming the first loaded mask that differs from the config's, and how."""
         for layer, saved, mask in self.differing_masks()[:1]:
             role = "first" if layer is self.hidden_layers[0] else "output" if layer is self.output_layer else "hidden"
             spec = self.ordering_spec
@@ -207,8 +192,7 @@ class GaussianMADE(MaskedModel):
         return (x - mean) * tf.exp(-log_scale), -tf.reduce_sum(log_scale, axis=1)
 
     def forward(self, x):
-        """The MAF layer ``u = (x - mu(x)) exp(-alpha(x))``: ``(u (batch, D), log_det = -sum_d alpha_d (batch,))``;
-        only for ``num_components=1``."""
+        """The MAF layer ``u = (x - mu(x)) exp(-alpha(x))``: ``(u (batch, D), log_det (batch,))`` (C = 1 only)."""
         self._single_gaussian_only("forward")
         return self._forward(eager_input(x, self.input_dim))
 
@@ -230,9 +214,8 @@ class GaussianMADE(MaskedModel):
         return batched_log_prob(self, x, batch_size)
 
     def _fill(self, x, observed, eps, gumbel):
-        """D passes in the model's order, ``x``, ``observed``, ``eps`` ``(n, D)``, ``gumbel`` ``(n, C, D)``: an
-        unobserved ``x_d`` becomes ``mean_k + exp(log_scale_k) * eps_d``, ``k = argmax(logits + gumbel)``
-        (Gumbel-max). With C = 1 and ``eps = u`` this inverts :meth:`forward`."""
+        """D passes in the model's order: unobserved ``x_d`` ``(n, D)`` becomes ``mean_k + exp(log_scale_k) eps_d``,
+        ``k = argmax(logits + gumbel)`` (``gumbel`` ``(n, C, D)``); with C = 1 and ``eps = u`` it inverts forward."""
         for i in tf.range(self.input_dim):
             idx = self._order[i]
             logits, means, log_scales = self._mixture(x)
@@ -246,10 +229,9 @@ class GaussianMADE(MaskedModel):
 
     def _run_fill(self, x, observed, eps, gumbel) -> np.ndarray:
         if self._fill_fn is None:
-            D, C = self.input_dim, self.num_components
-            rows = tf.TensorSpec([None, D], tf.float32)
-            self._fill_fn = tf.function(self._fill, input_signature=[rows, rows, rows,
-                                                                     tf.TensorSpec([None, C, D], tf.float32)])
+            rows = tf.TensorSpec([None, self.input_dim], tf.float32)
+            noise = tf.TensorSpec([None, self.num_components, self.input_dim], tf.float32)
+            self._fill_fn = tf.function(self._fill, input_signature=[rows, rows, rows, noise])
         return self._fill_fn(*(tf.constant(np.asarray(a, np.float32)) for a in (x, observed, eps, gumbel))).numpy()
 
     def _noise(self, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -281,8 +263,7 @@ class GaussianMADE(MaskedModel):
         return x
 
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
-        """Sample the unobserved entries of ``x`` ``(batch, D)`` or ``(D,)``; ``observed`` (bool ``(D,)`` or
-        ``(batch, D)``) must come first in the model's ordering (else ``ValueError``)."""
+        """Sample the entries of ``x`` ``(batch, D)`` or ``(D,)`` not ``observed`` (a prefix of the ordering)."""
         x, obs, single = self.completion_inputs(x, observed, binary=False)
         out = self._run_fill(x, obs.astype(np.float32), *self._noise(len(x), seed))
         refuse_nonfinite(self, ~np.isfinite(out), "complete", "rows of x", x)

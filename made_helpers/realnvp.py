@@ -1,8 +1,7 @@
 """Real NVP (Dinh, Sohl-Dickstein, Bengio 2017) as a flow of Gaussian MADEs with two degree groups.
 
-A coupling layer keeps ``x_a`` and maps ``u_b = (x_b - mu(x_a)) exp(-alpha(x_a))``, ``log|det| = -sum alpha(x_a)``;
-its inverse takes one pass. ``mu`` and ``alpha`` come from a :class:`gaussian_made.GaussianMADE` whose inputs have
-degree 1 (group a) or 2 (group b) (:func:`masks.coupling_degrees`): a MAF layer with ``mu_a = alpha_a = 0``.
+A coupling layer keeps ``x_a`` and maps ``u_b = (x_b - mu(x_a)) exp(-alpha(x_a))`` (one pass to invert): a MAF layer
+whose MADE's inputs have degree 1 (group a) or 2 (group b, :func:`masks.coupling_degrees`), ``mu_a = alpha_a = 0``.
 """
 
 from __future__ import annotations
@@ -14,16 +13,16 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import check_bool, check_real_batch
+from .batch_norm import FlowStep
+from .checks import check_bool
 from .flows import Flow
 from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE, eager_input
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
-class Coupling(keras.layers.Layer):
-    """One affine coupling layer ``(batch, D) -> (batch, D)``; ``made`` (a :class:`GaussianMADE` of
-    ``hidden_sizes``, ``activation``, ``seed``, ``log_scale_bound``) computes ``mu`` and ``alpha``.
-    ``flip``: False keeps the first ``D // 2`` inputs (degree 1), True the others."""
+class Coupling(FlowStep, keras.layers.Layer):
+    """One affine coupling layer ``(batch, D) -> (batch, D)``: its :class:`GaussianMADE` ``made`` gives ``mu`` and
+    ``alpha``; ``flip`` False keeps the first ``D // 2`` inputs (degree 1), True the others."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], flip: bool = False, activation="relu",
                  seed: int = 0, log_scale_bound: float = LOG_SCALE_BOUND, **kwargs):
@@ -46,21 +45,11 @@ class Coupling(keras.layers.Layer):
         """``(u, log_det)`` for finite ``x`` ``(batch, D)``; see the module docstring."""
         return self._forward(eager_input(x, self.input_dim))
 
-    def call(self, x):
-        return self._forward(tf.convert_to_tensor(x, tf.float32))[0]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
     def _invert(self, u: np.ndarray) -> np.ndarray:
         """``x`` ``(batch, D)`` float32 in one pass, unchecked (the outputs for group b read only ``u_a = x_a``)."""
         u = tf.constant(u, tf.float32)
         mean, log_scale = self.made._gaussian(u)
         return (self.keep * u + (1.0 - self.keep) * (u * tf.exp(log_scale) + mean)).numpy()
-
-    def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u``, ``(batch, D)`` float32 (may overflow to inf for extreme ``u``)."""
-        return self._invert(check_real_batch(u, self.input_dim, "u"))
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "hidden_sizes": list(self.made.hidden_sizes),
