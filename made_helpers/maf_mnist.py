@@ -1,7 +1,8 @@
 """The MAF paper's MNIST experiment (Papamakarios, Pavlakou, Murray, NeurIPS 2017; Table 2, unconditional).
 
 ``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` with the
-authors' recipe and writes the results (JSON) and the half-precision weights (:func:`load_trained` reads them).
+authors' recipe (their ``experiments.py``: Adam, minibatch 100, weight decay 1e-6, patience 30; batch norm given the
+training set's statistics) and writes the results (JSON) and half-precision weights (:func:`load_trained`).
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
 
 
 def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
-    """Mean test log-likelihood in logit and pixel space (nats) and bits per pixel, each with two standard errors,
-    from per-image ``log p`` ``(N,)`` and ``x_test`` ``(N, D)``."""
+    """Mean log-likelihood (logit, pixel space) and bits/pixel, with 2 standard errors, of ``log p`` ``(N,)``."""
     from . import logit_space
 
     pixel = logit_space.to_pixel_space(log_p_logit, x_test)
