@@ -1,16 +1,8 @@
-"""Batch normalisation as a flow layer, with its log-determinant (the MAF paper's, after Dinh et al. 2017).
+"""Batch normalisation as a flow layer (the MAF paper's, after Dinh et al. 2017)::
 
-For ``x`` ``(batch, D)`` and per-dimension statistics ``m``, ``v``::
+    u = (x - m) / sqrt(v + eps) * exp(log_gamma) + beta,    log |det du/dx| = sum_d (log_gamma_d - 0.5 log(v_d + eps))
 
-    u = (x - m) / sqrt(v + eps) * exp(log_gamma) + beta
-    log |det du/dx| = sum_d (log_gamma_d - 0.5 log(v_d + eps))        (the same for every row)
-
-In training ``m`` and ``v`` are the batch's mean and (biased) variance, gradients flow through them, and
-running averages are updated (``mean <- momentum * mean + (1 - momentum) * m``, the same for the variance).
-In evaluation the stored statistics are used, so the layer is a fixed elementwise affine map: exactly
-invertible, and ``log p(x)`` of a flow is a normalised density. The paper's authors stored the statistics of
-the whole training set (:meth:`BatchNormFlow.set_statistics`; a flow's ``set_batch_norm_statistics``)
-instead of running averages.
+``m``, ``v``: the batch's in training (running averages updated), the stored ones in evaluation (then invertible).
 """
 
 from __future__ import annotations
@@ -25,31 +17,33 @@ MOMENTUM = 0.9
 EPSILON = 1e-5                      # the authors' value
 
 
-def check_momentum(momentum) -> float:
-    """``float(momentum)`` if it is a number in ``[0, 1)``, else a one-line ``ValueError``."""
-    value = check_nonnegative_float("momentum", momentum)
-    if value >= 1.0:
-        raise ValueError(f"momentum must be below 1 (1 would never update the running averages), got {momentum!r}")
-    return value
+class FlowStep:
+    """Mixin of the invertible layers and flows (before the Keras base): they give ``_forward(x, training) -> (u
+    (batch, D), log_det (batch,))`` and ``_invert(u) -> x``."""
+
+    def call(self, x, training: bool = False):
+        """``u`` ``(batch, D)``; ``training=True``: batch norm uses (and records) the batch's statistics."""
+        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def inverse(self, u) -> np.ndarray:
+        """``x`` with ``forward(x)[0] == u`` (evaluation mode), ``(batch, D)`` float32 (may overflow to inf)."""
+        return self._invert(check_real_batch(u, self.input_dim, "u"))
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
-class BatchNormFlow(keras.layers.Layer):
-    """Invertible batch normalisation of ``(batch, D)`` with a log-determinant.
-
-    Weights: ``log_gamma`` and ``beta`` ``(D,)`` (trainable, start at 0: the layer starts as plain
-    standardisation); ``moving_mean`` and ``moving_variance`` ``(D,)`` (not trainable, start at 0 and 1).
-
-    Args:
-        input_dim: D >= 1.
-        momentum: in ``[0, 1)``, weight of the old running average at each training call.
-        epsilon: > 0, added to the variance.
-    """
+class BatchNormFlow(FlowStep, keras.layers.Layer):
+    """Invertible batch normalisation of ``(batch, D)``: trainable ``log_gamma``, ``beta`` ``(D,)`` (start at 0),
+    ``moving_mean``, ``moving_variance`` (start at 0, 1); ``momentum`` in ``[0, 1)``, ``epsilon`` > 0."""
 
     def __init__(self, input_dim: int, momentum: float = MOMENTUM, epsilon: float = EPSILON, **kwargs):
         super().__init__(**kwargs)
         self.input_dim = check_int("input_dim", input_dim, low=1, type_error=ValueError)
-        self.momentum = check_momentum(momentum)
+        self.momentum = check_nonnegative_float("momentum", momentum)
+        if self.momentum >= 1.0:
+            raise ValueError(f"momentum must be below 1 (1 would never update the running averages), got {momentum!r}")
         self.epsilon = check_positive_float("epsilon", epsilon)
         self.build((None, self.input_dim))
 
@@ -76,28 +70,16 @@ class BatchNormFlow(keras.layers.Layer):
         m, v = self._statistics(x, training)
         log_inv_std = -0.5 * tf.math.log(v + self.epsilon)
         u = (x - m) * tf.exp(log_inv_std + self.log_gamma) + self.beta
-        log_det = tf.reduce_sum(self.log_gamma + log_inv_std) * tf.ones(tf.shape(x)[:1])
-        return u, log_det
-
-    def call(self, x, training: bool = False):
-        """``u`` ``(batch, D)``; ``training=True`` uses (and records) the batch's statistics."""
-        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
+        return u, tf.reduce_sum(self.log_gamma + log_inv_std) * tf.ones(tf.shape(x)[:1])
 
     def forward(self, x, training: bool = False):
-        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``; see the module docstring."""
+        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``."""
         return self._forward(tf.constant(check_real_batch(x, self.input_dim)), check_bool("training", training))
 
     def _invert(self, u: np.ndarray) -> np.ndarray:
         """``x`` ``(batch, D)`` float32 with the stored statistics, unchecked (may hold inf)."""
         scale = tf.exp(-self.log_gamma) * tf.sqrt(self.moving_variance + self.epsilon)
         return ((tf.constant(u, tf.float32) - self.beta) * scale + self.moving_mean).numpy()
-
-    def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u`` (evaluation mode), ``(batch, D)`` float32."""
-        return self._invert(check_real_batch(u, self.input_dim, "u"))
 
     def set_statistics(self, x) -> None:
         """Store the mean and variance of ``x`` ``(N, D)`` (computed in float64) as the evaluation statistics."""

@@ -1,11 +1,6 @@
 """``fit_density``: Keras ``fit`` (Adam) on the mean NLL of a real-valued density, early stopping (notebook 07).
 
-Works for any model with ``log_prob_tensor(x) -> (batch,)`` (:class:`gaussian_made.GaussianMADE`,
-:class:`flows.MAF`, :class:`realnvp.RealNVP`): :class:`DensityNLL` wraps it for ``compile``/``fit``.
-A model whose ``log_prob_tensor`` takes ``training`` (the flows) gets ``training=True`` in the training
-steps, so that batch-norm layers use the batch's statistics; the validation NLL is measured in evaluation
-mode. The callbacks are those of :mod:`made_helpers.train`: a NaN or infinite loss stops both with
-:class:`train.TrainingDivergedError`, keeping the best weights so far.
+Any model with ``log_prob_tensor(x) -> (batch,)``; a flow's batch norm uses the batch's statistics in training steps.
 """
 
 from __future__ import annotations
@@ -32,14 +27,6 @@ def _check_model(model) -> int:
     return model.input_dim
 
 
-def _takes_training(model) -> bool:
-    """Whether ``model.log_prob_tensor`` takes ``training`` (Keras' convention)."""
-    try:
-        return "training" in inspect.signature(model.log_prob_tensor).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def _min_batch_rows(model, batch_size: int, n_train: int) -> int:
     """2 for a model with batch normalisation (one row has no variance), else 1; refuses too few rows."""
     if not getattr(model, "batch_norms", None):
@@ -57,8 +44,11 @@ class DensityNLL(keras.Model):
 
     def __init__(self, density, weight_decay: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        self.density, self.takes_training = density, _takes_training(density)
-        self.weight_decay = float(weight_decay)
+        self.density, self.weight_decay = density, float(weight_decay)
+        try:                                # flows take ``training`` (for batch norm), a GaussianMADE does not
+            self.takes_training = "training" in inspect.signature(density.log_prob_tensor).parameters
+        except (TypeError, ValueError):
+            self.takes_training = False
 
     def call(self, x, training=None):
         return self.density.log_prob_tensor(x, **({"training": training} if self.takes_training else {}))
@@ -74,22 +64,10 @@ class DensityNLL(keras.Model):
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
                 patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True,
                 weight_decay: float = 0.0) -> dict:
-    """Train ``model`` on ``x_train`` ``(N, D)``; keep the weights of the best validation epoch.
-
-    Each epoch shuffles the training rows (:func:`train.minibatches` with ``seed``) and takes one Adam
-    step per minibatch on ``-mean log p(x) + weight_decay / 2 * sum w**2`` (the logged training NLL includes
-    that term). After each epoch the mean validation NLL (nats) of ``x_valid``
-    ``(M, D)`` is measured; training stops after ``patience`` epochs without improvement, after
-    ``epochs`` epochs, or once ``max_seconds`` (>= 0, ``None``: no limit) have passed, and the best
-    epoch's weights are restored (batch-norm running statistics included). With batch normalisation a
-    last minibatch of one row is left out of its epoch. A NaN or infinite training or validation NLL raises
-    :class:`~made_helpers.train.TrainingDivergedError`; the model then holds the best weights so far
-    (the initial ones if no epoch finished) and the error's ``history`` the finished epochs (``stopped``:
-    ``"diverged"``, ``best_epoch`` 0 if none).
-
-    Returns ``{"train_nll": [...], "valid_nll": [...], "best_epoch": int (1-based), "best_valid_nll":
-    float, "seconds": float, "stopped": "patience" | "epochs" | "time"}``.
-    """
+    """Train ``model`` on ``x_train`` ``(N, D)`` with Adam on ``-mean log p(x) + weight_decay / 2 * sum w**2``; stop
+    after ``patience`` epochs without a better NLL of ``x_valid`` ``(M, D)``, ``epochs`` or ``max_seconds``, and keep
+    the best epoch's weights. A NaN/inf NLL raises ``TrainingDivergedError`` (its ``history``: the finished epochs).
+    Returns ``{train_nll, valid_nll, best_epoch (1-based), best_valid_nll, seconds, stopped: patience|epochs|time}``."""
     D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)

@@ -1,20 +1,7 @@
 """Masked Autoregressive Flow (Papamakarios, Pavlakou, Murray, 2017): K stacked Gaussian MADEs.
 
-Layer ``k`` maps its input ``x`` to ``u = (x - mu_k(x)) * exp(-alpha_k(x))``, with ``mu_k, alpha_k``
-from a Gaussian MADE (:class:`gaussian_made.GaussianMADE`), so ``u_d`` depends on ``x_<=d`` only and
-the Jacobian ``du/dx`` is triangular with diagonal ``exp(-alpha_k)``: ``log |det| = -sum_d alpha_{k,d}``.
-Data ``x = u_0`` goes through layers ``0..K-1`` to ``u_K``, modelled as ``N(0, I)``, and
-
-    log p(x) = log N(u_K; 0, I) + sum_k log|det du_{k+1}/du_k|          (change of variables).
-
-Evaluating ``log p`` takes one pass per layer; sampling inverts each layer with D sequential passes
-(``x_d = u_d exp(alpha_d) + mu_d`` needs ``x_<d`` first). Consecutive layers use reversed orderings
-(``permutation="reverse"``, as in the paper) or independent random ones (``"random"``).
-
-Options of the paper: ``batch_norm=True`` puts a :class:`batch_norm.BatchNormFlow` after every MADE (as
-the authors' code does), adding its log-determinant; ``num_components=C > 1`` models ``u_K`` with a
-mixture-of-Gaussians MADE instead of ``N(0, I)`` ("MAF MoG"), ``log p(x) = log p_MoG(u_K) + sum_k log|det|``.
-:class:`Flow` holds what MAF and Real NVP (:mod:`made_helpers.realnvp`) share.
+Layer ``k`` maps ``x`` to ``u = (x - mu_k(x)) exp(-alpha_k(x))``, ``log|det| = -sum_d alpha_k``; the last ``u_K`` is
+``N(0, I)`` or a mixture-of-Gaussians MADE ("MAF MoG"), and ``log p(x) = log p(u_K) + sum_k log|det|``.
 """
 
 from __future__ import annotations
@@ -27,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .batch_norm import BatchNormFlow
+from .batch_norm import BatchNormFlow, FlowStep
 from .checks import check_bool, check_int, check_positive_float, check_real_batch, check_seed, draw_seed, stateless_seed
 from .evaluate import in_chunks
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
@@ -36,11 +23,8 @@ PERMUTATIONS = ("reverse", "random")
 
 
 def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse", seed: int = 0) -> list[list[int]]:
-    """The generation order of each of the ``num_layers`` MADEs, ``[(D,) list, ...]``.
-
-    ``"reverse"``: natural, reversed, natural, ...; ``"random"``: a permutation per layer drawn from
-    ``seed`` (layer 0 stays natural, so a one-layer flow is the Gaussian MADE of natural order).
-    """
+    """The generation order ``(D,)`` of each MADE: ``"reverse"`` natural, reversed, ...; ``"random"`` natural,
+    then a permutation per layer drawn from ``seed``."""
     if not isinstance(permutation, str) or permutation not in PERMUTATIONS:
         raise ValueError(f"permutation must be one of {PERMUTATIONS}, got {permutation!r}")
     input_dim = mk.check_input_dim(input_dim)
@@ -53,17 +37,10 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
                         for k in range(1, num_layers)]
 
 
-class Flow(keras.Model):
-    """A stack of invertible layers and a density of their output: what :class:`MAF` and ``RealNVP`` share.
-
-    A subclass calls :meth:`set_arguments`, builds its K transforming layers (each with ``_forward(x,
-    training) -> (u, log_det)`` and ``_invert(u) -> x``) and returns them from a ``_flow_layers`` property
-    (private, so that Keras saves them under the subclass's own attribute), then calls :meth:`finish`, which
-    adds ``batch_norms`` and ``top`` (``None``: ``u_K ~ N(0, I)``, or a mixture-of-Gaussians
-    :class:`GaussianMADE`). ``training=True``
-    (``log_prob_tensor``, ``forward``; :func:`density_fit.fit_density` passes it) makes the batch-norm
-    layers use and record the batch's statistics.
-    """
+class Flow(FlowStep, keras.Model):
+    """What :class:`MAF` and ``RealNVP`` share. A subclass calls :meth:`set_arguments`, builds its :class:`FlowStep`
+    layers, returns them from a private ``_flow_layers`` property (Keras saves them under the subclass's attribute)
+    and calls :meth:`finish`."""
 
     def set_arguments(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int, seed: int | None,
                       activation, log_scale_bound: float, batch_norm: bool) -> None:
@@ -77,13 +54,11 @@ class Flow(keras.Model):
         self.batch_norm = check_bool("batch_norm", batch_norm)
 
     def finish(self, top: GaussianMADE | None = None) -> None:
-        """After the flow layers: ``batch_norms`` (a :class:`BatchNormFlow` after each layer if ``batch_norm``),
-        ``top``, and the build."""
+        """Add ``batch_norms`` (if ``batch_norm``) and ``top`` (``None``: ``u_K ~ N(0, I)``), and build."""
         self.batch_norms = [BatchNormFlow(self.input_dim, name=f"batch_norm_{k}")
                             for k in range(len(self._flow_layers))] if self.batch_norm else []
         self.top = top
         self.build((None, self.input_dim))
-        self._log_prob_fn = None
 
     @property
     def steps(self) -> list:
@@ -94,13 +69,6 @@ class Flow(keras.Model):
 
     def build(self, input_shape):
         self.built = True
-
-    def call(self, x, training: bool = False):
-        """``u_K`` ``(batch, D)``: the data pushed through every layer (the 'random numbers' of x)."""
-        return self._forward(tf.convert_to_tensor(x, tf.float32), training)[0]
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
 
     def _forward(self, u, training: bool = False):
         log_det = tf.zeros(tf.shape(u)[:1])
@@ -113,15 +81,12 @@ class Flow(keras.Model):
         """``(u_K (batch, D), log_det (batch,))``: the sum of every layer's ``log |det du/dx|``."""
         return self._forward(eager_input(x, self.input_dim), check_bool("training", training))
 
-    @staticmethod
-    def base_log_prob(u):
-        """``log N(u; 0, I)`` summed over the last axis, ``(batch,)``."""
-        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1)
-
     def log_prob_tensor(self, x, training: bool = False):
         """``log p(x)`` ``(batch,)`` as a differentiable tensor (no input checks)."""
         u, log_det = self._forward(tf.convert_to_tensor(x, tf.float32), training)
-        return (self.base_log_prob(u) if self.top is None else self.top.log_prob_tensor(u)) + log_det
+        if self.top is not None:
+            return self.top.log_prob_tensor(u) + log_det
+        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1) + log_det      # log N(u; 0, I)
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)`` (evaluation mode)."""
@@ -136,10 +101,7 @@ class Flow(keras.Model):
         return x
 
     def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u`` (evaluation mode): each layer inverted, last to first.
-
-        A row that overflows float32 in some layer is refused (``ValueError`` naming the rows and layer).
-        """
+        """``x`` with ``forward(x)[0] == u`` (evaluation mode); a row that overflows is refused naming the layer."""
         u = check_real_batch(u, self.input_dim, "u")
         return self._invert(u, "inverse", "rows of u", u)
 
@@ -152,13 +114,10 @@ class Flow(keras.Model):
         return self._invert(u.numpy(), "sample", "samples")
 
     def set_batch_norm_statistics(self, x, batch_size: int = 10_000) -> None:
-        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)`` (the paper's
-        evaluation statistics: the authors used the training set), layer by layer, in chunks of ``batch_size``."""
+        """Give every batch-norm layer the mean and variance of its inputs over ``x`` ``(N, D)``."""
         u = check_real_batch(x, self.input_dim)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-        steps = self.steps
-        last = max((i for i, step in enumerate(steps) if isinstance(step, BatchNormFlow)), default=-1)
-        for step in steps[:last + 1]:
+        for step in self.steps if self.batch_norms else []:
             if isinstance(step, BatchNormFlow):
                 step.set_statistics(u)
             u = in_chunks(lambda chunk, step=step: step._forward(chunk)[0], u, batch_size)
@@ -177,19 +136,8 @@ class Flow(keras.Model):
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MAF(Flow):
-    """A Masked Autoregressive Flow of ``num_layers`` Gaussian MADEs with a standard normal base.
-
-    Args:
-        input_dim: D (>= 2).
-        hidden_sizes: hidden widths of every MADE, e.g. ``[64, 64]``.
-        num_layers: K >= 1 MADEs.
-        seed: seed of the masks and orderings (``None`` draws one and stores it in the config).
-        permutation: ``"reverse"`` (alternate natural / reversed order) or ``"random"``.
-        hidden_degrees, activation, log_scale_bound: passed to every :class:`GaussianMADE`.
-        batch_norm: a :class:`BatchNormFlow` after every MADE (the paper's MAF), default off.
-        num_components: 1 (``u_K ~ N(0, I)``) or C > 1: ``u_K`` modelled by a MADE with C Gaussians per
-            conditional, in the ordering that continues the alternation ("MAF MoG" of the paper).
-    """
+    """A MAF of ``num_layers`` Gaussian MADEs in orderings from ``permutation`` and ``seed`` (``None``: drawn);
+    ``num_components`` C > 1 models ``u_K`` with a C-Gaussian MADE ("MAF MoG")."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int = 5, seed: int | None = None,
                  permutation: str = "reverse", hidden_degrees: str = "random", activation="relu",
@@ -197,8 +145,7 @@ class MAF(Flow):
                  **kwargs):
         super().__init__(**kwargs)
         self.set_arguments(input_dim, hidden_sizes, num_layers, seed, activation, log_scale_bound, batch_norm)
-        self.permutation = permutation
-        self.hidden_degrees = hidden_degrees
+        self.permutation, self.hidden_degrees = permutation, hidden_degrees
         self.num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                         why=" (Gaussians per conditional of the top MADE)")
         K = self.num_layers
@@ -224,11 +171,8 @@ class MAF(Flow):
 
 
 def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
-    """``log N(x; m, S)`` of each row of ``x_test``, ``(N,)`` nats: a full-covariance Gaussian fitted to ``x_train``.
-
-    The MAF paper's "Gaussian" baseline; ``S`` gets ``1e-6 I`` added so that it is invertible.
-    ``x_train`` ``(N, D)`` needs N >= 2 rows; ``x_test`` ``(M, D)`` the same D.
-    """
+    """``log N(x; m, S + 1e-6 I)`` ``(M,)`` nats of each row of ``x_test`` ``(M, D)``, ``m`` and ``S`` fitted to
+    ``x_train`` ``(N >= 2, D)``: the MAF paper's "Gaussian" baseline."""
     x_train = check_real_batch(x_train, None, "x_train")
     x_test = check_real_batch(x_test, x_train.shape[1], "x_test")
     if len(x_train) < 2:

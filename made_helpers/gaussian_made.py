@@ -1,23 +1,7 @@
-"""Real-valued MADE: each conditional a Gaussian or a mixture of C Gaussians (notebook 07).
+"""Real-valued MADE: each conditional ``p(x_d | x_<d)`` a Gaussian or a mixture of C Gaussians (notebook 07).
 
-The binary MADE (:mod:`made_helpers.model`) outputs one logit per dimension. Here the output
-layer gives, for every dimension ``d``, the parameters of ``p(x_d | x_<d)``:
-
-* ``num_components=1``: a mean ``mu_d`` and a log-scale ``alpha_d`` (``sigma_d = exp(alpha_d)``);
-* ``num_components=C > 1``: C mixing logits, C means and C log-scales.
-
-The masks are the binary model's (:func:`masks.make_mask_set`); the output mask is repeated once
-per parameter, so every parameter of dimension ``d`` sees only the inputs before ``d``.
-
-Log-scales are soft-bounded, ``alpha = B * tanh(raw / B)`` with ``B = log_scale_bound`` (7 by
-default: scales between ``e^-7 ~ 1e-3`` and ``e^7 ~ 1100``). Without a bound one unlucky step can
-send ``exp(-alpha)`` to ``inf`` in float32; a soft bound (unlike ``clip``) keeps a gradient everywhere.
-
-The masks are fixed by the config (input_dim, hidden_sizes, ordering or input_degrees, hidden_degrees,
-seed). A saved model whose stored masks differ from those (an edited config or weights file) is refused
-when it is loaded.
-Called eagerly, the public methods check their inputs (:func:`checks.check_real_batch`) and refuse
-results that overflowed float32; inside a traced function (training) nothing is checked.
+Log-scales are soft-bounded, ``alpha = B tanh(raw / B)``, so that ``exp(-alpha)`` stays finite in float32 and keeps a
+gradient. Eager calls check their inputs and refuse results that overflowed float32.
 """
 
 from __future__ import annotations
@@ -41,18 +25,14 @@ HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def log_prob_chunks(model, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model.log_prob_tensor`` over checked float32 ``x`` ``(batch, D)`` in chunks, compiled once:
-    ``(batch,)`` float64, unchecked (``fit_density`` reads a NaN as divergence)."""
+    """``model.log_prob_tensor`` of checked ``x`` ``(batch, D)`` in compiled chunks: ``(batch,)`` float64, unchecked."""
     if getattr(model, "_log_prob_fn", None) is None:
         model._log_prob_fn = tf.function(model.log_prob_tensor, reduce_retracing=True)
     return in_chunks(model._log_prob_fn, x, batch_size).astype(np.float64)
 
 
 def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
-    """``log p(x)`` ``(batch,)`` float64 for ``x`` ``(batch, D)``, checked in and out.
-
-    ``-inf`` (a density that underflows) is returned; NaN or ``+inf`` is refused with the reason.
-    """
+    """``log p(x)`` ``(batch,)`` float64 for ``x`` ``(batch, D)``; ``-inf`` is returned, NaN or ``+inf`` refused."""
     x = check_real_batch(x, model.input_dim)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
     out = log_prob_chunks(model, x, batch_size)
@@ -60,22 +40,13 @@ def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
     return out
 
 
-def nonfinite_weights(model) -> int:
-    """How many values of ``model.weights`` are NaN or inf."""
-    return sum(int(np.sum(~np.isfinite(v.numpy()))) for v in model.weights)
-
-
 def refuse_nonfinite(model, bad, task: str, rows_of: str, given: np.ndarray | None = None) -> None:
-    """Raise a one-line ``ValueError`` if any row of ``bad`` (bool, ``(batch,)`` or ``(batch, D)``) is set.
-
-    The message blames the model's weights when some are NaN or inf, otherwise says which rows
-    overflowed float32 (and the largest ``|value|`` of ``given`` ``(batch, D)`` among them).
-    """
+    """A one-line ``ValueError`` naming NaN/inf weights or the rows set in ``bad`` (``(batch,)`` or ``(batch, D)``)."""
     bad = np.asarray(bad)
     rows = np.flatnonzero(bad if bad.ndim == 1 else bad.any(axis=1))
     if rows.size == 0:
         return
-    n_weights = nonfinite_weights(model)
+    n_weights = sum(int(np.sum(~np.isfinite(v.numpy()))) for v in model.weights)
     if n_weights:
         raise ValueError(f"{task}: the model {model.name} has {n_weights} NaN or inf weight(s) (a diverged fit, or "
                          f"weights assigned by hand), so its result is not finite; load or train the model again")
@@ -99,11 +70,7 @@ def _short(values) -> str:
 
 
 def mask_mismatch(saved: np.ndarray, expected: np.ndarray, ordering: np.ndarray, role: str) -> str:
-    """What differs between a loaded ``saved`` mask and the ``expected`` one rebuilt from the config.
-
-    ``role``: ``"first"`` (the layer that sees the inputs), ``"output"`` or ``"hidden"``; for the
-    first and output layers the ordering that ``saved`` encodes is compared with ``ordering`` (D,).
-    """
+    """What differs between a loaded ``saved`` mask and the ``expected`` one; ``role``: first, output or hidden."""
     n = f"{int(np.sum(saved != expected))} of {saved.size} entries differ"
     if not np.all((saved == 0) | (saved == 1)):
         return f"{n}, and it holds values other than 0 and 1"
@@ -129,25 +96,9 @@ def normal_log_pdf(x, mean, log_scale):
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class GaussianMADE(MaskedModel):
-    """MADE with real-valued conditionals: a Gaussian (``num_components=1``) or a mixture of C.
-
-    ``model(x)`` maps ``(batch, D)`` to the raw outputs ``(batch, P * D)``, ``P = 2`` for one
-    Gaussian and ``3 C`` for a mixture; :meth:`mixture_params` reshapes them.
-
-    Args:
-        input_dim: D (>= 2).
-        hidden_sizes: hidden layer widths, e.g. ``[64, 64]``.
-        num_components: C >= 1 Gaussians per conditional.
-        ordering: ``"natural"``, ``"reversed"``, ``"random"`` or a permutation (generation order).
-        hidden_degrees: ``"random"`` (the paper) or ``"equal"``.
-        activation: hidden activation.
-        seed: seed of the masks (``None`` draws one and stores it in the config).
-        log_scale_bound: B > 0 of the soft bound ``alpha = B tanh(raw / B)``.
-        input_degrees: ``None`` (degrees from ``ordering``) or the input degrees ``(D,)`` given explicitly,
-            integers in ``1..D`` (:func:`masks.check_input_degrees`); inputs of equal degree are not
-            conditioned on each other. Two degree groups (:func:`masks.coupling_degrees`) give Real NVP's
-            coupling. Only with ``ordering="natural"``.
-    """
+    """MADE whose conditionals are C = ``num_components`` Gaussians: ``model(x)`` gives raw outputs ``(batch, P * D)``,
+    ``P = 2`` if C = 1 else ``3 C``. MADE's arguments, plus ``log_scale_bound`` B and ``input_degrees`` (``None`` or
+    ``(D,)`` in ``1..D``, only with ``ordering="natural"``; inputs of equal degree do not see each other)."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_components: int = 1,
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random", activation="relu",
@@ -156,9 +107,7 @@ class GaussianMADE(MaskedModel):
         num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                    why=" (Gaussians per conditional)")
         params_per_dim = 2 if num_components == 1 else 3 * num_components
-        # one Gaussian: the output layer starts small, so mu ~ 0 and alpha ~ 0 and a stack of MADEs (MAF) starts
-        # near the identity, where the first steps of a deep flow cannot overflow. A mixture keeps Keras' default
-        # (Glorot): small equal starts leave the components nearly equal, and they separate only slowly.
+        # one Gaussian starts near the identity (a deep MAF then cannot overflow); mixture components need Glorot
         init = (keras.initializers.VarianceScaling(OUTPUT_INIT_SCALE, "fan_in", "truncated_normal")
                 if num_components == 1 else "glorot_uniform")
         super().__init__(input_dim, hidden_sizes, ordering, hidden_degrees, activation, seed,
@@ -180,21 +129,14 @@ class GaussianMADE(MaskedModel):
         self._order = tf.constant(self.ordering.astype(np.int32))
         self.mask_source = "the config"          # a MAF names its own config here
         self._fill_fn = None
-        self._log_prob_fn = None
 
     def expected_masks(self) -> list[np.ndarray]:
-        """The masks the config gives: the hidden layers', then the output mask repeated once per parameter
-        (output column ``p * D + d`` belongs to dimension ``d``)."""
+        """The config's masks: the hidden layers', then the output mask tiled per parameter (column ``p * D + d``)."""
         masks = self.mask_set.masks
         return [*masks[:-1], np.tile(masks[-1], (1, self.params_per_dim))]
 
     def check_saved_masks(self) -> None:
-        """Refuse masks that differ from those rebuilt from the config (run when a saved model is loaded).
-
-        A one-line ``ValueError`` names the first layer that differs and what differs: the ordering
-        it encodes, the hidden-unit degrees, or values other than 0/1. Nothing is changed (Keras may run
-        the check twice while loading).
-        """
+        """A one-line ``ValueError`` naming the first loaded mask that differs from the config's, and how."""
         for layer, saved, mask in self.differing_masks()[:1]:
             role = "first" if layer is self.hidden_layers[0] else "output" if layer is self.output_layer else "hidden"
             spec = self.ordering_spec
@@ -220,9 +162,6 @@ class GaussianMADE(MaskedModel):
     def _bound(self, raw):
         return self.log_scale_bound * tf.tanh(raw / self.log_scale_bound)
 
-    def _input(self, x):
-        return eager_input(x, self.input_dim)
-
     def _mixture(self, x):
         C, D = self.num_components, self.input_dim
         out = tf.reshape(self(x), (-1, self.params_per_dim, D))
@@ -240,12 +179,12 @@ class GaussianMADE(MaskedModel):
 
     def mixture_params(self, x):
         """``(logits, means, log_scales)``, each ``(batch, C, D)``; for C = 1 the logits are 0."""
-        return self._mixture(self._input(x))
+        return self._mixture(eager_input(x, self.input_dim))
 
     def gaussian_params(self, x):
         """``(mean, log_scale)``, each ``(batch, D)``; only for ``num_components=1``."""
         self._single_gaussian_only("gaussian_params")
-        return self._gaussian(self._input(x))
+        return self._gaussian(eager_input(x, self.input_dim))
 
     def _forward(self, x, training: bool = False):
         """:meth:`forward` of a float32 tensor, unchecked (``training`` is unused: a flow passes it to every layer)."""
@@ -253,15 +192,10 @@ class GaussianMADE(MaskedModel):
         return (x - mean) * tf.exp(-log_scale), -tf.reduce_sum(log_scale, axis=1)
 
     def forward(self, x):
-        """The MAF layer ``u = (x - mu(x)) exp(-alpha(x))``: ``(u (batch, D), log_det (batch,))``.
-
-        ``log_det = log |det du/dx| = -sum_d alpha_d`` (the Jacobian is triangular).
-        Only for ``num_components=1``.
-        """
+        """The MAF layer ``u = (x - mu(x)) exp(-alpha(x))``: ``(u (batch, D), log_det (batch,))`` (C = 1 only)."""
         self._single_gaussian_only("forward")
-        return self._forward(self._input(x))
+        return self._forward(eager_input(x, self.input_dim))
 
-    # --------------------------------------------------------- likelihood
     def _log_conditionals(self, x):
         logits, means, log_scales = self._mixture(x)
         log_w = tf.nn.log_softmax(logits, axis=1)
@@ -269,7 +203,7 @@ class GaussianMADE(MaskedModel):
 
     def log_conditionals(self, x):
         """``(batch, D)``: ``log p(x_d | x_<d)`` in nats (a log-sum-exp over components)."""
-        return self._log_conditionals(self._input(x))
+        return self._log_conditionals(eager_input(x, self.input_dim))
 
     def log_prob_tensor(self, x):
         """``log p(x)`` ``(batch,)`` as a tensor (differentiable; no input checks)."""
@@ -279,15 +213,9 @@ class GaussianMADE(MaskedModel):
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
         return batched_log_prob(self, x, batch_size)
 
-    # ------------------------------------------------------------ sampling
     def _fill(self, x, observed, eps, gumbel):
-        """D sequential passes in the model's order; entries with ``observed > 0`` are kept.
-
-        ``x``, ``observed``, ``eps``: ``(n, D)``; ``gumbel``: ``(n, C, D)``. Unobserved ``x_d`` becomes
-        ``mean_k + exp(log_scale_k) * eps_d`` of component ``k = argmax(logits + gumbel)`` (the
-        Gumbel-max trick: ``k`` is drawn with the mixing weights). With C = 1 and ``eps = u`` this is
-        the inverse of :meth:`forward`.
-        """
+        """D passes in the model's order: unobserved ``x_d`` ``(n, D)`` becomes ``mean_k + exp(log_scale_k) eps_d``,
+        ``k = argmax(logits + gumbel)`` (``gumbel`` ``(n, C, D)``); with C = 1 and ``eps = u`` it inverts forward."""
         for i in tf.range(self.input_dim):
             idx = self._order[i]
             logits, means, log_scales = self._mixture(x)
@@ -301,10 +229,9 @@ class GaussianMADE(MaskedModel):
 
     def _run_fill(self, x, observed, eps, gumbel) -> np.ndarray:
         if self._fill_fn is None:
-            D, C = self.input_dim, self.num_components
-            self._fill_fn = tf.function(self._fill, input_signature=[
-                tf.TensorSpec([None, D], tf.float32), tf.TensorSpec([None, D], tf.float32),
-                tf.TensorSpec([None, D], tf.float32), tf.TensorSpec([None, C, D], tf.float32)])
+            rows = tf.TensorSpec([None, self.input_dim], tf.float32)
+            noise = tf.TensorSpec([None, self.num_components, self.input_dim], tf.float32)
+            self._fill_fn = tf.function(self._fill, input_signature=[rows, rows, rows, noise])
         return self._fill_fn(*(tf.constant(np.asarray(a, np.float32)) for a in (x, observed, eps, gumbel))).numpy()
 
     def _noise(self, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -328,10 +255,7 @@ class GaussianMADE(MaskedModel):
         return self._run_fill(zeros, zeros, u, np.zeros((len(u), 1, self.input_dim), np.float32))
 
     def inverse(self, u) -> np.ndarray:
-        """``x`` with ``forward(x)[0] == u``, ``(batch, D)``: D sequential passes (C = 1 only).
-
-        A row whose ``x`` would overflow float32 is refused (``ValueError`` naming the rows of ``u``).
-        """
+        """``x`` ``(batch, D)`` with ``forward(x)[0] == u`` in D passes (C = 1 only); refuses rows that overflow."""
         self._single_gaussian_only("inverse")
         u = check_real_batch(u, self.input_dim, "u")
         x = self._invert(u)
@@ -339,19 +263,12 @@ class GaussianMADE(MaskedModel):
         return x
 
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
-        """Fill the unobserved entries of ``x`` ``(batch, D)`` (or ``(D,)``) by sampling.
-
-        ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (:func:`conditioning.check_observed`); the observed
-        inputs must come first in the model's ordering (otherwise ``p(unobserved | observed)`` is not one
-        pass and ``ValueError``).
-        Unobserved entries of ``x`` may hold anything finite (they are overwritten).
-        """
+        """Sample the entries of ``x`` ``(batch, D)`` or ``(D,)`` not ``observed`` (a prefix of the ordering)."""
         x, obs, single = self.completion_inputs(x, observed, binary=False)
         out = self._run_fill(x, obs.astype(np.float32), *self._noise(len(x), seed))
         refuse_nonfinite(self, ~np.isfinite(out), "complete", "rows of x", x)
         return out[0] if single else out
 
-    # -------------------------------------------------------- serialization
     def own_config(self) -> dict:
         return {"num_components": self.num_components, "log_scale_bound": self.log_scale_bound,
                 "input_degrees": self.input_degrees}

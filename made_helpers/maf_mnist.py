@@ -1,17 +1,8 @@
 """The MAF paper's MNIST experiment (Papamakarios, Pavlakou, Murray, NeurIPS 2017; Table 2, unconditional).
 
-``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` on
-the paper's protocol (:func:`logit_space.load_maf_mnist`) with the authors' recipe (their ``experiments.py``):
-Adam (1e-3 for the MADEs, 1e-4 for the flows), minibatch 100, weight decay ``rate / 2 * sum w**2`` with
-rate 1e-6 added to the training loss, early stopping on the validation log-likelihood with patience 30;
-``--minutes`` and ``--max-epochs`` cap the run. The flows' batch-norm layers are then given the training
-set's statistics, as the authors did, and the test set is evaluated once.
-
-The results file (JSON, written atomically, never over an existing file without ``--overwrite``) holds the
-settings, the per-epoch curves, the test mean log-likelihood in logit space with two standard errors (as the
-paper reports it), the same density in pixel space in nats and bits per pixel, the training time and the
-machine. The weights are saved beside it in half precision (``.weights.npz``) when that file is at most
-:data:`MAX_MODEL_BYTES`; :func:`load_trained` rebuilds the model.
+``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` with the
+authors' recipe (their ``experiments.py``: Adam, minibatch 100, weight decay 1e-6, patience 30; batch norm given the
+training set's statistics) and writes the results (JSON) and half-precision weights (:func:`load_trained`).
 """
 
 from __future__ import annotations
@@ -47,17 +38,16 @@ PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 M
 
 
 def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_components: int = 10, seed: int = 0):
-    """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``, which
-    for layers wider than 783 units is the authors' ``k % 783 + 1``), batch norm after every flow layer."""
+    """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``: the
+    authors' ``k % 783 + 1``), batch norm after every flow layer."""
     from .flows import MAF
     from .gaussian_made import GaussianMADE
     from .realnvp import RealNVP
 
     D = 784
-    if kind == "made":
-        return GaussianMADE(D, hidden_sizes, 1, hidden_degrees="equal", seed=seed)
-    if kind == "made_mog":
-        return GaussianMADE(D, hidden_sizes, num_components, hidden_degrees="equal", seed=seed)
+    if kind in ("made", "made_mog"):
+        return GaussianMADE(D, hidden_sizes, num_components if kind == "made_mog" else 1, hidden_degrees="equal",
+                            seed=seed)
     if kind == "realnvp":
         return RealNVP(D, hidden_sizes, num_layers, seed=seed, batch_norm=True)
     if kind in ("maf", "maf_mog"):
@@ -67,27 +57,15 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
 
 
 def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
-    """Mean test log-likelihood in logit space and in pixel space ``[0, 256)^D`` (nats), bits per pixel; each with
-    two standard errors (the paper's error bars), from per-image ``log p`` ``(N,)`` and ``x_test`` ``(N, D)``."""
+    """Mean log-likelihood (logit, pixel space) and bits/pixel, with 2 standard errors, of ``log p`` ``(N,)``."""
     from . import logit_space
 
     pixel = logit_space.to_pixel_space(log_p_logit, x_test)
     bpp = logit_space.bits_per_pixel(pixel, x_test.shape[1])
-
-    def two_se(v):
-        return float(2 * v.std() / math.sqrt(len(v)))
-
-    return {"n_images": int(len(x_test)), "log_likelihood_logit": float(log_p_logit.mean()),
-            "log_likelihood_logit_2se": two_se(log_p_logit), "log_likelihood_pixel": float(pixel.mean()),
-            "log_likelihood_pixel_2se": two_se(pixel), "bits_per_pixel": float(bpp.mean()),
-            "bits_per_pixel_2se": two_se(bpp)}
-
-
-def weights_bytes(model) -> bytes:
-    """The model's weights in half precision, as ``.npz`` bytes (``w0``, ``w1``, ... in ``model.weights`` order)."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{f"w{i}": v.numpy().astype(np.float16) for i, v in enumerate(model.weights)})
-    return buffer.getvalue()
+    figures = {"n_images": int(len(x_test))}
+    for name, v in {"log_likelihood_logit": log_p_logit, "log_likelihood_pixel": pixel, "bits_per_pixel": bpp}.items():
+        figures.update({name: float(v.mean()), f"{name}_2se": float(2 * v.std() / math.sqrt(len(v)))})
+    return figures
 
 
 def load_trained(results_file: str | Path):
@@ -114,12 +92,9 @@ def load_trained(results_file: str | Path):
 
 def load_results(folder: str | Path) -> dict[str, dict]:
     """``{kind: result}`` of the results files ``*.json`` in ``folder`` (none if it does not exist)."""
-    found = {}
-    for path in sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []:
-        result = json.loads(path.read_text())
-        if result.get("experiment") == "maf_mnist":
-            found[result["kind"]] = result
-    return found
+    paths = sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []
+    results = [json.loads(path.read_text()) for path in paths]
+    return {result["kind"]: result for result in results if result.get("experiment") == "maf_mnist"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -156,8 +131,7 @@ def _refuse_existing(out: Path, overwrite: bool) -> str | None:
 
 
 def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> dict:
-    """Train and evaluate ``args.kind``; returns the results dict (not yet written). ``data``: the splits
-    (default: :func:`logit_space.load_maf_mnist`)."""
+    """Train and evaluate ``args.kind`` on ``data`` (default :func:`logit_space.load_maf_mnist`): the results dict."""
     import keras
 
     from . import logit_space
@@ -166,8 +140,7 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
     from .flows import gaussian_log_prob_baseline
     from .train import TrainingDivergedError
 
-    if data is None:
-        data = logit_space.load_maf_mnist()
+    data = logit_space.load_maf_mnist() if data is None else data
     if args.subset:
         data = {name: x[:args.subset] for name, x in data.items()}
     keras.utils.set_random_seed(args.seed)
@@ -177,9 +150,8 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
     start = time.perf_counter()
     if args.kind == "gaussian":
         log_p = gaussian_log_prob_baseline(data["train"], data["test"])
-        seconds = time.perf_counter() - start
         result.update(settings={"fit": "closed form: mean and full covariance of the training set + 1e-6 I"},
-                      curves=None, training_seconds=seconds)
+                      curves=None, training_seconds=time.perf_counter() - start)
         model = None
     else:
         model = build_model(args.kind, args.hidden, args.layers, args.components, args.seed)
@@ -193,10 +165,9 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
         if args.kind in ("made_mog", "maf_mog"):
             settings["components"] = args.components
         try:
-            history = fit_density(model, data["train"], data["valid"],
-                                  epochs=args.max_epochs, batch_size=100, learning_rate=lr, patience=args.patience,
-                                  seed=args.seed, max_seconds=60.0 * args.minutes, verbose=True,
-                                  weight_decay=WEIGHT_DECAY)
+            history = fit_density(model, data["train"], data["valid"], epochs=args.max_epochs, batch_size=100,
+                                  learning_rate=lr, patience=args.patience, seed=args.seed,
+                                  max_seconds=60.0 * args.minutes, verbose=True, weight_decay=WEIGHT_DECAY)
         except TrainingDivergedError as error:      # the best epoch's weights are kept and evaluated, and it is said
             print(f"maf_mnist.py: {error}", file=sys.stderr)
             history = error.history
@@ -228,29 +199,28 @@ def write(result: dict, out: Path) -> None:
     """The results file at ``out`` and, when small enough, the half-precision weights beside it (atomically)."""
     from .atomic import atomic_write, write_json
 
-    model = result.pop("_model")
+    model, weights = result.pop("_model"), out.with_suffix(".weights.npz")
     result.update(model_file=None, model_not_saved="the Gaussian is its mean and covariance (closed form)")
     if model is not None:
-        blob = weights_bytes(model)
+        buffer = io.BytesIO()            # half precision, w0, w1, ... in model.weights order
+        np.savez_compressed(buffer, **{f"w{i}": v.numpy().astype(np.float16) for i, v in enumerate(model.weights)})
+        blob = buffer.getvalue()
         result.update(model_class=type(model).__name__, model_config=model.get_config(), model_bytes=len(blob))
         if len(blob) <= MAX_MODEL_BYTES:
-            path = out.with_suffix(".weights.npz")
-            atomic_write(path, blob)
-            result.update(model_file=path.name, model_sha256=hashlib.sha256(blob).hexdigest(), model_not_saved=None)
+            atomic_write(weights, blob)
+            result.update(model_file=weights.name, model_sha256=hashlib.sha256(blob).hexdigest(), model_not_saved=None)
         else:
             result["model_not_saved"] = f"half-precision weights take {len(blob) / 2**20:.1f} MB, over the 10 MB limit"
     write_json(out, result)
-    stale = out.with_suffix(".weights.npz")
-    if result["model_file"] is None and stale.exists():      # an --overwrite of a run that had saved weights
-        stale.unlink()
+    if result["model_file"] is None:      # an --overwrite of a run that had saved weights
+        weights.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = None) -> int:
     """The command line; ``data`` replaces the MNIST splits (tests). Returns the exit status."""
     args = _parser().parse_args(argv)
     out = Path(args.out)
-    problem = _refuse_existing(out, args.overwrite)
-    if problem:
+    if problem := _refuse_existing(out, args.overwrite):
         print(f"maf_mnist.py: error: {problem}", file=sys.stderr)
         return 2
     result = run(args, data)
@@ -258,6 +228,5 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     t = result["test"]
     print(f"{result['label']}: test log-likelihood {t['log_likelihood_logit']:.1f} "
           f"± {t['log_likelihood_logit_2se']:.1f} nats (logit space; paper {result['paper']['log_likelihood_logit']}), "
-          f"{t['bits_per_pixel']:.3f} bits/pixel, "
-          f"{result['training_seconds'] / 60:.1f} min -> {out}")
+          f"{t['bits_per_pixel']:.3f} bits/pixel, {result['training_seconds'] / 60:.1f} min -> {out}")
     return 0
