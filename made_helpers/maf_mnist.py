@@ -195,15 +195,24 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
     return result
 
 
+def _half_if_it_fits(array: np.ndarray) -> np.ndarray:
+    """``array`` in half precision, or in float32 if a value would overflow float16 (a flow's batch-norm
+    statistics of large intermediate values can exceed 65504)."""
+    with np.errstate(over="ignore"):
+        half = array.astype(np.float16)
+    return half if np.isfinite(half).all() == np.isfinite(array).all() else array.astype(np.float32)
+
+
 def write(result: dict, out: Path) -> None:
-    """The results file at ``out`` and, when small enough, the half-precision weights beside it (atomically)."""
+    """The results file at ``out`` and, when small enough, the half-precision weights beside it (atomically;
+    an array with values beyond float16's range stays float32)."""
     from .atomic import atomic_write, write_json
 
     model, weights = result.pop("_model"), out.with_suffix(".weights.npz")
     result.update(model_file=None, model_not_saved="the Gaussian is its mean and covariance (closed form)")
     if model is not None:
-        buffer = io.BytesIO()            # half precision, w0, w1, ... in model.weights order
-        np.savez_compressed(buffer, **{f"w{i}": v.numpy().astype(np.float16) for i, v in enumerate(model.weights)})
+        buffer = io.BytesIO()            # w0, w1, ... in model.weights order
+        np.savez_compressed(buffer, **{f"w{i}": _half_if_it_fits(v.numpy()) for i, v in enumerate(model.weights)})
         blob = buffer.getvalue()
         result.update(model_class=type(model).__name__, model_config=model.get_config(), model_bytes=len(blob))
         if len(blob) <= MAX_MODEL_BYTES:

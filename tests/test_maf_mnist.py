@@ -160,3 +160,16 @@ def test_a_run_that_diverges_keeps_its_best_epoch_and_says_so(tmp_path, tiny_dat
     assert len(result["curves"]["valid_nll"]) == result["epochs_run"] < 3
     assert math.isfinite(result["test"]["log_likelihood_logit"])
     assert "training stopped" in capsys.readouterr().err
+
+
+def test_weights_beyond_half_precision_are_kept_in_float32(tmp_path, tiny_data):
+    """A flow's batch-norm variance can exceed float16's 65504; saved as float16 it would come back inf."""
+    args = maf_mnist._parser().parse_args(["maf", "--out", str(tmp_path / "maf.json"), *TINY])
+    result = maf_mnist.run(args, {k: 1000.0 * v for k, v in tiny_data.items()})
+    model = result["_model"]
+    assert max(float(np.abs(v.numpy()).max()) for v in model.weights) > 65504
+    expected = model.log_prob(tiny_data["test"] * 1000.0)
+    maf_mnist.write(result, tmp_path / "maf.json")
+    reloaded = maf_mnist.load_trained(tmp_path / "maf.json")
+    assert all(np.isfinite(v.numpy()).all() for v in reloaded.weights)
+    np.testing.assert_allclose(reloaded.log_prob(tiny_data["test"] * 1000.0), expected, rtol=1e-2)
