@@ -1,16 +1,6 @@
-"""Interactive mask explorer for MADE (ipywidgets + matplotlib), one line in a notebook.
+"""Interactive MADE mask explorer (ipywidgets + matplotlib): ``mask_explorer(input_dim=6, hidden_sizes=[8, 8])``.
 
-    from made_helpers.widgets import mask_explorer
-    mask_explorer(input_dim=6, hidden_sizes=[8, 8])
-
-Controls: D, hidden layer widths, ordering, hidden degree scheme, seed, direct
-connections, number of masks K and mask index k, and an output unit whose
-paths to highlight. Views (redrawn on every change): the network with unit
-degrees and allowed connections, the mask heatmaps and the ``(D, D)``
-connectivity matrix. Settings that make no sense show a message instead.
-
-Mask ``k`` with seed ``s`` is built exactly as ``MADE(..., seed=s).set_mask(k)``
-builds it: both call ``masks.make_mask_set(..., seed=s, k=k)``.
+Mask ``k`` with seed ``s`` is the one ``MADE(..., seed=s).set_mask(k)`` uses: both call ``masks.make_mask_set``.
 """
 
 from __future__ import annotations
@@ -45,21 +35,17 @@ NO_HIGHLIGHT = "none"
 
 # ----------------------------------------------------------------- pure logic
 def parse_hidden_sizes(text: str) -> list[int]:
-    """Parse hidden layer widths typed as ``"8, 8"`` (commas or spaces) into ``[8, 8]``.
-
-    Raises ``ValueError`` naming the bad entry: non-numbers, widths < 1, no widths.
-    """
+    """Parse widths typed as ``"8, 8"`` (commas or spaces) into ``[8, 8]``; ``ValueError`` names a bad entry."""
     if not isinstance(text, str):
         raise TypeError(f"hidden layer widths must be text such as '8, 8', got {text!r}")
     parts = [p for p in re.split(r"[,;\s]+", text.strip().strip("[]()")) if p]
     if not parts:
         raise ValueError("hidden layer widths: none given; type at least one width, e.g. 8, 8")
-    sizes = []
     for p in parts:
         if not re.fullmatch(r"[+-]?\d+", p):
             raise ValueError(f"hidden layer widths: {p!r} is not a whole number; "
                              "type widths separated by commas, e.g. 8, 8")
-        sizes.append(int(p))
+    sizes = [int(p) for p in parts]
     for i, h in enumerate(sizes):
         if h < 1:
             raise ValueError(f"hidden layer {i + 1} has width {h}: every hidden layer needs at least one unit")
@@ -68,13 +54,8 @@ def parse_hidden_sizes(text: str) -> list[int]:
 
 @dataclass(frozen=True)
 class ExplorerMaskSet:
-    """What the explorer shows of mask ``k``: :class:`masks.MaskSet` with the direct mask only
-    when direct is on, and the connectivity that follows.
-
-    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)``
-    float32 each; ``direct_mask``: ``(D, D)`` or ``None`` when direct is off;
-    ``connectivity``: ``(D, D)`` bool, ``[i, j]`` iff output j may see input i.
-    """
+    """Mask ``k`` as shown: ``degrees`` ``[input (D,), hidden_1 (H1,), ...]``, ``masks`` ``(fan_in, fan_out)``,
+    ``direct_mask`` ``(D, D)`` or ``None`` (direct off), bool ``connectivity`` ``(D, D)`` (``[i, j]``: j sees i)."""
 
     degrees: list
     masks: list
@@ -86,10 +67,7 @@ class ExplorerMaskSet:
 def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str = "natural",
                       hidden_degrees: str = "random", seed: int = 0, direct: bool = True,
                       mask_index: int = 0) -> ExplorerMaskSet:
-    """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``.
-
-    Raises ``ValueError``/``TypeError`` with a clear message for bad settings.
-    """
+    """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``; bad settings raise."""
     D = mk.check_input_dim(input_dim)
     sizes = mk.check_hidden_sizes(hidden_sizes)
     if ordering not in mk.ORDERINGS:
@@ -105,13 +83,8 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
 
 @dataclass
 class ExplorerState:
-    """What the explorer currently shows.
-
-    ``settings``: the control values read (hidden sizes as typed text);
-    ``degrees``/``masks``/``direct_mask``/``connectivity``: as in :class:`ExplorerMaskSet`,
-    ``None`` while ``error`` holds a message; ``highlight``: output index or ``None``;
-    ``update_seconds``: wall time of the last update (compute + both renders).
-    """
+    """What the explorer shows: the control ``settings``, the masks as in :class:`ExplorerMaskSet` (``None``
+    while ``error`` holds a message), ``highlight`` output or ``None``, and the last update's wall time."""
 
     settings: dict = field(default_factory=dict)
     degrees: list | None = None
@@ -159,9 +132,8 @@ def render_matrices(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi
 
 def _degrees_html(degrees: list) -> str:
     """An HTML table of degrees per layer; each row has ``data-layer`` for tests."""
-    names = ["inputs"] + [f"hidden {l}" for l in range(1, len(degrees))] + ["outputs"]
     rows = []
-    for l, (name, d) in enumerate(zip(names, [*degrees, degrees[0]])):
+    for l, (name, d) in enumerate(zip(plotting.layer_names(len(degrees)), [*degrees, degrees[0]])):
         values = " ".join(str(int(v)) for v in d)
         rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
                     f"<td class='made-degrees-layer' data-layer='{l}' "
@@ -174,16 +146,11 @@ _CONTROL = " (the explorer's control range)"
 
 
 class MaskExplorer:
-    """Interactive view of MADE degrees, masks, network and connectivity.
+    """Interactive view of MADE degrees, masks, network and connectivity, redrawn on every change.
 
-    Attributes:
-        controls: ``{name: widget}`` for ``input_dim``, ``hidden_sizes`` (text
-            "8, 8"), ``ordering``, ``hidden_degrees``, ``seed``, ``direct``,
-            ``num_masks``, ``mask_index``, ``highlight`` ("none" or output index).
-        state: the :class:`ExplorerState` on display (refreshed on every change).
-        widget: the ``VBox`` to display (the explorer itself displays as it).
-        network_image, matrices_image: ``Image`` widgets holding the PNG views.
-        message: ``HTML`` with the error message (hidden when settings are fine).
+    ``controls``: ``{name: widget}``, one per argument (``hidden_sizes`` as text "8, 8", ``highlight`` "none" or
+    an output); ``state``: the :class:`ExplorerState` shown; ``widget``: the ``VBox`` it displays as;
+    ``network_image``, ``matrices_image``: the PNG views; ``message``: the error, hidden when settings are fine.
     """
 
     def __init__(self, input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
@@ -200,36 +167,28 @@ class MaskExplorer:
         if highlight is not None:
             check_int("highlight", highlight, 0, input_dim - 1, why=_CONTROL)
         check_seed("seed", seed)
-        if isinstance(hidden_sizes, str):
-            sizes_text = hidden_sizes
-        elif isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, np.ndarray):
-            sizes_text = ", ".join(str(h) for h in hidden_sizes)  # bad widths: message in the widget
-        else:
+        if not isinstance(hidden_sizes, (str, Sequence, np.ndarray)):
             raise TypeError(f"hidden_sizes must be a list of widths such as [8, 8] or text '8, 8', "
                             f"got {hidden_sizes!r}")
+        # bad widths are shown as a message in the widget
+        sizes_text = hidden_sizes if isinstance(hidden_sizes, str) else ", ".join(str(h) for h in hidden_sizes)
 
         style = {"description_width": "initial"}
+        lazy = {"style": style, "continuous_update": False}  # typed and dragged values count when done
         c = {
-            "input_dim": widgets.IntSlider(value=input_dim, min=1, max=MAX_INPUT_DIM,
-                                           description="D (inputs)", style=style,
-                                           continuous_update=False),
-            "hidden_sizes": widgets.Text(value=sizes_text, description="hidden widths",
-                                         placeholder="e.g. 8, 8", style=style,
-                                         continuous_update=False),
-            "ordering": widgets.Dropdown(options=list(mk.ORDERINGS), value=ordering,
-                                         description="ordering", style=style),
-            "hidden_degrees": widgets.Dropdown(options=list(mk.HIDDEN_DEGREE_SCHEMES),
-                                               value=hidden_degrees, description="hidden degrees",
-                                               style=style),
-            "seed": widgets.IntText(value=int(seed), description="seed", style=style,
-                                    continuous_update=False),
-            "direct": widgets.Checkbox(value=bool(direct), description="direct connections",
-                                       indent=False),
-            "num_masks": widgets.BoundedIntText(value=num_masks, min=1, max=MAX_NUM_MASKS,
-                                                description="K masks", style=style),
+            "input_dim": widgets.IntSlider(value=input_dim, min=1, max=MAX_INPUT_DIM, description="D (inputs)", **lazy),
+            "hidden_sizes": widgets.Text(value=sizes_text, description="hidden widths", placeholder="e.g. 8, 8",
+                                         **lazy),
+            "ordering": widgets.Dropdown(options=list(mk.ORDERINGS), value=ordering, description="ordering",
+                                         style=style),
+            "hidden_degrees": widgets.Dropdown(options=list(mk.HIDDEN_DEGREE_SCHEMES), value=hidden_degrees,
+                                               description="hidden degrees", style=style),
+            "seed": widgets.IntText(value=int(seed), description="seed", **lazy),
+            "direct": widgets.Checkbox(value=bool(direct), description="direct connections", indent=False),
+            "num_masks": widgets.BoundedIntText(value=num_masks, min=1, max=MAX_NUM_MASKS, description="K masks",
+                                                style=style),
             "mask_index": widgets.IntSlider(value=mask_index, min=0, max=max(0, num_masks - 1),
-                                            description="mask k", style=style,
-                                            continuous_update=False),
+                                            description="mask k", **lazy),
             "highlight": widgets.Dropdown(options=self._highlight_options(input_dim),
                                           value=NO_HIGHLIGHT if highlight is None else int(highlight),
                                           description="highlight paths to output", style=style),
@@ -241,26 +200,18 @@ class MaskExplorer:
         c["mask_index"].disabled = num_masks == 1
         self.controls: dict[str, widgets.Widget] = c
 
-        self.message = widgets.HTML(layout=widgets.Layout(display="none"))
-        self.message.add_class("made-message")
-        self.status = widgets.HTML()
-        self.status.add_class("made-status")
-        self.degrees_view = widgets.HTML()
-        self.degrees_view.add_class("made-degrees")
-        self.network_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.network_image.add_class("made-network")
-        self.matrices_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.matrices_image.add_class("made-matrices")
-        self.views = widgets.VBox([self.status, self.degrees_view, self.network_image,
-                                   self.matrices_image])
-        rows = [widgets.HBox([c["input_dim"], c["hidden_sizes"], c["ordering"], c["hidden_degrees"]]),
-                widgets.HBox([c["seed"], c["num_masks"], c["mask_index"], c["direct"]]),
-                widgets.HBox([c["highlight"]])]
-        for row in rows:
-            row.layout.flex_flow = "row wrap"
-        self.widget = widgets.VBox([widgets.HTML("<b>MADE mask explorer</b>"), *rows,
-                                    self.message, self.views])
-        self.widget.add_class("made-mask-explorer")
+        self.message = widgets.HTML(layout=widgets.Layout(display="none")).add_class("made-message")
+        self.status = widgets.HTML().add_class("made-status")
+        self.degrees_view = widgets.HTML().add_class("made-degrees")
+        self.network_image, self.matrices_image = (
+            widgets.Image(format="png", layout=widgets.Layout(max_width="100%")).add_class(f"made-{name}")
+            for name in ("network", "matrices"))
+        self.views = widgets.VBox([self.status, self.degrees_view, self.network_image, self.matrices_image])
+        rows = [widgets.HBox([c[name] for name in names], layout=widgets.Layout(flex_flow="row wrap"))
+                for names in [("input_dim", "hidden_sizes", "ordering", "hidden_degrees"),
+                              ("seed", "num_masks", "mask_index", "direct"), ("highlight",)]]
+        self.widget = widgets.VBox([widgets.HTML("<b>MADE mask explorer</b>"), *rows, self.message,
+                                    self.views]).add_class("made-mask-explorer")
 
         self.state = ExplorerState()
         self._syncing = False
@@ -300,26 +251,21 @@ class MaskExplorer:
         finally:
             self._syncing = False
 
-    def _read_settings(self) -> dict:
-        return {name: w.value for name, w in self.controls.items()}
-
     def update(self) -> ExplorerState:
         """Recompute from the controls and redraw; returns the new :attr:`state`."""
         start = time.perf_counter()
         self._sync_dependent_controls()
-        settings = self._read_settings()
+        settings = {name: w.value for name, w in self.controls.items()}
         highlight = None if settings["highlight"] == NO_HIGHLIGHT else int(settings["highlight"])
         try:
             sizes = parse_hidden_sizes(settings["hidden_sizes"])
             if len(sizes) > MAX_HIDDEN_LAYERS:
-                raise ValueError(f"{len(sizes)} hidden layers: the explorer draws at most "
-                                 f"{MAX_HIDDEN_LAYERS}")
+                raise ValueError(f"{len(sizes)} hidden layers: the explorer draws at most {MAX_HIDDEN_LAYERS}")
             if max(sizes) > MAX_HIDDEN_WIDTH:
                 raise ValueError(f"a hidden layer of width {max(sizes)}: the explorer draws at most "
                                  f"{MAX_HIDDEN_WIDTH} units per layer")
-            mask_set = explorer_mask_set(settings["input_dim"], sizes, settings["ordering"],
-                                         settings["hidden_degrees"], settings["seed"],
-                                         settings["direct"], settings["mask_index"])
+            mask_set = explorer_mask_set(settings["input_dim"], sizes, settings["ordering"], settings["hidden_degrees"],
+                                         settings["seed"], settings["direct"], settings["mask_index"])
         except (ValueError, TypeError) as exc:
             return self._show_error(settings, highlight, str(exc), start)
         # the pictures depend on every setting but K (which only bounds k): skip redrawing the same
@@ -340,9 +286,8 @@ class MaskExplorer:
         self.message.layout.display = "none"
         self.views.layout.display = None
         self.state = ExplorerState(settings=settings, degrees=mask_set.degrees, masks=mask_set.masks,
-                                   direct_mask=mask_set.direct_mask,
-                                   connectivity=mask_set.connectivity, highlight=highlight,
-                                   error=None, update_seconds=time.perf_counter() - start)
+                                   direct_mask=mask_set.direct_mask, connectivity=mask_set.connectivity,
+                                   highlight=highlight, error=None, update_seconds=time.perf_counter() - start)
         return self.state
 
     def _show_error(self, settings: dict, highlight, text: str, start: float) -> ExplorerState:
@@ -386,9 +331,6 @@ def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8)
                   ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
                   direct: bool = True, num_masks: int = 1, mask_index: int = 0,
                   highlight: int | None = None) -> MaskExplorer:
-    """Build a :class:`MaskExplorer`; as the last line of a cell it displays itself.
-
-    Example: ``mask_explorer(input_dim=6, hidden_sizes=[8, 8])``.
-    """
+    """Build a :class:`MaskExplorer`; as the last line of a cell it displays itself."""
     return MaskExplorer(input_dim, hidden_sizes, ordering, hidden_degrees, seed, direct,
                         num_masks, mask_index, highlight)
