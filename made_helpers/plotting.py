@@ -49,10 +49,7 @@ def plot_images(images, title: str, ncols: int = 10, image_shape: tuple[int, int
     fig, ax = _figure_and_axes(ax, (min(12, 0.6 * grid.shape[1] / image_shape[1] * 1.6 + 1),
                                     0.6 * grid.shape[0] / image_shape[0] * 1.6 + 0.6))
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_title(title)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel(f"{len(np.asarray(images))} images, {ncols} per row")
+    ax.set(title=title, xticks=[], yticks=[], xlabel=f"{len(np.asarray(images))} images, {ncols} per row")
     return fig
 
 
@@ -89,11 +86,8 @@ def plot_completions(originals, completed, observed, title: str, image_shape: tu
             canvas[top:top + h, left:left + w] = tiles[i * per_row + j]
     fig, ax = _figure_and_axes(ax, (1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
     ax.imshow(canvas, interpolation="nearest")
-    ax.set_title(title)
-    ax.set_xlabel(f"original | {per_row} completions (given: black, sampled: blue)")
-    ax.set_ylabel(f"{n} digits")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(title=title, xlabel=f"original | {per_row} completions (given: black, sampled: blue)",
+           ylabel=f"{n} digits", xticks=[], yticks=[])
     return fig
 
 
@@ -125,18 +119,13 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "L
             low, high = min(shown), max(shown)
             pad = 0.05 * (high - low) + 0.1
             ax.set_ylim(low - pad, high + pad)
-    ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("NLL (nats per image)")
+    ax.set(title=title, xlabel="epoch", ylabel="NLL (nats per image)")
     ax.legend()
     ax.grid(alpha=0.3)
     return fig
 
 
-# ---------------------------------------------------------------------------
-# Masks, network and connectivity (used by made_helpers.widgets and notebooks)
-# ---------------------------------------------------------------------------
-
+# ----------------------------------- masks, network and connectivity (used by made_helpers.widgets and notebooks)
 def paths_to_output(masks: Sequence[np.ndarray], output: int,
                     direct: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """The connections on some path from an input to output unit ``output`` (``0 <= output < D``).
@@ -226,8 +215,7 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
         on_path = [seen, *(e.any(axis=0) for e in edges[:-1]), np.arange(D) == highlight_output]
 
     # units: circles sized to the widest layer, degree written inside
-    width_in = ax.get_position().width * fig.get_figwidth()
-    slot_pt = 72.0 * width_in / (widest + 1)
+    slot_pt = 72.0 * ax.get_position().width * fig.get_figwidth() / (widest + 1)  # points per unit along a row
     diameter = float(np.clip(0.8 * slot_pt, 3.0, 24.0))
     fontsize = diameter * 0.5
     cmap = plt.get_cmap("viridis")
@@ -255,8 +243,7 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
         sees = [f"x{i}" for i in np.nonzero(seen)[0]]
         note = f"paths to output x̂{highlight_output}: it may see {', '.join(sees) if sees else 'no input'}"
         ax.text(widest / 2 + 0.4, -0.85, note, ha="right", va="top", fontsize=8.5, color="tab:red")
-    ax.set_xlim(-widest / 2 - 0.6, widest / 2 + 0.4)
-    ax.set_ylim(-1.0, len(layers) - 0.2)
+    ax.set(xlim=(-widest / 2 - 0.6, widest / 2 + 0.4), ylim=(-1.0, len(layers) - 0.2))
     ax.axis("off")
     ax.set_title(title or f"MADE network, D={D}, hidden {[len(d) for d in degrees[1:]]}: "
                           "unit labels are degrees")
@@ -288,13 +275,9 @@ def plot_masks(masks: Sequence[np.ndarray], degrees: Sequence[np.ndarray] | None
 
     masks = [np.asarray(m) for m in masks]
     n = len(masks)
-    if axes is None:
-        fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.0), squeeze=False)
-        axes = axes[0]
-    else:
-        axes = list(np.ravel(axes))
-        if len(axes) < n:
-            raise ValueError(f"plot_masks needs {n} axes, got {len(axes)}")
+    axes = list(np.ravel(plt.subplots(1, n, figsize=(3.2 * n, 3.0), squeeze=False)[1] if axes is None else axes))
+    if len(axes) < n:
+        raise ValueError(f"plot_masks needs {n} axes, got {len(axes)}")
     fig = axes[0].figure
     names = layer_names(n)
     edges = None if highlight_output is None else paths_to_output(masks, highlight_output)[0]
@@ -304,18 +287,16 @@ def plot_masks(masks: Sequence[np.ndarray], degrees: Sequence[np.ndarray] | None
         if edges is not None:
             image[edges[l]] = 2
         ax.imshow(image, cmap=cmap, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
-        rule = "<" if l == n - 1 else "<="
         ax.set_title(titles[l] if titles else
                      f"mask {l + 1}: {names[l]} -> {names[l + 1]}\n{m.shape[0]}x{m.shape[1]}, "
-                     f"row degree {rule} column degree", fontsize=8.5)
+                     f"row degree {'<' if l == n - 1 else '<='} column degree", fontsize=8.5)
         ax.set_ylabel(f"{names[l]} (degree)", fontsize=8)
         ax.set_xlabel(f"{names[l + 1]} (degree)", fontsize=8)
         if degrees is not None:
             _degree_ticks(ax, "y", degrees[l])
             _degree_ticks(ax, "x", degrees[l + 1] if l + 1 < len(degrees) else degrees[0])
         else:
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
     return fig
 
 

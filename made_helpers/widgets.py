@@ -107,11 +107,9 @@ def _png(fig: Figure, dpi: int = 80) -> bytes:
 
 def render_network(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
     """PNG of :func:`plotting.plot_network` for a mask set."""
-    n_rows = len(mask_set.degrees) + 1
-    fig = Figure(figsize=(11, 0.9 + 0.95 * n_rows))
+    fig = Figure(figsize=(11, 0.9 + 0.95 * (len(mask_set.degrees) + 1)))  # a row per layer and the outputs
     ax = fig.add_axes((0.09, 0.02, 0.9, 0.88))
-    plotting.plot_network(mask_set.degrees, mask_set.masks, mask_set.direct_mask,
-                          highlight_output=highlight, ax=ax)
+    plotting.plot_network(mask_set.degrees, mask_set.masks, mask_set.direct_mask, highlight_output=highlight, ax=ax)
     return _png(fig, dpi)
 
 
@@ -120,13 +118,11 @@ def render_matrices(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi
     n = len(mask_set.masks) + 1
     fig = Figure(figsize=(min(3.0 * n, 16), 3.5))
     fig.subplots_adjust(left=0.07, right=0.96, bottom=0.24, top=0.78, wspace=0.5)  # fixed: fast
-    legend = "black: allowed connection" + ("" if highlight is None else
-                                            f"; red: on a path to output x̂{highlight}")
+    legend = "black: allowed connection" + ("" if highlight is None else f"; red: on a path to output x̂{highlight}")
     fig.text(0.01, 0.985, legend, ha="left", va="top", fontsize=8.5)
     axes = fig.subplots(1, n, squeeze=False)[0]
     plotting.plot_masks(mask_set.masks, mask_set.degrees, highlight_output=highlight, axes=axes[:-1])
-    plotting.plot_connectivity(mask_set.connectivity, mask_set.degrees[0],
-                               highlight_output=highlight, ax=axes[-1])
+    plotting.plot_connectivity(mask_set.connectivity, mask_set.degrees[0], highlight_output=highlight, ax=axes[-1])
     return _png(fig, dpi)
 
 
@@ -272,13 +268,11 @@ class MaskExplorer:
         drawn_key = tuple((name, value) for name, value in settings.items() if name != "num_masks")
         if drawn_key != self._drawn_key:
             try:
-                network_png = render_network(mask_set, highlight)
-                matrices_png = render_matrices(mask_set, highlight)
+                pngs = render_network(mask_set, highlight), render_matrices(mask_set, highlight)
             except Exception as exc:  # noqa: BLE001 - any drawing failure is shown in the widget, not raised
                 return self._show_error(settings, highlight,
                                         f"could not draw these settings ({type(exc).__name__}: {exc})", start)
-            self.network_image.value = network_png
-            self.matrices_image.value = matrices_png
+            self.network_image.value, self.matrices_image.value = pngs
             self._drawn_key = drawn_key
         self.degrees_view.value = _degrees_html(mask_set.degrees)
         self.status.value = _status_html(settings, mask_set, highlight)
@@ -309,14 +303,12 @@ def _status_html(settings: dict, mask_set: ExplorerMaskSet, highlight: int | Non
     D = len(deg)
     order = " → ".join(f"x{i}" for i in mk.ordering_from_degrees(deg))
     conn = mask_set.connectivity
-    n_dep = int(conn.sum())
-    ok = mk.is_autoregressive(conn, deg)
     lines = [
         f"Generation order: {order}",
         f"Mask k={settings['mask_index']} of K={settings['num_masks']} "
         f"(seed {settings['seed']}; this mask's derived seed {mask_set.mask_seed})",
-        f"Dependencies realised: {n_dep} of {D * (D - 1) // 2} allowed by the ordering; "
-        f"autoregressive: {'yes' if ok else 'NO'}",
+        f"Dependencies realised: {int(conn.sum())} of {D * (D - 1) // 2} allowed by the ordering; "
+        f"autoregressive: {'yes' if mk.is_autoregressive(conn, deg) else 'NO'}",
     ]
     if highlight is not None:
         seen = [f"x{i}" for i in np.nonzero(conn[:, highlight])[0]]
