@@ -18,8 +18,7 @@ def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (2
     if len(image_shape) != 2 or min(image_shape) < 1:
         raise ValueError(f"image_shape must be (height, width) with positive sizes, got {image_shape!r}")
     height, width = (int(s) for s in image_shape)
-    rows = height // 2 if rows is None else rows
-    rows = check_int("rows", rows, 0, height, why=f" for images of height {height}")
+    rows = check_int("rows", height // 2 if rows is None else rows, 0, height, why=f" for images of height {height}")
     observed = np.zeros((height, width), dtype=bool)
     observed[:rows] = True
     return observed.ravel()
@@ -33,8 +32,7 @@ def is_prefix_of_ordering(observed, ordering) -> bool:
         raise ValueError(f"observed (D,) and ordering (D,) must have the same 1-D shape, "
                          f"got {observed.shape} and {ordering.shape}")
     in_order = observed[ordering]                      # observed flags in generation order
-    k = int(in_order.sum())
-    return bool(in_order[:k].all())
+    return bool(in_order[:in_order.sum()].all())
 
 
 # --------------------------------------------------------------- conditioning on any subset
@@ -54,11 +52,11 @@ def check_observed(model, observed, x_shape: tuple | None = None) -> np.ndarray:
     With ``x_shape`` (the batch being completed) a 2-D set must have exactly that shape.
     """
     obs = np.asarray(observed)
-    if obs.dtype != bool:
-        if not np.issubdtype(obs.dtype, np.number) or not np.all((obs == 0) | (obs == 1)):
-            got = f"dtype {obs.dtype}" if not np.issubdtype(obs.dtype, np.number) else "other values"
-            raise ValueError(f"observed must be a boolean (or 0/1) array: True where the value is given, got {got}")
-        obs = obs.astype(bool)
+    numeric = np.issubdtype(obs.dtype, np.number)
+    if obs.dtype != bool and not (numeric and np.all((obs == 0) | (obs == 1))):
+        got = "other values" if numeric else f"dtype {obs.dtype}"
+        raise ValueError(f"observed must be a boolean (or 0/1) array: True where the value is given, got {got}")
+    obs = obs.astype(bool, copy=False)
     D = model.input_dim
     wide = f"{tuple(x_shape)}" if x_shape is not None else f"(batch, {D})"
     if obs.ndim not in (1, 2) or obs.shape[-1] != D or (
@@ -147,5 +145,4 @@ def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 
     obs = np.broadcast_to(np.asarray(observed, dtype=bool), x.shape)
     given = np.stack([1 - x, 1 - x, 1 - x], axis=-1)                       # ink black
     filled = np.stack([0.85 - 0.75 * x, 0.9 - 0.7 * x, 1.0 - 0.4 * x], axis=-1)  # ink dark blue
-    rgb = np.where(obs[..., None], given, filled)
-    return rgb.reshape(len(x), *image_shape, 3).clip(0.0, 1.0)
+    return np.where(obs[..., None], given, filled).reshape(len(x), *image_shape, 3).clip(0.0, 1.0)

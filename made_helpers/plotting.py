@@ -108,9 +108,8 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "L
     """Per-epoch curves (NLL in nats) from a history dict; ``zoom_after=e``: y-range of epochs ``e`` on only."""
     fig, ax = _figure_and_axes(ax, (6, 4))
     for key in keys:
-        if key in history and len(history[key]):
-            values = history[key]
-            ax.plot(np.arange(1, len(values) + 1), values, label=key.replace("_", " "))
+        if len(history.get(key, ())):
+            ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
     if history.get("best_epoch"):
         ax.axvline(history["best_epoch"], color="gray", ls="--", lw=1, label="best epoch (valid)")
     if zoom_after:

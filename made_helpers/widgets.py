@@ -128,13 +128,10 @@ def render_matrices(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi
 
 def _degrees_html(degrees: list) -> str:
     """An HTML table of degrees per layer; each row has ``data-layer`` for tests."""
-    rows = []
-    for l, (name, d) in enumerate(zip(plotting.layer_names(len(degrees)), [*degrees, degrees[0]])):
-        values = " ".join(str(int(v)) for v in d)
-        rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
-                    f"<td class='made-degrees-layer' data-layer='{l}' "
-                    f"style='font-family:monospace'>{values}</td></tr>")
-    return "<b>Degrees</b> (unit order left to right)<table>" + "".join(rows) + "</table>"
+    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th><td class='made-degrees-layer' "
+                   f"data-layer='{l}' style='font-family:monospace'>{' '.join(str(int(v)) for v in d)}</td></tr>"
+                   for l, (name, d) in enumerate(zip(plotting.layer_names(len(degrees)), [*degrees, degrees[0]])))
+    return "<b>Degrees</b> (unit order left to right)<table>" + rows + "</table>"
 
 
 # --------------------------------------------------------------------- widget
@@ -149,10 +146,9 @@ class MaskExplorer:
     ``network_image``, ``matrices_image``: the PNG views; ``message``: the error, hidden when settings are fine.
     """
 
-    def __init__(self, input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
-                 ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
-                 direct: bool = True, num_masks: int = 1, mask_index: int = 0,
-                 highlight: int | None = None):
+    def __init__(self, input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8), ordering: str = "natural",
+                 hidden_degrees: str = "random", seed: int = 0, direct: bool = True, num_masks: int = 1,
+                 mask_index: int = 0, highlight: int | None = None):
         check_int("input_dim", input_dim, 1, MAX_INPUT_DIM, why=_CONTROL)
         check_int("num_masks", num_masks, 1, MAX_NUM_MASKS, why=_CONTROL)
         check_int("mask_index", mask_index, 0, num_masks - 1, why=_CONTROL)
@@ -191,8 +187,7 @@ class MaskExplorer:
         }
         for name, w in c.items():
             w.add_class(f"made-control-{name.replace('_', '-')}")
-            w.layout.width = "auto" if name == "direct" else "260px"
-        c["highlight"].layout.width = "300px"
+            w.layout.width = {"direct": "auto", "highlight": "300px"}.get(name, "260px")
         c["mask_index"].disabled = num_masks == 1
         self.controls: dict[str, widgets.Widget] = c
 
@@ -312,17 +307,15 @@ def _status_html(settings: dict, mask_set: ExplorerMaskSet, highlight: int | Non
     ]
     if highlight is not None:
         seen = [f"x{i}" for i in np.nonzero(conn[:, highlight])[0]]
-        before = int(deg[highlight]) - 1
         lines.append(f"Output x̂{highlight} (degree {int(deg[highlight])}) may see "
                      f"{', '.join(seen) if seen else 'no input'} "
-                     f"({len(seen)} of the {before} inputs generated before it)")
+                     f"({len(seen)} of the {int(deg[highlight]) - 1} inputs generated before it)")
     return "<div class='made-status-text'>" + "<br>".join(html.escape(s) for s in lines) + "</div>"
 
 
-def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
-                  ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
-                  direct: bool = True, num_masks: int = 1, mask_index: int = 0,
-                  highlight: int | None = None) -> MaskExplorer:
+def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8), ordering: str = "natural",
+                  hidden_degrees: str = "random", seed: int = 0, direct: bool = True, num_masks: int = 1,
+                  mask_index: int = 0, highlight: int | None = None) -> MaskExplorer:
     """Build a :class:`MaskExplorer`; as the last line of a cell it displays itself."""
-    return MaskExplorer(input_dim, hidden_sizes, ordering, hidden_degrees, seed, direct,
-                        num_masks, mask_index, highlight)
+    return MaskExplorer(input_dim, hidden_sizes, ordering, hidden_degrees, seed, direct, num_masks, mask_index,
+                        highlight)
