@@ -1,10 +1,5 @@
-"""Conditioning on observed pixels (notebook 06): observed-pixel masks and any-subset completion.
-
-The sampling itself lives in ``MADE.sample`` / ``MADE.complete`` (D sequential steps).
-Here: which pixels are given (``top_rows_observed``), completion given *any* subset of
-pixels with an order-agnostic model (``observed_first_ordering``, ``conditioning_mask_set``,
-``using_mask_set``, ``complete_any``), and images that show given vs filled-in pixels
-(``completion_overlay``). Timing sampling is in ``timing``.
+"""Conditioning on observed pixels (notebook 06): observed sets, completion given *any* observed subset with an
+order-agnostic model, and images of given vs filled-in pixels. The sampling loop is ``MADE.sample``/``complete``.
 """
 
 from __future__ import annotations
@@ -19,16 +14,11 @@ from .checks import check_int, check_real_batch, check_seed
 
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
-    """Bool ``(H*W,)``: True for the pixels of the first ``rows`` image rows (default: top half).
-
-    In the natural (row-major) ordering these pixels come first, so a MADE with that
-    ordering can complete the rest with one sequential step per missing pixel.
-    """
+    """Bool ``(H*W,)``: True for the pixels of the first ``rows`` image rows (default: top half)."""
     if len(image_shape) != 2 or min(image_shape) < 1:
         raise ValueError(f"image_shape must be (height, width) with positive sizes, got {image_shape!r}")
     height, width = (int(s) for s in image_shape)
-    rows = height // 2 if rows is None else rows
-    rows = check_int("rows", rows, 0, height, why=f" for images of height {height}")
+    rows = check_int("rows", height // 2 if rows is None else rows, 0, height, why=f" for images of height {height}")
     observed = np.zeros((height, width), dtype=bool)
     observed[:rows] = True
     return observed.ravel()
@@ -42,17 +32,12 @@ def is_prefix_of_ordering(observed, ordering) -> bool:
         raise ValueError(f"observed (D,) and ordering (D,) must have the same 1-D shape, "
                          f"got {observed.shape} and {ordering.shape}")
     in_order = observed[ordering]                      # observed flags in generation order
-    k = int(in_order.sum())
-    return bool(in_order[:k].all())
+    return bool(in_order[:in_order.sum()].all())
 
 
 # --------------------------------------------------------------- conditioning on any subset
 def observed_first_ordering(observed, ordering) -> np.ndarray:
-    """The ordering ``(D,)`` that puts the observed indices first, each group kept in ``ordering``'s order.
-
-    A stable reordering: when ``observed`` is already a prefix of ``ordering``, the result is
-    ``ordering`` itself.
-    """
+    """The ordering ``(D,)`` with the observed indices first, each group in ``ordering``'s order (stable)."""
     observed = np.asarray(observed, dtype=bool)
     if observed.ndim != 1:
         raise ValueError(f"observed must be one set of shape (D,), got {observed.shape}")
@@ -62,19 +47,16 @@ def observed_first_ordering(observed, ordering) -> np.ndarray:
 
 
 def check_observed(model, observed, x_shape: tuple | None = None) -> np.ndarray:
-    """``observed`` as a bool array ``(D,)`` or ``(batch, D)``, or a one-line ``ValueError``.
+    """``observed`` (bools, or numbers each exactly 0 or 1) as bool ``(D,)`` or ``(batch, D)``, else ``ValueError``.
 
-    Accepted: bools, or numbers that are each exactly 0 or 1 (strings such as ``"False"``,
-    NaN, 0.5 or -1 are refused: none of them says clearly whether a value is given).
     With ``x_shape`` (the batch being completed) a 2-D set must have exactly that shape.
-    ``MADE.complete`` and :func:`complete_any` both check their ``observed`` here.
     """
     obs = np.asarray(observed)
-    if obs.dtype != bool:
-        if not np.issubdtype(obs.dtype, np.number) or not np.all((obs == 0) | (obs == 1)):
-            got = f"dtype {obs.dtype}" if not np.issubdtype(obs.dtype, np.number) else "other values"
-            raise ValueError(f"observed must be a boolean (or 0/1) array: True where the value is given, got {got}")
-        obs = obs.astype(bool)
+    numeric = np.issubdtype(obs.dtype, np.number)
+    if obs.dtype != bool and not (numeric and np.all((obs == 0) | (obs == 1))):
+        got = "other values" if numeric else f"dtype {obs.dtype}"
+        raise ValueError(f"observed must be a boolean (or 0/1) array: True where the value is given, got {got}")
+    obs = obs.astype(bool, copy=False)
     D = model.input_dim
     wide = f"{tuple(x_shape)}" if x_shape is not None else f"(batch, {D})"
     if obs.ndim not in (1, 2) or obs.shape[-1] != D or (
@@ -89,29 +71,13 @@ def _trained_orderings_differ(model) -> bool:
 
 
 def conditioning_mask_set(model, observed, mask: int | None = None, force: bool = False) -> mk.MaskSet:
-    """Degrees and masks that let ``model`` condition on the ``observed`` inputs (bool ``(D,)``).
+    """The mask set that lets ``model`` condition on the ``observed`` inputs (bool ``(D,)``).
 
-    The new ordering puts the observed inputs first (:func:`observed_first_ordering` of the
-    ordering of trained mask ``mask``; default: the current mask), so one pass gives
-    ``p(x_u | x_observed, earlier x_u)`` for every unobserved ``u``. The *input* degrees come
-    from that ordering; the *hidden* degrees are those of the trained mask ``mask``, unchanged:
-    each hidden unit keeps the number of inputs it was trained to see (its degree), and the
-    weights are the shared, trained ones. With order-agnostic training (``ordering="random"``,
-    ``mask_kind`` ``"full"`` or ``"ordering"``) the hidden degrees were drawn independently of
-    the ordering, so the pair (new ordering, trained hidden degrees) is of exactly the kind the
-    model was trained on, even though this particular ordering was most likely never drawn in
-    training (``"ordering"``: the hidden degrees are the very ones every mask used). When the
-    observed set is already a prefix of mask ``mask``'s ordering, the result is that mask.
-
-    Being of the trained *kind* does not make a new ordering good: a model trained over a few
-    dozen orderings learns those pairings, not conditionals for every ordering. Notebook 06
-    measures it on the committed 784-500-784 model trained over 32 orderings: observed-first
-    masks cost 27 to 69 nats per image more than its trained masks. The conditionals are exact
-    for the mask built here, but only as good as the network is for that ordering.
-
-    A model whose masks all share one ordering (``num_masks=1`` or ``mask_kind="connectivity"``)
-    never saw another ordering: for a set that is not a prefix of it, ``ValueError`` unless
-    ``force=True`` (e.g. to show how poor such conditionals are).
+    Input degrees from the observed-first ordering (:func:`observed_first_ordering`) of trained mask ``mask``
+    (default: the current one), hidden degrees of that mask unchanged: with order-agnostic training the pair is
+    of the kind the model was trained on, though the new ordering itself was likely never drawn (notebook 06
+    measures what that costs). A model whose masks share one ordering never saw another: a set that is not a
+    prefix of it raises ``ValueError`` unless ``force=True``.
     """
     obs = check_observed(model, observed)
     if obs.ndim != 1:
@@ -133,13 +99,9 @@ def conditioning_mask_set(model, observed, mask: int | None = None, force: bool 
 
 @contextmanager
 def using_mask_set(model, mask_set: mk.MaskSet) -> Iterator:
-    """Within the ``with`` block, ``model`` computes with ``mask_set``'s masks (``model(x)``,
-    ``model.log_prob(x)``); afterwards it is back on the mask it was using.
+    """In the ``with`` block ``model`` computes with ``mask_set``'s masks, then goes back to its own; blocks nest.
 
-    Inside the block ``model.current_mask``, ``model.degrees`` and ``model.ordering`` still
-    describe the trained mask, not ``mask_set``: read those from ``mask_set``. A call that
-    switches masks inside the block (``model.log_prob(x, num_masks=K)``) puts ``mask_set``'s
-    masks back when it returns (:meth:`MADE.mask_state`), and blocks nest.
+    ``model.current_mask``, ``degrees`` and ``ordering`` still describe the trained mask inside the block.
     """
     keep = model.mask_state()
     try:
@@ -151,15 +113,10 @@ def using_mask_set(model, mask_set: mk.MaskSet) -> Iterator:
 
 def complete_any(model, x, observed, mask: int | None = None, seed: int | None = None,
                  force: bool = False) -> np.ndarray:
-    """Fill the unobserved entries of ``x`` given *any* observed subset, by sequential sampling.
+    """Sample the unobserved entries of 0/1 ``x`` ``(batch, D)`` or ``(D,)`` given *any* observed subset.
 
-    ``x``: 0/1 ``(batch, D)`` or ``(D,)``; ``observed``: bool ``(D,)`` or ``(batch, D)``.
-    Unlike ``MADE.complete``, which needs the observed inputs to be a prefix of the current
-    ordering, this builds for each observed set the mask of :func:`conditioning_mask_set`
-    (observed inputs first, hidden degrees of trained mask ``mask``), samples the unobserved
-    inputs in that ordering (one pass each), and puts the model back on its mask. Observed
-    entries are returned unchanged. ``seed``: an integer (reproducible draws) or ``None``; rows
-    with different observed sets are drawn with seeds derived from it.
+    ``observed``: bool ``(D,)`` or ``(batch, D)``; each observed set gets the masks of :func:`conditioning_mask_set`.
+    Observed entries come back unchanged; rows with different observed sets draw with seeds derived from ``seed``.
     """
     single = np.ndim(x) == 1
     x = check_real_batch([x] if single else x, model.input_dim, binary=True)
@@ -180,16 +137,12 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
 
 
 def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
-    """RGB images ``(n, H, W, 3)`` in [0, 1]: given pixels black/white, sampled ones in colour.
-
-    ``completed``: ``(n, H*W)`` 0/1; ``observed``: bool ``(H*W,)`` or ``(n, H*W)``.
-    Given pixels: ink black on white. Filled-in pixels: ink dark blue on pale blue.
-    """
+    """RGB ``(n, H, W, 3)`` of 0/1 ``completed`` ``(n, H*W)``: ``observed`` (bool ``(H*W,)`` or ``(n, H*W)``)
+    pixels ink black on white, the others dark blue on pale blue."""
     x = np.asarray(completed, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != int(np.prod(image_shape)):
         raise ValueError(f"completed must have shape (n, {int(np.prod(image_shape))}), got {x.shape}")
     obs = np.broadcast_to(np.asarray(observed, dtype=bool), x.shape)
     given = np.stack([1 - x, 1 - x, 1 - x], axis=-1)                       # ink black
     filled = np.stack([0.85 - 0.75 * x, 0.9 - 0.7 * x, 1.0 - 0.4 * x], axis=-1)  # ink dark blue
-    rgb = np.where(obs[..., None], given, filled)
-    return rgb.reshape(len(x), *image_shape, 3).clip(0.0, 1.0)
+    return np.where(obs[..., None], given, filled).reshape(len(x), *image_shape, 3).clip(0.0, 1.0)

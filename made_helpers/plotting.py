@@ -1,7 +1,6 @@
-"""Matplotlib figures used across the series: digit grids and learning curves.
+"""Matplotlib figures for the series: digit grids, completions, learning curves, MADE networks and masks.
 
-Every function returns the ``Figure`` (or draws on a given ``Axes``) and sets
-a title and axis labels, so notebooks stay one line per figure.
+Each function draws on ``ax`` (or a new figure), sets a title and labels, and returns the figure.
 """
 
 from __future__ import annotations
@@ -13,6 +12,16 @@ import numpy as np
 
 from . import masks as mk
 from .checks import check_int
+
+
+def _figure_and_axes(ax, figsize):
+    """``(fig, ax)``: ``ax`` and its figure, or a new figure of ``figsize`` when ``ax`` is None."""
+    return plt.subplots(figsize=figsize) if ax is None else (ax.figure, ax)
+
+
+def layer_names(num_masks: int) -> list[str]:
+    """``["inputs", "hidden 1", ..., "outputs"]`` for a MADE with ``num_masks`` masks."""
+    return ["inputs"] + [f"hidden {l}" for l in range(1, num_masks)] + ["outputs"]
 
 
 def image_grid(images, ncols: int = 10, image_shape: tuple[int, int] = (28, 28),
@@ -37,32 +46,19 @@ def plot_images(images, title: str, ncols: int = 10, image_shape: tuple[int, int
                 ax=None, cmap: str = "gray_r"):
     """Show a grid of images ``(n, H*W)`` with a title; returns the figure."""
     grid = image_grid(images, ncols=ncols, image_shape=image_shape)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(min(12, 0.6 * grid.shape[1] / image_shape[1] * 1.6 + 1),
-                                        0.6 * grid.shape[0] / image_shape[0] * 1.6 + 0.6))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax, (min(12, 0.6 * grid.shape[1] / image_shape[1] * 1.6 + 1),
+                                    0.6 * grid.shape[0] / image_shape[0] * 1.6 + 0.6))
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-    ax.set_title(title)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel(f"{len(np.asarray(images))} images, {ncols} per row")
+    ax.set(title=title, xticks=[], yticks=[], xlabel=f"{len(np.asarray(images))} images, {ncols} per row")
     return fig
 
 
 def plot_completions(originals, completed, observed, title: str, image_shape: tuple[int, int] = (28, 28),
                      ax=None):
-    """Each original digit, then its completions: given pixels black on white, sampled ones blue.
+    """One row per original ``(n, H*W)``: the digit whole, then its completions, given pixels black, sampled blue.
 
-    Args:
-        originals: ``(n, H*W)`` 0/1, the digits that were partly observed (shown whole, in black).
-        completed: ``(n * per_row, H*W)`` 0/1, ``per_row`` completions of each original, grouped
-            by original (rows ``i * per_row ... (i + 1) * per_row - 1`` belong to original ``i``).
-        observed: bool ``(H*W,)`` (one set for all) or ``(n * per_row, H*W)`` (one per completion).
-        title: the figure title.
-
-    One row of tiles per original; colours from :func:`sampling.completion_overlay`.
-    Returns the figure.
+    ``completed``: ``(n * per_row, H*W)``, grouped by original; ``observed``: bool ``(H*W,)`` or
+    ``(n * per_row, H*W)``. Colours from :func:`conditioning.completion_overlay`. Returns the figure.
     """
     from .conditioning import completion_overlay
 
@@ -88,16 +84,10 @@ def plot_completions(originals, completed, observed, title: str, image_shape: tu
         for j in range(per_row):
             left = w + space + j * (w + gap)
             canvas[top:top + h, left:left + w] = tiles[i * per_row + j]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax, (1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
     ax.imshow(canvas, interpolation="nearest")
-    ax.set_title(title)
-    ax.set_xlabel(f"original | {per_row} completions (given: black, sampled: blue)")
-    ax.set_ylabel(f"{n} digits")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    ax.set(title=title, xlabel=f"original | {per_row} completions (given: black, sampled: blue)",
+           ylabel=f"{n} digits", xticks=[], yticks=[])
     return fig
 
 
@@ -115,19 +105,11 @@ def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
 
 def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "Learning curves",
                          keys: Sequence[str] = ("train_nll", "valid_nll"), ax=None, zoom_after: int | None = None):
-    """Plot per-epoch curves (e.g. train/valid NLL in nats) from a history dict.
-
-    ``zoom_after=e`` sets the y-range to the values from epoch ``e`` on (the first epochs,
-    far higher, would otherwise flatten the part where over-fitting shows).
-    """
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
-    else:
-        fig = ax.figure
+    """Per-epoch curves (NLL in nats) from a history dict; ``zoom_after=e``: y-range of epochs ``e`` on only."""
+    fig, ax = _figure_and_axes(ax, (6, 4))
     for key in keys:
-        if key in history and len(history[key]):
-            values = history[key]
-            ax.plot(np.arange(1, len(values) + 1), values, label=key.replace("_", " "))
+        if len(history.get(key, ())):
+            ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=key.replace("_", " "))
     if history.get("best_epoch"):
         ax.axvline(history["best_epoch"], color="gray", ls="--", lw=1, label="best epoch (valid)")
     if zoom_after:
@@ -136,32 +118,19 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "L
             low, high = min(shown), max(shown)
             pad = 0.05 * (high - low) + 0.1
             ax.set_ylim(low - pad, high + pad)
-    ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("NLL (nats per image)")
+    ax.set(title=title, xlabel="epoch", ylabel="NLL (nats per image)")
     ax.legend()
     ax.grid(alpha=0.3)
     return fig
 
 
-# ---------------------------------------------------------------------------
-# Masks, network and connectivity (used by made_helpers.widgets and notebooks)
-# ---------------------------------------------------------------------------
-
+# ----------------------------------- masks, network and connectivity (used by made_helpers.widgets and notebooks)
 def paths_to_output(masks: Sequence[np.ndarray], output: int,
                     direct: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
-    """Which connections lie on a path from some input to output unit ``output``.
+    """The connections on some path from an input to output unit ``output`` (``0 <= output < D``).
 
-    Args:
-        masks: the layer masks ``(fan_in, fan_out)`` (hidden layers, then output).
-        output: index ``j`` of the output unit, ``0 <= j < D``.
-        direct: optional direct mask ``(D, D)``.
-
-    Returns:
-        ``(edges, direct_edges)``: ``edges[l]`` is a bool array shaped like
-        ``masks[l]``, True where that connection carries information from an
-        input to output ``j``; ``direct_edges`` is a bool ``(D,)`` (input ``i``
-        feeds output ``j`` directly) or ``None`` without ``direct``.
+    ``masks``: ``(fan_in, fan_out)`` each; ``direct``: optional ``(D, D)``. Returns ``(edges, direct_edges)``:
+    bool arrays shaped like each mask, and bool ``(D,)`` (input feeds ``output`` directly) or ``None``.
     """
     ms = [np.asarray(m) > 0 for m in masks]
     if not ms:
@@ -176,32 +145,28 @@ def paths_to_output(masks: Sequence[np.ndarray], output: int,
     return edges, direct_edges
 
 
-def _degree_colors(degrees: np.ndarray, input_dim: int):
-    """Face colours for units by degree (viridis over ``1..D``) and a readable text colour each."""
-    cmap = plt.get_cmap("viridis")
-    values = (np.asarray(degrees, dtype=float) - 1) / max(1, input_dim - 1)
-    faces = cmap(values)
-    luminance = faces[:, :3] @ np.array([0.299, 0.587, 0.114])
-    texts = np.where(luminance > 0.5, "black", "white")
-    return faces, texts
+def connectivity_column(masks: Sequence[np.ndarray], output: int,
+                        direct: np.ndarray | None = None) -> np.ndarray:
+    """Bool ``(D,)``: which inputs output ``output`` may depend on (paths or direct connection)."""
+    edges, direct_edges = paths_to_output(masks, output, direct)
+    seen = edges[0].any(axis=1)
+    return seen | direct_edges if direct_edges is not None else seen
+
+
+def _segments(xa, ya, xb, yb) -> np.ndarray:
+    """Line segments ``(n, 2, 2)`` from the points ``(xa, ya)`` to ``(xb, yb)`` (scalars broadcast)."""
+    xa, ya, xb, yb = np.broadcast_arrays(xa, ya, xb, yb)
+    return np.stack([np.stack([xa, ya], 1), np.stack([xb, yb], 1)], 1)
 
 
 def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
                  direct: np.ndarray | None = None, highlight_output: int | None = None,
                  ax=None, title: str | None = None):
-    """Draw a MADE as rows of units labelled with their degrees and its allowed connections.
+    """Draw a MADE as rows of units labelled with their degrees, and the connections its masks allow.
 
-    Inputs are the bottom row, then each hidden layer, outputs on top (output
-    ``j`` above input ``j``, with the degree of input ``j``). Grey lines are the
-    connections the masks allow; dashed blue lines are direct input->output
-    connections. With ``highlight_output=j`` every path that reaches output
-    ``j`` is drawn in red and the units off those paths are faded.
-
-    Args:
-        degrees: ``[input (D,), hidden_1 (H1,), ...]`` from ``masks.make_degrees``.
-        masks: ``masks.make_masks(degrees)``: ``(fan_in, fan_out)`` each.
-        direct: optional direct mask ``(D, D)``; ``None`` draws no direct connections.
-        highlight_output: index of an output unit, or ``None``.
+    Inputs at the bottom, hidden layers, outputs on top (output ``j`` above input ``j``). ``degrees``:
+    ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)`` each; ``direct``: optional
+    ``(D, D)``, drawn dashed blue. ``highlight_output=j``: paths to output ``j`` in red, other units faded.
     """
     from matplotlib.collections import LineCollection
 
@@ -211,28 +176,15 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
                          f"(inputs + hidden) but {len(masks)} masks")
     D = len(degrees[0])
     layers = [*degrees, degrees[0]]  # outputs carry the input degrees
-    names = ["inputs"] + [f"hidden {l}" for l in range(1, len(degrees))] + ["outputs"]
+    top = len(layers) - 1
+    names = layer_names(len(masks))
     widest = max(len(d) for d in layers)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(10, 1.0 + 1.1 * len(layers)))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax, (10, 1.0 + 1.1 * len(layers)))
     xs = [np.arange(len(d)) - (len(d) - 1) / 2 for d in layers]
-
-    edges = on_path = None
-    direct_edges = None
-    if highlight_output is not None:
-        edges, direct_edges = paths_to_output(masks, highlight_output, direct)
-        on_path = [np.ones(D, dtype=bool)]
-        on_path[0] = edges[0].any(axis=1) | (direct_edges if direct_edges is not None else False)
-        for e in edges:
-            on_path.append(e.any(axis=0))
-        on_path[-1] = np.arange(D) == highlight_output
 
     def segments(l, keep):
         a, b = np.nonzero(keep)
-        return np.stack([np.stack([xs[l][a], np.full(len(a), l)], 1),
-                         np.stack([xs[l + 1][b], np.full(len(b), l + 1)], 1)], 1)
+        return _segments(xs[l][a], l, xs[l + 1][b], l + 1)
 
     n_allowed = int(sum((np.asarray(m) > 0).sum() for m in masks))
     grey_alpha = float(np.clip(40.0 / max(1, n_allowed) ** 0.5, 0.08, 0.6))
@@ -241,32 +193,34 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
                                          linewidths=0.7, alpha=grey_alpha, zorder=1))
     if direct is not None:
         i, j = np.nonzero(np.asarray(direct) > 0)
-        top = len(layers) - 1
-        seg = np.stack([np.stack([xs[0][i], np.zeros(len(i))], 1),
-                        np.stack([xs[-1][j], np.full(len(j), top)], 1)], 1)
-        ax.add_collection(LineCollection(seg, colors="tab:blue", linewidths=0.7, linestyles="--",
-                                         alpha=min(0.5, grey_alpha + 0.1), zorder=0.5))
-    if edges is not None:
+        ax.add_collection(LineCollection(_segments(xs[0][i], 0, xs[-1][j], top), colors="tab:blue", linewidths=0.7,
+                                         linestyles="--", alpha=min(0.5, grey_alpha + 0.1), zorder=0.5))
+    on_path = None
+    if highlight_output is not None:
+        edges, direct_edges = paths_to_output(masks, highlight_output, direct)
         n_on = int(sum(e.sum() for e in edges))
         red_width = float(np.clip(25.0 / max(1, n_on) ** 0.5, 0.5, 1.4))
         for l, e in enumerate(edges):
             ax.add_collection(LineCollection(segments(l, e), colors="tab:red", linewidths=red_width,
                                              alpha=0.8, zorder=2))
-        if direct_edges is not None and direct_edges.any():
+        seen = edges[0].any(axis=1)
+        if direct_edges is not None:
+            seen = seen | direct_edges
             i = np.nonzero(direct_edges)[0]
-            top = len(layers) - 1
-            seg = np.stack([np.stack([xs[0][i], np.zeros(len(i))], 1),
-                            np.stack([np.full(len(i), xs[-1][highlight_output]), np.full(len(i), top)], 1)], 1)
-            ax.add_collection(LineCollection(seg, colors="tab:red", linewidths=1.2, linestyles="--",
-                                             alpha=0.85, zorder=2))
+            if len(i):
+                ax.add_collection(LineCollection(_segments(xs[0][i], 0, xs[-1][highlight_output], top),
+                                                 colors="tab:red", linewidths=1.2, linestyles="--",
+                                                 alpha=0.85, zorder=2))
+        on_path = [seen, *(e.any(axis=0) for e in edges[:-1]), np.arange(D) == highlight_output]
 
     # units: circles sized to the widest layer, degree written inside
-    width_in = ax.get_position().width * fig.get_figwidth()
-    slot_pt = 72.0 * width_in / (widest + 1)
+    slot_pt = 72.0 * ax.get_position().width * fig.get_figwidth() / (widest + 1)  # points per unit along a row
     diameter = float(np.clip(0.8 * slot_pt, 3.0, 24.0))
     fontsize = diameter * 0.5
+    cmap = plt.get_cmap("viridis")
     for l, (x, d) in enumerate(zip(xs, layers)):
-        faces, texts = _degree_colors(d, D)
+        faces = cmap((np.asarray(d, dtype=float) - 1) / max(1, D - 1))      # colour by degree, 1..D
+        texts = np.where(faces[:, :3] @ np.array([0.299, 0.587, 0.114]) > 0.5, "black", "white")
         alpha = np.ones(len(d)) if on_path is None else np.where(on_path[l], 1.0, 0.25)
         faces[:, 3] = alpha
         ax.scatter(x, np.full(len(d), l), s=diameter ** 2, c=faces, edgecolors="black",
@@ -281,112 +235,80 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
         for i, x in enumerate(xs[0]):
             ax.text(x, -0.42, f"x{i}", ha="center", va="top", fontsize=label_size)
         for j, x in enumerate(xs[-1]):
-            weight = "bold" if j == highlight_output else "normal"
-            ax.text(x, len(layers) - 1 + 0.42, f"x̂{j}", ha="center", va="bottom",
-                    fontsize=label_size, fontweight=weight,
+            ax.text(x, top + 0.42, f"x̂{j}", ha="center", va="bottom", fontsize=label_size,
+                    fontweight="bold" if j == highlight_output else "normal",
                     color="tab:red" if j == highlight_output else "black")
     if highlight_output is not None:
-        sees = [f"x{i}" for i in np.nonzero(connectivity_column(masks, highlight_output, direct))[0]]
+        sees = [f"x{i}" for i in np.nonzero(seen)[0]]
         note = f"paths to output x̂{highlight_output}: it may see {', '.join(sees) if sees else 'no input'}"
         ax.text(widest / 2 + 0.4, -0.85, note, ha="right", va="top", fontsize=8.5, color="tab:red")
-    ax.set_xlim(-widest / 2 - 0.6, widest / 2 + 0.4)
-    ax.set_ylim(-1.0, len(layers) - 0.2)
+    ax.set(xlim=(-widest / 2 - 0.6, widest / 2 + 0.4), ylim=(-1.0, len(layers) - 0.2))
     ax.axis("off")
     ax.set_title(title or f"MADE network, D={D}, hidden {[len(d) for d in degrees[1:]]}: "
                           "unit labels are degrees")
     return fig
 
 
-def connectivity_column(masks: Sequence[np.ndarray], output: int,
-                        direct: np.ndarray | None = None) -> np.ndarray:
-    """Bool ``(D,)``: which inputs output ``output`` may depend on (paths or direct connection)."""
-    edges, direct_edges = paths_to_output(masks, output, direct)
-    seen = edges[0].any(axis=1)
-    return seen | direct_edges if direct_edges is not None else seen
-
-
-def _degree_ticks(ax, axis: str, degrees: np.ndarray, prefix: str | None = None, limit: int = 24):
-    """Tick labels ``degree`` (or ``prefix{i} (degree)``) along one axis if there are few units."""
+def _degree_ticks(ax, axis: str, degrees: np.ndarray, prefix: str = "", limit: int = 24):
+    """Ticks along ``axis`` labelled ``degree``, or ``{prefix}{i} (degree)``; none beyond ``limit`` units."""
     n = len(degrees)
     setter = ax.set_xticks if axis == "x" else ax.set_yticks
     if n > limit:
         setter([])
         return
-    if prefix and axis == "x" and n > 8:
-        labels = [f"{prefix}{i} ({int(d)})" for i, d in enumerate(degrees)]
-        setter(np.arange(n), labels, fontsize=7, rotation=90)
-        return
-    labels = [f"{prefix}{i}\n({int(d)})" if prefix and axis == "x" else
-              f"{prefix}{i} ({int(d)})" if prefix else str(int(d))
-              for i, d in enumerate(degrees)]
-    setter(np.arange(n), labels, fontsize=7 if n > 12 else 8)
+    rotate = prefix and axis == "x" and n > 8
+    sep = "\n" if prefix and axis == "x" and not rotate else " "
+    labels = [f"{prefix}{i}{sep}({int(d)})" if prefix else str(int(d)) for i, d in enumerate(degrees)]
+    kwargs = {"fontsize": 7, "rotation": 90} if rotate else {"fontsize": 7 if n > 12 else 8}
+    setter(np.arange(n), labels, **kwargs)
 
 
 def plot_masks(masks: Sequence[np.ndarray], degrees: Sequence[np.ndarray] | None = None,
                highlight_output: int | None = None, axes=None, titles: Sequence[str] | None = None):
     """Heatmaps of the masks ``(fan_in, fan_out)``: rows = units below, columns = units above.
 
-    Black means the connection is allowed. With ``degrees`` the ticks show each
-    unit's degree (hidden masks: row degree <= column degree; output mask:
-    strict <). With ``highlight_output=j`` the entries on paths to output ``j``
-    are red. Returns the figure.
+    Black: allowed; ticks show the degrees when given; ``highlight_output=j``: entries on paths
+    to output ``j`` in red. Returns the figure.
     """
     from matplotlib.colors import ListedColormap
 
     masks = [np.asarray(m) for m in masks]
     n = len(masks)
-    if axes is None:
-        fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.0), squeeze=False)
-        axes = axes[0]
-    else:
-        axes = list(np.ravel(axes))
-        if len(axes) < n:
-            raise ValueError(f"plot_masks needs {n} axes, got {len(axes)}")
+    axes = list(np.ravel(plt.subplots(1, n, figsize=(3.2 * n, 3.0), squeeze=False)[1] if axes is None else axes))
+    if len(axes) < n:
+        raise ValueError(f"plot_masks needs {n} axes, got {len(axes)}")
     fig = axes[0].figure
-    names = ["inputs"] + [f"hidden {l}" for l in range(1, n)] + ["outputs"]
-    edges = None
-    if highlight_output is not None:
-        edges, _ = paths_to_output(masks, highlight_output)
+    names = layer_names(n)
+    edges = None if highlight_output is None else paths_to_output(masks, highlight_output)[0]
     cmap = ListedColormap(["white", "0.2", "tab:red"])
     for l, (ax, m) in enumerate(zip(axes, masks)):
         image = (m > 0).astype(int)
         if edges is not None:
             image[edges[l]] = 2
         ax.imshow(image, cmap=cmap, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
-        rule = "<" if l == n - 1 else "<="
         ax.set_title(titles[l] if titles else
                      f"mask {l + 1}: {names[l]} -> {names[l + 1]}\n{m.shape[0]}x{m.shape[1]}, "
-                     f"row degree {rule} column degree", fontsize=8.5)
+                     f"row degree {'<' if l == n - 1 else '<='} column degree", fontsize=8.5)
         ax.set_ylabel(f"{names[l]} (degree)", fontsize=8)
         ax.set_xlabel(f"{names[l + 1]} (degree)", fontsize=8)
         if degrees is not None:
-            rows = degrees[l]
-            cols = degrees[l + 1] if l + 1 < len(degrees) else degrees[0]
-            _degree_ticks(ax, "y", rows)
-            _degree_ticks(ax, "x", cols)
+            _degree_ticks(ax, "y", degrees[l])
+            _degree_ticks(ax, "x", degrees[l + 1] if l + 1 < len(degrees) else degrees[0])
         else:
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.set(xticks=[], yticks=[])
     return fig
 
 
 def plot_connectivity(conn: np.ndarray, input_degrees: np.ndarray | None = None,
                       highlight_output: int | None = None, ax=None, title: str | None = None):
-    """The ``(D, D)`` connectivity ``[i, j]``: output ``j`` (column) may see input ``i`` (row).
-
-    From ``masks.connectivity``. Ticks show ``x_i (degree)``; with
-    ``highlight_output=j`` column ``j`` is outlined in red.
-    """
+    """The ``(D, D)`` connectivity ``[i, j]``: output ``j`` may see input ``i``; ``highlight_output`` outlined red."""
     from matplotlib.patches import Rectangle
 
     conn = np.asarray(conn, dtype=bool)
     if conn.ndim != 2 or conn.shape[0] != conn.shape[1]:
         raise ValueError(f"connectivity must be a square (D, D) matrix, got shape {conn.shape}")
     D = conn.shape[0]
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(3.6, 3.4))
-    else:
-        fig = ax.figure
+    fig, ax = _figure_and_axes(ax, (3.6, 3.4))
     ax.imshow(conn, cmap="Greys", vmin=0, vmax=1.25, aspect="auto", interpolation="nearest")
     if input_degrees is not None:
         _degree_ticks(ax, "y", input_degrees, prefix="x")
@@ -394,9 +316,8 @@ def plot_connectivity(conn: np.ndarray, input_degrees: np.ndarray | None = None,
     if highlight_output is not None:
         ax.add_patch(Rectangle((highlight_output - 0.5, -0.5), 1, D, fill=False,
                                edgecolor="tab:red", linewidth=2))
-    n_dep = int(conn.sum())
     ax.set_title(title or f"connectivity: output j sees input i\n"
-                          f"{n_dep} of {D * (D - 1) // 2} possible dependencies", fontsize=8.5)
+                          f"{int(conn.sum())} of {D * (D - 1) // 2} possible dependencies", fontsize=8.5)
     ax.set_ylabel("input (degree)", fontsize=8)
     ax.set_xlabel("output (degree)", fontsize=8)
     return fig

@@ -1,16 +1,6 @@
-"""Interactive mask explorer for MADE (ipywidgets + matplotlib), one line in a notebook.
+"""Interactive MADE mask explorer (ipywidgets + matplotlib): ``mask_explorer(input_dim=6, hidden_sizes=[8, 8])``.
 
-    from made_helpers.widgets import mask_explorer
-    mask_explorer(input_dim=6, hidden_sizes=[8, 8])
-
-Controls: D, hidden layer widths, ordering, hidden degree scheme, seed, direct
-connections, number of masks K and mask index k, and an output unit whose
-paths to highlight. Views (redrawn on every change): the network with unit
-degrees and allowed connections, the mask heatmaps and the ``(D, D)``
-connectivity matrix. Settings that make no sense show a message instead.
-
-Mask ``k`` with seed ``s`` is built exactly as ``MADE(..., seed=s).set_mask(k)``
-builds it: both call ``masks.make_mask_set(..., seed=s, k=k)``.
+Mask ``k`` with seed ``s`` is the one ``MADE(..., seed=s).set_mask(k)`` uses: both call ``masks.make_mask_set``.
 """
 
 from __future__ import annotations
@@ -45,21 +35,17 @@ NO_HIGHLIGHT = "none"
 
 # ----------------------------------------------------------------- pure logic
 def parse_hidden_sizes(text: str) -> list[int]:
-    """Parse hidden layer widths typed as ``"8, 8"`` (commas or spaces) into ``[8, 8]``.
-
-    Raises ``ValueError`` naming the bad entry: non-numbers, widths < 1, no widths.
-    """
+    """Parse widths typed as ``"8, 8"`` (commas or spaces) into ``[8, 8]``; ``ValueError`` names a bad entry."""
     if not isinstance(text, str):
         raise TypeError(f"hidden layer widths must be text such as '8, 8', got {text!r}")
     parts = [p for p in re.split(r"[,;\s]+", text.strip().strip("[]()")) if p]
     if not parts:
         raise ValueError("hidden layer widths: none given; type at least one width, e.g. 8, 8")
-    sizes = []
     for p in parts:
         if not re.fullmatch(r"[+-]?\d+", p):
             raise ValueError(f"hidden layer widths: {p!r} is not a whole number; "
                              "type widths separated by commas, e.g. 8, 8")
-        sizes.append(int(p))
+    sizes = [int(p) for p in parts]
     for i, h in enumerate(sizes):
         if h < 1:
             raise ValueError(f"hidden layer {i + 1} has width {h}: every hidden layer needs at least one unit")
@@ -68,13 +54,8 @@ def parse_hidden_sizes(text: str) -> list[int]:
 
 @dataclass(frozen=True)
 class ExplorerMaskSet:
-    """What the explorer shows of mask ``k``: :class:`masks.MaskSet` with the direct mask only
-    when direct is on, and the connectivity that follows.
-
-    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``masks``: ``(fan_in, fan_out)``
-    float32 each; ``direct_mask``: ``(D, D)`` or ``None`` when direct is off;
-    ``connectivity``: ``(D, D)`` bool, ``[i, j]`` iff output j may see input i.
-    """
+    """Mask ``k`` as shown: ``degrees`` ``[input (D,), hidden_1 (H1,), ...]``, ``masks`` ``(fan_in, fan_out)``,
+    ``direct_mask`` ``(D, D)`` or ``None`` (direct off), bool ``connectivity`` ``(D, D)`` (``[i, j]``: j sees i)."""
 
     degrees: list
     masks: list
@@ -86,10 +67,7 @@ class ExplorerMaskSet:
 def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str = "natural",
                       hidden_degrees: str = "random", seed: int = 0, direct: bool = True,
                       mask_index: int = 0) -> ExplorerMaskSet:
-    """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``.
-
-    Raises ``ValueError``/``TypeError`` with a clear message for bad settings.
-    """
+    """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``; bad settings raise."""
     D = mk.check_input_dim(input_dim)
     sizes = mk.check_hidden_sizes(hidden_sizes)
     if ordering not in mk.ORDERINGS:
@@ -105,13 +83,8 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
 
 @dataclass
 class ExplorerState:
-    """What the explorer currently shows.
-
-    ``settings``: the control values read (hidden sizes as typed text);
-    ``degrees``/``masks``/``direct_mask``/``connectivity``: as in :class:`ExplorerMaskSet`,
-    ``None`` while ``error`` holds a message; ``highlight``: output index or ``None``;
-    ``update_seconds``: wall time of the last update (compute + both renders).
-    """
+    """What the explorer shows: the control ``settings``, the masks as in :class:`ExplorerMaskSet` (``None``
+    while ``error`` holds a message), ``highlight`` output or ``None``, and the last update's wall time."""
 
     settings: dict = field(default_factory=dict)
     degrees: list | None = None
@@ -134,11 +107,9 @@ def _png(fig: Figure, dpi: int = 80) -> bytes:
 
 def render_network(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi: int = 80) -> bytes:
     """PNG of :func:`plotting.plot_network` for a mask set."""
-    n_rows = len(mask_set.degrees) + 1
-    fig = Figure(figsize=(11, 0.9 + 0.95 * n_rows))
+    fig = Figure(figsize=(11, 0.9 + 0.95 * (len(mask_set.degrees) + 1)))  # a row per layer and the outputs
     ax = fig.add_axes((0.09, 0.02, 0.9, 0.88))
-    plotting.plot_network(mask_set.degrees, mask_set.masks, mask_set.direct_mask,
-                          highlight_output=highlight, ax=ax)
+    plotting.plot_network(mask_set.degrees, mask_set.masks, mask_set.direct_mask, highlight_output=highlight, ax=ax)
     return _png(fig, dpi)
 
 
@@ -147,26 +118,20 @@ def render_matrices(mask_set: ExplorerMaskSet, highlight: int | None = None, dpi
     n = len(mask_set.masks) + 1
     fig = Figure(figsize=(min(3.0 * n, 16), 3.5))
     fig.subplots_adjust(left=0.07, right=0.96, bottom=0.24, top=0.78, wspace=0.5)  # fixed: fast
-    legend = "black: allowed connection" + ("" if highlight is None else
-                                            f"; red: on a path to output x̂{highlight}")
+    legend = "black: allowed connection" + ("" if highlight is None else f"; red: on a path to output x̂{highlight}")
     fig.text(0.01, 0.985, legend, ha="left", va="top", fontsize=8.5)
     axes = fig.subplots(1, n, squeeze=False)[0]
     plotting.plot_masks(mask_set.masks, mask_set.degrees, highlight_output=highlight, axes=axes[:-1])
-    plotting.plot_connectivity(mask_set.connectivity, mask_set.degrees[0],
-                               highlight_output=highlight, ax=axes[-1])
+    plotting.plot_connectivity(mask_set.connectivity, mask_set.degrees[0], highlight_output=highlight, ax=axes[-1])
     return _png(fig, dpi)
 
 
 def _degrees_html(degrees: list) -> str:
     """An HTML table of degrees per layer; each row has ``data-layer`` for tests."""
-    names = ["inputs"] + [f"hidden {l}" for l in range(1, len(degrees))] + ["outputs"]
-    rows = []
-    for l, (name, d) in enumerate(zip(names, [*degrees, degrees[0]])):
-        values = " ".join(str(int(v)) for v in d)
-        rows.append(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th>"
-                    f"<td class='made-degrees-layer' data-layer='{l}' "
-                    f"style='font-family:monospace'>{values}</td></tr>")
-    return "<b>Degrees</b> (unit order left to right)<table>" + "".join(rows) + "</table>"
+    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{name}</th><td class='made-degrees-layer' "
+                   f"data-layer='{l}' style='font-family:monospace'>{' '.join(str(int(v)) for v in d)}</td></tr>"
+                   for l, (name, d) in enumerate(zip(plotting.layer_names(len(degrees)), [*degrees, degrees[0]])))
+    return "<b>Degrees</b> (unit order left to right)<table>" + rows + "</table>"
 
 
 # --------------------------------------------------------------------- widget
@@ -174,22 +139,16 @@ _CONTROL = " (the explorer's control range)"
 
 
 class MaskExplorer:
-    """Interactive view of MADE degrees, masks, network and connectivity.
+    """Interactive view of MADE degrees, masks, network and connectivity, redrawn on every change.
 
-    Attributes:
-        controls: ``{name: widget}`` for ``input_dim``, ``hidden_sizes`` (text
-            "8, 8"), ``ordering``, ``hidden_degrees``, ``seed``, ``direct``,
-            ``num_masks``, ``mask_index``, ``highlight`` ("none" or output index).
-        state: the :class:`ExplorerState` on display (refreshed on every change).
-        widget: the ``VBox`` to display (the explorer itself displays as it).
-        network_image, matrices_image: ``Image`` widgets holding the PNG views.
-        message: ``HTML`` with the error message (hidden when settings are fine).
+    ``controls``: ``{name: widget}``, one per argument (``hidden_sizes`` as text "8, 8", ``highlight`` "none" or
+    an output); ``state``: the :class:`ExplorerState` shown; ``widget``: the ``VBox`` it displays as;
+    ``network_image``, ``matrices_image``: the PNG views; ``message``: the error, hidden when settings are fine.
     """
 
-    def __init__(self, input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
-                 ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
-                 direct: bool = True, num_masks: int = 1, mask_index: int = 0,
-                 highlight: int | None = None):
+    def __init__(self, input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8), ordering: str = "natural",
+                 hidden_degrees: str = "random", seed: int = 0, direct: bool = True, num_masks: int = 1,
+                 mask_index: int = 0, highlight: int | None = None):
         check_int("input_dim", input_dim, 1, MAX_INPUT_DIM, why=_CONTROL)
         check_int("num_masks", num_masks, 1, MAX_NUM_MASKS, why=_CONTROL)
         check_int("mask_index", mask_index, 0, num_masks - 1, why=_CONTROL)
@@ -200,67 +159,50 @@ class MaskExplorer:
         if highlight is not None:
             check_int("highlight", highlight, 0, input_dim - 1, why=_CONTROL)
         check_seed("seed", seed)
-        if isinstance(hidden_sizes, str):
-            sizes_text = hidden_sizes
-        elif isinstance(hidden_sizes, Sequence) or isinstance(hidden_sizes, np.ndarray):
-            sizes_text = ", ".join(str(h) for h in hidden_sizes)  # bad widths: message in the widget
-        else:
+        if not isinstance(hidden_sizes, (str, Sequence, np.ndarray)):
             raise TypeError(f"hidden_sizes must be a list of widths such as [8, 8] or text '8, 8', "
                             f"got {hidden_sizes!r}")
+        # bad widths are shown as a message in the widget
+        sizes_text = hidden_sizes if isinstance(hidden_sizes, str) else ", ".join(str(h) for h in hidden_sizes)
 
         style = {"description_width": "initial"}
+        lazy = {"style": style, "continuous_update": False}  # typed and dragged values count when done
         c = {
-            "input_dim": widgets.IntSlider(value=input_dim, min=1, max=MAX_INPUT_DIM,
-                                           description="D (inputs)", style=style,
-                                           continuous_update=False),
-            "hidden_sizes": widgets.Text(value=sizes_text, description="hidden widths",
-                                         placeholder="e.g. 8, 8", style=style,
-                                         continuous_update=False),
-            "ordering": widgets.Dropdown(options=list(mk.ORDERINGS), value=ordering,
-                                         description="ordering", style=style),
-            "hidden_degrees": widgets.Dropdown(options=list(mk.HIDDEN_DEGREE_SCHEMES),
-                                               value=hidden_degrees, description="hidden degrees",
-                                               style=style),
-            "seed": widgets.IntText(value=int(seed), description="seed", style=style,
-                                    continuous_update=False),
-            "direct": widgets.Checkbox(value=bool(direct), description="direct connections",
-                                       indent=False),
-            "num_masks": widgets.BoundedIntText(value=num_masks, min=1, max=MAX_NUM_MASKS,
-                                                description="K masks", style=style),
+            "input_dim": widgets.IntSlider(value=input_dim, min=1, max=MAX_INPUT_DIM, description="D (inputs)", **lazy),
+            "hidden_sizes": widgets.Text(value=sizes_text, description="hidden widths", placeholder="e.g. 8, 8",
+                                         **lazy),
+            "ordering": widgets.Dropdown(options=list(mk.ORDERINGS), value=ordering, description="ordering",
+                                         style=style),
+            "hidden_degrees": widgets.Dropdown(options=list(mk.HIDDEN_DEGREE_SCHEMES), value=hidden_degrees,
+                                               description="hidden degrees", style=style),
+            "seed": widgets.IntText(value=int(seed), description="seed", **lazy),
+            "direct": widgets.Checkbox(value=bool(direct), description="direct connections", indent=False),
+            "num_masks": widgets.BoundedIntText(value=num_masks, min=1, max=MAX_NUM_MASKS, description="K masks",
+                                                style=style),
             "mask_index": widgets.IntSlider(value=mask_index, min=0, max=max(0, num_masks - 1),
-                                            description="mask k", style=style,
-                                            continuous_update=False),
+                                            description="mask k", **lazy),
             "highlight": widgets.Dropdown(options=self._highlight_options(input_dim),
                                           value=NO_HIGHLIGHT if highlight is None else int(highlight),
                                           description="highlight paths to output", style=style),
         }
         for name, w in c.items():
             w.add_class(f"made-control-{name.replace('_', '-')}")
-            w.layout.width = "auto" if name == "direct" else "260px"
-        c["highlight"].layout.width = "300px"
+            w.layout.width = {"direct": "auto", "highlight": "300px"}.get(name, "260px")
         c["mask_index"].disabled = num_masks == 1
         self.controls: dict[str, widgets.Widget] = c
 
-        self.message = widgets.HTML(layout=widgets.Layout(display="none"))
-        self.message.add_class("made-message")
-        self.status = widgets.HTML()
-        self.status.add_class("made-status")
-        self.degrees_view = widgets.HTML()
-        self.degrees_view.add_class("made-degrees")
-        self.network_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.network_image.add_class("made-network")
-        self.matrices_image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.matrices_image.add_class("made-matrices")
-        self.views = widgets.VBox([self.status, self.degrees_view, self.network_image,
-                                   self.matrices_image])
-        rows = [widgets.HBox([c["input_dim"], c["hidden_sizes"], c["ordering"], c["hidden_degrees"]]),
-                widgets.HBox([c["seed"], c["num_masks"], c["mask_index"], c["direct"]]),
-                widgets.HBox([c["highlight"]])]
-        for row in rows:
-            row.layout.flex_flow = "row wrap"
-        self.widget = widgets.VBox([widgets.HTML("<b>MADE mask explorer</b>"), *rows,
-                                    self.message, self.views])
-        self.widget.add_class("made-mask-explorer")
+        self.message = widgets.HTML(layout=widgets.Layout(display="none")).add_class("made-message")
+        self.status = widgets.HTML().add_class("made-status")
+        self.degrees_view = widgets.HTML().add_class("made-degrees")
+        self.network_image, self.matrices_image = (
+            widgets.Image(format="png", layout=widgets.Layout(max_width="100%")).add_class(f"made-{name}")
+            for name in ("network", "matrices"))
+        self.views = widgets.VBox([self.status, self.degrees_view, self.network_image, self.matrices_image])
+        rows = [widgets.HBox([c[name] for name in names], layout=widgets.Layout(flex_flow="row wrap"))
+                for names in [("input_dim", "hidden_sizes", "ordering", "hidden_degrees"),
+                              ("seed", "num_masks", "mask_index", "direct"), ("highlight",)]]
+        self.widget = widgets.VBox([widgets.HTML("<b>MADE mask explorer</b>"), *rows, self.message,
+                                    self.views]).add_class("made-mask-explorer")
 
         self.state = ExplorerState()
         self._syncing = False
@@ -300,39 +242,32 @@ class MaskExplorer:
         finally:
             self._syncing = False
 
-    def _read_settings(self) -> dict:
-        return {name: w.value for name, w in self.controls.items()}
-
     def update(self) -> ExplorerState:
         """Recompute from the controls and redraw; returns the new :attr:`state`."""
         start = time.perf_counter()
         self._sync_dependent_controls()
-        settings = self._read_settings()
+        settings = {name: w.value for name, w in self.controls.items()}
         highlight = None if settings["highlight"] == NO_HIGHLIGHT else int(settings["highlight"])
         try:
             sizes = parse_hidden_sizes(settings["hidden_sizes"])
             if len(sizes) > MAX_HIDDEN_LAYERS:
-                raise ValueError(f"{len(sizes)} hidden layers: the explorer draws at most "
-                                 f"{MAX_HIDDEN_LAYERS}")
+                raise ValueError(f"{len(sizes)} hidden layers: the explorer draws at most {MAX_HIDDEN_LAYERS}")
             if max(sizes) > MAX_HIDDEN_WIDTH:
                 raise ValueError(f"a hidden layer of width {max(sizes)}: the explorer draws at most "
                                  f"{MAX_HIDDEN_WIDTH} units per layer")
-            mask_set = explorer_mask_set(settings["input_dim"], sizes, settings["ordering"],
-                                         settings["hidden_degrees"], settings["seed"],
-                                         settings["direct"], settings["mask_index"])
+            mask_set = explorer_mask_set(settings["input_dim"], sizes, settings["ordering"], settings["hidden_degrees"],
+                                         settings["seed"], settings["direct"], settings["mask_index"])
         except (ValueError, TypeError) as exc:
             return self._show_error(settings, highlight, str(exc), start)
         # the pictures depend on every setting but K (which only bounds k): skip redrawing the same
         drawn_key = tuple((name, value) for name, value in settings.items() if name != "num_masks")
         if drawn_key != self._drawn_key:
             try:
-                network_png = render_network(mask_set, highlight)
-                matrices_png = render_matrices(mask_set, highlight)
+                pngs = render_network(mask_set, highlight), render_matrices(mask_set, highlight)
             except Exception as exc:  # noqa: BLE001 - any drawing failure is shown in the widget, not raised
                 return self._show_error(settings, highlight,
                                         f"could not draw these settings ({type(exc).__name__}: {exc})", start)
-            self.network_image.value = network_png
-            self.matrices_image.value = matrices_png
+            self.network_image.value, self.matrices_image.value = pngs
             self._drawn_key = drawn_key
         self.degrees_view.value = _degrees_html(mask_set.degrees)
         self.status.value = _status_html(settings, mask_set, highlight)
@@ -340,9 +275,8 @@ class MaskExplorer:
         self.message.layout.display = "none"
         self.views.layout.display = None
         self.state = ExplorerState(settings=settings, degrees=mask_set.degrees, masks=mask_set.masks,
-                                   direct_mask=mask_set.direct_mask,
-                                   connectivity=mask_set.connectivity, highlight=highlight,
-                                   error=None, update_seconds=time.perf_counter() - start)
+                                   direct_mask=mask_set.direct_mask, connectivity=mask_set.connectivity,
+                                   highlight=highlight, error=None, update_seconds=time.perf_counter() - start)
         return self.state
 
     def _show_error(self, settings: dict, highlight, text: str, start: float) -> ExplorerState:
@@ -364,31 +298,24 @@ def _status_html(settings: dict, mask_set: ExplorerMaskSet, highlight: int | Non
     D = len(deg)
     order = " → ".join(f"x{i}" for i in mk.ordering_from_degrees(deg))
     conn = mask_set.connectivity
-    n_dep = int(conn.sum())
-    ok = mk.is_autoregressive(conn, deg)
     lines = [
         f"Generation order: {order}",
         f"Mask k={settings['mask_index']} of K={settings['num_masks']} "
         f"(seed {settings['seed']}; this mask's derived seed {mask_set.mask_seed})",
-        f"Dependencies realised: {n_dep} of {D * (D - 1) // 2} allowed by the ordering; "
-        f"autoregressive: {'yes' if ok else 'NO'}",
+        f"Dependencies realised: {int(conn.sum())} of {D * (D - 1) // 2} allowed by the ordering; "
+        f"autoregressive: {'yes' if mk.is_autoregressive(conn, deg) else 'NO'}",
     ]
     if highlight is not None:
         seen = [f"x{i}" for i in np.nonzero(conn[:, highlight])[0]]
-        before = int(deg[highlight]) - 1
         lines.append(f"Output x̂{highlight} (degree {int(deg[highlight])}) may see "
                      f"{', '.join(seen) if seen else 'no input'} "
-                     f"({len(seen)} of the {before} inputs generated before it)")
+                     f"({len(seen)} of the {int(deg[highlight]) - 1} inputs generated before it)")
     return "<div class='made-status-text'>" + "<br>".join(html.escape(s) for s in lines) + "</div>"
 
 
-def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8),
-                  ordering: str = "natural", hidden_degrees: str = "random", seed: int = 0,
-                  direct: bool = True, num_masks: int = 1, mask_index: int = 0,
-                  highlight: int | None = None) -> MaskExplorer:
-    """Build a :class:`MaskExplorer`; as the last line of a cell it displays itself.
-
-    Example: ``mask_explorer(input_dim=6, hidden_sizes=[8, 8])``.
-    """
-    return MaskExplorer(input_dim, hidden_sizes, ordering, hidden_degrees, seed, direct,
-                        num_masks, mask_index, highlight)
+def mask_explorer(input_dim: int = 6, hidden_sizes: Sequence[int] | str = (8, 8), ordering: str = "natural",
+                  hidden_degrees: str = "random", seed: int = 0, direct: bool = True, num_masks: int = 1,
+                  mask_index: int = 0, highlight: int | None = None) -> MaskExplorer:
+    """Build a :class:`MaskExplorer`; as the last line of a cell it displays itself."""
+    return MaskExplorer(input_dim, hidden_sizes, ordering, hidden_degrees, seed, direct, num_masks, mask_index,
+                        highlight)
