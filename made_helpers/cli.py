@@ -6,18 +6,15 @@ Examples::
     made evaluate --model runs/made_k1 --split test --masks 1 --json results/made_k1.json
     made sample --model runs/made_k1 --n 100 --out runs/made_k1/samples.png
 
-Invalid flags, values or paths print one line and exit with status 2, before any work;
-missing or broken data or model files, an existing run folder without ``--resume`` or
-``--overwrite``, a run folder another ``made train`` is writing, or a diverged run exit with
-status 1 (one line, no traceback). Any other error is a bug in the package: status 1, one line
-that says so, and its traceback with ``MADE_DEBUG=1``. ``train`` holds a lock on its run folder
-while it runs, and ``--overwrite`` deletes the old run only once the new one has its first
-checkpoint (:mod:`made_helpers.run_folder`).
+Bad flags, values or paths: one line, exit status 2, before any work. Missing or broken files, a
+run folder in use or already holding a run, a diverged run: one line, status 1. Anything else is a
+bug: status 1, its traceback with ``MADE_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -68,39 +65,23 @@ def _int_at_least(low: int, high: int | None = None):
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
+def _float_in(name: str, what: str, accept):
+    """An argparse ``type``: a finite float for which ``accept(value)`` holds; ``name`` shows in errors."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not accept(value) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+    parse.__name__ = name
+    return parse
 
 
-_positive_float.__name__ = "positive number"
-
-
-def _number(text: str, low: float, high: float | None, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value >= low and (high is None or value < high)) or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    return _number(text, 0.0, 1.0, "a number in [0, 1)")
-
-
-def _non_negative_float(text: str) -> float:
-    return _number(text, 0.0, None, "a finite number >= 0")
-
-
-_fraction.__name__ = "number in [0, 1)"
-_non_negative_float.__name__ = "number >= 0"
+_positive_float = _float_in("positive number", "a positive finite number", lambda v: v > 0)
+_fraction = _float_in("number in [0, 1)", "a number in [0, 1)", lambda v: 0 <= v < 1)
+_non_negative_float = _float_in("number >= 0", "a finite number >= 0", lambda v: v >= 0)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -142,11 +123,7 @@ def git_commit() -> str | None:
 
 
 def portable_data_info(info: dict) -> dict:
-    """A data description (``DataInfo.to_dict()``) whose file path is relative to the repository.
-
-    Results files are committed: they must name the data without a machine's absolute path
-    (``../shared/data/mnist/...`` rather than ``/home/.../mnist/...``).
-    """
+    """A data description (``DataInfo.to_dict()``) with its file path relative to the repository (committed files)."""
     path = info.get("path")
     if not path or not os.path.isabs(path):
         return info
@@ -162,12 +139,8 @@ def shown_path(path: str) -> str:
 
 
 def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) -> tuple:
-    """``(x (N, 784) float32, info, shown)`` for ``--data binarized|fallback``.
-
-    ``info``: the data description for files (``DataInfo.to_dict()``, its path relative to the
-    repository: :func:`portable_data_info`); ``shown``: the description for messages, its path
-    relative to the current folder (:func:`shown_path`).
-    """
+    """``(x (N, 784) float32, info, shown)`` for ``--data binarized|fallback``: ``info`` for files
+    (:func:`portable_data_info`), ``shown`` for messages (:func:`shown_path`)."""
     from . import data
 
     if kind == "fallback":
@@ -222,15 +195,12 @@ def _check_train_out(args) -> Path:
 
 
 def _check_existing_run(out: Path, args) -> None:
-    """Refuse (exit 1) to start over a run without ``--resume``/``--overwrite``, or to resume one that cannot be.
-
-    Called while holding the folder's lock (:func:`run_folder.run_lock`).
-    """
+    """Refuse (exit 1) to start over a run without ``--resume``/``--overwrite``, or to resume one that cannot be."""
     held = [name for name in RUN_ARTEFACTS if (out / name).exists()]
     if held and not (args.resume or args.overwrite):
         raise FileExistsError(f"{out} already holds a run ({', '.join(held)}): add --resume to continue it, "
                               f"--overwrite to replace it, or choose another --out")
-    if held and args.resume and "checkpoint.npz" not in held:
+    if held and args.resume and CHECKPOINT not in held:
         raise FileExistsError(f"{out} holds a run ({', '.join(held)}) without checkpoint.npz, so it cannot be "
                               f"resumed: choose another --out, or --overwrite to replace it")
 
@@ -243,11 +213,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _check_json_target(text: str, model_file: Path, read: list[Path]) -> Path:
-    """``evaluate --json``: a ``.json`` file that is not the model, a file ``evaluate`` reads, nor a run's own file.
-
-    ``read``: the files the command reads (the training summary, the history): a path naming
-    one of them, also through ``..``, a symbolic or a hard link, is refused.
-    """
+    """``evaluate --json``: a ``.json`` file that is neither the model, a run's own file, nor one of ``read``
+    (the files the command reads, also through ``..`` or links)."""
     path = _check_new_path("--json", text)
     if path.is_dir():
         raise _UsageError(f"--json {text} is a folder: name a .json file, e.g. {path / 'result.json'}")
@@ -287,13 +254,9 @@ def _remove_stale_temps(out: Path) -> None:
 
 
 def _save_model(model, path: Path) -> None:
-    """``model.save(path)`` atomically: a kill mid-save leaves the previous file (or none), never half a file.
+    """``model.save(path)`` atomically, uncompiled (no optimizer variables) and deflated (half the size).
 
-    The ``.keras`` zip is then re-packed with deflate (Keras stores it uncompressed): the 0/1 masks,
-    half of the variables, shrink to almost nothing, so a model file is about half the size. In a
-    one-mask model the weights its mask cuts never act (forward pass ``x @ (W * M)``, gradient 0),
-    so they are stored as 0 and compress away too; the model computes exactly the same. An uncompiled
-    copy is saved: the file holds the model's variables only, not the optimizer's of ``fit``.
+    A one-mask model's masked-out weights never act (``x @ (W * M)``), so they are stored as 0 and compress away.
     """
     from .atomic import atomic_write
 
@@ -327,10 +290,7 @@ def _deflate_zip(path: Path) -> None:
 
 
 def _resolve_model(path: str) -> tuple[Path, Path | None]:
-    """``(model file, run folder or None)`` from a run folder or a ``.keras`` file.
-
-    A run folder that ``made train`` is writing now (its lock is held) is refused, naming the writer.
-    """
+    """``(model file, run folder or None)`` from a run folder or a ``.keras`` file; refuses a run being written."""
     from .run_folder import RunFolderBusyError, lock_holder
 
     if not path.strip():
@@ -354,11 +314,7 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
 
 
 def _keras_load_error(error: BaseException) -> str:
-    """The line of a Keras loading error that says what went wrong.
-
-    Keras reports a layer that failed to load as "A total of N objects could not be loaded.
-    Example error message for object ...:" followed by that layer's own message: return the latter.
-    """
+    """The line of a Keras loading error that says what went wrong (the layer's message after "A total of ...")."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()] or [""]
     return lines[1] if len(lines) > 1 and lines[0].startswith("A total of") else lines[0]
 
@@ -415,10 +371,7 @@ def _available_memory() -> int | None:
 
 
 def _check_train_flags(args) -> Path:
-    """Every usage error of ``made train`` (exit status 2), before any file is touched; returns ``--out``.
-
-    Fills in the defaults of ``--lr-factor`` and ``--lr-patience`` (None tells "not given").
-    """
+    """Every usage error of ``made train`` (exit status 2), before any file is touched; returns ``--out``."""
     from . import masks as mk
     from .layers import check_activation
     from .train import check_learning_rate
@@ -476,8 +429,7 @@ def _check_schedule_flags(args) -> None:
 
 
 def _check_cosine_resume(out: Path, args) -> None:
-    """``--resume`` of a cosine run without ``--cosine-epochs``: its length defaults to ``--epochs``, which may
-    have grown; say which ``--cosine-epochs`` continues the run's schedule."""
+    """Refuse ``--resume`` of a cosine run whose length ``--epochs`` (without ``--cosine-epochs``) would change."""
     from .train import CHECKPOINT_FILE, read_checkpoint_state
 
     ckpt = out / CHECKPOINT_FILE
@@ -576,11 +528,7 @@ RESULTS_KEYS = ("first_100_nll", "n_images")          # ... and a results file o
 
 
 def _read_summary(path: Path, given: bool) -> dict:
-    """The training summary ``path``, checked to be one (not a model, a results file, a JSON list).
-
-    ``given``: named by ``--summary`` (a wrong file is a usage error, exit status 2) rather than
-    found in the run folder (exit status 1).
-    """
+    """The training summary ``path``, checked to be one; ``given`` (by ``--summary``): errors are usage errors."""
     error = _UsageError if given else UserInputError
     what = f"--summary {path}" if given else str(path)
     expected = f"expected the {RUN_SUMMARY} that `made train` wrote beside the model"
@@ -769,10 +717,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", default=None, metavar="DIR",
                        help="folder holding the data files (default: $MADE_DATA_DIR, then data/)")
 
+    model_flag = _Parser(add_help=False)                # the first option of evaluate and sample
+    model_flag.add_argument("--model", required=True, metavar="PATH",
+                            help="run folder (from train --out) or .keras file")
+
     t = sub.add_parser("train", help="train a MADE with early stopping; writes checkpoints, history, model",
                        description="Train a MADE on the train split with early stopping on the valid split. "
                                    "OUT receives checkpoint.npz (every epoch), history.json, model.keras "
                                    "(best epoch) and train_summary.json.")
+    switch = functools.partial(t.add_argument, action="store_true")
     data_flags(t, "binarized")
     t.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
                    help="train on the first N training images only (quick runs); valid split unchanged")
@@ -786,8 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input ordering; random draws a new ordering per mask (default: natural)")
     t.add_argument("--hidden-degrees", choices=["random", "equal"], default="random",
                    help="hidden unit degrees: random (paper) or equal (spread evenly) (default: random)")
-    t.add_argument("--no-direct", action="store_true",
-                   help="drop the direct input-to-output connection (default: keep it)")
+    switch("--no-direct", help="drop the direct input-to-output connection (default: keep it)")
     t.add_argument("--activation", default="relu",
                    help="hidden activation, the name of an element-wise Keras activation such as relu, tanh, "
                         "sigmoid, elu, gelu (softmax, log_softmax, sparsemax and glu mix hidden units and are "
@@ -832,33 +784,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "whose --epochs grew, give the run's T)")
     t.add_argument("--init", choices=["glorot_uniform", "orthogonal"], default="glorot_uniform",
                    help="kernel initialisation (the paper's code: orthogonal) (default: glorot_uniform)")
-    t.add_argument("--bf16", action="store_true",
-                   help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs "
-                        "with AVX512-BF16 or AMX)")
-    t.add_argument("--host-masks", action="store_true",
-                   help="switch masks from the host each minibatch instead of inside the compiled step "
-                        "(same results; for benchmarks)")
-    t.add_argument("--no-resample-masks", action="store_true",
-                   help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
+    switch("--bf16", help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs "
+                          "with AVX512-BF16 or AMX)")
+    switch("--host-masks", help="switch masks from the host each minibatch instead of inside the compiled step "
+                                "(same results; for benchmarks)")
+    switch("--no-resample-masks", help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
     t.add_argument("--seed", type=_int_at_least(0, TRAIN_SEED_MAX), default=0,
                    help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} "
                         f"(default: 0)")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints, history, model")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
-    t.add_argument("--overwrite", action="store_true",
-                   help="replace the run already in --out (its checkpoint, history, model and summary); the old "
-                        "files are kept aside until the new run's first checkpoint, and come back if it fails "
-                        "before")
-    t.add_argument("--no-jit", action="store_true", help="do not compile the training step with XLA")
+    switch("--resume", help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
+    switch("--overwrite", help="replace the run already in --out (its checkpoint, history, model and summary); "
+                               "the old files are kept aside until the new run's first checkpoint, and come back "
+                               "if it fails before")
+    switch("--no-jit", help="do not compile the training step with XLA")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                    help="0 quiet, 1 progress bar with running NLL, 2 one line per epoch (default: 1)")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("evaluate", help="mean NLL ± standard error on a split",
+    e = sub.add_parser("evaluate", help="mean NLL ± standard error on a split", parents=[model_flag],
                        description="Mean negative log-likelihood (nats) ± standard error of a trained model "
                                    "on a split, using the mixture over the first K masks.")
-    e.add_argument("--model", required=True, metavar="PATH", help="run folder (from train --out) or .keras file")
     e.add_argument("--split", choices=["train", "valid", "test"], default="test", help="split (default: test)")
     e.add_argument("--masks", type=_int_at_least(1, MAX_MASKS), default=None, metavar="K",
                    help="mixture over masks 0..K-1 (default: all the model's masks)")
@@ -882,9 +828,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"out of its run folder (e.g. into results/); its training record goes into --json")
     e.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("sample", help="draw samples and write a PNG grid",
+    s = sub.add_parser("sample", help="draw samples and write a PNG grid", parents=[model_flag],
                        description="Draw samples (784 sequential passes) and save them as a PNG grid.")
-    s.add_argument("--model", required=True, metavar="PATH", help="run folder (from train --out) or .keras file")
     s.add_argument("--n", type=_int_at_least(1, MAX_SAMPLES), default=100,
                    help=f"number of samples, at most {MAX_SAMPLES} (default: 100)")
     s.add_argument("--mask", type=_int_at_least(0), default=0, metavar="k", help="mask to sample with (default: 0)")
@@ -900,13 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status.
-
-    The package's own errors (:class:`~made_helpers.errors.MadeError`: bad values, unusable files, a
-    diverged run) and the operating system's (``OSError``: a missing file, no permission, a full disk)
-    print one line. Anything else is a bug in made_helpers: one line that says so, and with
-    ``MADE_DEBUG=1`` in the environment its traceback.
-    """
+    """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
     prog = "made"
     try:
         parser = build_parser()
@@ -937,8 +876,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:
-    """``--flag -1e-3`` -> ``--flag=-1e-3``, so that argparse checks the value instead of
-    taking it for a flag ("expected one argument")."""
+    """``--flag -1e-3`` -> ``--flag=-1e-3``, so that argparse checks the value instead of taking it for a flag."""
     out: list[str] = []
     for token in argv:
         if (out and out[-1].startswith("--") and "=" not in out[-1] and len(token) > 1 and token[0] == "-"
