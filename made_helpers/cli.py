@@ -41,6 +41,8 @@ MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel l
 MAX_GRID_COLS = 40              # the PNG is at most ~1200 px wide: each digit keeps its 28 pixels
 MAX_MASKS = 10_000              # masks a model may have in the CLI (each is a forward pass per evaluation)
 LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT = 0.1, 10
+SCHEDULE_FLAGS = {"lr_milestones": ("step",), "lr_factor": ("step", "plateau"), "lr_patience": ("plateau",),
+                  "cosine_epochs": ("cosine",)}     # train's flags that only these --lr-schedule values use
 
 
 class _Parser(argparse.ArgumentParser):
@@ -412,12 +414,10 @@ def _check_schedule_flags(args) -> None:
     schedule = args.lr_schedule
     if schedule == "step" and not args.lr_milestones:
         raise _UsageError("--lr-schedule step needs --lr-milestones, e.g. --lr-milestones 45")
-    owners = {"--lr-milestones": (args.lr_milestones, ("step",)), "--lr-factor": (args.lr_factor, ("step", "plateau")),
-              "--lr-patience": (args.lr_patience, ("plateau",)), "--cosine-epochs": (args.cosine_epochs, ("cosine",))}
-    for flag, (value, schedules) in owners.items():
-        if value not in (None, []) and schedule not in schedules:
-            raise _UsageError(f"{flag} belongs to --lr-schedule {' or '.join(schedules)} (now --lr-schedule "
-                              f"{schedule}, which would ignore it)")
+    for key, schedules in SCHEDULE_FLAGS.items():
+        if getattr(args, key) not in (None, []) and schedule not in schedules:
+            raise _UsageError(f"--{key.replace('_', '-')} belongs to --lr-schedule {' or '.join(schedules)} "
+                              f"(now --lr-schedule {schedule}, which would ignore it)")
     repeated = sorted({m for m in args.lr_milestones if args.lr_milestones.count(m) > 1})
     if repeated:
         raise _UsageError(f"--lr-milestones repeats {' '.join(map(str, repeated))}: each milestone cuts the rate "
