@@ -163,13 +163,6 @@ def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) 
     return x, info, shown
 
 
-def _write_json(path: Path, obj: dict) -> None:
-    from .atomic import write_json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, obj)
-
-
 def _first_line(error: BaseException, limit: int = 300) -> str:
     text = (str(error).strip().splitlines() or [""])[0]
     return text if len(text) <= limit else text[:limit] + "..."
@@ -184,16 +177,6 @@ def _check_new_path(flag: str, text: str) -> Path:
         if parent.exists() and not parent.is_dir():
             raise _UsageError(f"{flag} {text}: {parent} is a file, not a folder")
     return path
-
-
-def _check_train_out(args) -> Path:
-    """The run folder ``--out``, refused up front (usage error) when it is unusable; touches nothing."""
-    out = _check_new_path("--out", args.out)
-    if out.exists() and not out.is_dir():
-        raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
-    if args.resume and args.overwrite:
-        raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
-    return out
 
 
 def _check_existing_run(out: Path, args) -> None:
@@ -245,14 +228,6 @@ def _check_png_target(text: str) -> Path:
     elif path.suffix.lower() != ".png":
         raise _UsageError(f"--out {text} must end in .png (or name an existing folder, which receives samples.png)")
     return path
-
-
-def _remove_stale_temps(out: Path) -> None:
-    """Delete the temporary files that killed writers left in the run folder."""
-    from .atomic import remove_stale_temps
-
-    for name in RUN_ARTEFACTS:
-        remove_stale_temps(out / name)
 
 
 def _save_model(model, path: Path) -> None:
@@ -315,12 +290,6 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
     raise FileNotFoundError(f"--model {path}: no such run folder or .keras file")
 
 
-def _keras_load_error(error: BaseException) -> str:
-    """The line of a Keras loading error that says what went wrong (the layer's message after "A total of ...")."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()] or [""]
-    return lines[1] if len(lines) > 1 and lines[0].startswith("A total of") else lines[0]
-
-
 def _load_model(path: Path):
     """The MADE in ``path`` (a ``.keras`` file), or a one-line ``UserInputError`` saying what is wrong."""
     import zipfile
@@ -344,7 +313,9 @@ def _load_model(path: Path):
     except Exception as e:  # noqa: BLE001  (BadZipFile, KeyError, TypeError from a bad config.json, ...)
         while (inner := e.__cause__ or e.__context__) is not None:   # Keras wraps MADE's own message
             e = inner
-        detail = _keras_load_error(e)
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [""]
+        # "A total of N objects could not be loaded. Example error message ...:" then the layer's own message
+        detail = lines[1] if len(lines) > 1 and lines[0].startswith("A total of") else lines[0]
         if "config.json was edited" in detail:                     # MADE.check_saved_masks, run while loading
             raise UserInputError(f"{path}: {detail}; use the file `made train` wrote") from None
         raise UserInputError(f"{path} is damaged or not a MADE model ({type(e).__name__}: "
@@ -378,7 +349,11 @@ def _check_train_flags(args) -> Path:
     from .layers import check_activation
     from .train import check_learning_rate
 
-    out = _check_train_out(args)
+    out = _check_new_path("--out", args.out)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
+    if args.resume and args.overwrite:
+        raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
     try:
         args.activation = check_activation(args.activation)
     except ValueError as e:
@@ -459,6 +434,7 @@ def _train_locked(args, out: Path) -> int:
     import keras
 
     from . import MADE
+    from .atomic import remove_stale_temps, write_json
     from .run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
     from .train import train
 
@@ -478,7 +454,8 @@ def _train_locked(args, out: Path) -> int:
     print(f"MADE 784-{'-'.join(map(str, args.hidden))}-784, {args.masks} mask(s), ordering {args.ordering}, "
           f"direct={not args.no_direct}; {sum(v.numpy().size for v in model.trainable_variables)} "
           f"trainable parameters; {len(x_train)} train / {len(x_valid)} valid images", flush=True)
-    _remove_stale_temps(out)
+    for name in RUN_ARTEFACTS:                        # temporary files that killed writers left
+        remove_stale_temps(out / name)
     aside = set_aside(out, RUN_ARTEFACTS) if args.overwrite else None
     try:
         history = train(model, x_train, x_valid, epochs=args.epochs, batch_size=args.batch_size,
@@ -509,7 +486,7 @@ def _train_locked(args, out: Path) -> int:
         "model": _model_config(model),
         "data": history["data"], "machine": machine_info(), "git_commit": commit,
     }
-    _write_json(out / RUN_SUMMARY, summary)
+    write_json(out / RUN_SUMMARY, summary)
     print(f"best valid NLL {history['best_valid_nll']:.3f} nats (epoch {history['best_epoch']}, "
           f"{'averaged conditionals' if args.valid_ensemble == 'conditionals' else 'mixture'} of "
           f"{history['valid_masks']} mask(s)) on {valid_shown}", flush=True)
@@ -601,6 +578,7 @@ def _read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dic
 def cmd_evaluate(args) -> int:
     import math
 
+    from .atomic import write_json
     from .evaluate import paired_difference, per_example_nll
     from .model_file import file_sha256
     from .results import encode_per_image_nll
@@ -632,14 +610,12 @@ def cmd_evaluate(args) -> int:
           f"{combined} of {k} mask(s)) on {shown}", flush=True)
     for other_file, (other, other_nll) in others:          # the same images: checked by _read_compare
         diff, paired_se = paired_difference(nll, other_nll)
-        n = len(nll)
         print(f"paired with {other_file} ({other[f'{args.split}_nll']:.3f}): this - that = {diff:+.3f} ± "
-              f"{paired_se:.3f} nats (standard error of the {n} per-image differences)", flush=True)
+              f"{paired_se:.3f} nats (standard error of the {len(nll)} per-image differences)", flush=True)
     if json_path is not None:
         result = {
             f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
-            "ensemble": args.ensemble,
-            "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
+            "ensemble": args.ensemble, "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
             "model_sha256": file_sha256(model_file),   # results.check_model_digest compares it with the file
             "first_100_nll": float(nll[:100].mean()),     # a quick re-evaluation check (tests use it)
             "per_image_nll": encode_per_image_nll(nll),   # for paired comparisons (evaluate --compare)
@@ -664,7 +640,8 @@ def cmd_evaluate(args) -> int:
                                             if key in history}
         if args.note:
             result["note"] = args.note
-        _write_json(json_path, result)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(json_path, result)
         print(f"wrote {json_path}", flush=True)
     return 0
 
@@ -704,15 +681,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="made", description="Train, evaluate and sample MADE models on binarized MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
                         help="print the version of made_helpers (the made-tutorial package) and exit")
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
-    sub.required = True
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser,
+                                required=True)
 
     def data_flags(p, default):
         p.add_argument("--data", choices=["binarized", "fallback"], default=default,
-                       help="binarized: statically binarized MNIST (Larochelle's files from $MADE_DATA_DIR, "
-                            "data/ or a download; else built from grey MNIST; else an error). fallback: the "
-                            "5 000-digit MNIST subset shipped with the package (offline; NLL not comparable "
-                            "with the paper)"
+                       help="binarized: statically binarized MNIST (Larochelle's files from $MADE_DATA_DIR, data/ or "
+                            "a download; else built from grey MNIST; else an error). fallback: the 5 000-digit MNIST "
+                            "subset shipped with the package (offline; NLL not comparable with the paper)"
                             + ("" if default else ". Default: the data the model was trained on"))
         p.add_argument("--data-dir", default=None, metavar="DIR",
                        help="folder holding the data files (default: $MADE_DATA_DIR, then data/)")
@@ -722,9 +698,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="run folder (from train --out) or .keras file")
 
     t = sub.add_parser("train", help="train a MADE with early stopping; writes checkpoints, history, model",
-                       description="Train a MADE on the train split with early stopping on the valid split. "
-                                   "OUT receives checkpoint.npz (every epoch), history.json, model.keras "
-                                   "(best epoch) and train_summary.json.")
+                       description="Train a MADE on the train split with early stopping on the valid split. OUT "
+                                   "receives checkpoint.npz (every epoch), history.json, model.keras (best epoch) "
+                                   "and train_summary.json.")
     switch = functools.partial(t.add_argument, action="store_true")
     data_flags(t, "binarized")
     t.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
@@ -772,26 +748,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-schedule", choices=["constant", "step", "cosine", "plateau"], default="constant",
                    help="learning-rate schedule per epoch (default: constant)")
     t.add_argument("--lr-milestones", type=_int_at_least(1), nargs="+", default=[], metavar="E",
-                   help="step schedule only: multiply the rate by --lr-factor from each of these epochs on "
-                        "(each epoch once)")
+                   help="step schedule only: multiply the rate by --lr-factor from each of these epochs on (each "
+                        "epoch once)")
     t.add_argument("--lr-factor", type=_fraction, default=None, metavar="F",
                    help=f"step/plateau schedule only: factor of each cut, in (0, 1) (default: {LR_FACTOR_DEFAULT})")
     t.add_argument("--lr-patience", type=_int_at_least(1), default=None, metavar="P",
-                   help=f"plateau schedule only: cut after P epochs without a lower valid NLL "
-                        f"(default: {LR_PATIENCE_DEFAULT})")
+                   help=f"plateau schedule only: cut after P epochs without a lower valid NLL (default: "
+                        f"{LR_PATIENCE_DEFAULT})")
     t.add_argument("--cosine-epochs", type=_int_at_least(1), default=None, metavar="T",
-                   help="cosine schedule only: length T in epochs (default: --epochs; when resuming a run "
-                        "whose --epochs grew, give the run's T)")
+                   help="cosine schedule only: length T in epochs (default: --epochs; when resuming a run whose "
+                        "--epochs grew, give the run's T)")
     t.add_argument("--init", choices=["glorot_uniform", "orthogonal"], default="glorot_uniform",
                    help="kernel initialisation (the paper's code: orthogonal) (default: glorot_uniform)")
-    switch("--bf16", help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs "
-                          "with AVX512-BF16 or AMX)")
+    switch("--bf16", help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs with "
+                          "AVX512-BF16 or AMX)")
     switch("--host-masks", help="switch masks from the host each minibatch instead of inside the compiled step "
                                 "(same results; for benchmarks)")
     switch("--no-resample-masks", help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
     t.add_argument("--seed", type=_int_at_least(0, TRAIN_SEED_MAX), default=0,
-                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} "
-                        f"(default: 0)")
+                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} (default: 0)")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints, history, model")
     switch("--resume", help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
     switch("--overwrite", help="replace the run already in --out (its checkpoint, history, model and summary); "
@@ -803,14 +778,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="mean NLL ± standard error on a split", parents=[model_flag],
-                       description="Mean negative log-likelihood (nats) ± standard error of a trained model "
-                                   "on a split, using the mixture over the first K masks.")
+                       description="Mean negative log-likelihood (nats) ± standard error of a trained model on a "
+                                   "split, using the mixture over the first K masks.")
     e.add_argument("--split", choices=["train", "valid", "test"], default="test", help="split (default: test)")
     e.add_argument("--masks", type=_int_at_least(1, MAX_MASKS), default=None, metavar="K",
                    help="mixture over masks 0..K-1 (default: all the model's masks)")
     e.add_argument("--ensemble", choices=["mixture", "conditionals"], default="mixture",
-                   help="combine the K masks as a mixture of probabilities, or average their conditionals "
-                        "per pixel (shared-ordering masks only) (default: mixture)")
+                   help="combine the K masks as a mixture of probabilities, or average their conditionals per pixel "
+                        "(shared-ordering masks only) (default: mixture)")
     data_flags(e, None)
     e.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
                    help="evaluate on the first N images only (quick checks; not a benchmark number)")
@@ -820,12 +795,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the result, training summary, machine and git commit to FILE")
     e.add_argument("--note", default=None, metavar="TEXT", help="free text stored in the --json file")
     e.add_argument("--compare", action="append", default=[], metavar="RESULTS",
-                   help="a results file of another model on the same split (from evaluate --json): also print "
-                        "the difference of the two NLLs with its paired standard error (over the same images); "
-                        "may be given several times")
+                   help="a results file of another model on the same split (from evaluate --json): also print the "
+                        "difference of the two NLLs with its paired standard error (over the same images); may be "
+                        "given several times")
     e.add_argument("--summary", default=None, metavar="FILE",
-                   help=f"the {RUN_SUMMARY} of the run that trained --model, when the model file was copied "
-                        f"out of its run folder (e.g. into results/); its training record goes into --json")
+                   help=f"the {RUN_SUMMARY} of the run that trained --model, when the model file was copied out of "
+                        f"its run folder (e.g. into results/); its training record goes into --json")
     e.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("sample", help="draw samples and write a PNG grid", parents=[model_flag],

@@ -155,8 +155,7 @@ def paper_table(results: list[dict]) -> str:
         if not ours:
             lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | not run | – | – |")
         for r in sorted(ours, key=lambda r: r["test_nll"]):
-            nll = f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}"
-            lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {nll} | {describe(r)} | `{r['file']}` |")
+            lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {_nll(r)} | {describe(r)} | `{r['file']}` |")
     return "\n".join(lines)
 
 
