@@ -446,11 +446,9 @@ def _train_locked(args, out: Path) -> int:
     x_train, train_info, _ = _load_split(args.data, "train", args.limit, args.data_dir)
     x_valid, valid_info, valid_shown = _load_split(args.data, "valid", None, args.data_dir)
     keras.utils.set_random_seed(args.seed)            # initial weights: reproducible from --seed
-    model = MADE(784, args.hidden, num_masks=args.masks, ordering=args.ordering,
-                 hidden_degrees=args.hidden_degrees, direct=not args.no_direct,
-                 activation=args.activation, seed=args.seed, dropout=args.dropout,
-                 kernel_initializer=args.init, mask_kind=args.mask_kind,
-                 dtype="mixed_bfloat16" if args.bf16 else None)
+    model = MADE(784, args.hidden, num_masks=args.masks, ordering=args.ordering, hidden_degrees=args.hidden_degrees,
+                 direct=not args.no_direct, activation=args.activation, seed=args.seed, dropout=args.dropout,
+                 kernel_initializer=args.init, mask_kind=args.mask_kind, dtype="mixed_bfloat16" if args.bf16 else None)
     print(f"MADE 784-{'-'.join(map(str, args.hidden))}-784, {args.masks} mask(s), ordering {args.ordering}, "
           f"direct={not args.no_direct}; {sum(v.numpy().size for v in model.trainable_variables)} "
           f"trainable parameters; {len(x_train)} train / {len(x_valid)} valid images", flush=True)
@@ -460,13 +458,12 @@ def _train_locked(args, out: Path) -> int:
     try:
         history = train(model, x_train, x_valid, epochs=args.epochs, batch_size=args.batch_size,
                         optimizer=args.optimizer, learning_rate=args.learning_rate, patience=args.patience,
-                        resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks,
-                        checkpoint_dir=out, resume=args.resume, seed=args.seed, verbose=args.verbose,
-                        data={"train": train_info, "valid": valid_info}, jit_compile=not args.no_jit,
-                        weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
-                        lr_milestones=args.lr_milestones, lr_factor=args.lr_factor, lr_patience=args.lr_patience,
-                        cosine_epochs=args.cosine_epochs, in_graph_masks=not args.host_masks,
-                        valid_ensemble=args.valid_ensemble,
+                        resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks, checkpoint_dir=out,
+                        resume=args.resume, seed=args.seed, verbose=args.verbose, jit_compile=not args.no_jit,
+                        data={"train": train_info, "valid": valid_info}, weight_decay=args.weight_decay,
+                        lr_schedule=args.lr_schedule, lr_milestones=args.lr_milestones, lr_factor=args.lr_factor,
+                        lr_patience=args.lr_patience, cosine_epochs=args.cosine_epochs,
+                        in_graph_masks=not args.host_masks, valid_ensemble=args.valid_ensemble,
                         on_epoch_end=(lambda epoch, history: drop_aside(aside)) if aside else None)
     except BaseException:
         if aside is not None:

@@ -120,10 +120,9 @@ def describe(result: dict) -> str:
     if args.get("weight_decay"):
         parts.append(f"L2 {args['weight_decay']:g}")
     if args:
-        lr = args.get("learning_rate")
-        parts.append(f"{args.get('optimizer', 'adam')} lr {lr if lr is not None else 'default'}"
-                     + (f", {args['lr_schedule']} schedule" if args.get("lr_schedule", "constant") != "constant"
-                        else ""))
+        lr, schedule = args.get("learning_rate"), args.get("lr_schedule", "constant")
+        parts.append(f"{args.get('optimizer', 'adam')} lr {'default' if lr is None else lr}"
+                     + ("" if schedule == "constant" else f", {schedule} schedule"))
         parts.append(f"batch {args.get('batch_size')}, patience {args.get('patience')}, "
                      f"max {args.get('epochs')} epochs")
     if training.get("epochs_run"):

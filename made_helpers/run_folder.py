@@ -42,12 +42,10 @@ def lock_holder(folder: str | os.PathLike) -> str | None:
     except OSError:                                   # no lock file (or no folder): nobody writes
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _describe(fd)
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # closing fd releases it
         return None
+    except BlockingIOError:
+        return _describe(fd)
     finally:
         os.close(fd)
 
