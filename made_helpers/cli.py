@@ -6,18 +6,15 @@ Examples::
     made evaluate --model runs/made_k1 --split test --masks 1 --json results/made_k1.json
     made sample --model runs/made_k1 --n 100 --out runs/made_k1/samples.png
 
-Invalid flags, values or paths print one line and exit with status 2, before any work;
-missing or broken data or model files, an existing run folder without ``--resume`` or
-``--overwrite``, a run folder another ``made train`` is writing, or a diverged run exit with
-status 1 (one line, no traceback). Any other error is a bug in the package: status 1, one line
-that says so, and its traceback with ``MADE_DEBUG=1``. ``train`` holds a lock on its run folder
-while it runs, and ``--overwrite`` deletes the old run only once the new one has its first
-checkpoint (:mod:`made_helpers.run_folder`).
+Bad flags, values or paths: one line, exit status 2, before any work. Missing or broken files, a
+run folder in use or already holding a run, a diverged run: one line, status 1. Anything else is a
+bug: status 1, its traceback with ``MADE_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -44,6 +41,8 @@ MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel l
 MAX_GRID_COLS = 40              # the PNG is at most ~1200 px wide: each digit keeps its 28 pixels
 MAX_MASKS = 10_000              # masks a model may have in the CLI (each is a forward pass per evaluation)
 LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT = 0.1, 10
+SCHEDULE_FLAGS = {"lr_milestones": ("step",), "lr_factor": ("step", "plateau"), "lr_patience": ("plateau",),
+                  "cosine_epochs": ("cosine",)}     # train's flags that only these --lr-schedule values use
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,39 +67,23 @@ def _int_at_least(low: int, high: int | None = None):
     return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
+def _float_in(name: str, what: str, accept):
+    """An argparse ``type``: a finite float for which ``accept(value)`` holds; ``name`` shows in errors."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not accept(value) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+    parse.__name__ = name
+    return parse
 
 
-_positive_float.__name__ = "positive number"
-
-
-def _number(text: str, low: float, high: float | None, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value >= low and (high is None or value < high)) or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    return _number(text, 0.0, 1.0, "a number in [0, 1)")
-
-
-def _non_negative_float(text: str) -> float:
-    return _number(text, 0.0, None, "a finite number >= 0")
-
-
-_fraction.__name__ = "number in [0, 1)"
-_non_negative_float.__name__ = "number >= 0"
+_positive_float = _float_in("positive number", "a positive finite number", lambda v: v > 0)
+_fraction = _float_in("number in [0, 1)", "a number in [0, 1)", lambda v: 0 <= v < 1)
+_non_negative_float = _float_in("number >= 0", "a finite number >= 0", lambda v: v >= 0)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -142,11 +125,7 @@ def git_commit() -> str | None:
 
 
 def portable_data_info(info: dict) -> dict:
-    """A data description (``DataInfo.to_dict()``) whose file path is relative to the repository.
-
-    Results files are committed: they must name the data without a machine's absolute path
-    (``../shared/data/mnist/...`` rather than ``/home/.../mnist/...``).
-    """
+    """A data description (``DataInfo.to_dict()``) with its file path relative to the repository (committed files)."""
     path = info.get("path")
     if not path or not os.path.isabs(path):
         return info
@@ -162,12 +141,8 @@ def shown_path(path: str) -> str:
 
 
 def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) -> tuple:
-    """``(x (N, 784) float32, info, shown)`` for ``--data binarized|fallback``.
-
-    ``info``: the data description for files (``DataInfo.to_dict()``, its path relative to the
-    repository: :func:`portable_data_info`); ``shown``: the description for messages, its path
-    relative to the current folder (:func:`shown_path`).
-    """
+    """``(x (N, 784) float32, info, shown)`` for ``--data binarized|fallback``: ``info`` for files
+    (:func:`portable_data_info`), ``shown`` for messages (:func:`shown_path`)."""
     from . import data
 
     if kind == "fallback":
@@ -188,13 +163,6 @@ def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) 
     return x, info, shown
 
 
-def _write_json(path: Path, obj: dict) -> None:
-    from .atomic import write_json
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json(path, obj)
-
-
 def _first_line(error: BaseException, limit: int = 300) -> str:
     text = (str(error).strip().splitlines() or [""])[0]
     return text if len(text) <= limit else text[:limit] + "..."
@@ -211,26 +179,13 @@ def _check_new_path(flag: str, text: str) -> Path:
     return path
 
 
-def _check_train_out(args) -> Path:
-    """The run folder ``--out``, refused up front (usage error) when it is unusable; touches nothing."""
-    out = _check_new_path("--out", args.out)
-    if out.exists() and not out.is_dir():
-        raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
-    if args.resume and args.overwrite:
-        raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
-    return out
-
-
 def _check_existing_run(out: Path, args) -> None:
-    """Refuse (exit 1) to start over a run without ``--resume``/``--overwrite``, or to resume one that cannot be.
-
-    Called while holding the folder's lock (:func:`run_folder.run_lock`).
-    """
+    """Refuse (exit 1) to start over a run without ``--resume``/``--overwrite``, or to resume one that cannot be."""
     held = [name for name in RUN_ARTEFACTS if (out / name).exists()]
     if held and not (args.resume or args.overwrite):
         raise FileExistsError(f"{out} already holds a run ({', '.join(held)}): add --resume to continue it, "
                               f"--overwrite to replace it, or choose another --out")
-    if held and args.resume and "checkpoint.npz" not in held:
+    if held and args.resume and CHECKPOINT not in held:
         raise FileExistsError(f"{out} holds a run ({', '.join(held)}) without checkpoint.npz, so it cannot be "
                               f"resumed: choose another --out, or --overwrite to replace it")
 
@@ -243,11 +198,8 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _check_json_target(text: str, model_file: Path, read: list[Path]) -> Path:
-    """``evaluate --json``: a ``.json`` file that is not the model, a file ``evaluate`` reads, nor a run's own file.
-
-    ``read``: the files the command reads (the training summary, the history): a path naming
-    one of them, also through ``..``, a symbolic or a hard link, is refused.
-    """
+    """``evaluate --json``: a ``.json`` file that is neither the model, a run's own file, nor one of ``read``
+    (the files the command reads, also through ``..`` or links)."""
     path = _check_new_path("--json", text)
     if path.is_dir():
         raise _UsageError(f"--json {text} is a folder: name a .json file, e.g. {path / 'result.json'}")
@@ -278,22 +230,10 @@ def _check_png_target(text: str) -> Path:
     return path
 
 
-def _remove_stale_temps(out: Path) -> None:
-    """Delete the temporary files that killed writers left in the run folder."""
-    from .atomic import remove_stale_temps
-
-    for name in RUN_ARTEFACTS:
-        remove_stale_temps(out / name)
-
-
 def _save_model(model, path: Path) -> None:
-    """``model.save(path)`` atomically: a kill mid-save leaves the previous file (or none), never half a file.
+    """``model.save(path)`` atomically, uncompiled (no optimizer variables) and deflated (half the size).
 
-    The ``.keras`` zip is then re-packed with deflate (Keras stores it uncompressed): the 0/1 masks,
-    half of the variables, shrink to almost nothing, so a model file is about half the size. In a
-    one-mask model the weights its mask cuts never act (forward pass ``x @ (W * M)``, gradient 0),
-    so they are stored as 0 and compress away too; the model computes exactly the same. An uncompiled
-    copy is saved: the file holds the model's variables only, not the optimizer's of ``fit``.
+    A one-mask model's masked-out weights never act (``x @ (W * M)``), so they are stored as 0 and compress away.
     """
     from .atomic import atomic_write
 
@@ -327,10 +267,7 @@ def _deflate_zip(path: Path) -> None:
 
 
 def _resolve_model(path: str) -> tuple[Path, Path | None]:
-    """``(model file, run folder or None)`` from a run folder or a ``.keras`` file.
-
-    A run folder that ``made train`` is writing now (its lock is held) is refused, naming the writer.
-    """
+    """``(model file, run folder or None)`` from a run folder or a ``.keras`` file; refuses a run being written."""
     from .run_folder import RunFolderBusyError, lock_holder
 
     if not path.strip():
@@ -351,16 +288,6 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
     if p.is_file():
         return p, p.parent if (p.parent / RUN_SUMMARY).is_file() else None
     raise FileNotFoundError(f"--model {path}: no such run folder or .keras file")
-
-
-def _keras_load_error(error: BaseException) -> str:
-    """The line of a Keras loading error that says what went wrong.
-
-    Keras reports a layer that failed to load as "A total of N objects could not be loaded.
-    Example error message for object ...:" followed by that layer's own message: return the latter.
-    """
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()] or [""]
-    return lines[1] if len(lines) > 1 and lines[0].startswith("A total of") else lines[0]
 
 
 def _load_model(path: Path):
@@ -386,7 +313,9 @@ def _load_model(path: Path):
     except Exception as e:  # noqa: BLE001  (BadZipFile, KeyError, TypeError from a bad config.json, ...)
         while (inner := e.__cause__ or e.__context__) is not None:   # Keras wraps MADE's own message
             e = inner
-        detail = _keras_load_error(e)
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [""]
+        # "A total of N objects could not be loaded. Example error message ...:" then the layer's own message
+        detail = lines[1] if len(lines) > 1 and lines[0].startswith("A total of") else lines[0]
         if "config.json was edited" in detail:                     # MADE.check_saved_masks, run while loading
             raise UserInputError(f"{path}: {detail}; use the file `made train` wrote") from None
         raise UserInputError(f"{path} is damaged or not a MADE model ({type(e).__name__}: "
@@ -415,15 +344,16 @@ def _available_memory() -> int | None:
 
 
 def _check_train_flags(args) -> Path:
-    """Every usage error of ``made train`` (exit status 2), before any file is touched; returns ``--out``.
-
-    Fills in the defaults of ``--lr-factor`` and ``--lr-patience`` (None tells "not given").
-    """
+    """Every usage error of ``made train`` (exit status 2), before any file is touched; returns ``--out``."""
     from . import masks as mk
     from .layers import check_activation
     from .train import check_learning_rate
 
-    out = _check_train_out(args)
+    out = _check_new_path("--out", args.out)
+    if out.exists() and not out.is_dir():
+        raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
+    if args.resume and args.overwrite:
+        raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
     try:
         args.activation = check_activation(args.activation)
     except ValueError as e:
@@ -459,12 +389,10 @@ def _check_schedule_flags(args) -> None:
     schedule = args.lr_schedule
     if schedule == "step" and not args.lr_milestones:
         raise _UsageError("--lr-schedule step needs --lr-milestones, e.g. --lr-milestones 45")
-    owners = {"--lr-milestones": (args.lr_milestones, ("step",)), "--lr-factor": (args.lr_factor, ("step", "plateau")),
-              "--lr-patience": (args.lr_patience, ("plateau",)), "--cosine-epochs": (args.cosine_epochs, ("cosine",))}
-    for flag, (value, schedules) in owners.items():
-        if value not in (None, []) and schedule not in schedules:
-            raise _UsageError(f"{flag} belongs to --lr-schedule {' or '.join(schedules)} (now --lr-schedule "
-                              f"{schedule}, which would ignore it)")
+    for key, schedules in SCHEDULE_FLAGS.items():
+        if getattr(args, key) not in (None, []) and schedule not in schedules:
+            raise _UsageError(f"--{key.replace('_', '-')} belongs to --lr-schedule {' or '.join(schedules)} "
+                              f"(now --lr-schedule {schedule}, which would ignore it)")
     repeated = sorted({m for m in args.lr_milestones if args.lr_milestones.count(m) > 1})
     if repeated:
         raise _UsageError(f"--lr-milestones repeats {' '.join(map(str, repeated))}: each milestone cuts the rate "
@@ -476,8 +404,7 @@ def _check_schedule_flags(args) -> None:
 
 
 def _check_cosine_resume(out: Path, args) -> None:
-    """``--resume`` of a cosine run without ``--cosine-epochs``: its length defaults to ``--epochs``, which may
-    have grown; say which ``--cosine-epochs`` continues the run's schedule."""
+    """Refuse ``--resume`` of a cosine run whose length ``--epochs`` (without ``--cosine-epochs``) would change."""
     from .train import CHECKPOINT_FILE, read_checkpoint_state
 
     ckpt = out / CHECKPOINT_FILE
@@ -507,6 +434,7 @@ def _train_locked(args, out: Path) -> int:
     import keras
 
     from . import MADE
+    from .atomic import remove_stale_temps, write_json
     from .run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
     from .train import train
 
@@ -518,26 +446,24 @@ def _train_locked(args, out: Path) -> int:
     x_train, train_info, _ = _load_split(args.data, "train", args.limit, args.data_dir)
     x_valid, valid_info, valid_shown = _load_split(args.data, "valid", None, args.data_dir)
     keras.utils.set_random_seed(args.seed)            # initial weights: reproducible from --seed
-    model = MADE(784, args.hidden, num_masks=args.masks, ordering=args.ordering,
-                 hidden_degrees=args.hidden_degrees, direct=not args.no_direct,
-                 activation=args.activation, seed=args.seed, dropout=args.dropout,
-                 kernel_initializer=args.init, mask_kind=args.mask_kind,
-                 dtype="mixed_bfloat16" if args.bf16 else None)
+    model = MADE(784, args.hidden, num_masks=args.masks, ordering=args.ordering, hidden_degrees=args.hidden_degrees,
+                 direct=not args.no_direct, activation=args.activation, seed=args.seed, dropout=args.dropout,
+                 kernel_initializer=args.init, mask_kind=args.mask_kind, dtype="mixed_bfloat16" if args.bf16 else None)
     print(f"MADE 784-{'-'.join(map(str, args.hidden))}-784, {args.masks} mask(s), ordering {args.ordering}, "
           f"direct={not args.no_direct}; {sum(v.numpy().size for v in model.trainable_variables)} "
           f"trainable parameters; {len(x_train)} train / {len(x_valid)} valid images", flush=True)
-    _remove_stale_temps(out)
+    for name in RUN_ARTEFACTS:                        # temporary files that killed writers left
+        remove_stale_temps(out / name)
     aside = set_aside(out, RUN_ARTEFACTS) if args.overwrite else None
     try:
         history = train(model, x_train, x_valid, epochs=args.epochs, batch_size=args.batch_size,
                         optimizer=args.optimizer, learning_rate=args.learning_rate, patience=args.patience,
-                        resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks,
-                        checkpoint_dir=out, resume=args.resume, seed=args.seed, verbose=args.verbose,
-                        data={"train": train_info, "valid": valid_info}, jit_compile=not args.no_jit,
-                        weight_decay=args.weight_decay, lr_schedule=args.lr_schedule,
-                        lr_milestones=args.lr_milestones, lr_factor=args.lr_factor, lr_patience=args.lr_patience,
-                        cosine_epochs=args.cosine_epochs, in_graph_masks=not args.host_masks,
-                        valid_ensemble=args.valid_ensemble,
+                        resample_masks=not args.no_resample_masks, valid_masks=args.valid_masks, checkpoint_dir=out,
+                        resume=args.resume, seed=args.seed, verbose=args.verbose, jit_compile=not args.no_jit,
+                        data={"train": train_info, "valid": valid_info}, weight_decay=args.weight_decay,
+                        lr_schedule=args.lr_schedule, lr_milestones=args.lr_milestones, lr_factor=args.lr_factor,
+                        lr_patience=args.lr_patience, cosine_epochs=args.cosine_epochs,
+                        in_graph_masks=not args.host_masks, valid_ensemble=args.valid_ensemble,
                         on_epoch_end=(lambda epoch, history: drop_aside(aside)) if aside else None)
     except BaseException:
         if aside is not None:
@@ -557,7 +483,7 @@ def _train_locked(args, out: Path) -> int:
         "model": _model_config(model),
         "data": history["data"], "machine": machine_info(), "git_commit": commit,
     }
-    _write_json(out / RUN_SUMMARY, summary)
+    write_json(out / RUN_SUMMARY, summary)
     print(f"best valid NLL {history['best_valid_nll']:.3f} nats (epoch {history['best_epoch']}, "
           f"{'averaged conditionals' if args.valid_ensemble == 'conditionals' else 'mixture'} of "
           f"{history['valid_masks']} mask(s)) on {valid_shown}", flush=True)
@@ -576,11 +502,7 @@ RESULTS_KEYS = ("first_100_nll", "n_images")          # ... and a results file o
 
 
 def _read_summary(path: Path, given: bool) -> dict:
-    """The training summary ``path``, checked to be one (not a model, a results file, a JSON list).
-
-    ``given``: named by ``--summary`` (a wrong file is a usage error, exit status 2) rather than
-    found in the run folder (exit status 1).
-    """
+    """The training summary ``path``, checked to be one; ``given`` (by ``--summary``): errors are usage errors."""
     error = _UsageError if given else UserInputError
     what = f"--summary {path}" if given else str(path)
     expected = f"expected the {RUN_SUMMARY} that `made train` wrote beside the model"
@@ -653,6 +575,7 @@ def _read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dic
 def cmd_evaluate(args) -> int:
     import math
 
+    from .atomic import write_json
     from .evaluate import paired_difference, per_example_nll
     from .model_file import file_sha256
     from .results import encode_per_image_nll
@@ -684,14 +607,12 @@ def cmd_evaluate(args) -> int:
           f"{combined} of {k} mask(s)) on {shown}", flush=True)
     for other_file, (other, other_nll) in others:          # the same images: checked by _read_compare
         diff, paired_se = paired_difference(nll, other_nll)
-        n = len(nll)
         print(f"paired with {other_file} ({other[f'{args.split}_nll']:.3f}): this - that = {diff:+.3f} ± "
-              f"{paired_se:.3f} nats (standard error of the {n} per-image differences)", flush=True)
+              f"{paired_se:.3f} nats (standard error of the {len(nll)} per-image differences)", flush=True)
     if json_path is not None:
         result = {
             f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
-            "ensemble": args.ensemble,
-            "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
+            "ensemble": args.ensemble, "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
             "model_sha256": file_sha256(model_file),   # results.check_model_digest compares it with the file
             "first_100_nll": float(nll[:100].mean()),     # a quick re-evaluation check (tests use it)
             "per_image_nll": encode_per_image_nll(nll),   # for paired comparisons (evaluate --compare)
@@ -716,7 +637,8 @@ def cmd_evaluate(args) -> int:
                                             if key in history}
         if args.note:
             result["note"] = args.note
-        _write_json(json_path, result)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(json_path, result)
         print(f"wrote {json_path}", flush=True)
     return 0
 
@@ -756,23 +678,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="made", description="Train, evaluate and sample MADE models on binarized MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
                         help="print the version of made_helpers (the made-tutorial package) and exit")
-    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser)
-    sub.required = True
+    sub = parser.add_subparsers(dest="command", metavar="{train,evaluate,sample}", parser_class=_Parser,
+                                required=True)
 
     def data_flags(p, default):
         p.add_argument("--data", choices=["binarized", "fallback"], default=default,
-                       help="binarized: statically binarized MNIST (Larochelle's files from $MADE_DATA_DIR, "
-                            "data/ or a download; else built from grey MNIST; else an error). fallback: the "
-                            "5 000-digit MNIST subset shipped with the package (offline; NLL not comparable "
-                            "with the paper)"
+                       help="binarized: statically binarized MNIST (Larochelle's files from $MADE_DATA_DIR, data/ or "
+                            "a download; else built from grey MNIST; else an error). fallback: the 5 000-digit MNIST "
+                            "subset shipped with the package (offline; NLL not comparable with the paper)"
                             + ("" if default else ". Default: the data the model was trained on"))
         p.add_argument("--data-dir", default=None, metavar="DIR",
                        help="folder holding the data files (default: $MADE_DATA_DIR, then data/)")
 
+    model_flag = _Parser(add_help=False)                # the first option of evaluate and sample
+    model_flag.add_argument("--model", required=True, metavar="PATH",
+                            help="run folder (from train --out) or .keras file")
+
     t = sub.add_parser("train", help="train a MADE with early stopping; writes checkpoints, history, model",
-                       description="Train a MADE on the train split with early stopping on the valid split. "
-                                   "OUT receives checkpoint.npz (every epoch), history.json, model.keras "
-                                   "(best epoch) and train_summary.json.")
+                       description="Train a MADE on the train split with early stopping on the valid split. OUT "
+                                   "receives checkpoint.npz (every epoch), history.json, model.keras (best epoch) "
+                                   "and train_summary.json.")
+    switch = functools.partial(t.add_argument, action="store_true")
     data_flags(t, "binarized")
     t.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
                    help="train on the first N training images only (quick runs); valid split unchanged")
@@ -786,8 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="input ordering; random draws a new ordering per mask (default: natural)")
     t.add_argument("--hidden-degrees", choices=["random", "equal"], default="random",
                    help="hidden unit degrees: random (paper) or equal (spread evenly) (default: random)")
-    t.add_argument("--no-direct", action="store_true",
-                   help="drop the direct input-to-output connection (default: keep it)")
+    switch("--no-direct", help="drop the direct input-to-output connection (default: keep it)")
     t.add_argument("--activation", default="relu",
                    help="hidden activation, the name of an element-wise Keras activation such as relu, tanh, "
                         "sigmoid, elu, gelu (softmax, log_softmax, sparsemax and glu mix hidden units and are "
@@ -820,51 +745,44 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-schedule", choices=["constant", "step", "cosine", "plateau"], default="constant",
                    help="learning-rate schedule per epoch (default: constant)")
     t.add_argument("--lr-milestones", type=_int_at_least(1), nargs="+", default=[], metavar="E",
-                   help="step schedule only: multiply the rate by --lr-factor from each of these epochs on "
-                        "(each epoch once)")
+                   help="step schedule only: multiply the rate by --lr-factor from each of these epochs on (each "
+                        "epoch once)")
     t.add_argument("--lr-factor", type=_fraction, default=None, metavar="F",
                    help=f"step/plateau schedule only: factor of each cut, in (0, 1) (default: {LR_FACTOR_DEFAULT})")
     t.add_argument("--lr-patience", type=_int_at_least(1), default=None, metavar="P",
-                   help=f"plateau schedule only: cut after P epochs without a lower valid NLL "
-                        f"(default: {LR_PATIENCE_DEFAULT})")
+                   help=f"plateau schedule only: cut after P epochs without a lower valid NLL (default: "
+                        f"{LR_PATIENCE_DEFAULT})")
     t.add_argument("--cosine-epochs", type=_int_at_least(1), default=None, metavar="T",
-                   help="cosine schedule only: length T in epochs (default: --epochs; when resuming a run "
-                        "whose --epochs grew, give the run's T)")
+                   help="cosine schedule only: length T in epochs (default: --epochs; when resuming a run whose "
+                        "--epochs grew, give the run's T)")
     t.add_argument("--init", choices=["glorot_uniform", "orthogonal"], default="glorot_uniform",
                    help="kernel initialisation (the paper's code: orthogonal) (default: glorot_uniform)")
-    t.add_argument("--bf16", action="store_true",
-                   help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs "
-                        "with AVX512-BF16 or AMX)")
-    t.add_argument("--host-masks", action="store_true",
-                   help="switch masks from the host each minibatch instead of inside the compiled step "
-                        "(same results; for benchmarks)")
-    t.add_argument("--no-resample-masks", action="store_true",
-                   help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
+    switch("--bf16", help="mixed precision: bfloat16 matmuls, float32 weights and loss (fast only on CPUs with "
+                          "AVX512-BF16 or AMX)")
+    switch("--host-masks", help="switch masks from the host each minibatch instead of inside the compiled step "
+                                "(same results; for benchmarks)")
+    switch("--no-resample-masks", help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
     t.add_argument("--seed", type=_int_at_least(0, TRAIN_SEED_MAX), default=0,
-                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} "
-                        f"(default: 0)")
+                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} (default: 0)")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints, history, model")
-    t.add_argument("--resume", action="store_true",
-                   help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
-    t.add_argument("--overwrite", action="store_true",
-                   help="replace the run already in --out (its checkpoint, history, model and summary); the old "
-                        "files are kept aside until the new run's first checkpoint, and come back if it fails "
-                        "before")
-    t.add_argument("--no-jit", action="store_true", help="do not compile the training step with XLA")
+    switch("--resume", help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
+    switch("--overwrite", help="replace the run already in --out (its checkpoint, history, model and summary); "
+                               "the old files are kept aside until the new run's first checkpoint, and come back "
+                               "if it fails before")
+    switch("--no-jit", help="do not compile the training step with XLA")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                    help="0 quiet, 1 progress bar with running NLL, 2 one line per epoch (default: 1)")
     t.set_defaults(func=cmd_train)
 
-    e = sub.add_parser("evaluate", help="mean NLL ± standard error on a split",
-                       description="Mean negative log-likelihood (nats) ± standard error of a trained model "
-                                   "on a split, using the mixture over the first K masks.")
-    e.add_argument("--model", required=True, metavar="PATH", help="run folder (from train --out) or .keras file")
+    e = sub.add_parser("evaluate", help="mean NLL ± standard error on a split", parents=[model_flag],
+                       description="Mean negative log-likelihood (nats) ± standard error of a trained model on a "
+                                   "split, using the mixture over the first K masks.")
     e.add_argument("--split", choices=["train", "valid", "test"], default="test", help="split (default: test)")
     e.add_argument("--masks", type=_int_at_least(1, MAX_MASKS), default=None, metavar="K",
                    help="mixture over masks 0..K-1 (default: all the model's masks)")
     e.add_argument("--ensemble", choices=["mixture", "conditionals"], default="mixture",
-                   help="combine the K masks as a mixture of probabilities, or average their conditionals "
-                        "per pixel (shared-ordering masks only) (default: mixture)")
+                   help="combine the K masks as a mixture of probabilities, or average their conditionals per pixel "
+                        "(shared-ordering masks only) (default: mixture)")
     data_flags(e, None)
     e.add_argument("--limit", type=_int_at_least(1), default=None, metavar="N",
                    help="evaluate on the first N images only (quick checks; not a benchmark number)")
@@ -874,17 +792,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write the result, training summary, machine and git commit to FILE")
     e.add_argument("--note", default=None, metavar="TEXT", help="free text stored in the --json file")
     e.add_argument("--compare", action="append", default=[], metavar="RESULTS",
-                   help="a results file of another model on the same split (from evaluate --json): also print "
-                        "the difference of the two NLLs with its paired standard error (over the same images); "
-                        "may be given several times")
+                   help="a results file of another model on the same split (from evaluate --json): also print the "
+                        "difference of the two NLLs with its paired standard error (over the same images); may be "
+                        "given several times")
     e.add_argument("--summary", default=None, metavar="FILE",
-                   help=f"the {RUN_SUMMARY} of the run that trained --model, when the model file was copied "
-                        f"out of its run folder (e.g. into results/); its training record goes into --json")
+                   help=f"the {RUN_SUMMARY} of the run that trained --model, when the model file was copied out of "
+                        f"its run folder (e.g. into results/); its training record goes into --json")
     e.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("sample", help="draw samples and write a PNG grid",
+    s = sub.add_parser("sample", help="draw samples and write a PNG grid", parents=[model_flag],
                        description="Draw samples (784 sequential passes) and save them as a PNG grid.")
-    s.add_argument("--model", required=True, metavar="PATH", help="run folder (from train --out) or .keras file")
     s.add_argument("--n", type=_int_at_least(1, MAX_SAMPLES), default=100,
                    help=f"number of samples, at most {MAX_SAMPLES} (default: 100)")
     s.add_argument("--mask", type=_int_at_least(0), default=0, metavar="k", help="mask to sample with (default: 0)")
@@ -900,13 +817,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status.
-
-    The package's own errors (:class:`~made_helpers.errors.MadeError`: bad values, unusable files, a
-    diverged run) and the operating system's (``OSError``: a missing file, no permission, a full disk)
-    print one line. Anything else is a bug in made_helpers: one line that says so, and with
-    ``MADE_DEBUG=1`` in the environment its traceback.
-    """
+    """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
     prog = "made"
     try:
         parser = build_parser()
@@ -937,8 +848,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:
-    """``--flag -1e-3`` -> ``--flag=-1e-3``, so that argparse checks the value instead of
-    taking it for a flag ("expected one argument")."""
+    """``--flag -1e-3`` -> ``--flag=-1e-3``, so that argparse checks the value instead of taking it for a flag."""
     out: list[str] = []
     for token in argv:
         if (out and out[-1].startswith("--") and "=" not in out[-1] and len(token) > 1 and token[0] == "-"

@@ -1,8 +1,4 @@
-"""The committed results files (``results/*.json``, written by ``made evaluate --json``) as tables.
-
-Notebooks 05 and 06 and ``results/README.md`` show the same rows; this module reads the files and
-describes each run in words, so no notebook cell is 24 lines of ``dict.get`` formatting.
-"""
+"""The committed results files (``results/*.json``, from ``made evaluate --json``): read, described, tabulated."""
 
 from __future__ import annotations
 
@@ -12,14 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-PAPER_MNIST = {
-    # Germain, Gregor, Murray & Larochelle (2015), table of test NLLs on binarized MNIST (nats).
-    (1, False): 88.40,
-    (1, True): 88.04,
-    (2, False): 89.59,
-    (2, True): 86.64,
-}
-"""The MADE paper's MNIST table: ``(hidden layers, several masks) -> test NLL``."""
+PAPER_MNIST = {(1, False): 88.40, (1, True): 88.04, (2, False): 89.59, (2, True): 86.64}
+"""The MADE paper's (Germain et al. 2015) MNIST test NLLs (nats): ``(hidden layers, several masks) -> NLL``."""
 
 ROW_NAMES = {(1, False): "1 hidden layer, 1 mask", (1, True): "1 hidden layer, 32 masks",
              (2, False): "2 hidden layers, 1 mask", (2, True): "2 hidden layers, 32 masks"}
@@ -60,12 +50,7 @@ def check_same_images(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> 
 
 
 def paired_comparison(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> tuple[float, float, int]:
-    """``(mean NLL of a - b, paired standard error, N)`` over the images both results files were evaluated on.
-
-    Both must describe the same split of the same data file (its SHA-256) and the same images
-    (``--limit``); the standard error is that of the per-image differences
-    (:func:`evaluate.paired_difference`).
-    """
+    """``(mean NLL of a - b, paired standard error, N)`` over the same images (:func:`check_same_images`)."""
     from .evaluate import paired_difference
 
     check_same_images(a, b, names)
@@ -74,11 +59,7 @@ def paired_comparison(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> 
 
 
 def model_beside(result: dict, results_file: str | Path) -> Path | None:
-    """The model file a results file names (``model_file``), when it lies beside the results file.
-
-    Committed runs keep both in ``results/`` (``results/NAME.json`` names ``results/NAME.keras``);
-    a results file naming a model elsewhere (a run folder) gives ``None``.
-    """
+    """The model file a results file names (``model_file``) when it lies beside the results file, else ``None``."""
     name = result.get("model_file")
     if not isinstance(name, str) or not name:
         return None
@@ -87,13 +68,8 @@ def model_beside(result: dict, results_file: str | Path) -> Path | None:
 
 
 def check_model_digest(result: dict, results_file: str | Path) -> Path | None:
-    """The model beside ``results_file`` (see :func:`model_beside`), checked against the file's ``model_sha256``.
-
-    A one-line ``ValueError`` when the digests differ (the model was replaced, edited or swapped
-    with another run's after its numbers were written). ``None`` when no model lies beside it;
-    the model's path when there is one (a results file without a digest is not checked: files
-    written before ``model_sha256`` existed).
-    """
+    """The model beside ``results_file`` (:func:`model_beside`) or ``None``; a one-line ``ValueError`` when it
+    does not match the recorded ``model_sha256`` (files without one are not checked)."""
     from .model_file import file_sha256
 
     model = model_beside(result, results_file)
@@ -108,10 +84,8 @@ def check_model_digest(result: dict, results_file: str | Path) -> Path | None:
 
 
 def load_results(folder: str | Path = "results") -> list[dict]:
-    """Every ``*.json`` results file in ``folder``, sorted by name; each dict gets its ``file`` name.
-
-    A model stored beside a results file must match its recorded digest (:func:`check_model_digest`).
-    """
+    """Every ``*.json`` results file in ``folder``, sorted by name, each with its ``file`` name; models beside
+    them must match their digests (:func:`check_model_digest`)."""
     rows = []
     for path in sorted(Path(folder).glob("*.json")):
         result = json.loads(path.read_text())
@@ -146,10 +120,9 @@ def describe(result: dict) -> str:
     if args.get("weight_decay"):
         parts.append(f"L2 {args['weight_decay']:g}")
     if args:
-        lr = args.get("learning_rate")
-        parts.append(f"{args.get('optimizer', 'adam')} lr {lr if lr is not None else 'default'}"
-                     + (f", {args['lr_schedule']} schedule" if args.get("lr_schedule", "constant") != "constant"
-                        else ""))
+        lr, schedule = args.get("learning_rate"), args.get("lr_schedule", "constant")
+        parts.append(f"{args.get('optimizer', 'adam')} lr {'default' if lr is None else lr}"
+                     + ("" if schedule == "constant" else f", {schedule} schedule"))
         parts.append(f"batch {args.get('batch_size')}, patience {args.get('patience')}, "
                      f"max {args.get('epochs')} epochs")
     if training.get("epochs_run"):
@@ -172,14 +145,8 @@ def comparable_with_paper(result: dict) -> bool:
 
 
 def paper_table(results: list[dict]) -> str:
-    """A Markdown table: each of the paper's rows with our runs of that depth and mask count beside it.
-
-    Only files whose numbers are comparable with the paper (the full *test* split of Larochelle's
-    binarization; a validation NLL is not a test NLL) and whose model has the direct connection
-    (as the paper's) are listed; each of
-    ours names its architecture, which the reader compares with the paper's (its best model had
-    2 x 8000 hidden units).
-    """
+    """A Markdown table: each of the paper's rows beside our runs of that depth and mask count (test NLLs
+    comparable with the paper's, direct connection kept)."""
     lines = ["| paper's row | paper | ours: test NLL (nats) | our settings | results file |", "|---|---|---|---|---|"]
     for key, paper in PAPER_MNIST.items():
         ours = [r for r in results if paper_row(r) == key and comparable_with_paper(r)
@@ -187,8 +154,7 @@ def paper_table(results: list[dict]) -> str:
         if not ours:
             lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | not run | – | – |")
         for r in sorted(ours, key=lambda r: r["test_nll"]):
-            nll = f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}"
-            lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {nll} | {describe(r)} | `{r['file']}` |")
+            lines.append(f"| {ROW_NAMES[key]} | {paper:.2f} | {_nll(r)} | {describe(r)} | `{r['file']}` |")
     return "\n".join(lines)
 
 
@@ -198,23 +164,17 @@ _NOT_SETTINGS = {"command", "data_dir", "out", "resume", "overwrite", "verbose",
 
 
 def settings(result: dict) -> dict:
-    """What made the number: the training flags that matter, plus how the test NLL combined the masks.
+    """The training flags that made the number (without those its schedule or mask count ignores), plus how
+    the test NLL combined the masks."""
+    from .cli import SCHEDULE_FLAGS
 
-    Flags a run's schedule or mask count does not use are left out (``lr_factor`` without a step or
-    plateau schedule, mask options with one mask), so two runs differ only where training differed.
-    """
     args = {k: v for k, v in result.get("training", {}).get("settings", {}).items() if k not in _NOT_SETTINGS}
     schedule = args.get("lr_schedule", "constant")
-    if schedule not in ("step", "plateau"):
-        args.pop("lr_factor", None)
-    if schedule != "plateau":
-        args.pop("lr_patience", None)
-    if schedule != "step":
-        args.pop("lr_milestones", None)
     if schedule == "cosine" and args.get("cosine_epochs") is None:
         args["cosine_epochs"] = args.get("epochs")
-    if schedule != "cosine":
-        args.pop("cosine_epochs", None)
+    for key, schedules in SCHEDULE_FLAGS.items():
+        if schedule not in schedules:
+            args.pop(key, None)
     if args.get("masks", 1) == 1:
         for key in ("mask_kind", "valid_masks", "valid_ensemble", "no_resample_masks"):
             args.pop(key, None)
@@ -234,11 +194,7 @@ def _nll(result: dict) -> str:
 
 
 def seed_spread_table(results: list[dict]) -> str:
-    """A Markdown table of the runs that differ only in their seed: each test NLL, their mean and spread.
-
-    The spread (standard deviation over seeds) says how large a difference between two single runs
-    must be before it means more than the luck of the draw of masks, initial weights and minibatches.
-    """
+    """A Markdown table of the runs that differ only in their seed: each test NLL, their mean and standard deviation."""
     groups: list[list[dict]] = []
     for r in (r for r in results if comparable_with_paper(r)):
         for group in groups:
@@ -271,15 +227,11 @@ def _masks(result: dict) -> str:
 
 
 def one_change_table(results: list[dict], include_unpaired: bool = False) -> str:
-    """A Markdown table of every pair of runs that differ in one setting only, with the difference of
-    their test NLLs and its paired standard error over the same test images.
+    """A Markdown table of every pair of runs that differ in one setting (the mask options count as one): the
+    difference of their test NLLs and its paired standard error over the same images.
 
-    Pairs are found from the files, not chosen: a comparison that changes more than one setting
-    (the mask options count as one) is never listed. Pairs that differ only in the seed are listed
-    too: their difference is training noise, which the paired standard error (test-image noise
-    only) does not include. Only files that store every image's NLL (``per_image_nll``) are paired;
-    with ``include_unpaired=True`` pairs with a file that does not are listed as well, their standard
-    error marked "unpaired" (``sqrt(se_A^2 + se_B^2)``, larger than a paired one).
+    Only files with ``per_image_nll`` are paired; ``include_unpaired=True`` adds the others, their standard
+    error ``sqrt(se_A^2 + se_B^2)`` marked "unpaired".
     """
     if not isinstance(include_unpaired, bool):
         raise TypeError(f"include_unpaired must be True or False, got {include_unpaired!r}")

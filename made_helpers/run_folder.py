@@ -1,17 +1,8 @@
 """A run folder kept safe: one writer at a time, and an ``--overwrite`` that can be undone.
 
-**One writer.** ``made train`` holds an ``fcntl.flock`` on ``DIR/.made-lock`` while it runs; the
-file holds the writer's description (``made train, pid 1234``). A second ``made train`` on the
-same folder, or a ``made evaluate`` / ``made sample`` about to read a half-written run, finds the
-lock taken and says who holds it. The kernel drops the lock when its holder exits, however it
-exits (SIGKILL included), so a stale file never blocks anyone; the holder removes the file when
-it ends normally.
-
-**Overwrite.** The old run's files move into ``DIR/.made-overwritten`` (:func:`set_aside`) and are
-deleted only once the new run has written its first checkpoint (:func:`drop_aside`); if it ends
-before, they are put back (:func:`restore_aside`), and after a kill the next start does it
-(:func:`recover_overwrite`). A run that diverges or is interrupted in its first epoch leaves the
-old run as it was.
+``made train`` holds an ``fcntl.flock`` on ``DIR/.made-lock`` (which names the holder); the kernel drops
+it however the holder exits. ``--overwrite`` moves the old run into ``DIR/.made-overwritten`` and deletes
+it only once the new run has its first checkpoint; before that, it is put back.
 """
 
 from __future__ import annotations
@@ -51,12 +42,10 @@ def lock_holder(folder: str | os.PathLike) -> str | None:
     except OSError:                                   # no lock file (or no folder): nobody writes
         return None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _describe(fd)
-        fcntl.flock(fd, fcntl.LOCK_UN)
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # closing fd releases it
         return None
+    except BlockingIOError:
+        return _describe(fd)
     finally:
         os.close(fd)
 
@@ -65,8 +54,7 @@ def lock_holder(folder: str | os.PathLike) -> str | None:
 def run_lock(folder: str | os.PathLike, holder: str = "made train") -> Iterator[Path]:
     """Hold ``folder``'s lock for the ``with`` block (the folder is created; removed again if left empty).
 
-    Raises :class:`RunFolderBusyError` naming the holder (its description and PID) when another
-    process holds it.
+    Raises :class:`RunFolderBusyError` naming the holder when another process holds it.
     """
     folder = Path(folder)
     created = not folder.exists()
