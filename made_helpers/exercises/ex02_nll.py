@@ -40,8 +40,8 @@ def bernoulli_nll_body(fn) -> str:
                            "does). The NLL of an example is the SUM over its D pixels: use "
                            "sum(axis=-1), or multiply the mean by D."),
             (-dx.log_lik(1 - x, logits), "You swapped the two cases: p(x_d = 1) = sigmoid(l_d), so a pixel "
-                                 "with x_d = 1 costs -log sigmoid(l_d) = softplus(-l_d) and a pixel "
-                                 "with x_d = 0 costs -log(1 - sigmoid(l_d)) = softplus(l_d)."),
+                                         "with x_d = 1 costs -log sigmoid(l_d) = softplus(-l_d) and a pixel "
+                                         "with x_d = 0 costs -log(1 - sigmoid(l_d)) = softplus(l_d)."),
             (-np.sum(x * np.log(s), axis=-1), "Pixels with x_d = 0 are missing: they contribute "
                                               "-log(1 - sigmoid(l_d)) each. The full NLL is "
                                               "sum_d softplus(l_d) - x_d * l_d."),

@@ -1,10 +1,5 @@
-"""The checks of ``notebooks/exercises/03_autoregressive_exercises.ipynb``: the autoregressive property.
-
-Exercises 03.1 allowed_connections, 03.2 log_prob_by_hand.
-
-Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
-message or raises ``dx.Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
-"""
+"""The checks of ``notebooks/exercises/03_autoregressive_exercises.ipynb``: 03.1 allowed_connections,
+03.2 log_prob_by_hand. Each ``NAME_body(fn)`` returns the confirmation or raises ``dx.Wrong``."""
 
 from __future__ import annotations
 
@@ -15,6 +10,7 @@ from . import _diagnosis as dx
 
 
 def allowed_connections_body(fn) -> str:
+    """03.1 ``fn(input_degrees) -> (D, D) bool``: ``[i, j]`` iff output j may depend on input i."""
     from ..masks import direct_mask, input_degrees
 
     cases = [input_degrees(4, "natural"), input_degrees(5, [2, 0, 4, 1, 3]), input_degrees(2, "reversed")]
@@ -29,8 +25,7 @@ def allowed_connections_body(fn) -> str:
             continue
         d = degrees
         idx = np.arange(D)
-        message = None
-        for value, text in [
+        message = dx.diagnose(out, expected, [
             (d[:, None] <= d[None, :], "Output j may not see input j itself: use a strict "
                                        "degree[i] < degree[j]. With <= the model could copy x_j "
                                        "to predict x_j and the product of conditionals is no "
@@ -42,10 +37,7 @@ def allowed_connections_body(fn) -> str:
                                           f"...; use degree[i] < degree[j]."),
             ((d[:, None] <= d[None, :]).T, "Transposed and with the diagonal: [i, j] (input i, "
                                            "output j) is True iff degree[i] < degree[j] (strict)."),
-        ]:
-            if not np.array_equal(value, expected) and np.array_equal(out, value):
-                message = text
-                break
+        ], rtol=0, atol=0)
         raise dx.Wrong(message or (
             f"For input_degrees = {d.tolist()} the allowed connections are\n"
             f"{dx.fmt(expected.astype(int))}\nyou return\n{dx.fmt(out.astype(int))}."))
@@ -54,6 +46,7 @@ def allowed_connections_body(fn) -> str:
 
 
 def log_prob_by_hand_body(fn) -> str:
+    """03.2 ``fn(model, x) -> (batch,)``: ``log p(x)`` of a MADE from one forward pass."""
     model = dx.tiny_made(3, [6], ordering=[1, 2, 0], seed=5)
     x = all_binary_vectors(3)
     expected = dx.model_log_prob(model, x)
@@ -73,8 +66,8 @@ def log_prob_by_hand_body(fn) -> str:
                                          f"log(1 - sigmoid(l_d)). With your values the 8 "
                                          f"probabilities sum to {total:.3f}, not 1."),
         (dx.log_lik(1 - x, logits), "You swapped the cases: p(x_d = 1 | x_<d) = sigmoid(l_d), so "
-                                  "x_d = 1 contributes log sigmoid(l_d) and x_d = 0 contributes "
-                                  "log(1 - sigmoid(l_d))."),
+                                    "x_d = 1 contributes log sigmoid(l_d) and x_d = 0 contributes "
+                                    "log(1 - sigmoid(l_d))."),
         (dx.log_lik(x, dx.model_logits(model, np.zeros_like(x))),
          "You computed the logits from a fixed input (zeros): feed x itself, model(x). logit_d "
          "depends on the pixels before d, which is what makes p(x_d | x_<d) a conditional."),

@@ -1,10 +1,5 @@
-"""The checks of ``notebooks/exercises/04_mask_exercises.ipynb``: degrees and masks.
-
-Exercises 04.1 input_degrees, 04.2 masks_from_degrees, 04.3 hidden_degrees, 04.4 masked_layer.
-
-Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
-message or raises ``dx.Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
-"""
+"""The checks of ``notebooks/exercises/04_mask_exercises.ipynb``: 04.1 input_degrees, 04.2 masks_from_degrees,
+04.3 hidden_degrees, 04.4 masked_layer. Each ``NAME_body(fn)`` returns the confirmation or raises ``dx.Wrong``."""
 
 from __future__ import annotations
 
@@ -14,6 +9,7 @@ from . import _diagnosis as dx
 
 
 def input_degrees_body(fn) -> str:
+    """04.1 ``fn(ordering) -> (D,)``: the input degrees for a generation order."""
     from ..masks import input_degrees
 
     for ordering in ([2, 0, 3, 1], [0, 1, 2, 3], [4, 2, 0, 1, 5, 3], [1, 0]):
@@ -45,6 +41,7 @@ def input_degrees_body(fn) -> str:
 
 
 def masks_from_degrees_body(fn) -> str:
+    """04.2 ``fn(degrees) -> [masks]``: the hidden and output masks, ``(fan_in, fan_out)`` each."""
     from ..masks import connectivity, is_autoregressive, make_degrees, make_masks
 
     cases = [make_degrees(4, [5], ordering=[2, 0, 3, 1], seed=1),
@@ -53,9 +50,7 @@ def masks_from_degrees_body(fn) -> str:
     for degrees in cases:
         expected = make_masks(degrees)
         desc = "degrees = [" + ", ".join(str(d.tolist()) for d in degrees) + "]"
-        out = dx.call(fn, [d.copy() for d in degrees], desc=desc)
-        if out is None:
-            raise dx.Wrong("Your function returned None: did you forget the `return` statement?")
+        out = dx.returned(dx.call(fn, [d.copy() for d in degrees], desc=desc))
         try:
             out = [np.asarray(m, dtype=np.float64) for m in out]
         except Exception:  # noqa: BLE001
@@ -111,6 +106,7 @@ def masks_from_degrees_body(fn) -> str:
 
 
 def hidden_degrees_body(fn) -> str:
+    """04.3 ``fn(width, input_dim, low, rng) -> (width,)``: random hidden degrees in ``low..D-1``."""
     from ..masks import hidden_layer_degrees
 
     def draw(width, D, low, seed):
@@ -164,6 +160,7 @@ _LAYER_HINT = ("Typical causes: the bias multiplied by the mask (the bias, shape
 
 
 def masked_layer_body(fn) -> str:
+    """04.4 ``fn(units, mask, activation) -> keras layer``: ``activation(x @ (W * M) + b)``, M fixed."""
     import keras
 
     from ..layers import MaskedDense
@@ -174,9 +171,7 @@ def masked_layer_body(fn) -> str:
     for mask, activation in ((square, None), (rect, "relu")):
         fan_in, units = mask.shape
         desc = f"units = {units}, a ({fan_in}, {units}) mask, activation = {activation!r}"
-        layer = dx.call(fn, units, mask.copy(), activation, desc=desc)
-        if layer is None:
-            raise dx.Wrong("Your function returned None: did you forget the `return` statement?")
+        layer = dx.returned(dx.call(fn, units, mask.copy(), activation, desc=desc))
         if not isinstance(layer, keras.layers.Layer):
             raise dx.Wrong(f"Return the layer itself (an instance of your keras.layers.Layer subclass); "
                            f"got a {type(layer).__name__}.")

@@ -1,10 +1,5 @@
-"""The checks of ``notebooks/exercises/05_training_exercises.ipynb``: training.
-
-Exercises 05.1 log_mean_exp, 05.2 ensemble_log_prob, 05.3 early_stopping.
-
-Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
-message or raises ``dx.Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
-"""
+"""The checks of ``notebooks/exercises/05_training_exercises.ipynb``: 05.1 log_mean_exp, 05.2 ensemble_log_prob,
+05.3 early_stopping. Each ``NAME_body(fn)`` returns the confirmation or raises ``dx.Wrong``."""
 
 from __future__ import annotations
 
@@ -17,6 +12,7 @@ from . import _diagnosis as dx
 
 
 def log_mean_exp_body(fn) -> str:
+    """05.1 ``fn(log_probs (K, batch)) -> (batch,)``: ``log mean_k exp``, stably."""
     import keras
 
     def ref(a):
@@ -59,20 +55,19 @@ def log_mean_exp_body(fn) -> str:
 
 
 def ensemble_log_prob_body(fn) -> str:
+    """05.2 ``fn(model, x, num_masks) -> (batch,)``: log-likelihood of the mixture over masks."""
     # seed and scale chosen so that averaged logits are visibly unnormalised (total 1.067)
     model = dx.tiny_made(4, [12], ordering="random", num_masks=4, seed=4, scale=3.0)
     x = all_binary_vectors(4)
     for start, K in ((0, 4), (3, 2)):
         model.set_mask(start)
         expected = dx.model_log_prob(model, x, num_masks=K)
-        per_mask = []
         logits = []
         for k in range(K):
             model.set_mask(k)
             logits.append(dx.model_logits(model, x))
-            per_mask.append(dx.log_lik(x, logits[-1]))
         model.set_mask(start)
-        per_mask = np.stack(per_mask)
+        per_mask = np.stack([dx.log_lik(x, mask_logits) for mask_logits in logits])
         current = dx.log_lik(x, dx.model_logits(model, x))
         averaged_logits = dx.log_lik(x, np.mean(logits, axis=0))
         desc = f"a MADE with 4 masks (currently mask {start}), all 16 binary x, num_masks = {K}"
@@ -81,7 +76,6 @@ def ensemble_log_prob_body(fn) -> str:
         model.set_mask(start)
         dx.per_example(out, expected, what="log-probability")
         if not dx.close(out, expected):
-            top = per_mask.max(axis=0)
             message = dx.diagnose(out, expected, [
                 (averaged_logits, f"You averaged logits over masks: that is not a distribution (over "
                                   f"all 16 vectors its probabilities sum to "
@@ -96,7 +90,7 @@ def ensemble_log_prob_body(fn) -> str:
                           f"model.set_mask(k) for k in range(num_masks)."),
                 (dx.model_log_prob(model, x, num_masks=model.num_masks),
                  f"Use the first num_masks = {K} masks, not all {model.num_masks} of the model."),
-                (top, "You kept only the best mask per example; the mixture averages all K."),
+                (per_mask.max(axis=0), "You kept only the best mask per example; the mixture averages all K."),
             ])
             raise dx.Wrong(message or (f"For {desc}, the mixture log-likelihood of x = {x[5]} is "
                                        f"{expected[5]:.4f}; you return {out[5]:.4f}."))
@@ -141,14 +135,13 @@ _EARLY_STOPPING_CASES = [
 
 
 def early_stopping_body(fn) -> str:
+    """05.3 ``fn(history, patience) -> (best_epoch, stop_epoch)``, chosen on the validation curve."""
     for case in _EARLY_STOPPING_CASES:
         history = {key: list(values) for key, values in case["history"].items()}
         patience = case["patience"]
         valid = history["valid_nll"]
         best, stop = case["answer"]
-        out = dx.call(fn, history, patience, desc=f"valid_nll = {valid}, patience = {patience}")
-        if out is None:
-            raise dx.Wrong("Your function returned None: did you forget the `return` statement?")
+        out = dx.returned(dx.call(fn, history, patience, desc=f"valid_nll = {valid}, patience = {patience}"))
         try:
             got_best, got_stop = (int(v) for v in out)
         except Exception:  # noqa: BLE001
@@ -161,6 +154,8 @@ def early_stopping_body(fn) -> str:
         kind = case["mistakes"].get((got_best, got_stop))
         if kind is None and got_best == best:
             kind = {stop + 1: "late", stop - 1: "early"}.get(got_stop)
+        off_by_one = (f"Off by one: you stop one epoch {kind}. Stop after epoch e as soon as "
+                      f"e - best_epoch == patience (here after epoch {stop}).")
         messages = {
             "test": f"You chose the epoch with the lowest TEST NLL (epoch {got_best}). The test set must "
                     f"not influence any choice, including when to stop, or the final test score is "
@@ -169,10 +164,8 @@ def early_stopping_body(fn) -> str:
                      "use history['valid_nll'].",
             "argmax": "Your best epoch has the HIGHEST validation NLL: for an NLL lower is better "
                       "(argmin).",
-            "late": f"Off by one: you stop one epoch late. Stop after epoch e as soon as "
-                    f"e - best_epoch == patience (here after epoch {stop}).",
-            "early": f"Off by one: you stop one epoch early. Stop after epoch e as soon as "
-                     f"e - best_epoch == patience (here after epoch {stop}).",
+            "late": off_by_one,
+            "early": off_by_one,
             "never": f"You never stop: with patience = {patience} and no improvement after epoch "
                      f"{best}, training stops after epoch {stop}, before the later improvements are "
                      f"ever seen.",

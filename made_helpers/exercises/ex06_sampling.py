@@ -1,10 +1,5 @@
-"""The checks of ``notebooks/exercises/06_sampling_exercises.ipynb``: sampling.
-
-Exercises 06.1 sample_sequential, 06.2 complete.
-
-Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
-message or raises ``dx.Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
-"""
+"""The checks of ``notebooks/exercises/06_sampling_exercises.ipynb``: 06.1 sample_sequential, 06.2 complete.
+Each ``NAME_body(fn)`` returns the confirmation or raises ``dx.Wrong``."""
 
 from __future__ import annotations
 
@@ -19,21 +14,16 @@ _TV_PASS = 0.05
 
 def _sampler_distribution(model, order, start: np.ndarray | None = None, one_pass: bool = False,
                           flip: bool = False) -> np.ndarray:
-    """Exact probability of each configuration (rows in ``all_binary_vectors`` order) under a sequential sampler.
-
-    Pixels are drawn in ``order`` starting from ``start`` ``(D,)`` (zeros by
-    default; pixels not in ``order`` keep their start value). ``one_pass``:
-    every logit comes from one pass on ``start`` (a typical bug); ``flip``:
-    draws 1 with probability ``1 - p`` (another one).
-    """
+    """Exact probability of each row of ``all_binary_vectors(D)`` under a sampler that draws the pixels of
+    ``order`` from ``start`` ``(D,)`` (default zeros; other pixels keep their value). Typical bugs:
+    ``one_pass`` takes every logit from one pass on ``start``, ``flip`` draws 1 with probability ``1 - p``."""
     D = model.input_dim
     X = all_binary_vectors(D)
     start = np.zeros(D, np.float32) if start is None else np.asarray(start, np.float32)
     state = np.tile(start, (len(X), 1))
-    prob = np.ones(len(X))
     keep = np.ones(D, bool)
     keep[list(order)] = False
-    prob *= np.all(X[:, keep] == start[keep], axis=1)            # fixed pixels must match
+    prob = np.all(X[:, keep] == start[keep], axis=1).astype(np.float64)     # fixed pixels must match
     first = dx.model_logits(model, state)
     for d in order:
         p = dx.sigmoid((first if one_pass else dx.model_logits(model, state))[:, d])
@@ -79,6 +69,7 @@ def _sampler_model():
 
 
 def sample_sequential_body(fn) -> str:
+    """06.1 ``fn(model, n, rng) -> (n, D)`` 0/1 samples, one pixel at a time in ``model.ordering``."""
     model, p = _sampler_model()
     D = model.input_dim
     order = model.ordering
@@ -120,6 +111,7 @@ def sample_sequential_body(fn) -> str:
 
 
 def complete_body(fn) -> str:
+    """06.2 ``fn(model, x, num_observed, rng) -> (n, D)``: keep the first pixels of the ordering, draw the rest."""
     model, p = _sampler_model()
     D = model.input_dim
     order = model.ordering
