@@ -5,12 +5,10 @@ In a notebook::
     from made_helpers.exercises import check
     check.bernoulli_nll(bernoulli_nll)      # your function, not its result
 
-Each check runs the student's function on a few cases, prints one message (what is wrong and how
-to fix it, or a confirmation) and returns a :class:`CheckResult`. A ``NotImplementedError`` (the
-``# YOUR CODE HERE`` stub) propagates; other errors become a message. A wrong answer raises only
-under nbgrader (``NBGRADER_EXECUTION`` set): ``CheckFailed``, so its test cell scores no points.
-The right answers come from the package itself; no solution code lives here. One module per
-exercise notebook (``ex02_nll`` ... ``ex06_sampling``) holds its checks, ``_diagnosis`` what they share.
+Each check runs the student's function on a few cases, prints what is wrong and how to fix it (or a
+confirmation) and returns a :class:`CheckResult`. The ``# YOUR CODE HERE`` stub's ``NotImplementedError``
+propagates; under nbgrader (``NBGRADER_EXECUTION`` set) a failed check raises ``CheckFailed``. The right
+answers come from the package itself. ``exNN_*`` hold the checks of one notebook, ``_diagnosis`` what they share.
 """
 
 from __future__ import annotations

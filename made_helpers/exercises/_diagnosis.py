@@ -70,8 +70,7 @@ def call(fn: Callable, *args, desc: str):
         except NotImplementedError:
             raise
         except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
-            raise Wrong(f"Your function raised {type(exc).__name__}: {exc}\n"
-                        f"It was called on {desc}.") from None
+            raise Wrong(f"Your function raised {type(exc).__name__}: {exc}\nIt was called on {desc}.") from None
 
 
 def returned(out):
@@ -129,9 +128,8 @@ def per_example(out: np.ndarray, expected: np.ndarray, what: str = "NLL") -> Non
             raise Wrong(f"You return a single number, the sum over the whole batch; return one "
                         f"{what} per example, shape ({B},): sum over the pixels only (axis=-1).")
         if math.isclose(value, float(expected.mean()), rel_tol=RTOL, abs_tol=ATOL):
-            raise Wrong(f"You return a single number, the mean over the batch; return one {what} "
-                        f"per example, shape ({B},). (Averaging over the batch is the training "
-                        f"loss's job, later.)")
+            raise Wrong(f"You return a single number, the mean over the batch; return one {what} per example, shape "
+                        f"({B},). (Averaging over the batch is the training loss's job, later.)")
         raise Wrong(f"You return a single number; return one {what} per example, shape ({B},).")
     if out.ndim == 1 and out.shape[0] != B:
         raise Wrong(f"You return shape {out.shape}, one value per pixel: you reduced over the batch "

@@ -27,29 +27,25 @@ def bernoulli_nll_body(fn) -> str:
     expected, out = run_case(x, logits, f"x of shape {x.shape} (0/1) and logits of shape {logits.shape}")
     if not np.all(np.isfinite(out)):
         raise dx.Wrong(
-            f"Your NLL is nan/inf already for moderate logits such as {logits[0, 0]:.2f}. Did you "
-            f"treat the logits as probabilities? A logit is any real number l; the probability is "
-            f"p = sigmoid(l) = 1 / (1 + exp(-l)).")
+            f"Your NLL is nan/inf already for moderate logits such as {logits[0, 0]:.2f}. Did you treat the logits as "
+            "probabilities? A logit is any real number l; the probability is p = sigmoid(l) = 1 / (1 + exp(-l)).")
     if not dx.close(out, expected):
         s = dx.sigmoid(logits)
         message = dx.diagnose(out, expected, [
             (-expected, f"Your NLL has the wrong sign: it is negative ({out[0]:.3f}) for x = {x[0]} "
                         f"and logits = {dx.fmt(logits[0], 2)}. An NLL is -log p(x) >= 0: put a minus "
                         f"in front of the log-likelihood."),
-            (expected / D, "You averaged over the pixels (that is what Keras' binary cross-entropy "
-                           "does). The NLL of an example is the SUM over its D pixels: use "
-                           "sum(axis=-1), or multiply the mean by D."),
+            (expected / D, "You averaged over the pixels (that is what Keras' binary cross-entropy does). The NLL of "
+                           "an example is the SUM over its D pixels: use sum(axis=-1), or multiply the mean by D."),
             (-dx.log_lik(1 - x, logits), "You swapped the two cases: p(x_d = 1) = sigmoid(l_d), so a pixel "
                                          "with x_d = 1 costs -log sigmoid(l_d) = softplus(-l_d) and a pixel "
                                          "with x_d = 0 costs -log(1 - sigmoid(l_d)) = softplus(l_d)."),
-            (-np.sum(x * np.log(s), axis=-1), "Pixels with x_d = 0 are missing: they contribute "
-                                              "-log(1 - sigmoid(l_d)) each. The full NLL is "
-                                              "sum_d softplus(l_d) - x_d * l_d."),
+            (-np.sum(x * np.log(s), axis=-1), "Pixels with x_d = 0 are missing: they contribute -log(1 - sigmoid(l_d)) "
+                                              "each. The full NLL is sum_d softplus(l_d) - x_d * l_d."),
         ])
         raise dx.Wrong(message or (
-            f"Wrong values: for x = {x[0]} and logits = {dx.fmt(logits[0], 3)} the NLL is "
-            f"{expected[0]:.4f} nats, you return {out[0]:.4f}. Recall "
-            f"-log p(x) = sum_d softplus(l_d) - x_d * l_d."))
+            f"Wrong values: for x = {x[0]} and logits = {dx.fmt(logits[0], 3)} the NLL is {expected[0]:.4f} nats, you "
+            f"return {out[0]:.4f}. Recall -log p(x) = sum_d softplus(l_d) - x_d * l_d."))
 
     # confident predictions, right and wrong: log(sigmoid(.)) overflows here
     x_big = np.array([[1, 0, 1, 0], [0, 1, 0, 1]], np.float32)
@@ -118,9 +114,8 @@ def gaussian_nll_body(fn) -> str:
             (sse / 2 + D * c, "Divide the squared error by the variance: (x - mu)² / (2 s²)."),
         ])
         raise dx.Wrong(message or (
-            f"Wrong values for variance = {variance}: the NLL of the first example is "
-            f"{expected[0]:.4f} nats, you return {out[0]:.4f}. Recall "
-            f"-log N(x; mu, s²) = sum_d (x_d - mu_d)² / (2 s²) + D/2 log(2 pi s²)."))
+            f"Wrong values for variance = {variance}: the NLL of the first example is {expected[0]:.4f} nats, you "
+            f"return {out[0]:.4f}. Recall -log N(x; mu, s²) = sum_d (x_d - mu_d)² / (2 s²) + D/2 log(2 pi s²)."))
     return ("Your Gaussian NLL matches made_helpers.losses.gaussian_nll for variances 1, 0.25 and 2: "
             "with s² = 1 it is 1/2 squared error + D/2 log(2 pi).")
 
@@ -141,14 +136,11 @@ def gaussian_constant_body(fn) -> str:
             continue
         log2pis = math.log(2 * math.pi * variance)
         message = dx.diagnose(np.array(value), np.array(expected), [
-            (0.5 * log2pis, "The constant is per pixel: 1/2 log(2 pi s²) for each of the D pixels, "
-                            "so multiply by D."),
-            (D * log2pis, "You forgot the 1/2: the log-density of N(mu, s²) has "
-                          "-1/2 log(2 pi s²)."),
+            (0.5 * log2pis, "The constant is per pixel: 1/2 log(2 pi s²) for each of the D pixels, so multiply by D."),
+            (D * log2pis, "You forgot the 1/2: the log-density of N(mu, s²) has -1/2 log(2 pi s²)."),
             (-0.5 * D * log2pis, "Wrong sign: the NLL constant is +D/2 log(2 pi s²) (the density "
                                  "has the factor 1/sqrt(2 pi s²), whose minus log is positive)."),
-            (0.5 * D * math.log(2 * math.pi), "Your constant ignores the variance: it is "
-                                              "D/2 log(2 pi s²)."),
+            (0.5 * D * math.log(2 * math.pi), "Your constant ignores the variance: it is D/2 log(2 pi s²)."),
             (0.5 * D * math.log(math.pi * variance), "Check the 2 inside the log: D/2 log(2 pi s²)."),
             (0.5 * D * math.log(2 * math.pi * variance ** 2), "The argument is the variance s²; do "
                                                               "not square it again."),
@@ -175,10 +167,8 @@ def gaussian_constant_body(fn) -> str:
              "terms, 1/2 log(2 pi s_d²) for each pixel d, and the log of a mean is not the mean of logs."),
             (D * per_pixel.sum(), "You summed the per-pixel terms AND multiplied by D: with one variance "
                                   "per pixel, each pixel's term counts once."),
-            (0.5 * D * math.log(2 * math.pi * variance[0]), "You used the first pixel's variance for "
-                                                            "every pixel."),
+            (0.5 * D * math.log(2 * math.pi * variance[0]), "You used the first pixel's variance for every pixel."),
         ], atol=1e-3)
         raise dx.Wrong(message or (f"For {desc} the constant is {expected:.4f} nats; you return {value:.4f}."))
-    return ("The constant is 1/2 sum_d log(2 pi s_d²), D/2 log(2 pi s²) for one shared variance -- for "
-            "D = 784 and s² = 1 that is about 720.5 nats, so an MSE loss and the Gaussian NLL differ by a "
-            "constant and a factor.")
+    return ("The constant is 1/2 sum_d log(2 pi s_d²), D/2 log(2 pi s²) for one shared variance -- for D = 784 and "
+            "s² = 1 that is about 720.5 nats, so an MSE loss and the Gaussian NLL differ by a constant and a factor.")

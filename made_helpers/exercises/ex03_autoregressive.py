@@ -26,15 +26,13 @@ def allowed_connections_body(fn) -> str:
         d = degrees
         idx = np.arange(D)
         message = dx.diagnose(out, expected, [
-            (d[:, None] <= d[None, :], "Output j may not see input j itself: use a strict "
-                                       "degree[i] < degree[j]. With <= the model could copy x_j "
-                                       "to predict x_j and the product of conditionals is no "
-                                       "longer a distribution."),
+            (d[:, None] <= d[None, :], "Output j may not see input j itself: use a strict degree[i] < degree[j]. "
+                                       "With <= the model could copy x_j to predict x_j and the product of "
+                                       "conditionals is no longer a distribution."),
             (expected.T, "Your matrix is transposed: entry [i, j] is about input i (row) and "
                          "output j (column), and is True when degree[i] < degree[j]."),
-            (idx[:, None] < idx[None, :], f"You compared positions i < j instead of degrees: with "
-                                          f"input_degrees = {d.tolist()} the order is not 0, 1, 2, "
-                                          f"...; use degree[i] < degree[j]."),
+            (idx[:, None] < idx[None, :], "You compared positions i < j instead of degrees: with input_degrees = "
+                                          f"{d.tolist()} the order is not 0, 1, 2, ...; use degree[i] < degree[j]."),
             ((d[:, None] <= d[None, :]).T, "Transposed and with the diagonal: [i, j] (input i, "
                                            "output j) is True iff degree[i] < degree[j] (strict)."),
         ], rtol=0, atol=0)
@@ -62,12 +60,10 @@ def log_prob_by_hand_body(fn) -> str:
         (np.exp(expected), "You returned p(x), not log p(x): take the log (or better, sum the "
                            "log-conditionals directly)."),
         (-expected, "Wrong sign: log p(x) <= 0 for binary data; you returned the NLL -log p(x)."),
-        (np.sum(x * np.log(s), axis=-1), f"Pixels with x_d = 0 are missing: they contribute "
-                                         f"log(1 - sigmoid(l_d)). With your values the 8 "
-                                         f"probabilities sum to {total:.3f}, not 1."),
-        (dx.log_lik(1 - x, logits), "You swapped the cases: p(x_d = 1 | x_<d) = sigmoid(l_d), so "
-                                    "x_d = 1 contributes log sigmoid(l_d) and x_d = 0 contributes "
-                                    "log(1 - sigmoid(l_d))."),
+        (np.sum(x * np.log(s), axis=-1), "Pixels with x_d = 0 are missing: they contribute log(1 - sigmoid(l_d)). With "
+                                         f"your values the 8 probabilities sum to {total:.3f}, not 1."),
+        (dx.log_lik(1 - x, logits), "You swapped the cases: p(x_d = 1 | x_<d) = sigmoid(l_d), so x_d = 1 contributes "
+                                    "log sigmoid(l_d) and x_d = 0 contributes log(1 - sigmoid(l_d))."),
         (dx.log_lik(x, dx.model_logits(model, np.zeros_like(x))),
          "You computed the logits from a fixed input (zeros): feed x itself, model(x). logit_d "
          "depends on the pixels before d, which is what makes p(x_d | x_<d) a conditional."),

@@ -22,13 +22,11 @@ def input_degrees_body(fn) -> str:
         if np.array_equal(out, expected):
             continue
         message = dx.diagnose(out, expected, [
-            (expected - 1, "Off by one: degrees run from 1 to D (the first input in the ordering has "
-                           "degree 1), not from 0 to D-1. Degree 0 is reserved for units that see "
-                           "no input at all."),
-            (order + 1, f"You returned ordering + 1: that numbers the list positions. degree[i] is "
-                        f"the position of input i IN the ordering, i.e. the inverse permutation: "
-                        f"degrees[ordering[k]] = k + 1. Here ordering = {ordering}, so input "
-                        f"{ordering[0]} has degree 1."),
+            (expected - 1, "Off by one: degrees run from 1 to D (the first input in the ordering has degree 1), not "
+                           "from 0 to D-1. Degree 0 is reserved for units that see no input at all."),
+            (order + 1, "You returned ordering + 1: that numbers the list positions. degree[i] is the position of "
+                        "input i IN the ordering, i.e. the inverse permutation: degrees[ordering[k]] = k + 1. Here "
+                        f"ordering = {ordering}, so input {ordering[0]} has degree 1."),
             (order, "Two things: degree[i] is the position of input i in the ordering (the inverse "
                     "permutation, degrees[ordering[k]] = k + 1), and degrees start at 1."),
             (np.arange(1, D + 1), f"You ignored the ordering: with ordering = {ordering} input "
@@ -73,10 +71,9 @@ def masks_from_degrees_body(fn) -> str:
             if np.array_equal(last, d_in[None, :] >= d_last[:, None]):
                 sees = [j for j in range(D) if conn[j, j]]
                 who = f"Output {sees[0]} sees input {sees[0]}" if sees else "Output j may see input j"
-                raise dx.Wrong(f"{who}: use a strict > for the output mask, "
-                               f"mask[k, j] = degree_in[j] > degree_hidden[k]. A hidden unit of degree "
-                               f"m carries information from inputs of degree <= m, so output j may "
-                               f"only use units with m < degree_in[j].")
+                raise dx.Wrong(f"{who}: use a strict > for the output mask, mask[k, j] = degree_in[j] > "
+                               "degree_hidden[k]. A hidden unit of degree m carries information from inputs of "
+                               "degree <= m, so output j may only use units with m < degree_in[j].")
             if len(degrees) > 2 and last.shape == last_ref.shape and np.array_equal(
                     last, d_in[None, :] > degrees[1][:, None]):
                 raise dx.Wrong("The output mask must compare the LAST hidden layer's degrees with the "
@@ -127,9 +124,8 @@ def hidden_degrees_body(fn) -> str:
                            f"could only feed outputs of degree > D, and there are none. "
                            f"rng.integers(low, high) excludes high, so use rng.integers(low, D).")
         if top > D:
-            raise dx.Wrong(f"Hidden degrees go up to {top} with only D = {D} inputs (width = {width}): "
-                           f"the bound must come from the number of inputs D, not from the layer "
-                           f"width. Degrees live in [low, D-1].")
+            raise dx.Wrong(f"Hidden degrees go up to {top} with only D = {D} inputs (width = {width}): the bound must "
+                           "come from the number of inputs D, not from the layer width. Degrees live in [low, D-1].")
         if bottom < low:
             why = ("a unit of degree 0 sees no input at all" if bottom == 0 else
                    "a unit below the previous layer's minimum degree has no allowed input")
@@ -230,9 +226,8 @@ def masked_layer_body(fn) -> str:
                                                      "use kernel * mask without a transpose.")]
                       if fan_in == units else [])
         message = dx.diagnose(out, expected, [
-            (act(xd @ Wd + bd), "The mask is not applied in the forward pass: multiply the kernel by the "
-                                "mask before the product, x @ (kernel * mask) + bias. Storing the mask "
-                                "is not enough."),
+            (act(xd @ Wd + bd), "The mask is not applied in the forward pass: multiply the kernel by the mask before "
+                                "the product, x @ (kernel * mask) + bias. Storing the mask is not enough."),
             *transposed,
             (act(xd @ (Wd * Md) + bd * (Md.sum(axis=0) > 0)),
              "The bias is masked: a unit with no allowed input lost its bias. The bias depends on no "
@@ -242,9 +237,8 @@ def masked_layer_body(fn) -> str:
             (act(xd @ (Wd * Md)) + bd, "The activation comes before the bias: it is "
                                        "activation(x @ (kernel * mask) + bias)."),
         ], rtol=1e-4, atol=1e-5)
-        raise dx.Wrong(message or (f"For {desc} your layer's output differs from "
-                                   f"made_helpers.layers.MaskedDense with the same weights and mask by up to "
-                                   f"{np.abs(out - expected).max():.3g}. It should be "
-                                   f"activation(x @ (kernel * mask) + bias)."))
+        raise dx.Wrong(message or (f"For {desc} your layer's output differs from made_helpers.layers.MaskedDense with "
+                                   f"the same weights and mask by up to {np.abs(out - expected).max():.3g}. It should "
+                                   "be activation(x @ (kernel * mask) + bias)."))
     return ("Your layer computes activation(x @ (kernel * mask) + bias) with a fixed, non-trainable mask, "
             "the same as made_helpers.layers.MaskedDense.")

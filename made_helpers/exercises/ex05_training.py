@@ -15,17 +15,13 @@ def log_mean_exp_body(fn) -> str:
     """05.1 ``fn(log_probs (K, batch)) -> (batch,)``: ``log mean_k exp``, stably."""
     import keras
 
-    def ref(a):
-        a = np.asarray(a, np.float64)
-        return np.asarray(keras.ops.logsumexp(a, axis=0), np.float64) - math.log(a.shape[0])
-
     rng = np.random.default_rng(6)
     cases = [("log-likelihoods around -5, K = 3 masks", rng.normal(-5, 1, (3, 4))),
              ("log-likelihoods around -1000 (K = 4)", rng.normal(-1000, 3, (4, 5))),
              ("a single mask (K = 1)", rng.normal(-20, 2, (1, 3)))]
     for desc, a in cases:
         K, B = a.shape
-        expected = ref(a)
+        expected = np.asarray(keras.ops.logsumexp(a, axis=0), np.float64) - math.log(K)
         out = dx.array(dx.call(fn, a.copy(), desc=f"an array of shape (K, batch) = {a.shape} of {desc}"))
         if out.shape != (B,):
             if out.shape == (K,):
@@ -41,11 +37,9 @@ def log_mean_exp_body(fn) -> str:
         message = dx.diagnose(out, expected, [
             (expected + math.log(K), f"You computed log SUM exp; the mixture averages the K "
                                      f"probabilities, so subtract log K (= {math.log(K):.3f})."),
-            (a.mean(axis=0), "You averaged the log-likelihoods: that is the log of the geometric mean "
-                             "of the probabilities, a lower bound. Average the probabilities: "
-                             "log-mean-exp."),
-            (a.max(axis=0), "You kept only the largest term; log-mean-exp adds the others: "
-                            "m + log(mean(exp(a - m)))."),
+            (a.mean(axis=0), "You averaged the log-likelihoods: that is the log of the geometric mean of the "
+                             "probabilities, a lower bound. Average the probabilities: log-mean-exp."),
+            (a.max(axis=0), "You kept only the largest term; log-mean-exp adds the others: m + log(mean(exp(a - m)))."),
             (a.max(axis=0) + np.log(np.mean(np.exp(a - a.max(axis=0)), axis=0)) + math.log(K),
              "You computed log SUM exp; subtract log K to average."),
         ])
@@ -81,9 +75,8 @@ def ensemble_log_prob_body(fn) -> str:
                                   f"all 16 vectors its probabilities sum to "
                                   f"{np.exp(averaged_logits).sum():.3f}, not 1). Average the "
                                   f"probabilities instead: log-mean-exp the per-mask likelihoods."),
-                (per_mask.mean(axis=0), "You averaged the log-likelihoods over masks: that is the log "
-                                        "of a geometric mean, not a mixture. log-mean-exp the "
-                                        "per-mask log-likelihoods."),
+                (per_mask.mean(axis=0), "You averaged the log-likelihoods over masks: that is the log of a geometric "
+                                        "mean, not a mixture. log-mean-exp the per-mask log-likelihoods."),
                 (expected + math.log(K), f"You forgot to divide by K: subtract log K = "
                                          f"{math.log(K):.3f} from the log-sum-exp."),
                 (current, f"You used only the current mask (mask {start}): loop over "
@@ -162,15 +155,12 @@ def early_stopping_body(fn) -> str:
                     f"optimistically biased. Use history['valid_nll'].",
             "train": "You chose with the training NLL, which keeps falling while the model overfits; "
                      "use history['valid_nll'].",
-            "argmax": "Your best epoch has the HIGHEST validation NLL: for an NLL lower is better "
-                      "(argmin).",
+            "argmax": "Your best epoch has the HIGHEST validation NLL: for an NLL lower is better (argmin).",
             "late": off_by_one,
             "early": off_by_one,
-            "never": f"You never stop: with patience = {patience} and no improvement after epoch "
-                     f"{best}, training stops after epoch {stop}, before the later improvements are "
-                     f"ever seen.",
-            "one_based": "Epochs are numbered from 0 here (they index the lists); you returned "
-                         "1-based epoch numbers.",
+            "never": f"You never stop: with patience = {patience} and no improvement after epoch {best}, training "
+                     f"stops after epoch {stop}, before the later improvements are ever seen.",
+            "one_based": "Epochs are numbered from 0 here (they index the lists); you returned 1-based epoch numbers.",
         }
         raise dx.Wrong(messages.get(kind, "") or (
             f"For valid_nll = {valid} and patience = {patience} the answer is "

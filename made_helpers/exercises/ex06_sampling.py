@@ -84,9 +84,8 @@ def sample_sequential_body(fn) -> str:
     if tv > _TV_PASS:
         wrong = [
             (_sampler_distribution(model, range(D)),
-             f"You drew the pixels in index order 0..{D - 1}, but this model generates them in "
-             f"model.ordering = {order.tolist()}: pixel d may only be drawn after the pixels before "
-             f"it in the ordering."),
+             f"You drew the pixels in index order 0..{D - 1}, but this model generates them in model.ordering = "
+             f"{order.tolist()}: pixel d may only be drawn after the pixels before it in the ordering."),
             (_sampler_distribution(model, order, one_pass=True),
              "All pixels came from ONE forward pass on zeros. Each pixel must be drawn from logits "
              "computed after the previous pixels were filled in: D passes, one per pixel."),
@@ -112,7 +111,7 @@ def sample_sequential_body(fn) -> str:
 
 def complete_body(fn) -> str:
     """06.2 ``fn(model, x, num_observed, rng) -> (n, D)``: keep the first pixels of the ordering, draw the rest."""
-    model, p = _sampler_model()
+    model, _ = _sampler_model()
     D = model.input_dim
     order = model.ordering
     num_observed = 2
@@ -128,8 +127,7 @@ def complete_body(fn) -> str:
     if not kept[observed].all():
         if kept[:num_observed].all():
             raise dx.Wrong(f"You kept pixels 0..{num_observed - 1}, but the observed pixels are the first "
-                           f"{num_observed} in the ORDERING: model.ordering[:{num_observed}] = "
-                           f"{observed.tolist()}.")
+                           f"{num_observed} in the ORDERING: model.ordering[:{num_observed}] = {observed.tolist()}.")
         raise dx.Wrong(f"You changed observed pixels {observed[~kept[observed]].tolist()}: keep "
                        f"x[:, model.ordering[:num_observed]] as given, draw only the rest.")
     if kept.all():
@@ -143,8 +141,7 @@ def complete_body(fn) -> str:
         if _tv(freq, one_pass) < _TV_PASS:
             raise dx.Wrong("All missing pixels came from ONE forward pass: after drawing a pixel, "
                            "recompute the logits so the next pixel conditions on it.")
-        raise dx.Wrong(f"Your completions do not follow p(missing | observed): total variation "
-                       f"{tv:.3f} between your frequencies and the model's conditional (sampling noise "
-                       f"is about 0.02).")
+        raise dx.Wrong(f"Your completions do not follow p(missing | observed): total variation {tv:.3f} between your "
+                       "frequencies and the model's conditional (sampling noise is about 0.02).")
     return (f"Observed pixels {observed.tolist()} are kept and the rest follow p(missing | observed) "
             f"(total variation {tv:.3f}).")
