@@ -64,18 +64,16 @@ def masks_from_degrees_body(fn) -> str:
         if all(np.array_equal(m, e) for m, e in zip(out, expected)):
             continue
         d_in, d_last = degrees[0], degrees[-1]
-        D = len(d_in)
         last, last_ref = out[-1], expected[-1]
         conn = connectivity([m != 0 for m in out])
         if not np.array_equal(last, last_ref):
             if np.array_equal(last, d_in[None, :] >= d_last[:, None]):
-                sees = [j for j in range(D) if conn[j, j]]
-                who = f"Output {sees[0]} sees input {sees[0]}" if sees else "Output j may see input j"
+                sees = np.flatnonzero(np.diag(conn))
+                who = f"Output {sees[0]} sees input {sees[0]}" if len(sees) else "Output j may see input j"
                 raise dx.Wrong(f"{who}: use a strict > for the output mask, mask[k, j] = degree_in[j] > "
                                "degree_hidden[k]. A hidden unit of degree m carries information from inputs of "
                                "degree <= m, so output j may only use units with m < degree_in[j].")
-            if len(degrees) > 2 and last.shape == last_ref.shape and np.array_equal(
-                    last, d_in[None, :] > degrees[1][:, None]):
+            if len(degrees) > 2 and np.array_equal(last, d_in[None, :] > degrees[1][:, None]):
                 raise dx.Wrong("The output mask must compare the LAST hidden layer's degrees with the "
                                "input degrees; yours uses the first hidden layer.")
         for k in range(len(degrees) - 1):
