@@ -36,9 +36,8 @@ def allowed_connections_body(fn) -> str:
             ((d[:, None] <= d[None, :]).T, "Transposed and with the diagonal: [i, j] (input i, "
                                            "output j) is True iff degree[i] < degree[j] (strict)."),
         ], rtol=0, atol=0)
-        raise dx.Wrong(message or (
-            f"For input_degrees = {d.tolist()} the allowed connections are\n"
-            f"{dx.fmt(expected.astype(int))}\nyou return\n{dx.fmt(out.astype(int))}."))
+        raise dx.Wrong(message or f"For input_degrees = {d.tolist()} the allowed connections are\n"
+                                  f"{dx.fmt(expected.astype(int))}\nyou return\n{dx.fmt(out.astype(int))}.")
     return ("Output j may depend on input i exactly when degree[i] < degree[j]: the same matrix "
             "as made_helpers.masks.direct_mask.")
 
