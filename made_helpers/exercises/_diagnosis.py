@@ -1,5 +1,5 @@
-"""What the exercise checks share: the result type, running a check, calling the student's code, and
-the comparisons and diagnoses of typical mistakes. Nothing here knows a particular exercise."""
+"""What the exercise checks share: the result type, running a check and calling the student's code,
+comparisons, diagnoses of typical mistakes and small reference models. The checks use it as ``dx``."""
 
 from __future__ import annotations
 
@@ -32,26 +32,17 @@ class CheckResult:
         """Show nothing when a check is the last line of a cell: the message is already printed."""
 
 
-class _Wrong(Exception):
+class Wrong(Exception):
     """A wrong answer; its text is the message shown to the student."""
 
 
 class CheckFailed(AssertionError):
-    """A failed check while nbgrader grades or validates the notebook (``NBGRADER_EXECUTION`` set).
-
-    nbgrader scores an autograded test cell by whether it raises: full points when it runs
-    through, none when it raises. Outside nbgrader a failed check only prints its message.
-    """
+    """A failed check under nbgrader (``NBGRADER_EXECUTION`` set): a raising test cell scores no points."""
 
 
-# --------------------------------------------------------------------------- plumbing
-def _run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -> CheckResult:
-    """Run ``body(fn)``; print and return the outcome. ``NotImplementedError`` propagates.
-
-    Under nbgrader (``nbgrader autograde`` and ``nbgrader validate`` set ``NBGRADER_EXECUTION`` in
-    the kernel's environment) a failed check then raises :class:`CheckFailed`, so its test cell
-    scores no points; the message printed above the error stays the explanation.
-    """
+def run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -> CheckResult:
+    """Run ``body(fn)``; print and return the outcome. ``NotImplementedError`` propagates;
+    under nbgrader a failed check raises :class:`CheckFailed` after its message."""
     if not callable(fn):
         passed, message = False, (
             f"check.{name} expects your function itself, e.g. check.{name}({name}) without "
@@ -59,7 +50,7 @@ def _run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -
     else:
         try:
             passed, message = True, body(fn)
-        except _Wrong as wrong:
+        except Wrong as wrong:
             passed, message = False, str(wrong)
     text = ("✅ Correct! " if passed else "❌ Not yet. ") + message
     if verbose:
@@ -70,8 +61,8 @@ def _run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -
     return CheckResult(name, passed, message)
 
 
-def _call(fn: Callable, *args, desc: str):
-    """Call the student's ``fn`` quietly; turn any error but ``NotImplementedError`` into ``_Wrong``."""
+def call(fn: Callable, *args, desc: str):
+    """Call the student's ``fn`` quietly; turn any error but ``NotImplementedError`` into :class:`Wrong`."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         try:
@@ -79,84 +70,80 @@ def _call(fn: Callable, *args, desc: str):
         except NotImplementedError:
             raise
         except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
-            raise _Wrong(f"Your function raised {type(exc).__name__}: {exc}\n"
-                         f"It was called on {desc}.") from None
+            raise Wrong(f"Your function raised {type(exc).__name__}: {exc}\nIt was called on {desc}.") from None
 
 
-def _array(out, dtype=np.float64) -> np.ndarray:
-    """The student's result as a numpy array (works for TensorFlow eager tensors too)."""
+def returned(out):
+    """``out``, unless the student's function returned None."""
     if out is None:
-        raise _Wrong("Your function returned None: did you forget the `return` statement?")
+        raise Wrong("Your function returned None: did you forget the `return` statement?")
+    return out
+
+
+def array(out, dtype=np.float64) -> np.ndarray:
+    """The student's result as a numpy array (works for TensorFlow eager tensors too)."""
+    returned(out)
     try:
         return np.asarray(out, dtype=dtype)
     except Exception:  # noqa: BLE001
-        raise _Wrong(f"Your function returned a {type(out).__name__} that cannot be turned into "
-                     f"a numpy array of numbers: return an array.") from None
+        raise Wrong(f"Your function returned a {type(out).__name__} that cannot be turned into "
+                    f"a numpy array of numbers: return an array.") from None
 
 
-def _fmt(a, precision: int = 4) -> str:
+def fmt(a, precision: int = 4) -> str:
     return np.array2string(np.asarray(a), precision=precision, suppress_small=True,
                            max_line_width=100, separator=", ")
 
 
-def _close(a: np.ndarray, b, rtol: float = RTOL, atol: float = ATOL) -> bool:
+def close(a: np.ndarray, b, rtol: float = RTOL, atol: float = ATOL) -> bool:
     b = np.asarray(b, dtype=np.float64)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _diagnose(out: np.ndarray, expected: np.ndarray, candidates, rtol: float = RTOL,
-              atol: float = ATOL) -> str | None:
-    """The message of the first typical mistake whose result equals ``out``.
-
-    ``candidates``: ``(value, message)`` pairs; values that equal the right
-    answer on this case are skipped (they cannot tell the mistake apart here).
-    """
+def diagnose(out: np.ndarray, expected: np.ndarray, candidates, rtol: float = RTOL,
+             atol: float = ATOL) -> str | None:
+    """The message of the first ``(value, message)`` candidate whose value equals ``out``;
+    values equal to the right answer are skipped (they cannot tell the mistake apart here)."""
     for value, message in candidates:
         value = np.asarray(value, dtype=np.float64)
-        if _close(value, expected, rtol, atol):
+        if close(value, expected, rtol, atol):
             continue
-        if np.all(np.isfinite(value)) and _close(out, value, rtol, atol):
+        if np.all(np.isfinite(value)) and close(out, value, rtol, atol):
             return message
     return None
 
 
-def _per_example(out: np.ndarray, expected: np.ndarray, what: str = "NLL") -> None:
+def per_example(out: np.ndarray, expected: np.ndarray, what: str = "NLL") -> None:
     """Raise a specific message unless ``out`` has the shape ``(batch,)`` of ``expected``."""
     B = expected.shape[0]
     if out.shape == expected.shape:
         return
     if out.ndim == 2 and out.shape[0] == B:
-        hint = (" (after that sum your values are right)"
-                if _close(out.sum(axis=-1), expected) else "")
-        raise _Wrong(f"You return one value per pixel, shape {out.shape}; sum over the last axis "
-                     f"(axis=-1) to get one {what} per example, shape ({B},){hint}.")
+        hint = " (after that sum your values are right)" if close(out.sum(axis=-1), expected) else ""
+        raise Wrong(f"You return one value per pixel, shape {out.shape}; sum over the last axis "
+                    f"(axis=-1) to get one {what} per example, shape ({B},){hint}.")
     if out.size == 1:
         value = float(out.ravel()[0])
         if math.isclose(value, float(expected.sum()), rel_tol=RTOL, abs_tol=ATOL):
-            raise _Wrong(f"You return a single number, the sum over the whole batch; return one "
-                         f"{what} per example, shape ({B},): sum over the pixels only (axis=-1).")
+            raise Wrong(f"You return a single number, the sum over the whole batch; return one "
+                        f"{what} per example, shape ({B},): sum over the pixels only (axis=-1).")
         if math.isclose(value, float(expected.mean()), rel_tol=RTOL, abs_tol=ATOL):
-            raise _Wrong(f"You return a single number, the mean over the batch; return one {what} "
-                         f"per example, shape ({B},). (Averaging over the batch is the training "
-                         f"loss's job, later.)")
-        raise _Wrong(f"You return a single number; return one {what} per example, shape ({B},).")
+            raise Wrong(f"You return a single number, the mean over the batch; return one {what} per example, shape "
+                        f"({B},). (Averaging over the batch is the training loss's job, later.)")
+        raise Wrong(f"You return a single number; return one {what} per example, shape ({B},).")
     if out.ndim == 1 and out.shape[0] != B:
-        raise _Wrong(f"You return shape {out.shape}, one value per pixel: you reduced over the batch "
-                     f"axis. Sum over the pixels (axis=-1) to get shape ({B},).")
-    raise _Wrong(f"Expected one {what} per example, shape ({B},); got shape {out.shape}.")
+        raise Wrong(f"You return shape {out.shape}, one value per pixel: you reduced over the batch "
+                    f"axis. Sum over the pixels (axis=-1) to get shape ({B},).")
+    raise Wrong(f"Expected one {what} per example, shape ({B},); got shape {out.shape}.")
 
 
-def _softplus(z):
-    return np.logaddexp(0.0, np.asarray(z, dtype=np.float64))
+def sigmoid(z):
+    """Stable ``1 / (1 + exp(-z))`` in float64."""
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, dtype=np.float64)))
 
 
-def _sigmoid(z):
-    z = np.asarray(z, dtype=np.float64)
-    return np.exp(-_softplus(-z))
-
-
-def _tiny_made(input_dim: int, hidden_sizes, ordering="natural", num_masks: int = 1,
-               seed: int = 0, scale: float = 2.0):
+def tiny_made(input_dim: int, hidden_sizes, ordering="natural", num_masks: int = 1,
+              seed: int = 0, scale: float = 2.0):
     """A small MADE with larger random weights, so its distribution is far from uniform."""
     from ..model import MADE
 
@@ -164,7 +151,7 @@ def _tiny_made(input_dim: int, hidden_sizes, ordering="natural", num_masks: int 
     return sharpen_weights(model, scale=scale, seed=seed)
 
 
-def _model_log_prob(model, x: np.ndarray, num_masks: int | None = None) -> np.ndarray:
+def model_log_prob(model, x: np.ndarray, num_masks: int | None = None) -> np.ndarray:
     """``model.log_prob`` as float64, without TensorFlow's retracing warnings for fresh models."""
     import tensorflow as tf
 
@@ -177,11 +164,12 @@ def _model_log_prob(model, x: np.ndarray, num_masks: int | None = None) -> np.nd
         logger.setLevel(level)
 
 
-def _logits(model, x: np.ndarray) -> np.ndarray:
+def model_logits(model, x: np.ndarray) -> np.ndarray:
+    """``model(x)`` as float64, ``(batch, D)``."""
     return np.asarray(model(np.asarray(x, dtype=np.float32)), dtype=np.float64)
 
 
-def _log_lik(x, logits) -> np.ndarray:
+def log_lik(x, logits) -> np.ndarray:
     """``log p(x)`` for independent Bernoullis with these logits, ``(batch,)`` (float64)."""
     from ..losses import bernoulli_nll
 

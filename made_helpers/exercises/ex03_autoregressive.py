@@ -1,100 +1,75 @@
-"""The checks of ``notebooks/exercises/03_autoregressive_exercises.ipynb``: the autoregressive property.
-
-Exercises 03.1 allowed_connections, 03.2 log_prob_by_hand.
-
-Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
-message or raises ``_Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
-"""
+"""The checks of ``notebooks/exercises/03_autoregressive_exercises.ipynb``: 03.1 allowed_connections,
+03.2 log_prob_by_hand. Each ``NAME_body(fn)`` returns the confirmation or raises ``dx.Wrong``."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..enumeration import all_binary_vectors
-from ._diagnosis import (
-    _array,
-    _call,
-    _close,
-    _diagnose,
-    _fmt,
-    _log_lik,
-    _logits,
-    _model_log_prob,
-    _per_example,
-    _sigmoid,
-    _tiny_made,
-    _Wrong,
-)
+from . import _diagnosis as dx
 
 
-def _allowed_connections_body(fn) -> str:
+def allowed_connections_body(fn) -> str:
+    """03.1 ``fn(input_degrees) -> (D, D) bool``: ``[i, j]`` iff output j may depend on input i."""
     from ..masks import direct_mask, input_degrees
 
     cases = [input_degrees(4, "natural"), input_degrees(5, [2, 0, 4, 1, 3]), input_degrees(2, "reversed")]
     for degrees in cases:
         D = len(degrees)
         expected = direct_mask(degrees) > 0
-        raw = _array(_call(fn, degrees.copy(), desc=f"input_degrees = {degrees.tolist()}"))
+        raw = dx.array(dx.call(fn, degrees.copy(), desc=f"input_degrees = {degrees.tolist()}"))
         if raw.shape != (D, D):
-            raise _Wrong(f"Return a (D, D) matrix, here ({D}, {D}); got shape {raw.shape}.")
+            raise dx.Wrong(f"Return a (D, D) matrix, here ({D}, {D}); got shape {raw.shape}.")
         out = raw != 0
         if np.array_equal(out, expected):
             continue
         d = degrees
         idx = np.arange(D)
-        message = None
-        for value, text in [
-            (d[:, None] <= d[None, :], "Output j may not see input j itself: use a strict "
-                                       "degree[i] < degree[j]. With <= the model could copy x_j "
-                                       "to predict x_j and the product of conditionals is no "
-                                       "longer a distribution."),
+        message = dx.diagnose(out, expected, [
+            (d[:, None] <= d[None, :], "Output j may not see input j itself: use a strict degree[i] < degree[j]. "
+                                       "With <= the model could copy x_j to predict x_j and the product of "
+                                       "conditionals is no longer a distribution."),
             (expected.T, "Your matrix is transposed: entry [i, j] is about input i (row) and "
                          "output j (column), and is True when degree[i] < degree[j]."),
-            (idx[:, None] < idx[None, :], f"You compared positions i < j instead of degrees: with "
-                                          f"input_degrees = {d.tolist()} the order is not 0, 1, 2, "
-                                          f"...; use degree[i] < degree[j]."),
+            (idx[:, None] < idx[None, :], "You compared positions i < j instead of degrees: with input_degrees = "
+                                          f"{d.tolist()} the order is not 0, 1, 2, ...; use degree[i] < degree[j]."),
             ((d[:, None] <= d[None, :]).T, "Transposed and with the diagonal: [i, j] (input i, "
                                            "output j) is True iff degree[i] < degree[j] (strict)."),
-        ]:
-            if not np.array_equal(value, expected) and np.array_equal(out, value):
-                message = text
-                break
-        raise _Wrong(message or (
-            f"For input_degrees = {d.tolist()} the allowed connections are\n"
-            f"{_fmt(expected.astype(int))}\nyou return\n{_fmt(out.astype(int))}."))
+        ], rtol=0, atol=0)
+        raise dx.Wrong(message or f"For input_degrees = {d.tolist()} the allowed connections are\n"
+                                  f"{dx.fmt(expected.astype(int))}\nyou return\n{dx.fmt(out.astype(int))}.")
     return ("Output j may depend on input i exactly when degree[i] < degree[j]: the same matrix "
             "as made_helpers.masks.direct_mask.")
 
 
-def _log_prob_by_hand_body(fn) -> str:
-    model = _tiny_made(3, [6], ordering=[1, 2, 0], seed=5)
+def log_prob_by_hand_body(fn) -> str:
+    """03.2 ``fn(model, x) -> (batch,)``: ``log p(x)`` of a MADE from one forward pass."""
+    model = dx.tiny_made(3, [6], ordering=[1, 2, 0], seed=5)
     x = all_binary_vectors(3)
-    expected = _model_log_prob(model, x)
-    out = _array(_call(fn, model, x.copy(), desc="a 3-pixel MADE and all 8 binary vectors x"))
-    _per_example(out, expected, what="log-probability")
-    if _close(out, expected, rtol=1e-4, atol=1e-4):
+    expected = dx.model_log_prob(model, x)
+    out = dx.array(dx.call(fn, model, x.copy(), desc="a 3-pixel MADE and all 8 binary vectors x"))
+    dx.per_example(out, expected, what="log-probability")
+    if dx.close(out, expected, rtol=1e-4, atol=1e-4):
         return (f"Your log p(x) matches model.log_prob for all 8 vectors, and "
                 f"sum_x p(x) = {np.exp(out).sum():.6f}: one forward pass gave all three conditionals.")
-    logits = _logits(model, x)
-    s = _sigmoid(logits)
+    logits = dx.model_logits(model, x)
+    s = dx.sigmoid(logits)
     total = float(np.exp(np.clip(out, -700, 700)).sum()) if np.all(np.isfinite(out)) else float("nan")
-    message = _diagnose(out, expected, [
+    message = dx.diagnose(out, expected, [
         (np.exp(expected), "You returned p(x), not log p(x): take the log (or better, sum the "
                            "log-conditionals directly)."),
         (-expected, "Wrong sign: log p(x) <= 0 for binary data; you returned the NLL -log p(x)."),
-        (np.sum(x * np.log(s), axis=-1), f"Pixels with x_d = 0 are missing: they contribute "
-                                         f"log(1 - sigmoid(l_d)). With your values the 8 "
-                                         f"probabilities sum to {total:.3f}, not 1."),
-        (_log_lik(1 - x, logits), "You swapped the cases: p(x_d = 1 | x_<d) = sigmoid(l_d), so "
-                                  "x_d = 1 contributes log sigmoid(l_d) and x_d = 0 contributes "
-                                  "log(1 - sigmoid(l_d))."),
-        (_log_lik(x, _logits(model, np.zeros_like(x))),
+        (np.sum(x * np.log(s), axis=-1), "Pixels with x_d = 0 are missing: they contribute log(1 - sigmoid(l_d)). With "
+                                         f"your values the 8 probabilities sum to {total:.3f}, not 1."),
+        (dx.log_lik(1 - x, logits), "You swapped the cases: p(x_d = 1 | x_<d) = sigmoid(l_d), so x_d = 1 contributes "
+                                    "log sigmoid(l_d) and x_d = 0 contributes log(1 - sigmoid(l_d))."),
+        (dx.log_lik(x, dx.model_logits(model, np.zeros_like(x))),
          "You computed the logits from a fixed input (zeros): feed x itself, model(x). logit_d "
          "depends on the pixels before d, which is what makes p(x_d | x_<d) a conditional."),
         (np.sum(np.log(s), axis=-1), "You added log sigmoid(l_d) for every pixel; a pixel equal to 0 "
                                      "has probability 1 - sigmoid(l_d)."),
     ])
-    raise _Wrong(message or (
+    raise dx.Wrong(message or (
         f"For x = {x[5]} the model gives log p(x) = {expected[5]:.4f}, you return {out[5]:.4f}. "
         f"Your 8 probabilities sum to {total:.4f} (they should sum to 1). Recall "
         f"log p(x) = sum_d x_d log sigmoid(l_d) + (1 - x_d) log(1 - sigmoid(l_d)), l = model(x)."))

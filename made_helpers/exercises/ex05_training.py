@@ -1,10 +1,5 @@
-"""The checks of ``notebooks/exercises/05_training_exercises.ipynb``: training.
-
-Exercises 05.1 log_mean_exp, 05.2 ensemble_log_prob, 05.3 early_stopping.
-
-Each ``_NAME_body(fn)`` runs the student's function, returns the confirmation
-message or raises ``_Wrong`` with what is wrong and how to fix it (see :mod:`._diagnosis`).
-"""
+"""The checks of ``notebooks/exercises/05_training_exercises.ipynb``: 05.1 log_mean_exp, 05.2 ensemble_log_prob,
+05.3 early_stopping. Each ``NAME_body(fn)`` returns the confirmation or raises ``dx.Wrong``."""
 
 from __future__ import annotations
 
@@ -13,27 +8,12 @@ import math
 import numpy as np
 
 from ..enumeration import all_binary_vectors
-from ._diagnosis import (
-    _array,
-    _call,
-    _close,
-    _diagnose,
-    _fmt,
-    _log_lik,
-    _logits,
-    _model_log_prob,
-    _per_example,
-    _tiny_made,
-    _Wrong,
-)
+from . import _diagnosis as dx
 
 
-def _log_mean_exp_body(fn) -> str:
+def log_mean_exp_body(fn) -> str:
+    """05.1 ``fn(log_probs (K, batch)) -> (batch,)``: ``log mean_k exp``, stably."""
     import keras
-
-    def ref(a):
-        a = np.asarray(a, np.float64)
-        return np.asarray(keras.ops.logsumexp(a, axis=0), np.float64) - math.log(a.shape[0])
 
     rng = np.random.default_rng(6)
     cases = [("log-likelihoods around -5, K = 3 masks", rng.normal(-5, 1, (3, 4))),
@@ -41,81 +21,76 @@ def _log_mean_exp_body(fn) -> str:
              ("a single mask (K = 1)", rng.normal(-20, 2, (1, 3)))]
     for desc, a in cases:
         K, B = a.shape
-        expected = ref(a)
-        out = _array(_call(fn, a.copy(), desc=f"an array of shape (K, batch) = {a.shape} of {desc}"))
+        expected = np.asarray(keras.ops.logsumexp(a, axis=0), np.float64) - math.log(K)
+        out = dx.array(dx.call(fn, a.copy(), desc=f"an array of shape (K, batch) = {a.shape} of {desc}"))
         if out.shape != (B,):
             if out.shape == (K,):
-                raise _Wrong(f"You reduced over the wrong axis: the input is (K masks, batch) = "
-                             f"{a.shape}; average over the masks, axis 0, to get shape ({B},).")
-            raise _Wrong(f"Expected one value per example, shape ({B},); got shape {out.shape}.")
+                raise dx.Wrong(f"You reduced over the wrong axis: the input is (K masks, batch) = "
+                               f"{a.shape}; average over the masks, axis 0, to get shape ({B},).")
+            raise dx.Wrong(f"Expected one value per example, shape ({B},); got shape {out.shape}.")
         if not np.all(np.isfinite(out)):
-            raise _Wrong(f"Your result is {_fmt(out, 1)} for {desc}: exp(-1000) underflows to 0, so "
-                         f"log(mean(exp(a))) = log(0) = -inf. Subtract the maximum first: "
-                         f"m + log(mean(exp(a - m))), with m = a.max(axis=0).")
-        if _close(out, expected):
+            raise dx.Wrong(f"Your result is {dx.fmt(out, 1)} for {desc}: exp(-1000) underflows to 0, so "
+                           f"log(mean(exp(a))) = log(0) = -inf. Subtract the maximum first: "
+                           f"m + log(mean(exp(a - m))), with m = a.max(axis=0).")
+        if dx.close(out, expected):
             continue
-        message = _diagnose(out, expected, [
+        message = dx.diagnose(out, expected, [
             (expected + math.log(K), f"You computed log SUM exp; the mixture averages the K "
                                      f"probabilities, so subtract log K (= {math.log(K):.3f})."),
-            (a.mean(axis=0), "You averaged the log-likelihoods: that is the log of the geometric mean "
-                             "of the probabilities, a lower bound. Average the probabilities: "
-                             "log-mean-exp."),
-            (a.max(axis=0), "You kept only the largest term; log-mean-exp adds the others: "
-                            "m + log(mean(exp(a - m)))."),
+            (a.mean(axis=0), "You averaged the log-likelihoods: that is the log of the geometric mean of the "
+                             "probabilities, a lower bound. Average the probabilities: log-mean-exp."),
+            (a.max(axis=0), "You kept only the largest term; log-mean-exp adds the others: m + log(mean(exp(a - m)))."),
             (a.max(axis=0) + np.log(np.mean(np.exp(a - a.max(axis=0)), axis=0)) + math.log(K),
              "You computed log SUM exp; subtract log K to average."),
         ])
-        raise _Wrong(message or (f"For {desc} the first value should be {expected[0]:.4f}; you "
-                                 f"return {out[0]:.4f}. log-mean-exp: log((1/K) sum_k exp(a_k))."))
+        raise dx.Wrong(message or (f"For {desc} the first value should be {expected[0]:.4f}; you "
+                                   f"return {out[0]:.4f}. log-mean-exp: log((1/K) sum_k exp(a_k))."))
     return "Your log-mean-exp is stable (finite at -1000) and averages probabilities over the masks."
 
 
-def _ensemble_log_prob_body(fn) -> str:
+def ensemble_log_prob_body(fn) -> str:
+    """05.2 ``fn(model, x, num_masks) -> (batch,)``: log-likelihood of the mixture over masks."""
     # seed and scale chosen so that averaged logits are visibly unnormalised (total 1.067)
-    model = _tiny_made(4, [12], ordering="random", num_masks=4, seed=4, scale=3.0)
+    model = dx.tiny_made(4, [12], ordering="random", num_masks=4, seed=4, scale=3.0)
     x = all_binary_vectors(4)
     for start, K in ((0, 4), (3, 2)):
         model.set_mask(start)
-        expected = _model_log_prob(model, x, num_masks=K)
-        per_mask = []
+        expected = dx.model_log_prob(model, x, num_masks=K)
         logits = []
         for k in range(K):
             model.set_mask(k)
-            logits.append(_logits(model, x))
-            per_mask.append(_log_lik(x, logits[-1]))
+            logits.append(dx.model_logits(model, x))
         model.set_mask(start)
-        per_mask = np.stack(per_mask)
-        current = _log_lik(x, _logits(model, x))
-        averaged_logits = _log_lik(x, np.mean(logits, axis=0))
+        per_mask = np.stack([dx.log_lik(x, mask_logits) for mask_logits in logits])
+        current = dx.log_lik(x, dx.model_logits(model, x))
+        averaged_logits = dx.log_lik(x, np.mean(logits, axis=0))
         desc = f"a MADE with 4 masks (currently mask {start}), all 16 binary x, num_masks = {K}"
-        out = _array(_call(fn, model, x.copy(), K, desc=desc))
+        out = dx.array(dx.call(fn, model, x.copy(), K, desc=desc))
         after = model.current_mask
         model.set_mask(start)
-        _per_example(out, expected, what="log-probability")
-        if not _close(out, expected):
-            top = per_mask.max(axis=0)
-            message = _diagnose(out, expected, [
+        dx.per_example(out, expected, what="log-probability")
+        if not dx.close(out, expected):
+            message = dx.diagnose(out, expected, [
                 (averaged_logits, f"You averaged logits over masks: that is not a distribution (over "
                                   f"all 16 vectors its probabilities sum to "
                                   f"{np.exp(averaged_logits).sum():.3f}, not 1). Average the "
                                   f"probabilities instead: log-mean-exp the per-mask likelihoods."),
-                (per_mask.mean(axis=0), "You averaged the log-likelihoods over masks: that is the log "
-                                        "of a geometric mean, not a mixture. log-mean-exp the "
-                                        "per-mask log-likelihoods."),
+                (per_mask.mean(axis=0), "You averaged the log-likelihoods over masks: that is the log of a geometric "
+                                        "mean, not a mixture. log-mean-exp the per-mask log-likelihoods."),
                 (expected + math.log(K), f"You forgot to divide by K: subtract log K = "
                                          f"{math.log(K):.3f} from the log-sum-exp."),
                 (current, f"You used only the current mask (mask {start}): loop over "
                           f"model.set_mask(k) for k in range(num_masks)."),
-                (_model_log_prob(model, x, num_masks=model.num_masks),
+                (dx.model_log_prob(model, x, num_masks=model.num_masks),
                  f"Use the first num_masks = {K} masks, not all {model.num_masks} of the model."),
-                (top, "You kept only the best mask per example; the mixture averages all K."),
+                (per_mask.max(axis=0), "You kept only the best mask per example; the mixture averages all K."),
             ])
-            raise _Wrong(message or (f"For {desc}, the mixture log-likelihood of x = {x[5]} is "
-                                     f"{expected[5]:.4f}; you return {out[5]:.4f}."))
+            raise dx.Wrong(message or (f"For {desc}, the mixture log-likelihood of x = {x[5]} is "
+                                       f"{expected[5]:.4f}; you return {out[5]:.4f}."))
         if after != start:
-            raise _Wrong(f"Your values are right, but the model was left on mask {after} (it was on "
-                         f"mask {start}): restore it at the end (model.set_mask(previous)), or later "
-                         f"code silently uses another ordering.")
+            raise dx.Wrong(f"Your values are right, but the model was left on mask {after} (it was on "
+                           f"mask {start}): restore it at the end (model.set_mask(previous)), or later "
+                           f"code silently uses another ordering.")
     return ("You average probabilities over masks (log-mean-exp), which is what "
             "model.log_prob(x, num_masks=K) does, and you leave the model's mask as you found it.")
 
@@ -152,46 +127,42 @@ _EARLY_STOPPING_CASES = [
 ]
 
 
-def _early_stopping_body(fn) -> str:
+def early_stopping_body(fn) -> str:
+    """05.3 ``fn(history, patience) -> (best_epoch, stop_epoch)``, chosen on the validation curve."""
     for case in _EARLY_STOPPING_CASES:
         history = {key: list(values) for key, values in case["history"].items()}
         patience = case["patience"]
         valid = history["valid_nll"]
         best, stop = case["answer"]
-        out = _call(fn, history, patience, desc=f"valid_nll = {valid}, patience = {patience}")
-        if out is None:
-            raise _Wrong("Your function returned None: did you forget the `return` statement?")
+        out = dx.returned(dx.call(fn, history, patience, desc=f"valid_nll = {valid}, patience = {patience}"))
         try:
             got_best, got_stop = (int(v) for v in out)
         except Exception:  # noqa: BLE001
-            raise _Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; got {out!r}.") from None
+            raise dx.Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; got {out!r}.") from None
         if (got_best, got_stop) == (best, stop):
             continue
         if got_best > got_stop:
-            raise _Wrong(f"Your best epoch {got_best} comes after your stop epoch {got_stop}: you looked "
-                         f"at epochs training never reached. Take the best among epochs 0..stop_epoch.")
+            raise dx.Wrong(f"Your best epoch {got_best} comes after your stop epoch {got_stop}: you looked "
+                           f"at epochs training never reached. Take the best among epochs 0..stop_epoch.")
         kind = case["mistakes"].get((got_best, got_stop))
         if kind is None and got_best == best:
             kind = {stop + 1: "late", stop - 1: "early"}.get(got_stop)
+        off_by_one = (f"Off by one: you stop one epoch {kind}. Stop after epoch e as soon as "
+                      f"e - best_epoch == patience (here after epoch {stop}).")
         messages = {
             "test": f"You chose the epoch with the lowest TEST NLL (epoch {got_best}). The test set must "
                     f"not influence any choice, including when to stop, or the final test score is "
                     f"optimistically biased. Use history['valid_nll'].",
             "train": "You chose with the training NLL, which keeps falling while the model overfits; "
                      "use history['valid_nll'].",
-            "argmax": "Your best epoch has the HIGHEST validation NLL: for an NLL lower is better "
-                      "(argmin).",
-            "late": f"Off by one: you stop one epoch late. Stop after epoch e as soon as "
-                    f"e - best_epoch == patience (here after epoch {stop}).",
-            "early": f"Off by one: you stop one epoch early. Stop after epoch e as soon as "
-                     f"e - best_epoch == patience (here after epoch {stop}).",
-            "never": f"You never stop: with patience = {patience} and no improvement after epoch "
-                     f"{best}, training stops after epoch {stop}, before the later improvements are "
-                     f"ever seen.",
-            "one_based": "Epochs are numbered from 0 here (they index the lists); you returned "
-                         "1-based epoch numbers.",
+            "argmax": "Your best epoch has the HIGHEST validation NLL: for an NLL lower is better (argmin).",
+            "late": off_by_one,
+            "early": off_by_one,
+            "never": f"You never stop: with patience = {patience} and no improvement after epoch {best}, training "
+                     f"stops after epoch {stop}, before the later improvements are ever seen.",
+            "one_based": "Epochs are numbered from 0 here (they index the lists); you returned 1-based epoch numbers.",
         }
-        raise _Wrong(messages.get(kind, "") or (
+        raise dx.Wrong(messages.get(kind, "") or (
             f"For valid_nll = {valid} and patience = {patience} the answer is "
             f"(best_epoch, stop_epoch) = ({best}, {stop}); you returned ({got_best}, {got_stop})."))
     return ("You select with the validation curve and stop after `patience` epochs without "
