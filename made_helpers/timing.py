@@ -11,11 +11,7 @@ from .checks import check_int
 
 
 def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
-    """Best wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls.
-
-    The warm-up call absorbs one-off costs (tracing a ``tf.function``); the minimum is the
-    least noisy estimate on a shared machine.
-    """
+    """Best wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls (tracing)."""
     if repeats < 1 or warmup < 0:
         raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
     for _ in range(warmup):
@@ -31,10 +27,8 @@ def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> fl
 def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
     """Time ``model.sample(n)`` (D sequential steps) against one compiled forward pass on ``n`` inputs.
 
-    Both are compiled TensorFlow functions, timed as the best of ``repeats`` calls after a
-    warm-up. Returns a dict: ``n``, ``steps`` (D), ``sample_seconds``, ``seconds_per_sample``,
-    ``seconds_per_step`` (``sample_seconds / D``), ``forward_seconds`` (one full pass on ``n``
-    inputs, what a likelihood evaluation costs) and ``ratio`` (sampling / forward time).
+    Returns ``n``, ``steps`` (D), ``sample_seconds``, ``seconds_per_sample``, ``seconds_per_step``,
+    ``forward_seconds`` and ``ratio`` (sampling / forward).
     """
     import tensorflow as tf
 
