@@ -56,7 +56,8 @@ MNIST_SHA256 = {
 FALLBACK_FILE = Path(__file__).resolve().parent / "_data" / "mnist_5k.npz"
 FALLBACK_SHA256 = ("2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
                    "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d")
-FALLBACK_SIZES = {"train": 3_000, "valid": 1_000, "test": 1_000}
+FALLBACK_ROWS = {"train": slice(0, 3_000), "valid": slice(3_000, 4_000), "test": slice(4_000, None),
+                 "train+valid": slice(0, 4_000)}        # of the shuffled 5 000 rows
 FALLBACK_SHUFFLE_SEED = 0          # the 5 000 rows come sorted by label: shuffle before splitting
 STATIC_BINARIZATION_SEED = 2015    # the one Bernoulli draw that builds a static benchmark from grey images
 
@@ -130,10 +131,9 @@ def data_search_dirs(data_dir: str | os.PathLike | None = None,
     A named folder that does not exist is a :class:`DataNotFoundError`, not a reason to fall back silently.
     """
     dirs: list[Path] = []
+    origin = "data_dir"
     if data_dir is None and os.environ.get("MADE_DATA_DIR"):
         data_dir, origin = os.environ["MADE_DATA_DIR"], "MADE_DATA_DIR"
-    else:
-        origin = "data_dir"
     if data_dir is not None:
         p = Path(data_dir).expanduser()
         if not p.is_dir():
@@ -384,12 +384,6 @@ def _fallback_grey(path: Path = FALLBACK_FILE) -> tuple[np.ndarray, np.ndarray]:
     return images[order], labels[order]
 
 
-def _fallback_rows(split: str) -> slice:
-    a, b = FALLBACK_SIZES["train"], FALLBACK_SIZES["train"] + FALLBACK_SIZES["valid"]
-    return {"train": slice(0, a), "valid": slice(a, b), "test": slice(b, None),
-            "train+valid": slice(0, b)}[split]
-
-
 def load_fallback_subset(split: str = "train", verbose: bool = True, return_info: bool = False):
     """The offline subset: 5 000 MNIST training digits shipped with the package, shuffled (fixed seed), split
     3 000 / 1 000 / 1 000 and binarized by one seeded Bernoulli(grey/255) draw.
@@ -399,7 +393,7 @@ def load_fallback_subset(split: str = "train", verbose: bool = True, return_info
     """
     _check_split(split, BINARIZED_SPLITS)
     images, _ = _fallback_grey()
-    x = _static_binarize(images, seed_offset=0)[_fallback_rows(split)]
+    x = _static_binarize(images, seed_offset=0)[FALLBACK_ROWS[split]]
     info = DataInfo(
         dataset="mnist_5k_subset", split=split, source="fallback", path=str(FALLBACK_FILE), n=len(x),
         sha256=_sha256(x), comparable_with_paper=False,
@@ -497,7 +491,7 @@ def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_
         warnings.warn("grey MNIST not available; using the package's 5 000-digit offline subset instead",
                       stacklevel=2)
     images, labels = _fallback_grey()
-    rows = _fallback_rows("train+valid" if split == "train" else "test")
+    rows = FALLBACK_ROWS["train+valid" if split == "train" else "test"]
     images, labels = images[rows], labels[rows]
     info = DataInfo("mnist_5k_subset", split, "fallback", str(FALLBACK_FILE), len(images), _sha256(images), False,
                     f"FALLBACK SUBSET: {len(images)} grey {split} digits of the 5 000-digit MNIST subset "

@@ -26,8 +26,8 @@ def all_binary_vectors(dim: int, bitorder: str = "big", dtype=np.float32) -> np.
     """All ``2**dim`` vectors of ``{0,1}^dim``, ``(2**dim, dim)``: ``all_binary_vectors(2)`` is
     ``[[0, 0], [0, 1], [1, 0], [1, 1]]``; with ``bitorder="little"`` its row 1 is ``[1, 0]``."""
     dim = check_int("dim", dim, 0, MAX_DIM, type_error=ValueError)
-    shifts = _bit_shifts(int(dim), bitorder)
-    rows = np.arange(2 ** int(dim), dtype=np.int64)
+    shifts = _bit_shifts(dim, bitorder)
+    rows = np.arange(2 ** dim, dtype=np.int64)
     return ((rows[:, None] >> shifts[None, :]) & 1).astype(dtype)
 
 

@@ -34,11 +34,11 @@ def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
 
     n = check_int("n", n, low=1, type_error=ValueError)
     D = int(model.input_dim)
-    x = tf.constant(np.zeros((int(n), D), dtype=np.float32))
+    x = tf.constant(np.zeros((n, D), dtype=np.float32))
     forward = tf.function(lambda t: model(t))
-    sample_s = time_call(lambda: model.sample(int(n), seed=seed), repeats=repeats)
+    sample_s = time_call(lambda: model.sample(n, seed=seed), repeats=repeats)
     forward_s = time_call(lambda: forward(x).numpy(), repeats=repeats)
-    return {"n": int(n), "steps": D, "sample_seconds": sample_s,
-            "seconds_per_sample": sample_s / int(n), "seconds_per_step": sample_s / D,
+    return {"n": n, "steps": D, "sample_seconds": sample_s,
+            "seconds_per_sample": sample_s / n, "seconds_per_step": sample_s / D,
             "forward_seconds": forward_s,
             "ratio": sample_s / forward_s if forward_s > 0 else float("nan")}
