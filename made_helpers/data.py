@@ -340,7 +340,6 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
 
 def _find_mnist(split: str, dirs: list[Path], download: bool,
                 tried: list[str]) -> tuple[np.ndarray, np.ndarray, Path] | None:
-    img_name, lab_name = MNIST_IDX_FILES[split]
     for d in dirs:
         npz = d / f"mnist_{split}.npz"
         if _is_data_file(npz):
@@ -350,9 +349,8 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
     if not download:
         tried.append("download of grey MNIST skipped (download=False or MADE_OFFLINE=1)")
         return None
-    cache = dirs[-1]
+    paths = [dirs[-1] / name for name in MNIST_IDX_FILES[split]]
     for base in MNIST_URLS:
-        paths = [cache / img_name, cache / lab_name]
         try:
             for p in paths:
                 _download(base + p.name, p)
@@ -363,7 +361,7 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
             z = {"images": _read_idx(paths[0], 3), "labels": _read_idx(paths[1], 1)}
             images, labels = _checked_grey(z, MNIST_SIZES[split], f"MNIST {split}", MNIST_SHA256[split], paths,
                                            ("images", "labels"))
-            npz = cache / f"mnist_{split}.npz"
+            npz = dirs[-1] / f"mnist_{split}.npz"
             atomic_write(npz, partial(np.savez_compressed, images=images, labels=labels))
         finally:
             for p in paths:
