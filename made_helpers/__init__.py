@@ -1,10 +1,4 @@
-"""made_helpers: the tested code behind the MADE tutorial series.
-
-Submodules (each reachable as an attribute, imported on first use): ``masks`` (degrees and
-masks, numpy), ``layers`` (``MaskedDense``), ``model`` (``MADE``), ``losses`` (negative
-log-likelihoods), ``conditioning`` (completion given observed pixels), ``timing``, ``checks``
-(argument checks), ``plotting``, ``widgets`` and the real-valued models of notebooks 07–08.
-"""
+"""made_helpers: the tested code behind the MADE tutorial series; submodules are imported on first use."""
 
 import os as _os
 from importlib import metadata as _metadata
@@ -16,26 +10,21 @@ __all__ = ["MADE", "layers", "losses", "masks", "model", "data", "evaluate", "tr
 __all__ += ["MAF", "GaussianMADE", "fit_density", "flows", "gaussian_made", "density_fit", "toy2d",
             "logit_space"]                                     # notebook 07: real-valued MADE, MAF
 __all__ += ["RealNVP", "BatchNormFlow", "realnvp", "batch_norm"]   # notebook 08: the MAF paper's models
-_FROM = {"MAF": "flows", "GaussianMADE": "gaussian_made", "fit_density": "density_fit", "RealNVP": "realnvp",
-         "BatchNormFlow": "batch_norm"}
+_FROM = {"MADE": "model", "MAF": "flows", "GaussianMADE": "gaussian_made", "fit_density": "density_fit",
+         "RealNVP": "realnvp", "BatchNormFlow": "batch_norm"}          # names imported from a submodule
 
 
 def __getattr__(name: str):
-    """Import ``MADE`` and the submodules on first use (PEP 562).
-
-    ``python -m made_helpers`` then starts without TensorFlow, so the CLI itself imports it
-    and can answer Ctrl-C during start-up with one line instead of a traceback.
-    """
+    """Import ``MADE`` and the submodules on first use (PEP 562), so the CLI starts without TensorFlow."""
     import importlib
     import importlib.util
 
-    if name == "MADE":
-        return importlib.import_module(".model", __name__).MADE
     if name in _FROM:
         return getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
     if name in __all__ or importlib.util.find_spec(f"{__name__}.{name}") is not None:
         return importlib.import_module(f".{name}", __name__)      # any submodule: made_helpers.plotting
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:                                        # one source of truth: [project] version in pyproject.toml
     __version__ = _metadata.version("made-tutorial")

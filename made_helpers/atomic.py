@@ -1,14 +1,13 @@
 """The package's one atomic file write: temporary file in the same folder, fsync, ``os.replace``.
 
-A reader (or a process killed half-way) sees either the old file or the whole new one, never a
-half-written file. New files get the usual permissions, ``0o666 & ~umask`` (``tempfile.mkstemp``
-would give ``0o600``). Temporary files are named ``<name>.<pid>.<token>.tmp<suffix>`` (the suffix
-keeps writers that infer the format from the name, such as Keras, working);
-:func:`remove_stale_temps` deletes those a killed process left behind.
+New files get ``0o666 & ~umask`` (not ``mkstemp``'s ``0o600``). Temporary files are
+``<name>.<pid>.<token>.tmp<suffix>`` (Keras infers the format from the suffix); :func:`remove_stale_temps`
+deletes those a killed writer left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -16,22 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "remove_stale_temps", "temp_name", "write_json"]
-
-
-def temp_name(path: Path) -> Path:
-    """A fresh temporary path beside ``path``: ``<name>.<pid>.<token>.tmp<suffix>``."""
-    return path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
+__all__ = ["atomic_write", "remove_stale_temps", "write_json"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | bytes) -> Path:
-    """Write ``path`` atomically; ``write`` is the bytes or ``f(binary_file)`` that writes them.
+    """Write ``path`` (its folder must exist) atomically; returns ``Path(path)``.
 
-    The callback may also write by name to ``f.name`` (the temporary path, which ends with the
-    target's suffix), as ``keras`` needs. The folder must exist. Returns ``Path(path)``.
+    ``write``: the bytes, or ``f(binary_file)`` that writes them (or writes to ``f.name``, as Keras needs).
     """
     path = Path(path)
-    tmp = temp_name(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         with open(tmp, "xb") as f:        # a new file, mode 0o666 & ~umask; f.name is the temp path
             if isinstance(write, (bytes, bytearray)):
@@ -44,14 +37,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    try:                                   # make the rename itself durable
+    with contextlib.suppress(OSError):     # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    except OSError:
-        pass
     return path
 
 
@@ -67,29 +58,20 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
-        return True
+    except OSError:                        # PermissionError: alive, another user's
+        pass
     return True
 
 
 def remove_stale_temps(path: str | os.PathLike) -> list[Path]:
-    """Delete temporary files of ``path`` left by killed writers; returns the removed paths.
-
-    Matches ``<name>.*.tmp`` and ``<name>.*.tmp<suffix>`` beside ``path``; a file whose
-    writer (the pid in its name) is still running is kept.
-    """
+    """Delete ``<name>.*.tmp[<suffix>]`` beside ``path`` whose writer (the pid in the name) is gone; returns them."""
     path = Path(path)
-    removed = []
-    if not path.parent.is_dir():
-        return removed
+    removed = set()
     for pattern in (f"{path.name}.*.tmp", f"{path.name}.*.tmp{path.suffix}"):
-        for tmp in path.parent.glob(pattern):
-            middle = tmp.name[len(path.name) + 1:].split(".")
-            if middle and middle[0].isdigit() and _pid_alive(int(middle[0])):
-                continue
-            try:
-                tmp.unlink()
-                removed.append(tmp)
-            except FileNotFoundError:
-                pass
-    return sorted(set(removed))
+        for tmp in path.parent.glob(pattern):          # nothing when the folder is missing
+            pid = tmp.name[len(path.name) + 1:].split(".")[0]
+            if not (pid.isdigit() and _pid_alive(int(pid))):
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed.add(tmp)
+    return sorted(removed)

@@ -1,14 +1,4 @@
-"""Plain (unmasked) autoencoders for notebooks 01 and 03, and the masking noise used to denoise.
-
-``build_autoencoder`` returns a Keras 3 functional model ``(batch, D) -> (batch, D)`` made of
-two sub-models named ``"encoder"`` (``(batch, D) -> (batch, code_dim)``) and ``"decoder"``
-(``(batch, code_dim) -> (batch, D)``). The output layer is linear: read it as the *mean* of a
-Gaussian (train with squared error) or as *logits* of Bernoullis (train with
-``binary_crossentropy(from_logits=True)``, look at ``sigmoid`` of it); notebook 02 derives both.
-
-Nothing here is autoregressive: every output may see every input, which is exactly what
-notebook 03 contrasts with MADE.
-"""
+"""Plain (unmasked, not autoregressive) autoencoders for notebooks 01 and 03, and masking noise to denoise."""
 
 from __future__ import annotations
 
@@ -33,20 +23,11 @@ def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:
 def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,), code_dim: int = 32,
                       activation: str = "relu", code_activation: str | None = "relu",
                       name: str = "autoencoder") -> keras.Model:
-    """An MLP autoencoder ``D -> hidden_sizes -> code_dim -> reversed(hidden_sizes) -> D``.
+    """An MLP autoencoder ``D -> hidden_sizes -> code_dim -> reversed(hidden_sizes) -> D``, ``(batch, D)`` to
+    linear outputs ``(batch, D)`` (Gaussian means or Bernoulli logits).
 
-    Args:
-        input_dim: D, e.g. 784 for flattened MNIST.
-        hidden_sizes: encoder widths between the input and the code; the decoder mirrors them.
-            ``[]`` gives a single hidden layer: the code itself.
-        code_dim: width of the code. ``code_dim < D`` is a bottleneck (under-complete);
-            ``code_dim >= D`` is over-complete and can learn to copy its input.
-        activation: activation of the other hidden layers.
-        code_activation: activation of the code layer (``None``: linear).
-        name: model name; sub-models are ``"encoder"`` and ``"decoder"``.
-
-    Returns:
-        A built ``keras.Model`` mapping ``(batch, D)`` to linear outputs ``(batch, D)``.
+    Sub-models ``"encoder"`` ``(batch, D) -> (batch, code_dim)`` and ``"decoder"``; ``code_activation=None`` is a
+    linear code.
     """
     D = check_int("input_dim", input_dim, low=1)
     sizes = _check_sizes(hidden_sizes, "hidden_sizes")
@@ -80,12 +61,9 @@ def masking_noise(x, drop_prob: float, seed: int = 0) -> np.ndarray:
 
 
 def reconstruction_log_prob(model, x, batch_size: int = 4096) -> np.ndarray:
-    """The "log-probability" an autoencoder gives binary ``x`` ``(batch, D)``: ``(batch,)`` nats.
+    """``sum_d log Bernoulli(x_d; sigmoid(model(x)_d))`` ``(batch,)`` of binary ``x`` ``(batch, D)``.
 
-    ``sum_d log Bernoulli(x_d; sigmoid(model(x)_d))``: the score a reconstruction loss
-    maximises. For an ordinary autoencoder it is *not* a log-probability, because output
-    ``d`` has seen ``x_d`` itself; summed over all of ``{0,1}^D`` it need not give 1.
-    For a MADE it equals ``model.log_prob(x)``.
+    A log-probability only for a MADE: an ordinary autoencoder's output ``d`` has seen ``x_d``.
     """
     x = check_real_batch(x, None, binary=True)
     return in_chunks(lambda chunk: -bernoulli_nll(chunk, model(chunk)), x, batch_size)

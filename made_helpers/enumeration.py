@@ -1,14 +1,7 @@
-"""Every binary vector of ``{0,1}^D``, for exact computations on small ``D``.
+"""Every binary vector of ``{0,1}^D`` in one row order, for exact checks (sums, conditionals) on small ``D``.
 
-With ``D`` up to about 20, a distribution over binary vectors can be checked exactly:
-its probabilities over all ``2**D`` vectors must sum to one, a sampler's frequencies can be
-compared with them, a conditional can be read off. The package, its exercise checks and the
-tests enumerate the vectors with these two functions, so they agree on one row order.
-
-``bitorder`` (as in :func:`numpy.unpackbits`): ``"big"`` (default) puts the most significant
-bit of the row number first, so row ``r`` reads as ``r`` written in binary
-(``x_1 x_2 ... x_D``, lexicographic order); ``"little"`` puts the least significant bit first
-(``x_d`` is bit ``d`` of ``r``).
+``bitorder`` as in :func:`numpy.unpackbits`: ``"big"`` (row ``r`` is ``r`` in binary, lexicographic order) or
+``"little"`` (``x_d`` is bit ``d`` of ``r``).
 """
 
 from __future__ import annotations
@@ -30,28 +23,17 @@ def _bit_shifts(dim: int, bitorder: str) -> np.ndarray:
 
 
 def all_binary_vectors(dim: int, bitorder: str = "big", dtype=np.float32) -> np.ndarray:
-    """All ``2**dim`` vectors of ``{0,1}^dim`` as a ``(2**dim, dim)`` array; row ``r`` is ``r`` in binary.
-
-    >>> all_binary_vectors(2)
-    array([[0., 0.],
-           [0., 1.],
-           [1., 0.],
-           [1., 1.]], dtype=float32)
-    >>> all_binary_vectors(2, bitorder="little")[1]
-    array([1., 0.], dtype=float32)
-    """
+    """All ``2**dim`` vectors of ``{0,1}^dim``, ``(2**dim, dim)``: ``all_binary_vectors(2)`` is
+    ``[[0, 0], [0, 1], [1, 0], [1, 1]]``; with ``bitorder="little"`` its row 1 is ``[1, 0]``."""
     dim = check_int("dim", dim, 0, MAX_DIM, type_error=ValueError)
-    shifts = _bit_shifts(int(dim), bitorder)
-    rows = np.arange(2 ** int(dim), dtype=np.int64)
+    shifts = _bit_shifts(dim, bitorder)
+    rows = np.arange(2 ** dim, dtype=np.int64)
     return ((rows[:, None] >> shifts[None, :]) & 1).astype(dtype)
 
 
 def binary_index(x, bitorder: str = "big") -> np.ndarray:
-    """The row of :func:`all_binary_vectors` that equals each row of ``x``: ``(n,)`` int64.
-
-    ``x``: ``(n, dim)`` (or one vector ``(dim,)``) of 0/1 values, any numeric or bool dtype.
-    ``all_binary_vectors(dim, bitorder)[binary_index(x, bitorder)] == x``.
-    """
+    """The row of :func:`all_binary_vectors` equal to each row of 0/1 ``x`` ``(n, dim)``: ``(n,)`` int64
+    (a scalar for one vector ``(dim,)``)."""
     a = np.asarray(x)
     single = a.ndim == 1
     a = np.atleast_2d(a)
@@ -66,8 +48,7 @@ def binary_index(x, bitorder: str = "big") -> np.ndarray:
 def sharpen_weights(model, scale: float = 2.0, seed: int = 0):
     """Redraw every kernel ``N(0, scale^2 / fan_in)`` and bias ``N(0, (scale/2)^2)`` of a MADE; returns ``model``.
 
-    A freshly initialised MADE is close to uniform; sharper random weights give a peaked
-    distribution, so an exact check over all ``2**D`` vectors (a sum, a conditional) has power.
+    The peaked distribution gives exact checks over all ``2**D`` vectors power (a new MADE is near uniform).
     """
     rng = np.random.default_rng(seed)
     for layer in model.masked_layers:

@@ -1,10 +1,4 @@
-"""The errors made_helpers raises on purpose, for the user to act on.
-
-Every one derives from :class:`MadeError`; the command line (:mod:`made_helpers.cli`) prints
-these as one line without a traceback. Any other exception escaping the package is a bug in it,
-and keeps its traceback. :class:`UserInputError` and :class:`UserTypeError` are also a
-``ValueError`` and a ``TypeError``, so ``except ValueError`` keeps catching them.
-"""
+"""The errors made_helpers raises on purpose (the CLI prints them in one line; anything else is a bug)."""
 
 from __future__ import annotations
 

@@ -1,22 +1,8 @@
 """Dequantized MNIST in logit space, as in the MAF paper (Papamakarios et al., 2017, section 4.3).
 
-Pixel values ``z`` in ``{0..255}`` are dequantized, ``y = (z + v) / 256`` with ``v ~ U(0, 1)``, so
-``y`` is in ``[0, 1)`` and ``256 y`` in ``[0, 256)``; then ``x = logit(lam + (1 - 2 lam) y)`` with
-``lam = 1e-6``. A density ``p_x`` over ``x`` gives densities over ``y`` and over ``256 y`` by the change
-of variables:
-
-    log p_y(y) = log p_x(x) + sum_d log |dx_d / dy_d|,
-    dx/dy = (1 - 2 lam) / (s (1 - s)),  s = sigmoid(x),  i.e.
-    log |dx/dy| = log(1 - 2 lam) + softplus(x) + softplus(-x);
-    log p_[0,256)(256 y) = log p_y(y) - D log 256.
-
-The MAF paper's protocol (:func:`maf_mnist_splits`, :func:`load_maf_mnist`) follows the authors' code
-(gpapamak/maf, ``datasets/mnist.py``): the first 50 000 training images for training, the last 10 000 for
-validation, the 10 000 test images; ``y = z / 256 + v / 256`` with ``v`` from one
-``numpy.random.RandomState(42)``, drawn for the training rows, then the validation rows, then the test rows.
-
-Every function checks its arguments and names the one that is wrong in a one-line error; lists are
-converted to arrays.
+Pixels ``z`` in ``0..255`` become ``y = (z + v) / 256``, ``v ~ U(0, 1)``, then ``x = logit(lam + (1 - 2 lam) y)``.
+Change of variables: ``log p_y(y) = log p_x(x) + sum_d [log(1 - 2 lam) + softplus(x_d) + softplus(-x_d)]`` and
+``log p(256 y) = log p_y(y) - D log 256``. :func:`maf_mnist_splits` follows the authors' code (gpapamak/maf).
 """
 
 from __future__ import annotations
@@ -84,10 +70,8 @@ def dequantize_to_logit(images, seed: int = 0, lam: float = LAMBDA_MNIST) -> np.
 def maf_mnist_splits(train_images, test_images, lam: float = LAMBDA_MNIST) -> dict[str, np.ndarray]:
     """The MAF paper's MNIST in logit space: ``{"train": (50000, D), "valid": (10000, D), "test": (M, D)}`` float32.
 
-    ``train_images``: the 60 000 MNIST training images in their original order (more than 50 000 rows: the
-    rows after the first 50 000 are the validation set); ``test_images``: the test images. Integers 0..255.
-    The noise comes from ``numpy.random.RandomState(42)`` in the authors' order (training, validation, test
-    rows, each ``rand(N, D)``), added to ``z / 256`` as ``v / 256``.
+    ``train_images``: the 60 000 training images in order (the rows after 50 000 validate); the noise ``v / 256``
+    comes from one ``RandomState(42)``, drawn for the training, then validation, then test rows.
     """
     lam = _check_lam(lam)
     z_train, z_test = _integer_images(train_images, "train_images"), _integer_images(test_images, "test_images")
@@ -112,16 +96,14 @@ def load_maf_mnist(data_dir=None, lam: float = LAMBDA_MNIST, verbose: bool = Fal
 
 
 def log_det_logit_to_unit(x, lam: float = LAMBDA_MNIST) -> np.ndarray:
-    """``sum_d log |dx_d / dy_d|``, ``(N,)`` float64 for ``x`` ``(N, D)``: add it to ``log p_x(x)`` to get
-    ``log p_y(y)``."""
+    """``sum_d log |dx_d / dy_d|`` ``(N,)`` float64 for ``x`` ``(N, D)``: ``log p_y(y) - log p_x(x)``."""
     lam = _check_lam(lam)
     x = check_real_batch(x, None, "x", np.float64)
     return np.sum(math.log(1.0 - 2.0 * lam) + np.logaddexp(0.0, x) + np.logaddexp(0.0, -x), axis=1)
 
 
 def to_pixel_space(log_p_logit, x, lam: float = LAMBDA_MNIST) -> np.ndarray:
-    """``log p`` ``(N,)`` of the dequantized image in ``[0, 256)^D`` (nats), from ``log p_x(x)`` ``(N,)`` in logit
-    space and ``x`` ``(N, D)``."""
+    """``log p`` ``(N,)`` nats of the image in ``[0, 256)^D`` from ``log p_x(x)`` ``(N,)`` and ``x`` ``(N, D)``."""
     log_p = _log_densities("log_p_logit", log_p_logit)
     x = check_real_batch(x, None, "x", np.float64)
     if log_p.shape != (len(x),):
@@ -130,10 +112,7 @@ def to_pixel_space(log_p_logit, x, lam: float = LAMBDA_MNIST) -> np.ndarray:
 
 
 def logit_to_pixels(x, lam: float = LAMBDA_MNIST) -> np.ndarray:
-    """Back to dequantized pixel values ``256 y`` in ``[0, 256)``: ``y = (sigmoid(x) - lam) / (1 - 2 lam)``.
-
-    Elementwise, any shape; ``+-inf`` maps to 256 and 0, NaN is refused.
-    """
+    """Dequantized pixel values ``256 y``, ``y = (sigmoid(x) - lam) / (1 - 2 lam)``, elementwise; NaN is refused."""
     lam = _check_lam(lam)
     x = check_real_array("x", x).astype(np.float64)
     if np.any(np.isnan(x)):

@@ -1,13 +1,7 @@
-"""Negative log-likelihoods and the familiar losses they equal.
+"""Negative log-likelihoods, one value per example ``(batch,)`` in nats, and the familiar losses they equal.
 
-* Bernoulli with ``p = sigmoid(logit)``:
-  ``-log p(x) = sum_d softplus(l_d) - x_d * l_d`` = binary cross-entropy (summed over pixels).
-* Gaussian with variance ``s^2``:
-  ``-log p(x) = sum_d (x_d - mu_d)^2 / (2 s^2) + 1/2 log(2 pi s^2)``; with ``s^2 = 1`` that is
-  ``1/2 * squared error + D/2 * log(2 pi)``.
-
-Every function returns one value per example, shape ``(batch,)``, in nats.
-Logits, never ``log(sigmoid(.))``: ``softplus`` is finite for logits of +-100 and beyond.
+Bernoulli: ``sum_d softplus(l_d) - x_d l_d`` = binary cross-entropy from logits (finite for any logit).
+Gaussian: ``sum_d (x_d - mu_d)^2 / (2 s^2) + 1/2 log(2 pi s^2)``, with ``s^2 = 1`` half the squared error + const.
 """
 
 from __future__ import annotations
@@ -20,20 +14,13 @@ from keras import ops
 
 
 def bernoulli_nll(x, logits):
-    """``-log p(x)`` under independent Bernoullis with ``p = sigmoid(logits)``.
-
-    ``x``: ``(batch, D)`` 0/1; ``logits``: ``(batch, D)``. Returns ``(batch,)`` nats.
-    Uses ``softplus(l) - x * l``, which never takes the log of a rounded-off 0.
-    """
+    """``-log p(x)`` ``(batch,)`` of 0/1 ``x`` ``(batch, D)`` under Bernoullis with ``p = sigmoid(logits)``."""
     x = ops.cast(x, logits.dtype if hasattr(logits, "dtype") else "float32")
     return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
 
 
 def naive_bernoulli_nll(x, logits):
-    """The *unstable* textbook form ``-sum x log s + (1-x) log(1-s)``, for teaching only.
-
-    Overflows to ``inf``/``nan`` once ``|logit|`` is large (``sigmoid`` rounds to 0 or 1).
-    """
+    """The *unstable* textbook ``-sum x log s + (1-x) log(1-s)``, for teaching: ``inf``/``nan`` at large logits."""
     x = np.asarray(x, dtype=np.float32)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         s = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float32)))
@@ -43,8 +30,7 @@ def naive_bernoulli_nll(x, logits):
 def gaussian_nll(x, mean, variance=1.0, log_variance=None):
     """``-log N(x; mean, variance)`` summed over the last axis, ``(batch,)`` nats.
 
-    Give either a fixed ``variance`` (a number or an array broadcastable to
-    ``x``) or a learned ``log_variance`` (e.g. a network output).
+    Give a fixed ``variance`` (broadcastable to ``x``) or a learned ``log_variance``.
     """
     x = ops.cast(x, "float32")
     mean = ops.cast(mean, "float32")

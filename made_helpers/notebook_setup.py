@@ -1,9 +1,5 @@
-"""The setup every notebook of the series runs first: seeds, the quick flag, figure defaults, a clock.
-
-``QUICK, SEED, rng = setup()`` replaces the lines each notebook used to copy. Quick mode is chosen,
-as before, by the environment variable ``MADE_QUICK=1`` (the tests run the notebooks that way);
-``running_time()`` at the end of a notebook says how long it ran since :func:`setup`.
-"""
+"""What every notebook runs first, ``QUICK, SEED, rng = setup()`` (quick mode: ``MADE_QUICK=1``), and last,
+``running_time()``."""
 
 from __future__ import annotations
 
@@ -34,11 +30,9 @@ def quick_mode() -> bool:
 
 
 def setup(seed: int = 0, figure: dict | None = None, print_precision: int | None = None) -> Setup:
-    """Seed Python, numpy and TensorFlow with ``seed``, set the figure defaults, start the clock.
+    """Seed Python, numpy and TensorFlow, set the figure defaults (plus ``figure`` rcParams), start the clock.
 
-    ``figure``: extra Matplotlib ``rcParams`` on top of :data:`FIGURE_DEFAULTS` (e.g. a figure size);
-    ``print_precision``: digits numpy prints (small values are printed without exponent).
-    Prints the Keras version and backend, and in quick mode a line saying the numbers are not meaningful.
+    ``print_precision``: digits numpy prints (without exponent). Prints the Keras version and the quick mode.
     """
     import keras
     import matplotlib.pyplot as plt

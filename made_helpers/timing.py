@@ -11,11 +11,7 @@ from .checks import check_int
 
 
 def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
-    """Best wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls.
-
-    The warm-up call absorbs one-off costs (tracing a ``tf.function``); the minimum is the
-    least noisy estimate on a shared machine.
-    """
+    """Best wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls (tracing)."""
     if repeats < 1 or warmup < 0:
         raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
     for _ in range(warmup):
@@ -31,20 +27,18 @@ def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> fl
 def time_sampling(model, n: int, repeats: int = 3, seed: int = 0) -> dict:
     """Time ``model.sample(n)`` (D sequential steps) against one compiled forward pass on ``n`` inputs.
 
-    Both are compiled TensorFlow functions, timed as the best of ``repeats`` calls after a
-    warm-up. Returns a dict: ``n``, ``steps`` (D), ``sample_seconds``, ``seconds_per_sample``,
-    ``seconds_per_step`` (``sample_seconds / D``), ``forward_seconds`` (one full pass on ``n``
-    inputs, what a likelihood evaluation costs) and ``ratio`` (sampling / forward time).
+    Returns ``n``, ``steps`` (D), ``sample_seconds``, ``seconds_per_sample``, ``seconds_per_step``,
+    ``forward_seconds`` and ``ratio`` (sampling / forward).
     """
     import tensorflow as tf
 
     n = check_int("n", n, low=1, type_error=ValueError)
     D = int(model.input_dim)
-    x = tf.constant(np.zeros((int(n), D), dtype=np.float32))
+    x = tf.constant(np.zeros((n, D), dtype=np.float32))
     forward = tf.function(lambda t: model(t))
-    sample_s = time_call(lambda: model.sample(int(n), seed=seed), repeats=repeats)
+    sample_s = time_call(lambda: model.sample(n, seed=seed), repeats=repeats)
     forward_s = time_call(lambda: forward(x).numpy(), repeats=repeats)
-    return {"n": int(n), "steps": D, "sample_seconds": sample_s,
-            "seconds_per_sample": sample_s / int(n), "seconds_per_step": sample_s / D,
+    return {"n": n, "steps": D, "sample_seconds": sample_s,
+            "seconds_per_sample": sample_s / n, "seconds_per_step": sample_s / D,
             "forward_seconds": forward_s,
             "ratio": sample_s / forward_s if forward_s > 0 else float("nan")}

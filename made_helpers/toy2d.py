@@ -1,14 +1,11 @@
-"""Two-dimensional toy densities (numpy) and a model's density on a grid (notebook 07).
-
-Each sampler returns ``(n, 2)`` float32 drawn with ``np.random.default_rng(seed)``; every function
-checks its arguments and names the one that is wrong in a one-line error.
-"""
+"""2-D toy densities (samplers of ``(n, 2)`` float32 from ``default_rng(seed)``) and a model's density on a grid."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .checks import check_int, check_nonnegative_float, check_positive_float, check_real_array, check_seed
+from .logit_space import _log_densities
 
 TOY_NAMES = ("two_moons", "ring", "checkerboard")
 
@@ -60,11 +57,8 @@ def sample_toy(name: str, n: int, seed: int = 0) -> np.ndarray:
 
 
 def grid_log_density(model, lim: float = 3.0, n: int = 200):
-    """``(xs (n,), ys (n,), log_p (n, n))`` of ``model.log_prob`` on ``[-lim, lim]^2``; ``log_p[i, j]`` at
-    ``(xs[j], ys[i])``. ``exp(log_p).sum() * cell_area`` approximates the mass inside the square.
-
-    ``model``: a density of 2-D points (``input_dim == 2`` and ``log_prob``); ``lim`` > 0; ``n`` >= 2.
-    """
+    """``(xs (n,), ys (n,), log_p (n, n))`` of a 2-D ``model.log_prob`` on ``[-lim, lim]^2``; ``log_p[i, j]`` is at
+    ``(xs[j], ys[i])``."""
     if getattr(model, "input_dim", None) != 2 or not callable(getattr(model, "log_prob", None)):
         raise TypeError(f"model must be a density of 2-D points (input_dim=2, with log_prob), got "
                         f"{type(model).__name__} with input_dim={getattr(model, 'input_dim', None)!r}")
@@ -77,17 +71,14 @@ def grid_log_density(model, lim: float = 3.0, n: int = 200):
 
 
 def grid_mass(log_p: np.ndarray, xs: np.ndarray) -> float:
-    """Riemann sum of ``exp(log_p)`` ``(n, n)`` on the square grid ``xs x xs`` (``xs`` ``(n,)`` increasing and
-    equally spaced, cell area ``(xs[1]-xs[0])^2``). ``-inf`` in ``log_p`` counts as zero density."""
+    """Riemann sum of ``exp(log_p)`` ``(n, n)`` on the equally spaced grid ``xs x xs``, ``xs`` ``(n,)``."""
     xs = check_real_array("xs", xs).astype(np.float64)
     if xs.ndim != 1 or len(xs) < 2 or not np.all(np.isfinite(xs)):
         raise ValueError(f"xs must be a 1-D array of at least 2 finite grid coordinates, got shape {xs.shape}")
     step = np.diff(xs)
     if not (np.all(step > 0) and np.allclose(step, step[0], rtol=1e-3)):
         raise ValueError("xs must be increasing and equally spaced (a grid from grid_log_density)")
-    log_p = check_real_array("log_p", log_p).astype(np.float64)
+    log_p = _log_densities("log_p", log_p)
     if log_p.shape != (len(xs), len(xs)):
         raise ValueError(f"log_p must have shape ({len(xs)}, {len(xs)}) to match xs, got shape {log_p.shape}")
-    if np.any(bad := np.isnan(log_p) | (log_p == np.inf)):
-        raise ValueError(f"log_p contains {int(bad.sum())} NaN or +inf value(s); a log-density is finite or -inf")
     return float(np.exp(log_p).sum() * (xs[1] - xs[0]) ** 2)

@@ -192,7 +192,7 @@ def test_fallback_splits_are_disjoint_shuffled_and_fixed():
     assert images.shape == (5000, 28, 28) and np.bincount(labels).tolist() == [500] * 10
     # shuffled before splitting: every split holds every digit
     for split in ("train", "valid", "test"):
-        assert len(np.unique(labels[data._fallback_rows(split)])) == 10
+        assert len(np.unique(labels[data.FALLBACK_ROWS[split]])) == 10
     tr = data.load_fallback_subset("train", verbose=False)
     te = data.load_fallback_subset("test", verbose=False)
     assert tr.shape == (3000, 784) and te.shape == (1000, 784)
