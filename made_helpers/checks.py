@@ -24,13 +24,9 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def _expected(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return f"an integer in {low}..{high}"
-    if low == 1:
-        return "a positive integer"
     if low is not None:
-        return f"an integer >= {low}"
-    if high is not None:
-        return f"an integer <= {high}"
-    return "an integer"
+        return "a positive integer" if low == 1 else f"an integer >= {low}"
+    return "an integer" if high is None else f"an integer <= {high}"
 
 
 def _ours(kind: type[Exception]) -> type[Exception]:

@@ -11,8 +11,7 @@ from .errors import UserInputError
 
 
 def in_chunks(fn, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """``fn`` (tensor ``(n, D)`` to tensor ``(n, ...)``) over ``x`` ``(N, D)``, ``batch_size`` rows at a time:
-    one numpy array ``(N, ...)``."""
+    """``fn`` over the rows of ``x`` ``(N, D)``, ``batch_size`` at a time: one numpy array ``(N, ...)``."""
     return np.concatenate([np.asarray(fn(tf.constant(x[i:i + batch_size]))) for i in range(0, len(x), batch_size)])
 
 

@@ -19,8 +19,7 @@ MIXING_ACTIVATIONS = ("softmax", "log_softmax", "sparsemax", "glu")
 
 
 def check_activation(activation) -> str:
-    """The name of ``activation`` (a name or a Keras activation function) if it is an element-wise Keras
-    activation, else a one-line ``ValueError``."""
+    """The name of ``activation`` (name or function) if it is an element-wise Keras activation, else ``ValueError``."""
     accepted = [name for name in ELEMENTWISE_ACTIVATIONS if hasattr(keras.activations, name)]
     name = activation
     if callable(activation) and not isinstance(activation, str):

@@ -121,8 +121,7 @@ def input_degrees(input_dim: int, ordering: Ordering = "natural",
     return degrees
 
 
-def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
-                         scheme: str = "random",
+def hidden_layer_degrees(width: int, input_dim: int, previous_min: int, scheme: str = "random",
                          rng: np.random.Generator | None = None) -> np.ndarray:
     """Degrees of one hidden layer ``(width,)`` in ``[previous_min, D-1]``, ``D = input_dim`` the largest input
     degree (a unit of degree ``D`` would feed no output)."""
@@ -139,12 +138,8 @@ def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
 def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
                  hidden_degrees: str = "random", seed: int | None = None,
                  inputs: Sequence[int] | np.ndarray | None = None) -> list[np.ndarray]:
-    """Degrees of every layer: ``[input (D,), hidden_1 (H1,), ..., hidden_L (HL,)]``.
-
-    ``ordering``: ``"natural"``, ``"reversed"``, ``"random"`` or a permutation of ``0..D-1``;
-    ``hidden_degrees``: ``"random"`` (the paper) or ``"equal"`` (evenly spread); ``seed``: the random
-    choices; ``inputs``: input degrees given explicitly (:func:`check_input_degrees`) instead of ``ordering``.
-    """
+    """Degrees of every layer: ``[input (D,), hidden_1 (H1,), ..., hidden_L (HL,)]``; ``hidden_degrees``:
+    ``"random"`` (the paper) or ``"equal"`` (evenly spread); ``inputs``: explicit input degrees, not ``ordering``'s."""
     D = check_input_dim(input_dim)
     sizes = check_hidden_sizes(hidden_sizes)
     check_hidden_degrees(hidden_degrees)
@@ -224,12 +219,9 @@ def default_mask_kind(ordering: Ordering) -> str:
 
 
 def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
-    """Resolve ``mask_kind`` (``None``: :func:`default_mask_kind`) and check it fits ``ordering``.
-
-    What changes from mask to mask: ``"full"``, ordering and hidden degrees; ``"connectivity"``, the hidden
-    degrees only (one shared ordering); ``"ordering"``, the ordering only. ``"full"`` and ``"ordering"``
-    need ``ordering="random"``.
-    """
+    """Resolve ``mask_kind`` (``None``: :func:`default_mask_kind`) and check it fits ``ordering``. What changes
+    from mask to mask: ``"full"``, ordering and hidden degrees (needs ``ordering="random"``);
+    ``"connectivity"``, the hidden degrees; ``"ordering"``, the ordering (needs ``ordering="random"``)."""
     kind = default_mask_kind(ordering) if mask_kind is None else mask_kind
     if kind not in MASK_KINDS:
         raise ValueError(f"mask_kind must be one of {MASK_KINDS}, got {mask_kind!r}")
@@ -242,25 +234,22 @@ def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
 
 @dataclass(frozen=True)
 class MaskSet:
-    """Degrees ``[input (D,), hidden_1 (H1,), ...]`` of mask ``k`` of a model, drawn with ``mask_seed``;
-    ``masks`` and ``direct_mask`` are built from them on each access (not kept)."""
+    """Degrees ``[input (D,), hidden_1 (H1,), ...]`` of mask ``k`` of a model, drawn with ``mask_seed``; ``masks``
+    (:func:`make_masks`), ``direct_mask`` and ``ordering`` are computed from them on each access (not kept)."""
 
     degrees: list
     mask_seed: int
 
     @property
     def masks(self) -> list[np.ndarray]:
-        """The layer masks, ``(fan_in, fan_out)`` float32 each (:func:`make_masks`)."""
         return make_masks(self.degrees)
 
     @property
     def direct_mask(self) -> np.ndarray:
-        """The direct connection's mask ``(D, D)`` float32 (:func:`direct_mask`)."""
         return direct_mask(self.degrees[0])
 
     @property
     def ordering(self) -> np.ndarray:
-        """Generation order ``(D,)``: ``ordering[0]`` comes first."""
         return ordering_from_degrees(self.degrees[0])
 
 
@@ -270,8 +259,7 @@ def degree_table_bytes(input_dim: int, hidden_sizes: Sequence[int], num_masks: i
 
 
 def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
-                      hidden_degrees: str = "random", seed: int = 0, k: int = 0,
-                      mask_kind: str | None = None,
+                      hidden_degrees: str = "random", seed: int = 0, k: int = 0, mask_kind: str | None = None,
                       inputs: Sequence[int] | np.ndarray | None = None) -> tuple[list[np.ndarray], int]:
     """Degrees of mask ``k`` of a model seeded with ``seed``: ``(degrees, mask_seed)``; the one definition of
     ``MADE(..., seed=seed)``'s masks. ``inputs`` (explicit input degrees) needs ``mask_kind="connectivity"``."""
@@ -299,6 +287,4 @@ def make_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: Orderin
                   hidden_degrees: str = "random", seed: int = 0, k: int = 0,
                   mask_kind: str | None = None, inputs: Sequence[int] | np.ndarray | None = None) -> MaskSet:
     """Mask ``k`` of a model seeded with ``seed``: its degrees (the masks follow from them)."""
-    degrees, mask_seed = make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind,
-                                           inputs)
-    return MaskSet(degrees, mask_seed)
+    return MaskSet(*make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind, inputs))

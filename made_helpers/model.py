@@ -24,8 +24,7 @@ MASK_CACHE_SIZE = 256
 
 
 class SavedMaskCheck(keras.layers.Layer):
-    """A weightless layer that runs ``check()`` as Keras loads it, after the masked layers (its attribute
-    ``saved_mask_check`` sorts after theirs): a loaded model's masks are checked against its config."""
+    """A weightless layer that runs ``check()`` as Keras loads it, after the masked layers (names sort so)."""
 
     def __init__(self, check, **kwargs):
         super().__init__(**kwargs)
@@ -42,9 +41,7 @@ class SavedMaskCheck(keras.layers.Layer):
 class MaskedModel(keras.Model):
     """What :class:`MADE` and :class:`gaussian_made.GaussianMADE` share: checked arguments, masked layers
     (``hidden_layers``, optional ``dropout_layers``, ``output_layer``, ``direct_layer``), forward pass, config.
-
-    A subclass sets the masks, adds its arguments in :meth:`own_config` and defines ``check_saved_masks``.
-    """
+    A subclass sets the masks, adds :meth:`own_config` and defines ``check_saved_masks``."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], ordering: mk.Ordering = "natural",
                  hidden_degrees: str = "random", activation="relu", seed: int | None = None, *,
@@ -78,17 +75,15 @@ class MaskedModel(keras.Model):
 
     def build(self, input_shape):
         fan_in = self.input_dim
-        for layer in self.hidden_layers:
+        for layer in [*self.hidden_layers, self.output_layer]:
             layer.build((None, fan_in))
             fan_in = layer.units
-        self.output_layer.build((None, fan_in))
         if self.direct_layer is not None:
             self.direct_layer.build((None, self.input_dim))
         self.built = True
 
     def call(self, x, training=None):
-        """Outputs ``(batch, output_units)`` for inputs ``(batch, D)`` under the current masks: the hidden
-        layers (dropout after each when training), the output layer, plus the direct connection if any."""
+        """Outputs ``(batch, output_units)`` for inputs ``(batch, D)`` under the current masks."""
         x = tf.convert_to_tensor(x)
         rank, expects = x.shape.rank, f"{type(self).__name__} expects inputs of"
         if rank is not None and rank != 2:
@@ -152,20 +147,11 @@ class MADE(MaskedModel):
     """Masked Autoencoder for Distribution Estimation (Germain et al., 2015).
 
     ``model(x)`` maps binary inputs ``(batch, D)`` to logits ``(batch, D)``; ``sigmoid(logit_j)`` is
-    ``p(x_j = 1 | inputs before j)`` in the current mask's ordering.
-
-    Args:
-        input_dim: D.
-        hidden_sizes: hidden layer widths, e.g. ``[500]``.
-        num_masks: K masks to train over; mask ``k`` is rebuilt from ``seed`` and ``k``.
-        ordering: ``"natural"``, ``"reversed"``, ``"random"`` or a permutation of ``0..D-1``.
-        hidden_degrees: ``"random"`` (paper) or ``"equal"``.
-        direct: add the masked direct input->output connection.
-        activation: an element-wise Keras activation of the hidden layers (:func:`layers.check_activation`).
-        seed: seed for the masks; ``None`` draws one and stores it in the config.
-        dropout: dropout rate on each hidden layer's output (``training=True`` only).
-        kernel_initializer: a Keras initializer, e.g. ``"orthogonal"`` (the paper's code).
-        mask_kind: ``"full"``, ``"connectivity"`` or ``"ordering"`` (:func:`masks.check_mask_kind`).
+    ``p(x_j = 1 | inputs before j)`` in the current mask's ordering. ``num_masks``: K masks, mask ``k``
+    rebuilt from ``seed`` (``None``: drawn, kept in the config) and ``k``; ``ordering``: ``"natural"``,
+    ``"reversed"``, ``"random"`` or a permutation of ``0..D-1``; ``hidden_degrees``: ``"random"`` or
+    ``"equal"``; ``direct``: the direct input->output connection; ``mask_kind``: :func:`masks.check_mask_kind`;
+    ``activation``: element-wise (:func:`layers.check_activation`); ``dropout``: on hidden outputs in training.
     """
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_masks: int = 1,
@@ -302,12 +288,9 @@ class MADE(MaskedModel):
 
     def log_prob(self, x, num_masks: int | None = None, batch_size: int = 10_000,
                  ensemble: str = "mixture") -> np.ndarray:
-        """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``.
-
-        ``num_masks=None``: the current mask. ``num_masks=K`` combines masks ``0..K-1``: ``"mixture"``,
-        ``p(x) = 1/K sum_k p_k(x)``, or ``"conditionals"``, ``p(x) = prod_d 1/K sum_k p_k(x_d | x_<d)``
-        (a distribution only when the masks share one ordering; others are refused).
-        """
+        """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``, under the current mask (``None``) or
+        masks ``0..num_masks-1``: ``"mixture"``, ``1/K sum_k p_k(x)``, or ``"conditionals"``,
+        ``prod_d 1/K sum_k p_k(x_d | x_<d)`` (masks sharing one ordering only)."""
         x = check_real_batch(x, self.input_dim, binary=True)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
         if ensemble not in ENSEMBLES:
@@ -352,8 +335,7 @@ class MADE(MaskedModel):
         return self._degree_tables
 
     def select_mask(self, k) -> None:
-        """:meth:`set_mask` for ``k`` an int32 scalar tensor, inside a compiled function too (the masks are rebuilt
-        from :meth:`degree_tables` by :func:`masks.connection_tables`)."""
+        """:meth:`set_mask` for an int32 scalar tensor ``k``, inside a compiled function too."""
         degrees = [tf.gather(table, k) for table in self.degree_tables()]
         for layer, allowed in zip(self.masked_layers, mk.connection_tables(degrees, self.direct)):
             layer.mask.assign(tf.cast(allowed, layer.mask.dtype))
@@ -365,10 +347,8 @@ class MADE(MaskedModel):
                 mask_seed: int = 0, in_graph_masks: bool = True, jit_compile: bool = True, **kwargs) -> None:
         """Keras' ``compile`` with the loss (:meth:`compute_loss`) and the metric ``nll`` built in.
 
-        ``weight_decay``: L2 penalty on the kernels, in ``loss`` only. ``resample_masks``: each minibatch
-        under mask :meth:`training_mask` (seeded by ``mask_seed``), switched in the step or, with
-        ``in_graph_masks=False``, by a host callback. ``jit_compile``: XLA, never with dropout (XLA on
-        CPU draws random numbers about 10x slower).
+        ``resample_masks``: each minibatch under mask :meth:`training_mask`, switched in the step or, with
+        ``in_graph_masks=False``, by a host callback. No XLA with dropout (10x slower random numbers on CPU).
         """
         weight_decay = check_nonnegative_float("weight_decay", weight_decay)
         with np.errstate(over="ignore"):          # a decay beyond float32 is inf: the run diverges and says why
@@ -382,8 +362,7 @@ class MADE(MaskedModel):
                         **kwargs)
 
     def training_mask(self, step) -> tf.Tensor:
-        """The mask of training step ``step`` (int32 scalar): a stateless draw from ``(mask_seed, step)``, so a
-        resumed run draws the same masks as an uninterrupted one."""
+        """The mask of training step ``step`` (int32 scalar): a stateless draw from ``(mask_seed, step)``."""
         seed = tf.random.experimental.stateless_fold_in(tf.constant(stateless_seed(self.mask_seed), tf.int32),
                                                         tf.cast(step, tf.int64))
         return tf.random.stateless_uniform([], seed, minval=0, maxval=self.num_masks, dtype=tf.int32)
@@ -401,18 +380,13 @@ class MADE(MaskedModel):
 
     # ------------------------------------------------------------ sampling
     def _sequential(self, x, observed, seed):
-        """D passes in the current order drawing the unobserved entries of ``x`` ``(n, D)`` one at a time.
-
-        ``observed``: ``(n, D)`` float32; ``seed``: ``(2,)`` int32. Each pass updates the first hidden
-        pre-activation by a rank-1 term and forms only the one logit needed.
-        """
+        """D passes in the current order drawing the unobserved (``observed == 0``) entries of ``x`` ``(n, D)``
+        one at a time; each pass updates the first hidden pre-activation by a rank-1 term."""
         n = tf.shape(x)[0]
         uniforms = tf.random.stateless_uniform(tf.stack([self.input_dim, n]), seed=seed)
         first, rest = self.hidden_layers[0], self.hidden_layers[1:]
         w_first = first.kernel * first.mask                               # (D, H1)
-        pre_first = tf.matmul(x, w_first)                                 # (n, H1)
-        if first.bias is not None:
-            pre_first = pre_first + first.bias
+        pre_first = tf.matmul(x, w_first) + first.bias                    # (n, H1)
         w_out = self.output_layer.kernel * self.output_layer.mask         # (H_L, D)
         w_direct = (self.direct_layer.kernel * self.direct_layer.mask
                     if self.direct_layer is not None else None)           # (D, D)
@@ -421,9 +395,7 @@ class MADE(MaskedModel):
             h = first.activation(pre_first)
             for layer in rest:
                 h = tf.cast(layer(h), x.dtype)           # float32 also under a mixed-precision policy
-            logit = tf.linalg.matvec(h, tf.gather(w_out, idx, axis=1))      # (n,)
-            if self.output_layer.bias is not None:
-                logit = logit + tf.gather(self.output_layer.bias, idx)
+            logit = tf.linalg.matvec(h, tf.gather(w_out, idx, axis=1)) + tf.gather(self.output_layer.bias, idx)
             if w_direct is not None:
                 logit = logit + tf.linalg.matvec(x, tf.gather(w_direct, idx, axis=1))
             drawn = tf.cast(uniforms[i] < tf.sigmoid(logit), x.dtype)
@@ -436,11 +408,9 @@ class MADE(MaskedModel):
 
     def _run_sequential(self, x: np.ndarray, observed: np.ndarray, seed: int | None) -> np.ndarray:
         if self._sequential_fn is None:
-            self._sequential_fn = tf.function(
-                self._sequential,
-                input_signature=[tf.TensorSpec([None, self.input_dim], tf.float32),
-                                 tf.TensorSpec([None, self.input_dim], tf.float32),
-                                 tf.TensorSpec([2], tf.int32)])
+            rows = tf.TensorSpec([None, self.input_dim], tf.float32)
+            self._sequential_fn = tf.function(self._sequential,
+                                              input_signature=[rows, rows, tf.TensorSpec([2], tf.int32)])
         seed_t = tf.constant(stateless_seed(seed), dtype=tf.int32)
         return self._sequential_fn(tf.constant(x), tf.constant(observed), seed_t).numpy()
 
@@ -451,10 +421,8 @@ class MADE(MaskedModel):
         return self._run_sequential(zeros, zeros, seed)
 
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
-        """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling given the observed ones.
-
-        ``observed``: bool ``(D,)`` or ``(batch, D)``, a prefix of the current ordering (else ``ValueError``).
-        """
+        """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling; ``observed``: bool ``(D,)`` or
+        ``(batch, D)``, a prefix of the current ordering (else ``ValueError``)."""
         x, obs, single = self.completion_inputs(x, observed, binary=True)
         out = self._run_sequential(x, obs.astype(np.float32), seed)
         return out[0] if single else out

@@ -48,10 +48,8 @@ def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
 
 
 def make_optimizer(name: str = "adam", learning_rate: float | None = None) -> keras.optimizers.Optimizer:
-    """``"adam"``, ``"adagrad"`` or ``"adagrad-paper"`` with ``learning_rate`` (default 1e-3 / 1e-2 / 1e-2).
-
-    ``"adagrad-paper"`` is the MADE authors' update, ``lr * g / sqrt(acc + 1e-6)`` with ``acc`` from 0.
-    """
+    """``"adam"``, ``"adagrad"`` or ``"adagrad-paper"`` (the MADE authors' AdaGrad: no initial accumulator,
+    eps 1e-6) with ``learning_rate`` (default 1e-3 / 1e-2 / 1e-2)."""
     if name not in DEFAULT_LEARNING_RATES:
         raise UserInputError(f"optimizer must be one of {tuple(DEFAULT_LEARNING_RATES)}, got {name!r}")
     lr = check_learning_rate(DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate)
@@ -67,11 +65,8 @@ def _fingerprint(x: np.ndarray) -> str:
 
 
 def minibatches(x: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0, min_rows: int = 1):
-    """``(batches, steps)``: endless pairs ``(x_b, x_b)`` of ``(<= batch_size, D)`` for ``fit(steps_per_epoch=steps)``.
-
-    Epoch ``e`` visits the rows in the order ``default_rng([seed, e]).permutation(N)`` (a resumed run sees
-    the same minibatches); the last, smaller minibatch is dropped if it has fewer than ``min_rows`` rows.
-    """
+    """``(batches, steps)``: endless pairs ``(x_b, x_b)`` of ``(<= batch_size, D)`` for ``fit(steps_per_epoch=steps)``;
+    epoch ``e`` in the order ``default_rng([seed, e]).permutation(N)``, a last batch under ``min_rows`` dropped."""
     starts = range(0, len(x) - (min_rows - 1), batch_size)
 
     def batches():
@@ -85,12 +80,9 @@ def minibatches(x: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0,
 
 # --------------------------------------------------------------------------- learning-rate schedules
 class LearningRateSchedule:
-    """A checked learning-rate schedule and the Keras callback that applies it (:meth:`callback`).
-
-    ``"constant"``; ``"step"``: ``lr * factor**m`` in epoch ``e`` (1-based), ``m`` = milestones ``<= e``;
-    ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` up to ``T = cosine_epochs``, then constant;
-    ``"plateau"``: times ``factor`` after ``plateau_patience`` epochs without a better validation NLL.
-    """
+    """A checked learning-rate schedule and its Keras callback: ``"constant"``; ``"step"``: ``lr * factor**m`` in
+    epoch ``e``, ``m`` = milestones ``<= e``; ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` up to
+    ``T = cosine_epochs``; ``"plateau"``: times ``factor`` after ``plateau_patience`` epochs without progress."""
 
     def __init__(self, kind: str, lr: float, milestones=(), factor: float = 0.1,
                  plateau_patience: int = 10, cosine_epochs: int | None = None):
@@ -171,11 +163,8 @@ class StopOnDivergence(keras.callbacks.Callback):
 
 
 class RunRecord(keras.callbacks.Callback):
-    """The run's history dict, written to ``history.json``, and ``checkpoint.npz`` after every epoch.
-
-    Unlike Keras' ``BackupAndRestore`` the checkpoint also holds what an exact resume needs: the
-    early-stopping and plateau counters, the best weights, the dropout RNG state and the settings.
-    """
+    """The run's history dict, written to ``history.json``, and ``checkpoint.npz`` after every epoch: what an
+    exact resume needs (unlike ``BackupAndRestore``: counters, best weights, dropout RNG state, settings)."""
 
     def __init__(self, history: dict, folder: Path | None, early_stopping, plateau, verbose: int):
         super().__init__()
@@ -257,8 +246,7 @@ def read_checkpoint_state(path: str | os.PathLike) -> dict:
 
 
 def _load_checkpoint(path: Path, model, settings: dict) -> dict:
-    """Restore the model's, optimizer's and dropout's variables; returns the state, with ``best_weights``.
-    Settings that differ raise ``ValueError`` before any weight is read."""
+    """Restore model, optimizer and dropout variables (settings checked first); the state, with ``best_weights``."""
     with _open_checkpoint(path) as (z, state):
         diff = _settings_diff(state.get("settings", {}), settings)
         if diff:
@@ -288,8 +276,7 @@ def _settings_diff(saved: dict, now: dict, prefix: str = "") -> list[str]:
 
 
 def _weight_decay_cause(model, weight_decay: float) -> str | None:
-    """Why the L2 term is the likely cause of a divergence (not finite in float32, or above the ``D log 2``
-    nats of a uniform model), or None."""
+    """Why the L2 term likely caused a divergence (not finite, or over a uniform model's ``D log 2``), or None."""
     if not weight_decay:
         return None
     l2 = float(sum(np.sum(np.square(layer.kernel.numpy(), dtype=np.float64)) for layer in model.masked_layers))
@@ -314,16 +301,11 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
           valid_ensemble: str = "mixture") -> dict:
     """Train ``model`` on binary ``x_train`` ``(N, D)`` with early stopping on ``x_valid`` ``(M, D)``: ``model.fit``.
 
-    ``patience``: epochs without a lower validation NLL before stopping. ``resample_masks``,
-    ``weight_decay``, ``in_graph_masks``, ``jit_compile``: :meth:`MADE.compile`. ``valid_masks`` (``None``:
-    all) and ``valid_ensemble``: the validation NLL (:meth:`MADE.log_prob`). ``checkpoint_dir``: folder
-    of ``checkpoint.npz`` and ``history.json``; ``resume`` continues its run (settings must match).
-    ``seed``: shuffling and masks. ``verbose``: 0 silent, 1 progress bar, 2 a line per epoch.
-    ``on_epoch_end(epoch, history)`` runs after each checkpoint; ``data`` is stored in the history.
-    ``lr_*``, ``cosine_epochs`` (default ``epochs``): :class:`LearningRateSchedule`.
-
-    Returns the history dict: per epoch ``train_nll``, ``valid_nll``, ``learning_rate``, ``epoch_seconds``;
-    ``best_epoch`` (1-based), ``best_valid_nll``, ``epochs_run``, ``stop_reason``, ``settings``, ``data``.
+    ``resample_masks``, ``weight_decay``, ``in_graph_masks``, ``jit_compile``: :meth:`MADE.compile`;
+    ``valid_masks`` (``None``: all), ``valid_ensemble``: :meth:`MADE.log_prob`; ``checkpoint_dir``: folder of
+    ``checkpoint.npz`` and ``history.json`` (``resume`` continues its run); ``verbose``: 0, 1 (progress bar)
+    or 2 (a line per epoch); ``lr_*``, ``cosine_epochs`` (default ``epochs``): :class:`LearningRateSchedule`.
+    Returns the history dict (per-epoch ``train_nll``, ``valid_nll``, ... ``best_epoch``, ``stop_reason``).
     """
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
@@ -345,13 +327,11 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     opt.build(model.trainable_variables)
     schedule = LearningRateSchedule(lr_schedule, float(opt.learning_rate.numpy()), lr_milestones, lr_factor,
                                     lr_patience, epochs if cosine_epochs is None else cosine_epochs)
-    settings = {
-        "model": model.get_config(), "n_train": len(x_train), "n_valid": len(x_valid),
-        "train_fingerprint": _fingerprint(x_train), "valid_fingerprint": _fingerprint(x_valid),
-        "batch_size": batch_size, "optimizer": optimizer, "learning_rate": schedule.lr,
-        "patience": patience, "resample_masks": model.train_masks, "valid_masks": int(k_valid), "seed": int(seed),
-        "weight_decay": float(weight_decay), "valid_ensemble": valid_ensemble, **schedule.settings(),
-    }
+    settings = {"model": model.get_config(), "n_train": len(x_train), "n_valid": len(x_valid),
+                "train_fingerprint": _fingerprint(x_train), "valid_fingerprint": _fingerprint(x_valid),
+                "batch_size": batch_size, "optimizer": optimizer, "learning_rate": schedule.lr, "patience": patience,
+                "resample_masks": model.train_masks, "valid_masks": int(k_valid), "seed": int(seed),
+                "weight_decay": float(weight_decay), "valid_ensemble": valid_ensemble, **schedule.settings()}
     settings["model"].pop("name", None)
     history = {"train_nll": [], "valid_nll": [], "learning_rate": [], "epoch_seconds": [], "best_epoch": 0,
                "best_valid_nll": None, "epochs_run": 0, "stop_reason": None, "max_epochs": epochs,
@@ -364,9 +344,7 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     plateau = lr_callback if isinstance(lr_callback, keras.callbacks.ReduceLROnPlateau) else None
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     record = RunRecord(history, folder, early_stopping, plateau, verbose)
-    done = False
-    if folder is not None:
-        done = _open_run_folder(folder, resume, model, settings, history, record, data, verbose)
+    done = folder is not None and _open_run_folder(folder, resume, model, settings, history, record, data, verbose)
 
     def add_valid_nll(epoch, logs):            # a mixture over masks, image by image: not Keras' validation_data
         model.set_mask(start_mask)
