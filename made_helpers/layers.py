@@ -34,10 +34,8 @@ def check_activation(activation) -> str:
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MaskedDense(keras.layers.Layer):
-    """``y = activation(x @ (W * M) + b)``, ``(batch, fan_in)`` to ``(batch, units)``, with a 0/1 mask ``M``.
-
-    ``M`` is a non-trainable variable ``(fan_in, units)``: :meth:`set_mask` needs no retracing, and it is saved.
-    """
+    """``y = activation(x @ (W * M) + b)``, ``(batch, fan_in)`` to ``(batch, units)``; the 0/1 mask ``M`` is a
+    non-trainable variable ``(fan_in, units)``: :meth:`set_mask` needs no retracing, and it is saved."""
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):

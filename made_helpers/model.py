@@ -131,9 +131,8 @@ class MaskedModel(keras.Model):
         return {}
 
     def get_config(self):
-        config = {key: value for key, value in super().get_config().items()
-                  if key in ("name", "trainable", "dtype")}            # the base keys (dtype policy)
-        return {**config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
+        base = {key: value for key, value in super().get_config().items() if key in ("name", "trainable", "dtype")}
+        return {**base, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
                 "ordering": self.ordering_spec, "hidden_degrees": self.hidden_degrees,
                 "activation": self.activation_name, "seed": self.seed, **self.own_config()}
 
