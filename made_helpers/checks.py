@@ -1,12 +1,6 @@
-"""Argument checks shared by the package: one-line messages that name the parameter.
-
-``check_int("epochs", epochs, low=1)`` returns ``int(epochs)`` or raises: a non-integer
-(``bool``, ``float``, ``str`` ...) raises ``type_error`` (``TypeError`` unless told), an integer
-out of range ``ValueError``. The message says what is expected and what was given, e.g.
-``epochs must be a positive integer, got 0``. What is raised is the package's own kind of that
-error (:class:`~made_helpers.errors.UserInputError` for ``ValueError``,
-:class:`~made_helpers.errors.UserTypeError` for ``TypeError``), which the command line reports in
-one line.
+"""Argument checks shared by the package: one-line messages that name the parameter, e.g.
+``epochs must be a positive integer, got 0``, raised as the package's own ``UserInputError`` (a
+``ValueError``) or ``UserTypeError`` (a ``TypeError``), which the command line reports in one line.
 """
 
 from __future__ import annotations
@@ -30,13 +24,9 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 def _expected(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return f"an integer in {low}..{high}"
-    if low == 1:
-        return "a positive integer"
     if low is not None:
-        return f"an integer >= {low}"
-    if high is not None:
-        return f"an integer <= {high}"
-    return "an integer"
+        return "a positive integer" if low == 1 else f"an integer >= {low}"
+    return "an integer" if high is None else f"an integer <= {high}"
 
 
 def _ours(kind: type[Exception]) -> type[Exception]:
@@ -52,10 +42,8 @@ def _given(value) -> str:
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None, *,
               type_error: type[Exception] = TypeError, why: str = "") -> int:
-    """``int(value)`` if ``value`` is an integer (not a bool) in ``low..high`` (bounds inclusive).
-
-    ``why`` is appended to the expectation, e.g. ``" (the model's masks)"``.
-    """
+    """``int(value)`` if ``value`` is an integer (not a bool) in ``low..high`` (inclusive), else ``type_error``
+    or ``ValueError``; ``why`` is appended to the expectation, e.g. ``" (the model's masks)"``."""
     expected = f"{name} must be {_expected(low, high)}{why}, got {_given(value)}"
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise _ours(type_error)(expected)
@@ -77,19 +65,14 @@ def check_seed(name: str, value, *, type_error: type[Exception] = TypeError, opt
 
 
 def draw_seed(seed: int | None, name: str = "seed", *, type_error: type[Exception] = TypeError) -> int:
-    """``seed`` checked (:func:`check_seed`), or for ``None`` a fresh one in ``0..2**31-1`` from the OS's entropy.
-
-    The one place a seed is drawn: a model keeps the drawn seed in its config, so it can be rebuilt.
-    """
+    """``seed`` checked (:func:`check_seed`), or for ``None`` a fresh one in ``0..2**31-1`` from the OS's entropy."""
     return int(np.random.SeedSequence().entropy % 2**31) if seed is None else check_seed(name, seed,
                                                                                           type_error=type_error)
 
 
 def stateless_seed(seed: int | None) -> list[int]:
-    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..2**63-1`` (``None``: :func:`draw_seed`).
-
-    Injective: the low 32 bits (as a signed int32) and the high 31 bits; seeds below ``2**31`` map to ``[seed, 0]``.
-    """
+    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..2**63-1`` (``None``: :func:`draw_seed`):
+    the low 32 bits (as a signed int32) and the high 31 bits, so distinct seeds stay distinct."""
     seed = draw_seed(seed, type_error=ValueError)
     low, high = seed & 0xFFFFFFFF, seed >> 32
     return [low - 2**32 if low >= 2**31 else low, high]
@@ -106,8 +89,7 @@ def check_positive_float(name: str, value, *, type_error: type[Exception] = Valu
 
 def check_nonnegative_float(name: str, value, *, allow_inf: bool = False,
                             type_error: type[Exception] = ValueError) -> float:
-    """``float(value)`` if it is a number >= 0 (not a bool; ``inf`` only with ``allow_inf``), else a message
-    naming ``name``."""
+    """``float(value)`` if it is a number >= 0 (not a bool; ``inf`` only with ``allow_inf``)."""
     expected = f"{name} must be a number >= 0{' (inf allowed)' if allow_inf else ''}"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise _ours(type_error)(f"{expected}, got {_given(value)}")
@@ -117,9 +99,8 @@ def check_nonnegative_float(name: str, value, *, allow_inf: bool = False,
 
 
 def check_real_array(name: str, value) -> np.ndarray:
-    """``value`` as a non-empty numpy array of real numbers (bool, integer or float; lists and object arrays
-    of numbers are converted), else a one-line ``TypeError`` (text, complex, ragged rows) or ``ValueError``
-    (empty) naming ``name``. Shape and NaN/inf are the caller's to check."""
+    """``value`` as a non-empty numpy array of real numbers (bool, integer or float), else a one-line
+    ``TypeError`` (text, complex, ragged rows) or ``ValueError`` (empty). Shape and NaN/inf are not checked."""
     if value is None:
         raise UserTypeError(f"{name} must be an array of real numbers, got None")
     try:
@@ -146,10 +127,9 @@ def check_binary(x, name: str = "x") -> None:
 
 
 def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32, binary: bool = False) -> np.ndarray:
-    """``x`` as ``dtype`` (float32 or float64) ``(batch, input_dim)`` (any width for ``input_dim=None``), not
-    empty, every value finite (and for float32 within its range), with ``binary`` every value 0 or 1
-    (:func:`check_binary`); else a one-line ``ValueError`` (``TypeError`` for text or complex values, see
-    :func:`check_real_array`) naming ``name``. The one check of a batch of data in the package."""
+    """``x`` as ``dtype`` (float32 or float64) ``(batch, input_dim)`` (any width for ``input_dim=None``): not empty,
+    finite (and within float32's range for float32), with ``binary`` all 0 or 1; else a one-line error naming ``name``.
+    """
     width = "D" if input_dim is None else input_dim
     arr = check_real_array(name, x)
     if arr.ndim != 2:

@@ -11,45 +11,31 @@ from .errors import UserInputError
 
 
 def in_chunks(fn, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """``fn`` (a tensor ``(n, D)`` to a tensor ``(n, ...)``) over the rows of ``x`` ``(N, D)``, ``batch_size`` rows
-    at a time: the results as one numpy array ``(N, ...)``. The one chunked evaluation of the package."""
+    """``fn`` over the rows of ``x`` ``(N, D)``, ``batch_size`` at a time: one numpy array ``(N, ...)``."""
     return np.concatenate([np.asarray(fn(tf.constant(x[i:i + batch_size]))) for i in range(0, len(x), batch_size)])
 
 
 def per_example_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,
                     ensemble: str = "mixture") -> np.ndarray:
-    """``-log p(x)`` in nats, ``(N,)`` float64, for binary ``x`` ``(N, D)``.
-
-    ``num_masks=K`` combines masks ``0..K-1`` (``None``: all the model's masks) by
-    ``ensemble``: ``"mixture"``, ``p(x) = 1/K sum_k p_k(x)``, or ``"conditionals"``
-    (shared-ordering masks only; see ``MADE.log_prob``).
-    """
+    """``-log p(x)`` in nats, ``(N,)`` float64, for binary ``x`` ``(N, D)``, of the ensemble of masks
+    ``0..num_masks-1`` (``None``: all) combined by ``ensemble`` (``MADE.log_prob``)."""
     k = model.num_masks if num_masks is None else num_masks          # checked by model.log_prob
     return -model.log_prob(x, num_masks=k, batch_size=batch_size, ensemble=ensemble).astype(np.float64)
 
 
 def evaluate_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,
                  ensemble: str = "mixture") -> tuple[float, float]:
-    """``(mean NLL, standard error)`` in nats over the rows of ``x`` ``(N, D)``.
-
-    The NLL of each example is that of the ensemble of masks ``0..K-1``
-    (``num_masks=K``; ``None``: all the model's masks; ``ensemble`` as in
-    :func:`per_example_nll`). The standard error is ``std(ddof=1) / sqrt(N)``
-    over examples (0.0 when N = 1).
-    """
+    """``(mean NLL, standard error)`` in nats of :func:`per_example_nll` over the rows of ``x`` ``(N, D)``;
+    the standard error is ``std(ddof=1) / sqrt(N)`` (0.0 when N = 1)."""
     nll = per_example_nll(model, x, num_masks=num_masks, batch_size=batch_size, ensemble=ensemble)
     se = float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
     return float(nll.mean()), se
 
 
 def paired_difference(nll_a, nll_b) -> tuple[float, float]:
-    """``(mean of a - b, its standard error)`` in nats for per-image NLLs of two models on the same images.
+    """``(mean of a - b, its standard error)`` in nats for per-image NLLs ``(N,)`` of two models on the same
+    images: ``std(a - b, ddof=1) / sqrt(N)``, much smaller than either model's (the shared spread cancels)."""
 
-    ``nll_a`` and ``nll_b`` are ``(N,)``, row ``i`` the same image in both. The standard
-    error is that of the per-image differences, ``std(a - b, ddof=1) / sqrt(N)``: much
-    smaller than either model's own standard error, because most of the spread between
-    images (easy and hard digits) is shared by the two models and cancels.
-    """
     a = np.asarray(nll_a, dtype=np.float64)
     b = np.asarray(nll_b, dtype=np.float64)
     if a.ndim != 1 or a.shape != b.shape or len(a) < 2:

@@ -13,19 +13,13 @@ ELEMENTWISE_ACTIVATIONS = (
     "hard_sigmoid", "hard_silu", "hard_swish", "log_sigmoid", "tanh", "hard_tanh", "tanh_shrink", "softplus",
     "softsign", "squareplus", "sparse_plus", "sparse_sigmoid", "soft_shrink", "hard_shrink", "exponential",
     "linear")
-"""Keras activations that act on each unit alone: the only ones a masked layer may use.
-
-softmax, log_softmax and sparsemax mix the units of a layer and glu splits it in two, so a
-hidden unit would see inputs its mask cuts: the autoregressive property would break.
-"""
+"""Keras activations that act on each unit alone: the only ones a masked layer may use (a mixing one
+would let a hidden unit see inputs its mask cuts)."""
 MIXING_ACTIVATIONS = ("softmax", "log_softmax", "sparsemax", "glu")
 
 
 def check_activation(activation) -> str:
-    """The name of ``activation`` if it is an element-wise Keras activation, else a one-line ``ValueError``.
-
-    ``activation``: a name (``"relu"``) or a Keras activation function (``keras.activations.relu``).
-    """
+    """The name of ``activation`` (name or function) if it is an element-wise Keras activation, else ``ValueError``."""
     accepted = [name for name in ELEMENTWISE_ACTIVATIONS if hasattr(keras.activations, name)]
     name = activation
     if callable(activation) and not isinstance(activation, str):
@@ -40,14 +34,8 @@ def check_activation(activation) -> str:
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class MaskedDense(keras.layers.Layer):
-    """``y = activation(x @ (W * M) + b)`` with a fixed 0/1 mask ``M``.
-
-    The mask is a non-trainable variable of shape ``(fan_in, units)``, so a new
-    mask is assigned with :meth:`set_mask` without retracing compiled functions,
-    and it is saved with the weights.
-
-    Input ``(batch, fan_in)``, output ``(batch, units)``.
-    """
+    """``y = activation(x @ (W * M) + b)``, ``(batch, fan_in)`` to ``(batch, units)``; the 0/1 mask ``M`` is a
+    non-trainable variable ``(fan_in, units)``: :meth:`set_mask` needs no retracing, and it is saved."""
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
@@ -85,12 +73,7 @@ class MaskedDense(keras.layers.Layer):
         return (*input_shape[:-1], self.units)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-        })
-        return config
+        return {**super().get_config(), "units": self.units,
+                "activation": keras.activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}

@@ -1,19 +1,9 @@
-"""Degrees and masks for MADE, in pure numpy.
+"""Degrees and masks for MADE, in pure numpy (Germain et al., 2015, section 4).
 
-The recipe of Germain et al. (2015), section 4:
-
-1. give every input a *degree* ``1..D``: its position in the generation order;
-2. give every hidden unit a degree in ``[1, D-1]`` (``D``: the largest input degree);
-3. a hidden unit of degree ``m`` may see the units below it of degree ``<= m``;
-4. an output of degree ``d`` may see the last hidden units of degree ``< d`` (strict).
-
-Then output ``d`` depends only on the inputs that come before it: the
-autoregressive property. Shapes follow Keras: a mask is ``(fan_in, fan_out)``.
-
-Inputs may also share degrees (:func:`check_input_degrees`): with *two degree groups*
-(:func:`coupling_degrees`: one half of the inputs degree 1, the other degree 2) the outputs of
-the first group depend on nothing and those of the second on the first group only, which is
-Real NVP's coupling layer (:mod:`made_helpers.realnvp`). The same rule builds the masks.
+Inputs get degrees ``1..D`` (their place in the generation order), hidden units degrees in ``[1, D-1]``;
+a hidden unit of degree ``m`` sees units of degree ``<= m``, an output of degree ``d`` hidden units of
+degree ``< d``. Masks are ``(fan_in, fan_out)``. Inputs may share degrees: two degree groups
+(:func:`coupling_degrees`) make Real NVP's coupling layer.
 """
 
 from __future__ import annotations
@@ -34,12 +24,12 @@ MASK_KINDS = ("full", "connectivity", "ordering")
 
 
 def check_input_dim(input_dim: int) -> int:
-    """Return ``input_dim`` as an int, or raise if it is not an integer >= 2."""
+    """``input_dim`` as an int, or raise if it is not an integer >= 2."""
     return check_int("input_dim", input_dim, low=2, why=" (at least 2 for an autoregressive model)")
 
 
 def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
-    """Return ``hidden_sizes`` as a list of positive ints, or raise a clear error."""
+    """``hidden_sizes`` as a list of positive ints, or raise a clear error."""
     if isinstance(hidden_sizes, (int, np.integer)) and not isinstance(hidden_sizes, bool):
         raise TypeError(f"hidden_sizes must be a list of layer widths such as [500], got the int {hidden_sizes}")
     try:
@@ -52,27 +42,28 @@ def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
             for i, h in enumerate(sizes)]
 
 
+def _integers(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` as int64 if it holds integers (integer-valued floats too), else a one-line ``ValueError``."""
+    if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
 def check_permutation(ordering: Sequence[int], input_dim: int) -> np.ndarray:
-    """Return ``ordering`` as an int array if it is a permutation of ``0..input_dim-1``."""
+    """``ordering`` as an int array if it is a permutation of ``0..input_dim-1``."""
     order = np.asarray(ordering)
     if order.ndim != 1 or order.shape[0] != input_dim:
-        raise ValueError(
-            f"ordering must be a permutation of 0..{input_dim - 1} (length {input_dim}), "
-            f"got shape {order.shape}"
-        )
-    if not np.issubdtype(order.dtype, np.integer):
-        if np.issubdtype(order.dtype, np.floating) and np.all(order == np.round(order)):
-            order = order.astype(np.int64)
-        else:
-            raise ValueError(f"ordering must hold integers, got dtype {order.dtype}")
+        raise ValueError(f"ordering must be a permutation of 0..{input_dim - 1} (length {input_dim}), "
+                         f"got shape {order.shape}")
+    order = _integers(order, "ordering")
     if not np.array_equal(np.sort(order), np.arange(input_dim)):
         missing = sorted(set(range(input_dim)) - set(order.tolist()))
-        raise ValueError(
-            f"ordering is not a permutation of 0..{input_dim - 1}: "
-            f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-            f"values must each appear exactly once"
-        )
-    return order.astype(np.int64)
+        raise ValueError(f"ordering is not a permutation of 0..{input_dim - 1}: "
+                         f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                         f"values must each appear exactly once")
+    return order
 
 
 def check_ordering(ordering: Ordering, input_dim: int) -> str | list[int]:
@@ -92,30 +83,21 @@ def check_hidden_degrees(scheme: str) -> str:
 
 
 def check_input_degrees(degrees, input_dim: int, name: str = "input_degrees") -> np.ndarray:
-    """``degrees`` as an int array ``(D,)`` of input degrees given explicitly, else a one-line error.
-
-    Integers in ``1..D`` with at least two distinct values (inputs of equal degree are not conditioned on each
-    other; a single value would leave nothing conditional). A permutation of ``1..D`` is an ordering.
-    """
+    """``degrees`` ``(D,)`` given explicitly as an int array: integers in ``1..D``, at least two distinct values
+    (inputs of equal degree do not see each other); else a one-line error."""
     D = check_input_dim(input_dim)
     deg = np.asarray(degrees)
     if deg.ndim != 1 or deg.shape[0] != D:
         raise ValueError(f"{name} must be a list of {D} degrees (one per input), got shape {deg.shape}")
-    if deg.dtype.kind == "f" and np.all(deg == np.round(deg)):
-        deg = deg.astype(np.int64)
-    if deg.dtype.kind not in "iu":
-        raise ValueError(f"{name} must hold integers, got dtype {deg.dtype}")
+    deg = _integers(deg, name)
     if deg.min() < 1 or deg.max() > D or len(np.unique(deg)) < 2:
         raise ValueError(f"{name} must be integers in 1..{D} with at least two distinct values, "
                          f"got {deg.tolist()}")
-    return deg.astype(np.int64)
+    return deg
 
 
 def coupling_degrees(input_dim: int, flip: bool = False) -> np.ndarray:
-    """Two degree groups ``(D,)``: the first ``D // 2`` inputs degree 1, the others degree 2 (``flip``: swapped).
-
-    A MADE with these input degrees is Real NVP's coupling: the degree-2 outputs see the degree-1 inputs only.
-    """
+    """Two degree groups ``(D,)``: the first ``D // 2`` inputs degree 1, the others degree 2 (``flip``: swapped)."""
     D = check_input_dim(input_dim)
     first = np.arange(D) < D // 2
     return np.where(first != bool(flip), 1, 2).astype(np.int64)
@@ -123,11 +105,7 @@ def coupling_degrees(input_dim: int, flip: bool = False) -> np.ndarray:
 
 def input_degrees(input_dim: int, ordering: Ordering = "natural",
                   rng: np.random.Generator | None = None) -> np.ndarray:
-    """Degrees of the inputs, shape ``(D,)``, a permutation of ``1..D``.
-
-    ``ordering`` lists the inputs in generation order: ``ordering[0]`` is
-    generated first and gets degree 1.
-    """
+    """Degrees of the inputs ``(D,)``, a permutation of ``1..D``: ``ordering[0]`` (generated first) gets 1."""
     D = check_input_dim(input_dim)
     ordering = check_ordering(ordering, D)                # a name, or a checked permutation as a list
     if ordering == "natural":
@@ -143,15 +121,10 @@ def input_degrees(input_dim: int, ordering: Ordering = "natural",
     return degrees
 
 
-def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
-                         scheme: str = "random",
+def hidden_layer_degrees(width: int, input_dim: int, previous_min: int, scheme: str = "random",
                          rng: np.random.Generator | None = None) -> np.ndarray:
-    """Degrees of one hidden layer, shape ``(width,)``, values in ``[previous_min, D-1]``.
-
-    ``input_dim``: D, the largest input degree (the number of inputs for an ordering). The upper bound
-    is ``D - 1`` (not the layer width): a unit of degree ``D`` could only feed outputs of degree
-    ``> D``, and there are none.
-    """
+    """Degrees of one hidden layer ``(width,)`` in ``[previous_min, D-1]``, ``D = input_dim`` the largest input
+    degree (a unit of degree ``D`` would feed no output)."""
     D = input_dim
     low = min(int(previous_min), D - 1)
     if check_hidden_degrees(scheme) == "random":
@@ -165,20 +138,8 @@ def hidden_layer_degrees(width: int, input_dim: int, previous_min: int,
 def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
                  hidden_degrees: str = "random", seed: int | None = None,
                  inputs: Sequence[int] | np.ndarray | None = None) -> list[np.ndarray]:
-    """Degrees of every layer: ``[input (D,), hidden_1 (H1,), ..., hidden_L (HL,)]``.
-
-    Args:
-        input_dim: D, the number of inputs (>= 2).
-        hidden_sizes: widths of the hidden layers, e.g. ``[500]``.
-        ordering: ``"natural"``, ``"reversed"``, ``"random"`` or a permutation of
-            ``0..D-1`` listing inputs in generation order.
-        hidden_degrees: ``"random"`` (the paper: uniform from the previous layer's
-            minimum to D-1) or ``"equal"`` (evenly spread).
-        seed: seed for the random choices; the same seed gives the same degrees.
-        inputs: the input degrees ``(D,)`` given explicitly (:func:`check_input_degrees`, e.g.
-            :func:`coupling_degrees`) in place of those of ``ordering``; hidden degrees then lie
-            below the largest of them.
-    """
+    """Degrees of every layer: ``[input (D,), hidden_1 (H1,), ..., hidden_L (HL,)]``; ``hidden_degrees``:
+    ``"random"`` (the paper) or ``"equal"`` (evenly spread); ``inputs``: explicit input degrees, not ``ordering``'s."""
     D = check_input_dim(input_dim)
     sizes = check_hidden_sizes(hidden_sizes)
     check_hidden_degrees(hidden_degrees)
@@ -191,20 +152,15 @@ def make_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering
 
 
 def allowed(d_in, d_out, strict: bool = False):
-    """The connection rule, ``(fan_in, fan_out)`` bool: a unit of degree ``d_out`` may see one of degree ``d_in``
-    iff ``d_out >= d_in`` (hidden layers) or ``d_out > d_in`` (``strict``: outputs and the direct connection).
-
-    ``d_in`` ``(fan_in,)``, ``d_out`` ``(fan_out,)``: numpy arrays or TensorFlow tensors alike, so the
-    in-graph mask switch (:meth:`MADE.select_mask`) uses this very rule.
-    """
+    """The connection rule, ``(fan_in, fan_out)`` bool: ``d_out >= d_in`` (hidden layers) or ``d_out > d_in``
+    (``strict``: outputs and the direct connection); numpy arrays or TensorFlow tensors alike."""
     d_in, d_out = d_in[:, None], d_out[None, :]
     return d_out > d_in if strict else d_out >= d_in
 
 
 def connection_tables(degrees: Sequence, direct: bool = False) -> list:
-    """Bool masks from degrees ``[input (D,), hidden_1 (H1,), ...]`` (numpy arrays or TF tensors):
-    one per hidden layer (``>=``), the output layer's ``(H_L, D)`` (strict ``>``: the outputs have the
-    input degrees) and, with ``direct``, the direct connection's ``(D, D)`` (strict)."""
+    """Bool masks from degrees ``[input (D,), hidden_1 (H1,), ...]`` (numpy or TF): hidden layers, output
+    ``(H_L, D)`` and, with ``direct``, the direct connection ``(D, D)``."""
     tables = [allowed(d_in, d_out) for d_in, d_out in zip(degrees[:-1], degrees[1:])]
     tables.append(allowed(degrees[-1], degrees[0], strict=True))
     if direct:
@@ -226,9 +182,8 @@ def direct_mask(input_degrees: np.ndarray) -> np.ndarray:
 
 
 def reach(masks: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Which units each input reaches: ``[(D, H1), (D, H2), ..., (D, fan_out of the last mask)]`` bool,
-    ``[l][i, u]`` True iff some path through the masked layers leads from input ``i`` to unit ``u`` of
-    layer ``l + 1`` (a product of 0/1 matrices)."""
+    """Which units each input reaches: ``[(D, H1), ..., (D, fan_out of the last mask)]`` bool, ``[l][i, u]``
+    True iff a path through the masked layers leads from input ``i`` to unit ``u`` of layer ``l + 1``."""
     out = [np.asarray(masks[0]) > 0]
     for m in masks[1:]:
         out.append((out[-1].astype(np.int64) @ (np.asarray(m) > 0).astype(np.int64)) > 0)
@@ -236,10 +191,7 @@ def reach(masks: Sequence[np.ndarray]) -> list[np.ndarray]:
 
 
 def connectivity(masks: Sequence[np.ndarray], direct: np.ndarray | None = None) -> np.ndarray:
-    """``(D, D)`` bool: ``[i, j]`` is True iff output ``j`` can depend on input ``i``.
-
-    Follows every path through the masked layers (:func:`reach`) and adds the direct connection if given.
-    """
+    """``(D, D)`` bool: ``[i, j]`` is True iff output ``j`` can depend on input ``i`` (direct connection included)."""
     conn = reach(masks)[-1]
     return conn if direct is None else conn | (np.asarray(direct) > 0)
 
@@ -267,15 +219,9 @@ def default_mask_kind(ordering: Ordering) -> str:
 
 
 def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
-    """Resolve ``mask_kind`` (``None``: :func:`default_mask_kind`) and check it fits ``ordering``.
-
-    * ``"full"``: ordering and hidden connectivity both change with ``k`` (the paper's
-      order-agnostic and connectivity-agnostic training); needs ``ordering="random"``.
-    * ``"connectivity"``: one ordering shared by every mask (the given one; for
-      ``"random"`` the one drawn for mask 0); only the hidden degrees change.
-    * ``"ordering"``: a new random ordering per mask, the same hidden degrees for all;
-      needs ``ordering="random"``.
-    """
+    """Resolve ``mask_kind`` (``None``: :func:`default_mask_kind`) and check it fits ``ordering``. What changes
+    from mask to mask: ``"full"``, ordering and hidden degrees (needs ``ordering="random"``);
+    ``"connectivity"``, the hidden degrees; ``"ordering"``, the ordering (needs ``ordering="random"``)."""
     kind = default_mask_kind(ordering) if mask_kind is None else mask_kind
     if kind not in MASK_KINDS:
         raise ValueError(f"mask_kind must be one of {MASK_KINDS}, got {mask_kind!r}")
@@ -288,52 +234,35 @@ def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
 
 @dataclass(frozen=True)
 class MaskSet:
-    """Degrees of one mask ``k`` of a model; its masks are built from them when asked for.
-
-    ``degrees``: ``[input (D,), hidden_1 (H1,), ...]``; ``mask_seed``: the seed they were drawn
-    with. ``masks`` (``(fan_in, fan_out)`` float32 each: hidden layers ``>=``, output ``>``) and
-    ``direct_mask`` (``(D, D)`` float32, strict ``>``) are computed on each access and not kept,
-    so a model may cache many mask sets: each holds ``D + sum(H)`` integers, not a ``D x D`` array.
-    """
+    """Degrees ``[input (D,), hidden_1 (H1,), ...]`` of mask ``k`` of a model, drawn with ``mask_seed``; ``masks``
+    (:func:`make_masks`), ``direct_mask`` and ``ordering`` are computed from them on each access (not kept)."""
 
     degrees: list
     mask_seed: int
 
     @property
     def masks(self) -> list[np.ndarray]:
-        """The layer masks, ``(fan_in, fan_out)`` float32 each (:func:`make_masks`)."""
         return make_masks(self.degrees)
 
     @property
     def direct_mask(self) -> np.ndarray:
-        """The direct connection's mask ``(D, D)`` float32 (:func:`direct_mask`)."""
         return direct_mask(self.degrees[0])
 
     @property
     def ordering(self) -> np.ndarray:
-        """Generation order ``(D,)``: ``ordering[0]`` comes first."""
         return ordering_from_degrees(self.degrees[0])
 
 
 def degree_table_bytes(input_dim: int, hidden_sizes: Sequence[int], num_masks: int) -> int:
-    """Bytes of the int32 degree tables of ``num_masks`` masks (:meth:`MADE.degree_tables`).
-
-    ``num_masks * (D + sum(hidden_sizes)) * 4``: what a model with K masks keeps to switch masks
-    inside a compiled training step; its layer masks are rebuilt from these degrees.
-    """
+    """Bytes of the int32 degree tables of ``num_masks`` masks (:meth:`MADE.degree_tables`)."""
     return int(num_masks) * (int(input_dim) + sum(int(h) for h in hidden_sizes)) * 4
 
 
 def make_mask_degrees(input_dim: int, hidden_sizes: Sequence[int], ordering: Ordering = "natural",
-                      hidden_degrees: str = "random", seed: int = 0, k: int = 0,
-                      mask_kind: str | None = None,
+                      hidden_degrees: str = "random", seed: int = 0, k: int = 0, mask_kind: str | None = None,
                       inputs: Sequence[int] | np.ndarray | None = None) -> tuple[list[np.ndarray], int]:
-    """Degrees of mask ``k`` of a model seeded with ``seed``: ``(degrees, mask_seed)``.
-
-    This one function defines which masks ``MADE(..., seed=seed)`` uses (see
-    :func:`check_mask_kind` for ``mask_kind``); the mask explorer calls it too. ``inputs``: input
-    degrees given explicitly (:func:`make_degrees`), only with ``mask_kind="connectivity"``.
-    """
+    """Degrees of mask ``k`` of a model seeded with ``seed``: ``(degrees, mask_seed)``; the one definition of
+    ``MADE(..., seed=seed)``'s masks. ``inputs`` (explicit input degrees) needs ``mask_kind="connectivity"``."""
     kind = check_mask_kind(mask_kind, ordering)
     mask_seed = derived_seed(seed, k)
     if inputs is not None:
@@ -358,6 +287,4 @@ def make_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: Orderin
                   hidden_degrees: str = "random", seed: int = 0, k: int = 0,
                   mask_kind: str | None = None, inputs: Sequence[int] | np.ndarray | None = None) -> MaskSet:
     """Mask ``k`` of a model seeded with ``seed``: its degrees (the masks follow from them)."""
-    degrees, mask_seed = make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind,
-                                           inputs)
-    return MaskSet(degrees, mask_seed)
+    return MaskSet(*make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind, inputs))

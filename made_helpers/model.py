@@ -20,17 +20,11 @@ from .losses import bernoulli_nll
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
-"""Mask sets (degrees only) a model keeps; others are rebuilt from the seed when needed (cheap)."""
+"""Mask sets (degrees only) a model keeps; others are rebuilt from the seed when needed."""
 
 
 class SavedMaskCheck(keras.layers.Layer):
-    """A weightless layer of a masked model that checks the masks of a loaded model.
-
-    Keras loads a model's masked layers before this one (its attribute ``saved_mask_check`` sorts after
-    theirs); its :meth:`load_own_variables` then calls ``check()``, which refuses masks that differ from
-    those rebuilt from the config. Keras reports the refusal as "objects could not be loaded", with the
-    check's one-line message as the example error.
-    """
+    """A weightless layer that runs ``check()`` as Keras loads it, after the masked layers (names sort so)."""
 
     def __init__(self, check, **kwargs):
         super().__init__(**kwargs)
@@ -45,13 +39,9 @@ class SavedMaskCheck(keras.layers.Layer):
 
 
 class MaskedModel(keras.Model):
-    """What :class:`MADE` and :class:`gaussian_made.GaussianMADE` share: the checked arguments, the masked
-    layers, the forward pass and the config.
-
-    Layers: ``hidden_layers`` (each optionally followed by ``dropout_layers``), ``output_layer``
-    (``output_units`` wide) and, with ``direct``, ``direct_layer`` (inputs to outputs). A subclass sets the
-    masks, keeps its own arguments in :meth:`own_config` and refuses foreign masks in ``check_saved_masks``.
-    """
+    """What :class:`MADE` and :class:`gaussian_made.GaussianMADE` share: checked arguments, masked layers
+    (``hidden_layers``, optional ``dropout_layers``, ``output_layer``, ``direct_layer``), forward pass, config.
+    A subclass sets the masks, adds :meth:`own_config` and defines ``check_saved_masks``."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], ordering: mk.Ordering = "natural",
                  hidden_degrees: str = "random", activation="relu", seed: int | None = None, *,
@@ -85,21 +75,15 @@ class MaskedModel(keras.Model):
 
     def build(self, input_shape):
         fan_in = self.input_dim
-        for layer in self.hidden_layers:
+        for layer in [*self.hidden_layers, self.output_layer]:
             layer.build((None, fan_in))
             fan_in = layer.units
-        self.output_layer.build((None, fan_in))
         if self.direct_layer is not None:
             self.direct_layer.build((None, self.input_dim))
         self.built = True
 
     def call(self, x, training=None):
-        """Outputs ``(batch, output_units)`` for inputs ``(batch, D)`` under the current masks.
-
-        ``h = activation(h @ (W * M) + b)`` through the hidden layers (with ``dropout > 0`` and
-        ``training=True`` each hidden output is dropped out), then the output layer, plus the direct
-        connection ``x @ (W_direct * M_direct)`` if any (never dropped out).
-        """
+        """Outputs ``(batch, output_units)`` for inputs ``(batch, D)`` under the current masks."""
         x = tf.convert_to_tensor(x)
         rank, expects = x.shape.rank, f"{type(self).__name__} expects inputs of"
         if rank is not None and rank != 2:
@@ -118,12 +102,8 @@ class MaskedModel(keras.Model):
         return (input_shape[0], self.output_layer.units)
 
     def completion_inputs(self, x, observed, binary: bool) -> tuple[np.ndarray, np.ndarray, bool]:
-        """What ``complete`` needs: ``(x (batch, D) float32, observed (batch, D) bool, single)``.
-
-        ``x`` is checked (:func:`checks.check_real_batch`; ``single``: it was one row ``(D,)``) and ``observed``
-        (:func:`conditioning.check_observed`) must be a prefix of the ordering in every row, otherwise
-        ``p(unobserved | observed)`` is not available from one pass: a one-line ``ValueError``.
-        """
+        """``(x (batch, D) float32, observed (batch, D) bool, single)`` for ``complete`` (``single``: ``x`` was
+        one row); ``ValueError`` unless ``observed`` is a prefix of the ordering in every row."""
         try:
             single = np.ndim(x) == 1
         except ValueError:                       # ragged rows: check_real_batch names them
@@ -142,8 +122,7 @@ class MaskedModel(keras.Model):
         return x, obs, single
 
     def differing_masks(self) -> list[tuple]:
-        """``(layer, saved (fan_in, fan_out), expected)`` for every masked layer whose mask variable is not the
-        one the config rebuilds (the subclass's ``expected_masks()``, in the order of :attr:`masked_layers`)."""
+        """``(layer, saved, expected)`` for every masked layer whose mask is not ``expected_masks()``'s."""
         pairs = [(layer, layer.mask.numpy(), m) for layer, m in zip(self.masked_layers, self.expected_masks())]
         return [(layer, saved, m) for layer, saved, m in pairs if not np.array_equal(saved, m)]
 
@@ -152,9 +131,8 @@ class MaskedModel(keras.Model):
         return {}
 
     def get_config(self):
-        config = {key: value for key, value in super().get_config().items()
-                  if key in ("name", "trainable", "dtype")}            # the base keys (dtype policy)
-        return {**config, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
+        base = {key: value for key, value in super().get_config().items() if key in ("name", "trainable", "dtype")}
+        return {**base, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
                 "ordering": self.ordering_spec, "hidden_degrees": self.hidden_degrees,
                 "activation": self.activation_name, "seed": self.seed, **self.own_config()}
 
@@ -167,30 +145,12 @@ class MaskedModel(keras.Model):
 class MADE(MaskedModel):
     """Masked Autoencoder for Distribution Estimation (Germain et al., 2015).
 
-    ``model(x)`` maps binary inputs ``(batch, D)`` to logits ``(batch, D)``;
-    ``sigmoid(logit_j)`` is ``p(x_j = 1 | inputs before j)`` in the current
-    mask's ordering.
-
-    Args:
-        input_dim: D.
-        hidden_sizes: hidden layer widths, e.g. ``[500]``.
-        num_masks: K masks to train over (order- and connectivity-agnostic
-            training); mask ``k`` is rebuilt from ``seed`` and ``k``.
-        ordering: ``"natural"``, ``"reversed"``, ``"random"`` (a new ordering
-            per mask) or a permutation of ``0..D-1`` (generation order).
-        hidden_degrees: ``"random"`` (paper) or ``"equal"``.
-        direct: add the masked direct input->output connection.
-        activation: hidden activation (never applied to the output logits): the name of an
-            element-wise Keras activation (:data:`layers.ELEMENTWISE_ACTIVATIONS`); one that mixes
-            units (softmax, glu, ...) would break the autoregressive property and is refused.
-        seed: seed for the masks; ``None`` draws one and stores it in the config.
-        dropout: rate of dropout on each hidden layer's output, active only when
-            called with ``training=True``; never on the direct connection.
-        kernel_initializer: ``"glorot_uniform"`` (Keras' default) or ``"orthogonal"``
-            (the paper's code), or any Keras initializer name.
-        mask_kind: what changes from mask to mask (see :func:`masks.check_mask_kind`):
-            ``"full"`` (ordering and connectivity; the default for ``ordering="random"``),
-            ``"connectivity"`` (one shared ordering; the default otherwise) or ``"ordering"``.
+    ``model(x)`` maps binary inputs ``(batch, D)`` to logits ``(batch, D)``; ``sigmoid(logit_j)`` is
+    ``p(x_j = 1 | inputs before j)`` in the current mask's ordering. ``num_masks``: K masks, mask ``k``
+    rebuilt from ``seed`` (``None``: drawn, kept in the config) and ``k``; ``ordering``: ``"natural"``,
+    ``"reversed"``, ``"random"`` or a permutation of ``0..D-1``; ``hidden_degrees``: ``"random"`` or
+    ``"equal"``; ``direct``: the direct input->output connection; ``mask_kind``: :func:`masks.check_mask_kind`;
+    ``activation``: element-wise (:func:`layers.check_activation`); ``dropout``: on hidden outputs in training.
     """
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_masks: int = 1,
@@ -206,21 +166,14 @@ class MADE(MaskedModel):
         self.direct = bool(direct)
         self.dropout = float(dropout)
         self.mask_kind = mk.check_mask_kind(mask_kind, self.ordering_spec)
-        # mask sets (degrees only) are built in numpy on first use; the last MASK_CACHE_SIZE are kept
         self._mask_cache: OrderedDict[int, mk.MaskSet] = OrderedDict()
         self.build((None, self.input_dim))
-        self._sequential_fn = None
-        self._log_prob_fn = None
-        self._degree_tables = None
+        self._sequential_fn = self._log_prob_fn = self._degree_tables = None
         self.set_mask(0)
 
     # ------------------------------------------------------------------ masks
     def mask_set(self, k: int) -> mk.MaskSet:
-        """Degrees of mask ``k`` (:func:`masks.make_mask_set`; its masks are built from them on use).
-
-        The last :data:`MASK_CACHE_SIZE` mask sets are cached: each holds ``D + sum(H)`` integers,
-        never a ``(D, D)`` array, so memory does not grow with the number of masks.
-        """
+        """Degrees of mask ``k`` (:func:`masks.make_mask_set`); the last :data:`MASK_CACHE_SIZE` are cached."""
         if k in self._mask_cache:
             self._mask_cache.move_to_end(k)
             return self._mask_cache[k]
@@ -248,21 +201,13 @@ class MADE(MaskedModel):
         self.mask_index.assign(int(k))
 
     def assign_mask_set(self, mask_set: mk.MaskSet) -> None:
-        """Compute with ``mask_set``'s masks and ordering (``mask_index`` is left as it is).
-
-        :meth:`set_mask` uses it for the trained masks; ``conditioning.using_mask_set`` for a
-        mask built for conditioning on a subset.
-        """
+        """Compute with ``mask_set``'s masks and ordering (``mask_index`` is left as it is)."""
         for layer, m in zip(self.masked_layers, mk.make_masks(mask_set.degrees, self.direct)):
             layer.set_mask(m)
         self.order.assign(mask_set.ordering.astype(np.int32))
 
     def mask_state(self) -> tuple:
-        """The masks in force now (layer masks, order, mask index), for :meth:`restore_mask_state`.
-
-        Unlike :attr:`current_mask` this also captures a mask set put on with
-        :meth:`assign_mask_set` (``conditioning.using_mask_set``).
-        """
+        """The masks in force now (layer masks, order, mask index; also one of :meth:`assign_mask_set`)."""
         return [layer.mask.numpy() for layer in self.masked_layers], self.order.numpy(), self.current_mask
 
     def restore_mask_state(self, state: tuple) -> None:
@@ -278,22 +223,14 @@ class MADE(MaskedModel):
         return mk.make_masks(self.degrees, self.direct)
 
     def mask_differences(self) -> list[str]:
-        """What differs between the mask variables and mask :attr:`current_mask` rebuilt from the config.
-
-        Empty when they agree; otherwise, e.g. ``["hidden_0 mask (37 of 6272 entries)", "order"]``.
-        """
+        """What differs from mask :attr:`current_mask` rebuilt from the config, e.g. ``["order"]``; empty if none."""
         out = [f"{layer.name} mask ({int(np.count_nonzero(saved != m))} of {m.size} entries)"
                for layer, saved, m in self.differing_masks()]
         return out + ([] if np.array_equal(self.order.numpy(), self.ordering) else ["order"])
 
     def check_saved_masks(self) -> None:
-        """A one-line ``ValueError`` unless the mask variables are those the config rebuilds.
-
-        A loaded model's mask variables are the trained ones, read from the file; its config (seed,
-        ordering, hidden degrees, mask kind) rebuilds them. Keras runs this check as it loads a saved
-        MADE (its last layer, ``saved_mask_check``), so an edited ``config.json``, or weights taken from
-        another model, are refused instead of giving another NLL on the same weights.
-        """
+        """A one-line ``ValueError`` unless the mask variables are those the config rebuilds (run as Keras loads
+        a model: an edited ``config.json`` would give another NLL on the same weights)."""
         differ = self.mask_differences()
         if differ:
             order = self.ordering_spec if isinstance(self.ordering_spec, str) else "a permutation"
@@ -304,8 +241,7 @@ class MADE(MaskedModel):
                              f"another model")
 
     def check_shared_ordering(self, num_masks: int, what: str = "ensemble='conditionals'") -> None:
-        """``UserInputError`` (a ``ValueError``) unless masks ``0..num_masks-1`` all use one ordering (needed by
-        ``what``)."""
+        """``UserInputError`` unless masks ``0..num_masks-1`` all use one ordering (needed by ``what``)."""
         first = self.mask_set(0).ordering
         for k in range(1, num_masks):
             if not np.array_equal(self.mask_set(k).ordering, first):
@@ -351,18 +287,9 @@ class MADE(MaskedModel):
 
     def log_prob(self, x, num_masks: int | None = None, batch_size: int = 10_000,
                  ensemble: str = "mixture") -> np.ndarray:
-        """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``.
-
-        ``num_masks=None`` uses the current mask. ``num_masks=K`` combines masks ``0..K-1``:
-
-        * ``ensemble="mixture"``: ``p(x) = 1/K sum_k p_k(x)``, i.e.
-          ``logsumexp_k log p_k(x) - log K`` (an average of *probabilities*, never of logits);
-          valid for any masks.
-        * ``ensemble="conditionals"``: ``p(x) = prod_d 1/K sum_k p_k(x_d | x_<d)``, the
-          conditionals averaged pixel by pixel. Normalised only when every mask uses the
-          same ordering (a connectivity-only ensemble), so masks with different orderings
-          are refused.
-        """
+        """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``, under the current mask (``None``) or
+        masks ``0..num_masks-1``: ``"mixture"``, ``1/K sum_k p_k(x)``, or ``"conditionals"``,
+        ``prod_d 1/K sum_k p_k(x_d | x_<d)`` (masks sharing one ordering only)."""
         x = check_real_batch(x, self.input_dim, binary=True)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
         if ensemble not in ENSEMBLES:
@@ -407,12 +334,7 @@ class MADE(MaskedModel):
         return self._degree_tables
 
     def select_mask(self, k) -> None:
-        """Use mask ``k`` (an int32 scalar tensor); works inside a compiled function.
-
-        The masks are rebuilt from the stacked degrees (:meth:`degree_tables`) with
-        the very rule of :func:`masks.make_masks` (:func:`masks.connection_tables`), so a training step can switch
-        masks without a round trip to numpy. Equivalent to :meth:`set_mask`.
-        """
+        """:meth:`set_mask` for an int32 scalar tensor ``k``, inside a compiled function too."""
         degrees = [tf.gather(table, k) for table in self.degree_tables()]
         for layer, allowed in zip(self.masked_layers, mk.connection_tables(degrees, self.direct)):
             layer.mask.assign(tf.cast(allowed, layer.mask.dtype))
@@ -422,14 +344,10 @@ class MADE(MaskedModel):
     # ------------------------------------------------------------ training: compile / fit
     def compile(self, optimizer="adam", *, weight_decay: float = 0.0, resample_masks: bool = True,
                 mask_seed: int = 0, in_graph_masks: bool = True, jit_compile: bool = True, **kwargs) -> None:
-        """Keras' ``compile`` for :meth:`fit`; the loss (:meth:`compute_loss`) and the metric ``nll`` are built in.
+        """Keras' ``compile`` with the loss (:meth:`compute_loss`) and the metric ``nll`` built in.
 
-        ``weight_decay``: L2 penalty ``weight_decay * sum ||W||^2`` on the kernels, in ``loss`` (not in
-        ``nll``). ``resample_masks``: with ``num_masks > 1`` each minibatch is trained under mask
-        :meth:`training_mask` (seeded by ``mask_seed``), switched inside the step (:meth:`select_mask`)
-        or, with ``in_graph_masks=False``, by a callback from the host (no degree tables in memory).
-        ``jit_compile``: XLA, not for a model with dropout (XLA on CPU draws random numbers about 10x
-        slower: 646 vs 63 ms per 784-4000-784 step at dropout 0.3).
+        ``resample_masks``: each minibatch under mask :meth:`training_mask`, switched in the step or, with
+        ``in_graph_masks=False``, by a host callback. No XLA with dropout (10x slower random numbers on CPU).
         """
         weight_decay = check_nonnegative_float("weight_decay", weight_decay)
         with np.errstate(over="ignore"):          # a decay beyond float32 is inf: the run diverges and says why
@@ -443,11 +361,7 @@ class MADE(MaskedModel):
                         **kwargs)
 
     def training_mask(self, step) -> tf.Tensor:
-        """The mask of training step ``step``: an int32 scalar in ``0..num_masks-1``.
-
-        A stateless draw from ``(mask_seed, step)``, with ``step`` the optimizer's step counter,
-        which is saved with the optimizer: a resumed run draws the same masks as an uninterrupted one.
-        """
+        """The mask of training step ``step`` (int32 scalar): a stateless draw from ``(mask_seed, step)``."""
         seed = tf.random.experimental.stateless_fold_in(tf.constant(stateless_seed(self.mask_seed), tf.int32),
                                                         tf.cast(step, tf.int64))
         return tf.random.stateless_uniform([], seed, minval=0, maxval=self.num_masks, dtype=tf.int32)
@@ -465,22 +379,13 @@ class MADE(MaskedModel):
 
     # ------------------------------------------------------------ sampling
     def _sequential(self, x, observed, seed):
-        """D passes in the current order; unobserved entries are drawn one at a time.
-
-        ``x``, ``observed``: ``(n, D)`` float32; ``seed``: ``(2,)`` int32.
-
-        Each pass computes only what the next variable needs, with the same
-        masked weights as :meth:`call`: the first hidden layer's pre-activation
-        is updated by a rank-1 term when one input changes (instead of a new
-        ``(n, D) @ (D, H)`` product), and only the one output logit is formed.
-        """
+        """D passes in the current order drawing the unobserved (``observed == 0``) entries of ``x`` ``(n, D)``
+        one at a time; each pass updates the first hidden pre-activation by a rank-1 term."""
         n = tf.shape(x)[0]
         uniforms = tf.random.stateless_uniform(tf.stack([self.input_dim, n]), seed=seed)
         first, rest = self.hidden_layers[0], self.hidden_layers[1:]
         w_first = first.kernel * first.mask                               # (D, H1)
-        pre_first = tf.matmul(x, w_first)                                 # (n, H1)
-        if first.bias is not None:
-            pre_first = pre_first + first.bias
+        pre_first = tf.matmul(x, w_first) + first.bias                    # (n, H1)
         w_out = self.output_layer.kernel * self.output_layer.mask         # (H_L, D)
         w_direct = (self.direct_layer.kernel * self.direct_layer.mask
                     if self.direct_layer is not None else None)           # (D, D)
@@ -489,9 +394,7 @@ class MADE(MaskedModel):
             h = first.activation(pre_first)
             for layer in rest:
                 h = tf.cast(layer(h), x.dtype)           # float32 also under a mixed-precision policy
-            logit = tf.linalg.matvec(h, tf.gather(w_out, idx, axis=1))      # (n,)
-            if self.output_layer.bias is not None:
-                logit = logit + tf.gather(self.output_layer.bias, idx)
+            logit = tf.linalg.matvec(h, tf.gather(w_out, idx, axis=1)) + tf.gather(self.output_layer.bias, idx)
             if w_direct is not None:
                 logit = logit + tf.linalg.matvec(x, tf.gather(w_direct, idx, axis=1))
             drawn = tf.cast(uniforms[i] < tf.sigmoid(logit), x.dtype)
@@ -504,31 +407,21 @@ class MADE(MaskedModel):
 
     def _run_sequential(self, x: np.ndarray, observed: np.ndarray, seed: int | None) -> np.ndarray:
         if self._sequential_fn is None:
-            self._sequential_fn = tf.function(
-                self._sequential,
-                input_signature=[tf.TensorSpec([None, self.input_dim], tf.float32),
-                                 tf.TensorSpec([None, self.input_dim], tf.float32),
-                                 tf.TensorSpec([2], tf.int32)])
+            rows = tf.TensorSpec([None, self.input_dim], tf.float32)
+            self._sequential_fn = tf.function(self._sequential,
+                                              input_signature=[rows, rows, tf.TensorSpec([2], tf.int32)])
         seed_t = tf.constant(stateless_seed(seed), dtype=tf.int32)
         return self._sequential_fn(tf.constant(x), tf.constant(observed), seed_t).numpy()
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """Draw ``n`` samples ``(n, D)`` float32 0/1 with D sequential passes (current mask).
-
-        ``seed``: an integer in ``0..2**63-1`` (distinct seeds give distinct draws) or ``None``.
-        """
+        """``n`` samples ``(n, D)`` float32 0/1 under the current mask; ``seed``: ``0..2**63-1`` or ``None``."""
         n = check_int("n", n, low=1, type_error=ValueError)
         zeros = np.zeros((int(n), self.input_dim), dtype=np.float32)
         return self._run_sequential(zeros, zeros, seed)
 
     def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
-        """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling given the observed ones.
-
-        ``observed``: bool (or 0/1) ``(D,)`` or ``(batch, D)`` (checked by
-        :func:`conditioning.check_observed`, as in ``complete_any``). Every observed input must
-        come before every unobserved one in the current ordering, otherwise the
-        conditional is not available from one pass and ``ValueError`` is raised.
-        """
+        """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling; ``observed``: bool ``(D,)`` or
+        ``(batch, D)``, a prefix of the current ordering (else ``ValueError``)."""
         x, obs, single = self.completion_inputs(x, observed, binary=True)
         out = self._run_sequential(x, obs.astype(np.float32), seed)
         return out[0] if single else out

@@ -1,13 +1,6 @@
-"""A saved MADE (``.keras`` file) checked against itself: its masks against its config, its bytes by digest.
-
-A ``.keras`` file is a zip of ``config.json`` (the constructor's arguments) and ``model.weights.h5``
-(every variable, the trained masks among them). Keras loads an edited ``config.json`` without a
-word: another seed, ordering, hidden-degree rule or ``direct`` flag gives other masks, hence
-another NLL, on the same weights. ``MADE.check_saved_masks`` (run by Keras as it loads the file)
-compares the loaded mask variables with the masks the config rebuilds; :func:`check_model_file`
-also compares the number of stored arrays with the model's variables.
-Edits that leave the masks alone (``num_masks``, the activation) or weights swapped between two
-models of the same config change the file's bytes: results files record :func:`file_sha256`.
+"""A saved MADE (``.keras`` file) checked against itself: its masks and arrays against its config, its bytes
+by digest (:func:`file_sha256`, recorded in results files). Keras itself loads an edited ``config.json``
+without a word, giving another NLL on the same weights.
 """
 
 from __future__ import annotations
@@ -38,25 +31,16 @@ def stored_array_count(path: str | os.PathLike) -> int:
 
     with zipfile.ZipFile(path) as z:
         raw = z.read("model.weights.h5")
-    count = 0
-
-    def visit(_name, obj) -> None:
-        nonlocal count
-        count += isinstance(obj, h5py.Dataset)
-
     with h5py.File(io.BytesIO(raw), "r") as f:
-        f.visititems(visit)
-    return count
+        names = []
+        f.visit(names.append)                      # every group and dataset below the root
+        return sum(isinstance(f[name], h5py.Dataset) for name in names)
 
 
 def check_model_file(model, path: str | os.PathLike) -> None:
-    """One-line ``UserInputError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file.
+    """One-line ``UserInputError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file:
+    as many stored arrays as variables (Keras ignores extra ones) and masks its config rebuilds."""
 
-    Checks that the file stores exactly the model's variables (a ``direct`` flag edited from
-    true to false would silently drop the direct weights: Keras ignores stored arrays it has no
-    variable for) and that its mask variables are the masks its config rebuilds
-    (:meth:`MADE.check_saved_masks`, which Keras also runs while loading).
-    """
     path = Path(path)
     stored, expected = stored_array_count(path), len(model.weights)
     if stored != expected:

@@ -1,11 +1,6 @@
-"""Training :class:`~made_helpers.MADE` the Keras way: ``model.compile(...)``, ``model.fit(..., callbacks=[...])``.
-
-:func:`train` checks its arguments, compiles the model (:meth:`MADE.compile`: loss, L2 penalty, a
-mask drawn per minibatch) and fits it on :func:`minibatches` with callbacks: the validation NLL
-(the mixture over masks), :class:`StopOnDivergence`, Keras' ``EarlyStopping`` (best weights
-restored) and learning-rate callbacks (:class:`LearningRateSchedule`), and :class:`RunRecord`
-(``history.json`` and ``checkpoint.npz``; ``resume=True`` ends with the same weights as an
-uninterrupted run).
+"""Training :class:`~made_helpers.MADE` the Keras way: :func:`train` compiles the model and fits it on
+:func:`minibatches` with callbacks (validation NLL, :class:`StopOnDivergence`, early stopping,
+:class:`LearningRateSchedule`, :class:`RunRecord`: ``history.json`` and a checkpoint for an exact resume).
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ import keras
 import numpy as np
 
 from .atomic import atomic_write, remove_stale_temps, write_json
-from .checks import check_binary, check_int, check_positive_float, check_real_batch, check_seed
+from .checks import check_int, check_positive_float, check_real_batch, check_seed
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
 from .model import ENSEMBLES
@@ -41,10 +36,7 @@ class TrainingDivergedError(MadeError, FloatingPointError):
 
 # --------------------------------------------------------------------------- arguments and data
 def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
-    """``learning_rate`` as a float if it is positive and a normal float32 (the optimizer's precision).
-
-    ``1e-300`` would become 0.0 in float32 and train nothing; ``1e39`` would become inf.
-    """
+    """``learning_rate`` as a float if it is positive and a normal float32 (the optimizer's precision)."""
     lr = check_positive_float(name, learning_rate)
     low, high = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
     if not low <= lr <= high:
@@ -56,13 +48,8 @@ def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
 
 
 def make_optimizer(name: str = "adam", learning_rate: float | None = None) -> keras.optimizers.Optimizer:
-    """``"adam"``, ``"adagrad"`` or ``"adagrad-paper"`` with ``learning_rate`` (default 1e-3 / 1e-2 / 1e-2).
-
-    ``"adagrad"`` is Keras' AdaGrad (accumulator starts at 0.1, eps 1e-7). ``"adagrad-paper"``
-    is the update of the MADE authors' code (``MADE/update_rules.py``): the accumulator of
-    squared gradients starts at 0 and the step is ``lr * g / sqrt(acc + 1e-6)``, which is
-    Keras' AdaGrad with ``initial_accumulator_value=0`` and ``epsilon=1e-6``.
-    """
+    """``"adam"``, ``"adagrad"`` or ``"adagrad-paper"`` (the MADE authors' AdaGrad: no initial accumulator,
+    eps 1e-6) with ``learning_rate`` (default 1e-3 / 1e-2 / 1e-2)."""
     if name not in DEFAULT_LEARNING_RATES:
         raise UserInputError(f"optimizer must be one of {tuple(DEFAULT_LEARNING_RATES)}, got {name!r}")
     lr = check_learning_rate(DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate)
@@ -78,12 +65,8 @@ def _fingerprint(x: np.ndarray) -> str:
 
 
 def minibatches(x: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0, min_rows: int = 1):
-    """``(batches, steps)``: endless pairs ``(x_b, x_b)`` of ``(<= batch_size, D)`` for ``fit(steps_per_epoch=steps)``.
-
-    Epoch ``e`` (0-based) visits the rows in the order ``default_rng([seed, e]).permutation(N)``, a
-    function of the seed and the epoch alone: a run resumed at epoch ``e`` sees the same minibatches as
-    an uninterrupted one. The last, smaller minibatch is kept unless it has fewer than ``min_rows`` rows.
-    """
+    """``(batches, steps)``: endless pairs ``(x_b, x_b)`` of ``(<= batch_size, D)`` for ``fit(steps_per_epoch=steps)``;
+    epoch ``e`` in the order ``default_rng([seed, e]).permutation(N)``, a last batch under ``min_rows`` dropped."""
     starts = range(0, len(x) - (min_rows - 1), batch_size)
 
     def batches():
@@ -97,16 +80,9 @@ def minibatches(x: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0,
 
 # --------------------------------------------------------------------------- learning-rate schedules
 class LearningRateSchedule:
-    """A checked learning-rate schedule and the Keras callback that applies it (:meth:`callback`).
-
-    * ``"constant"``: ``lr`` throughout.
-    * ``"step"``: ``lr * factor**m`` in epoch ``e`` (1-based), ``m`` = milestones ``<= e``
-      (``milestones=[45]``: epochs 1..44 at ``lr``, 45 on at ``lr * factor``).
-    * ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` for ``e <= T = cosine_epochs``,
-      then the value of epoch ``T``.
-    * ``"plateau"``: Keras' ``ReduceLROnPlateau``: the rate times ``factor`` each time the validation
-      NLL has not improved for ``plateau_patience`` epochs (the counter restarts after each cut).
-    """
+    """A checked learning-rate schedule and its Keras callback: ``"constant"``; ``"step"``: ``lr * factor**m`` in
+    epoch ``e``, ``m`` = milestones ``<= e``; ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` up to
+    ``T = cosine_epochs``; ``"plateau"``: times ``factor`` after ``plateau_patience`` epochs without progress."""
 
     def __init__(self, kind: str, lr: float, milestones=(), factor: float = 0.1,
                  plateau_patience: int = 10, cosine_epochs: int | None = None):
@@ -155,13 +131,8 @@ class LearningRateSchedule:
 
 # --------------------------------------------------------------------------- callbacks
 class StopOnDivergence(keras.callbacks.Callback):
-    """Raises :class:`TrainingDivergedError` at the first NaN/inf training ``loss`` or ``val_nll``.
-
-    The model first gets back the best weights so far (``early_stopping.best_weights``; before any
-    epoch ended, its weights at the start of ``fit``); ``advice(model)`` ends the message. Custom:
-    Keras' ``TerminateOnNaN`` stops (or raises a ``RuntimeError``) with the NaN weights left in the
-    model, looks at no validation NLL, and says nothing of what to change.
-    """
+    """Raises :class:`TrainingDivergedError` at the first NaN/inf training ``loss`` or ``val_nll``, after
+    restoring the best weights so far (or the initial ones); ``advice(model)`` ends the message."""
 
     def __init__(self, early_stopping, advice: Callable[[keras.Model], str], steps: int):
         super().__init__()
@@ -192,13 +163,8 @@ class StopOnDivergence(keras.callbacks.Callback):
 
 
 class RunRecord(keras.callbacks.Callback):
-    """The run's history dict, written to ``history.json``, and ``checkpoint.npz`` after every epoch.
-
-    Custom: Keras' ``BackupAndRestore`` saves the weights and the optimizer but not what an exact
-    resume also needs (the early-stopping and plateau counters with the best weights, the dropout
-    layers' random state) nor the settings a resumed run is compared with; ``CSVLogger`` writes CSV,
-    not this JSON history. Files are written atomically (temporary file + ``os.replace``).
-    """
+    """The run's history dict, written to ``history.json``, and ``checkpoint.npz`` after every epoch: what an
+    exact resume needs (unlike ``BackupAndRestore``: counters, best weights, dropout RNG state, settings)."""
 
     def __init__(self, history: dict, folder: Path | None, early_stopping, plateau, verbose: int):
         super().__init__()
@@ -255,7 +221,7 @@ def _rng(model) -> list:
 
 @contextlib.contextmanager
 def _open_checkpoint(path: Path):
-    """``(arrays, state)`` of checkpoint ``path``; an error reading it is one ``ValueError``: cannot be resumed."""
+    """``(arrays, state)`` of checkpoint ``path``; an error reading it is one ``ValueError``."""
     try:
         with np.load(path, allow_pickle=False) as z:
             state = json.loads(str(z["state"]))
@@ -274,19 +240,13 @@ _NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `
 
 
 def read_checkpoint_state(path: str | os.PathLike) -> dict:
-    """The ``state`` record of a checkpoint (settings, epoch, history ...), without loading any weights.
-
-    A damaged checkpoint, or one of another format version, raises a one-line ``ValueError``.
-    """
+    """The ``state`` record of a checkpoint (settings, history ...); one-line ``ValueError`` if unreadable."""
     with _open_checkpoint(Path(path)) as (_, state):
         return state
 
 
 def _load_checkpoint(path: Path, model, settings: dict) -> dict:
-    """Restore the model's, optimizer's and dropout's variables; returns the state, with ``best_weights``.
-
-    A difference in the settings raises ``ValueError`` listing it, before any weight is read.
-    """
+    """Restore model, optimizer and dropout variables (settings checked first); the state, with ``best_weights``."""
     with _open_checkpoint(path) as (z, state):
         diff = _settings_diff(state.get("settings", {}), settings)
         if diff:
@@ -316,12 +276,7 @@ def _settings_diff(saved: dict, now: dict, prefix: str = "") -> list[str]:
 
 
 def _weight_decay_cause(model, weight_decay: float) -> str | None:
-    """Why the L2 term is the likely cause of a divergence, or None.
-
-    At the model's (last good) weights the term ``weight_decay * sum ||W||^2`` is evaluated in
-    float32, as in the step: when it is not finite, or larger than ``D log 2`` (the NLL of a
-    model that says 1/2 for every pixel, more than any trained MADE's), it swamps the NLL.
-    """
+    """Why the L2 term likely caused a divergence (not finite, or over a uniform model's ``D log 2``), or None."""
     if not weight_decay:
         return None
     l2 = float(sum(np.sum(np.square(layer.kernel.numpy(), dtype=np.float64)) for layer in model.masked_layers))
@@ -346,22 +301,11 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
           valid_ensemble: str = "mixture") -> dict:
     """Train ``model`` on binary ``x_train`` ``(N, D)`` with early stopping on ``x_valid`` ``(M, D)``: ``model.fit``.
 
-    ``epochs`` caps the run (a resumed run may raise it); ``patience``: stop after this many epochs
-    without a lower validation NLL; the last, smaller minibatch of an epoch is kept. ``optimizer``:
-    see :func:`make_optimizer`; ``resample_masks``, ``weight_decay``, ``in_graph_masks``,
-    ``jit_compile``: see :meth:`MADE.compile`. ``valid_masks`` (``None``: all) and ``valid_ensemble``
-    define the validation NLL (:meth:`MADE.log_prob`). ``checkpoint_dir``: folder for
-    ``checkpoint.npz`` and ``history.json`` (``None``: no files); ``resume`` continues from its
-    checkpoint (settings must match), without it an existing checkpoint is an error. ``seed`` seeds
-    the shuffling and the masks (the model initialises its weights). ``verbose``: 0 silent, 1 Keras'
-    progress bar, 2 a line per epoch. ``on_epoch_end(epoch, history)`` runs after each checkpoint.
-    ``data`` (e.g. ``DataInfo.to_dict()``) is stored in the history. ``lr_*``, ``cosine_epochs``:
-    :class:`LearningRateSchedule` (``cosine_epochs`` defaults to ``epochs``).
-
-    Returns the history dict: ``train_nll`` (mean NLL of each epoch's minibatches, under the masks
-    used, dropout active), ``valid_nll``, ``learning_rate`` and ``epoch_seconds`` per epoch,
-    ``best_epoch`` (1-based), ``best_valid_nll``, ``epochs_run``, ``stop_reason`` (``"patience"`` or
-    ``"max_epochs"``), ``settings``, ``data``. NLLs in nats per image.
+    ``resample_masks``, ``weight_decay``, ``in_graph_masks``, ``jit_compile``: :meth:`MADE.compile`;
+    ``valid_masks`` (``None``: all), ``valid_ensemble``: :meth:`MADE.log_prob`; ``checkpoint_dir``: folder of
+    ``checkpoint.npz`` and ``history.json`` (``resume`` continues its run); ``verbose``: 0, 1 (progress bar)
+    or 2 (a line per epoch); ``lr_*``, ``cosine_epochs`` (default ``epochs``): :class:`LearningRateSchedule`.
+    Returns the history dict (per-epoch ``train_nll``, ``valid_nll``, ... ``best_epoch``, ``stop_reason``).
     """
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
@@ -371,10 +315,8 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
         raise UserInputError(f"verbose must be 0, 1 or 2, got {verbose!r}")
     if valid_ensemble not in ENSEMBLES:
         raise UserInputError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
-    x_train = check_real_batch(x_train, model.input_dim, "x_train")
-    x_valid = check_real_batch(x_valid, model.input_dim, "x_valid")
-    check_binary(x_train, "x_train")
-    check_binary(x_valid, "x_valid")
+    x_train = check_real_batch(x_train, model.input_dim, "x_train", binary=True)
+    x_valid = check_real_batch(x_valid, model.input_dim, "x_valid", binary=True)
     k_valid = model.num_masks if valid_masks is None else valid_masks
     k_valid = check_int("valid_masks", k_valid, 1, model.num_masks, type_error=ValueError)
     if valid_ensemble == "conditionals":      # refused now, not after a whole epoch
@@ -385,13 +327,11 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     opt.build(model.trainable_variables)
     schedule = LearningRateSchedule(lr_schedule, float(opt.learning_rate.numpy()), lr_milestones, lr_factor,
                                     lr_patience, epochs if cosine_epochs is None else cosine_epochs)
-    settings = {
-        "model": model.get_config(), "n_train": len(x_train), "n_valid": len(x_valid),
-        "train_fingerprint": _fingerprint(x_train), "valid_fingerprint": _fingerprint(x_valid),
-        "batch_size": batch_size, "optimizer": optimizer, "learning_rate": schedule.lr,
-        "patience": patience, "resample_masks": model.train_masks, "valid_masks": int(k_valid), "seed": int(seed),
-        "weight_decay": float(weight_decay), "valid_ensemble": valid_ensemble, **schedule.settings(),
-    }
+    settings = {"model": model.get_config(), "n_train": len(x_train), "n_valid": len(x_valid),
+                "train_fingerprint": _fingerprint(x_train), "valid_fingerprint": _fingerprint(x_valid),
+                "batch_size": batch_size, "optimizer": optimizer, "learning_rate": schedule.lr, "patience": patience,
+                "resample_masks": model.train_masks, "valid_masks": int(k_valid), "seed": int(seed),
+                "weight_decay": float(weight_decay), "valid_ensemble": valid_ensemble, **schedule.settings()}
     settings["model"].pop("name", None)
     history = {"train_nll": [], "valid_nll": [], "learning_rate": [], "epoch_seconds": [], "best_epoch": 0,
                "best_valid_nll": None, "epochs_run": 0, "stop_reason": None, "max_epochs": epochs,
@@ -404,9 +344,7 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
     plateau = lr_callback if isinstance(lr_callback, keras.callbacks.ReduceLROnPlateau) else None
     folder = None if checkpoint_dir is None else Path(checkpoint_dir)
     record = RunRecord(history, folder, early_stopping, plateau, verbose)
-    done = False
-    if folder is not None:
-        done = _open_run_folder(folder, resume, model, settings, history, record, data, verbose)
+    done = folder is not None and _open_run_folder(folder, resume, model, settings, history, record, data, verbose)
 
     def add_valid_nll(epoch, logs):            # a mixture over masks, image by image: not Keras' validation_data
         model.set_mask(start_mask)
