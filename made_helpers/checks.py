@@ -118,12 +118,13 @@ def check_real_array(name: str, value) -> np.ndarray:
 
 
 def check_binary(x, name: str = "x") -> None:
-    """Raise ``ValueError`` unless every entry of ``x`` is 0 or 1 (eager arrays only)."""
+    """Raise ``UserInputError`` (a ``ValueError``) unless every entry of ``x`` is 0 or 1 (eager arrays only)."""
     arr = np.asarray(x)
     bad = (arr != 0) & (arr != 1)
     if np.any(bad):
-        raise ValueError(f"{name} must be binary (0/1) for a Bernoulli likelihood, but it holds {int(bad.sum())} other "
-                         f"value(s), e.g. {arr[bad].ravel()[0]!r}; binarize it first (made_helpers.data.binarize)")
+        example = arr[bad].ravel()[0].item()       # a plain number: nan, not np.float32(nan)
+        raise UserInputError(f"{name} must be binary (0/1) for a Bernoulli likelihood, but it holds {int(bad.sum())} "
+                             f"other value(s), e.g. {example!r}; binarize it first (made_helpers.data.binarize)")
 
 
 def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32, binary: bool = False) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE, data
+from made_helpers.errors import UserInputError
 from made_helpers.evaluate import evaluate_nll, per_example_nll
 from made_helpers.train import CHECKPOINT_FILE, HISTORY_FILE, TrainingDivergedError, train
 
@@ -148,6 +149,10 @@ def test_bad_arguments(digits):
         train(m, xt, xv[:, :10])
     with pytest.raises(ValueError, match="x_train must be binary"):
         train(m, xt * 0.5, xv)
+    nan_valid = xv.astype("float32").copy()
+    nan_valid[0, 0] = np.nan
+    with pytest.raises(UserInputError, match=r"x_valid must be binary .*e\.g\. nan"):   # one line in the CLI
+        train(m, xt, nan_valid)
     with pytest.raises(ValueError, match="valid_masks must be an integer in 1..1"):
         train(m, xt, xv, valid_masks=2)
 
