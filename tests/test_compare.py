@@ -11,7 +11,7 @@ from made_helpers.cli import main
 from made_helpers.evaluate import paired_difference
 from made_helpers.results import paired_comparison, per_image_nll
 
-TINY = ["--data", "fallback", "--limit", "200", "--hidden", "8", "--epochs", "1", "--verbose", "0"]
+TINY = ["--data", "fallback", "--limit", "200", "--hidden", "8", "--epochs", "1", "--verbose", "0", "--no-jit"]
 
 
 @pytest.fixture(scope="module")

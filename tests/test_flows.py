@@ -78,6 +78,7 @@ def test_every_maf_layer_is_autoregressive_in_its_own_order(permutation):
 
 
 # ----------------------------------------------------------------------------- exact likelihood
+@pytest.mark.slow
 def test_maf_log_prob_is_base_density_plus_autodiff_log_det():
     maf = sharpen(MAF(3, [16, 16], num_layers=4, seed=6), scale=0.8)
     x = np.random.default_rng(1).normal(size=(6, 3)).astype("float32")
@@ -240,6 +241,7 @@ def test_toy_samplers():
         toy2d.sample_toy("spiral", 10)
 
 
+@pytest.mark.slow
 def test_fit_density_learns_a_correlated_gaussian():
     rng = np.random.default_rng(0)
     cov = np.array([[1.0, 0.8], [0.8, 1.0]])

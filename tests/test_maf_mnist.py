@@ -40,7 +40,7 @@ def test_splits_refuse_too_few_training_rows_and_other_widths():
         logit_space.maf_mnist_splits(_images(50_001), np.zeros((2, 4)))
 
 
-@pytest.mark.parametrize("kind", ["made", "maf"])
+@pytest.mark.parametrize("kind", ["made", pytest.param("maf", marks=pytest.mark.slow)])
 def test_training_moves_the_weights_and_the_loss_holds_the_weight_decay(kind):
     """fit_density trains the model it is given (a wrapper the Keras trainer did not track once left every weight
     where it started), and its training loss is -mean log p(x) + rate/2 * sum w**2, evaluation log p(x)."""
@@ -162,6 +162,7 @@ def test_a_run_that_diverges_keeps_its_best_epoch_and_says_so(tmp_path, tiny_dat
     assert "training stopped" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_weights_beyond_half_precision_are_kept_in_float32(tmp_path, tiny_data):
     """A flow's batch-norm variance can exceed float16's 65504; saved as float16 it would come back inf."""
     args = maf_mnist._parser().parse_args(["maf", "--out", str(tmp_path / "maf.json"), *TINY])

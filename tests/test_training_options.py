@@ -218,6 +218,7 @@ def test_averaged_conditionals_are_refused_across_orderings(sharpen, binary_vect
 
 
 # --------------------------------------------------------------------------- in-graph masks
+@pytest.mark.slow
 def test_select_mask_in_graph_equals_set_mask():
     model = MADE(9, [14, 11], num_masks=5, ordering="random", seed=7)
     select = tf.function(model.select_mask)
