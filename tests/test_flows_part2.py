@@ -249,6 +249,7 @@ def trained():
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
 def test_fit_density_lowers_the_validation_nll(trained, kind):
     model, before, history = trained[kind]
@@ -258,6 +259,7 @@ def test_fit_density_lowers_the_validation_nll(trained, kind):
         assert np.abs(bn.moving_mean.numpy()).max() > 1e-3 and np.abs(bn.moving_variance.numpy() - 1).max() > 1e-3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
 def test_2d_density_integrates_to_one_on_a_grid(trained, kind):
     model = trained[kind][0]
@@ -267,6 +269,7 @@ def test_2d_density_integrates_to_one_on_a_grid(trained, kind):
     assert abs(toy2d.grid_mass(log_p, xs) - 1.0) < MASS_TOL
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
 def test_save_and_load_round_trip(trained, kind, tmp_path):
     model = trained[kind][0]

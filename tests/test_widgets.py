@@ -105,6 +105,7 @@ def test_each_control_updates_state_and_views(explorer, name, value):
         assert degrees_html != before[2]
 
 
+@pytest.mark.slow
 def test_every_ordering_and_scheme_combination():
     for ordering, scheme, direct in itertools.product(["natural", "reversed", "random"],
                                                       ["random", "equal"], [True, False]):
@@ -169,6 +170,7 @@ def test_highlight_reports_the_inputs_an_output_sees(explorer):
     assert explorer.state.highlight is None and "may see" not in explorer.status.value
 
 
+@pytest.mark.slow
 def test_highlight_choices_follow_input_dim(explorer):
     c = explorer.controls
     assert [v for _, v in c["highlight"].options] == ["none", 0, 1, 2, 3, 4]
