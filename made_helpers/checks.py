@@ -11,8 +11,9 @@ import numpy as np
 
 from .errors import UserInputError, UserTypeError
 
-__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_int", "check_nonnegative_float",
-           "check_positive_float", "check_real_array", "check_real_batch", "check_seed", "draw_seed", "stateless_seed"]
+__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_int", "check_log_densities",
+           "check_nonnegative_float", "check_positive_float", "check_real_array", "check_real_batch", "check_seed",
+           "draw_seed", "stateless_seed"]
 
 SEED_MAX = 2**63 - 1
 """Largest accepted seed (seeds are 0..2**63-1)."""
@@ -125,6 +126,15 @@ def check_binary(x, name: str = "x") -> None:
         example = arr[bad].ravel()[0].item()       # a plain number: nan, not np.float32(nan)
         raise UserInputError(f"{name} must be binary (0/1) for a Bernoulli likelihood, but it holds {int(bad.sum())} "
                              f"other value(s), e.g. {example!r}; binarize it first (made_helpers.data.binarize)")
+
+
+def check_log_densities(name: str, value) -> np.ndarray:
+    """Log-densities as float64: NaN and ``+inf`` are refused, ``-inf`` (zero density) passes."""
+    arr = check_real_array(name, value).astype(np.float64)
+    bad = np.isnan(arr) | (arr == np.inf)
+    if np.any(bad):
+        raise ValueError(f"{name} contains {int(bad.sum())} NaN or +inf value(s); a log-density is finite or -inf")
+    return arr
 
 
 def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32, binary: bool = False) -> np.ndarray:

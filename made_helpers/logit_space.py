@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .checks import check_int, check_positive_float, check_real_array, check_real_batch, check_seed
+from .checks import check_int, check_log_densities, check_positive_float, check_real_array, check_real_batch, check_seed
 
 LAMBDA_MNIST = 1e-6
 MAF_NOISE_SEED = 42                  # the authors' RandomState(42)
@@ -23,15 +23,6 @@ def _check_lam(lam) -> float:
     if lam >= 0.5:
         raise ValueError(f"lam must be below 0.5 (it maps y in [0, 1) to [lam, 1 - lam)), got {lam!r}")
     return lam
-
-
-def _log_densities(name: str, value) -> np.ndarray:
-    """Log-densities as float64: NaN and ``+inf`` are refused, ``-inf`` (zero density) passes."""
-    arr = check_real_array(name, value).astype(np.float64)
-    bad = np.isnan(arr) | (arr == np.inf)
-    if np.any(bad):
-        raise ValueError(f"{name} contains {int(bad.sum())} NaN or +inf value(s); a log-density is finite or -inf")
-    return arr
 
 
 def _integer_images(images, name: str = "images") -> np.ndarray:
@@ -104,7 +95,7 @@ def log_det_logit_to_unit(x, lam: float = LAMBDA_MNIST) -> np.ndarray:
 
 def to_pixel_space(log_p_logit, x, lam: float = LAMBDA_MNIST) -> np.ndarray:
     """``log p`` ``(N,)`` nats of the image in ``[0, 256)^D`` from ``log p_x(x)`` ``(N,)`` and ``x`` ``(N, D)``."""
-    log_p = _log_densities("log_p_logit", log_p_logit)
+    log_p = check_log_densities("log_p_logit", log_p_logit)
     x = check_real_batch(x, None, "x", np.float64)
     if log_p.shape != (len(x),):
         raise ValueError(f"log_p_logit must have shape ({len(x)},), one value per row of x, got shape {log_p.shape}")
@@ -124,4 +115,4 @@ def logit_to_pixels(x, lam: float = LAMBDA_MNIST) -> np.ndarray:
 def bits_per_pixel(log_p_pixel, input_dim: int) -> np.ndarray:
     """``-log2 p / D``: the pixel-space log-density (a number or an array) in bits per pixel (lower is better)."""
     input_dim = check_int("input_dim", input_dim, low=1, type_error=ValueError)
-    return -_log_densities("log_p_pixel", log_p_pixel) / (input_dim * math.log(2.0))
+    return -check_log_densities("log_p_pixel", log_p_pixel) / (input_dim * math.log(2.0))

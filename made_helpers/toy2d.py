@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_int, check_nonnegative_float, check_positive_float, check_real_array, check_seed
-from .logit_space import _log_densities
+from .checks import (
+    check_int,
+    check_log_densities,
+    check_nonnegative_float,
+    check_positive_float,
+    check_real_array,
+    check_seed,
+)
 
 TOY_NAMES = ("two_moons", "ring", "checkerboard")
 
@@ -78,7 +84,7 @@ def grid_mass(log_p: np.ndarray, xs: np.ndarray) -> float:
     step = np.diff(xs)
     if not (np.all(step > 0) and np.allclose(step, step[0], rtol=1e-3)):
         raise ValueError("xs must be increasing and equally spaced (a grid from grid_log_density)")
-    log_p = _log_densities("log_p", log_p)
+    log_p = check_log_densities("log_p", log_p)
     if log_p.shape != (len(xs), len(xs)):
         raise ValueError(f"log_p must have shape ({len(xs)}, {len(xs)}) to match xs, got shape {log_p.shape}")
     return float(np.exp(log_p).sum() * (xs[1] - xs[0]) ** 2)
