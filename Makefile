@@ -1,4 +1,10 @@
 # Two commands for a newcomer:  `make lab` (open the series)  and  `make test` (run every test).
+
+# Every path below is relative to the repository root: from elsewhere, `make -C <repository> ...`.
+REPO_ROOT := $(patsubst %/,%,$(dir $(abspath $(firstword $(MAKEFILE_LIST)))))
+ifneq ($(REPO_ROOT),$(abspath $(CURDIR)))
+$(error run make in the repository root ($(REPO_ROOT)), e.g. `make -C $(REPO_ROOT) install`, not in $(CURDIR))
+endif
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3

@@ -2,7 +2,9 @@
 
 New files get ``0o666 & ~umask`` (not ``mkstemp``'s ``0o600``). Temporary files are
 ``<name>.<pid>.<token>.tmp<suffix>`` (Keras infers the format from the suffix); :func:`remove_stale_temps`
-deletes those a killed writer left behind.
+deletes those a killed writer left behind. A failed write names ``path``, not the temporary file.
+:func:`json_text` is the package's one JSON writer: strict JSON (NaN and infinity are refused, not written as the
+non-standard tokens ``NaN``/``Infinity``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "remove_stale_temps", "write_json"]
+__all__ = ["atomic_write", "json_text", "remove_stale_temps", "write_json"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | bytes) -> Path:
@@ -34,6 +36,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, f"cannot write {path}: {e.strerror or e}") from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -46,9 +51,17 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
     return path
 
 
+def json_text(obj, what: str = "the record", indent: int | None = None) -> str:
+    """``obj`` as strict JSON text; a ``ValueError`` naming ``what`` when it holds NaN or infinity."""
+    try:
+        return json.dumps(obj, indent=indent, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"{what} holds NaN or infinity, which strict JSON cannot store; it was not written") from None
+
+
 def write_json(path: str | os.PathLike, obj) -> Path:
-    """``obj`` as indented JSON at ``path``, written with :func:`atomic_write`."""
-    return atomic_write(path, json.dumps(obj, indent=1).encode())
+    """``obj`` as indented strict JSON (:func:`json_text`) at ``path``, written with :func:`atomic_write`."""
+    return atomic_write(path, json_text(obj, str(path), indent=1).encode())
 
 
 def _pid_alive(pid: int) -> bool:

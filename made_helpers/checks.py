@@ -11,9 +11,9 @@ import numpy as np
 
 from .errors import UserInputError, UserTypeError
 
-__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_int", "check_log_densities",
-           "check_nonnegative_float", "check_positive_float", "check_real_array", "check_real_batch", "check_seed",
-           "draw_seed", "stateless_seed"]
+__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_finite_weights", "check_int",
+           "check_log_densities", "check_nonnegative_float", "check_positive_float", "check_real_array",
+           "check_real_batch", "check_seed", "draw_seed", "nonfinite_weights", "stateless_seed"]
 
 SEED_MAX = 2**63 - 1
 """Largest accepted seed (seeds are 0..2**63-1)."""
@@ -157,3 +157,23 @@ def check_real_batch(x, input_dim: int | None, name: str = "x", dtype=np.float32
         raise UserInputError(f"{name} has {int(big.sum())} value(s) too large for float32 "
                              f"(|value| > {FLOAT32_MAX:.4g}), e.g. {float(arr[big][0]):g}")
     return arr.astype(dtype, copy=False)
+
+
+def nonfinite_weights(model) -> list[tuple[str, int]]:
+    """``[(variable path, number of NaN/inf entries)]`` for each of ``model.weights`` that is not all finite."""
+    found = []
+    for var in model.weights:
+        values = np.asarray(var.numpy() if hasattr(var, "numpy") else var)
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            found.append((getattr(var, "path", None) or var.name, int(np.sum(~np.isfinite(values)))))
+    return found
+
+
+def check_finite_weights(model, task: str, fix: str = "load or train the model again") -> None:
+    """One-line ``UserInputError`` naming the layer when a weight or bias of ``model`` is NaN or infinite: a ReLU
+    turns a NaN layer into zeros, so such a model would give plausible numbers for another distribution."""
+    bad = nonfinite_weights(model)
+    if bad:
+        where = ", ".join(f"{path} ({n})" for path, n in bad[:3]) + (", ..." if len(bad) > 3 else "")
+        raise UserInputError(f"{task}: the model {model.name} has {sum(n for _, n in bad)} NaN or inf weight(s), in "
+                             f"{where} (a diverged fit, a damaged file, or weights assigned by hand); {fix}")

@@ -30,6 +30,7 @@ from .errors import MadeError, UserInputError
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
     import numpy as np
 
+MNIST_PIXELS = 784
 RUN_SUMMARY = "train_summary.json"
 MODEL_FILE = "model.keras"
 CHECKPOINT = "checkpoint.npz"
@@ -176,7 +177,20 @@ def _check_new_path(flag: str, text: str) -> Path:
     for parent in path.parents:
         if parent.exists() and not parent.is_dir():
             raise _UsageError(f"{flag} {text}: {parent} is a file, not a folder")
+    if path.is_symlink() and not path.exists():
+        raise _UsageError(f"{flag} {text} is a symbolic link that points nowhere ({os.readlink(path)}): remove it or "
+                          f"choose another path")
     return path
+
+
+def _check_output(path: Path, flag: str, text: str) -> Path:
+    """``path`` (an output the user named with ``flag text``) checked to be writable before any work."""
+    from .files import check_writable
+
+    try:
+        return check_writable(path, f"{flag} {text}")
+    except UserInputError as e:
+        raise _UsageError(str(e)) from None
 
 
 def _check_existing_run(out: Path, args) -> None:
@@ -197,9 +211,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_json_target(text: str, model_file: Path, read: list[Path]) -> Path:
-    """``evaluate --json``: a ``.json`` file that is neither the model, a run's own file, nor one of ``read``
-    (the files the command reads, also through ``..`` or links)."""
+def _check_json_target(text: str, model_file: Path, read: list[Path], overwrite: bool = False) -> Path:
+    """``evaluate --json``: a writable ``.json`` file that is neither the model, a run's own file, nor one of ``read``
+    (the files the command reads, also through ``..`` or links), nor (without ``overwrite``) an existing file."""
     path = _check_new_path("--json", text)
     if path.is_dir():
         raise _UsageError(f"--json {text} is a folder: name a .json file, e.g. {path / 'result.json'}")
@@ -213,9 +227,10 @@ def _check_json_target(text: str, model_file: Path, read: list[Path]) -> Path:
         raise _UsageError(f"--json {text} is a file of the run in {target.parent}: choose another file")
     for other in read:
         if _same_file(path, other):
-            raise _UsageError(f"--json {text} is {other}, which this command reads (the run's training record): "
-                              f"choose another file")
-    return path
+            raise _UsageError(f"--json {text} is {other}, which this command reads: choose another file")
+    if os.path.lexists(path) and not overwrite:
+        raise _UsageError(f"--json {text} already exists: add --overwrite to replace it, or choose another file")
+    return _check_output(path, "--json", text)
 
 
 def _check_png_target(text: str) -> Path:
@@ -227,7 +242,7 @@ def _check_png_target(text: str) -> Path:
             raise _UsageError(f"--out {text}: {path} is a folder: name a .png file")
     elif path.suffix.lower() != ".png":
         raise _UsageError(f"--out {text} must end in .png (or name an existing folder, which receives samples.png)")
-    return path
+    return _check_output(path, "--out", str(path))
 
 
 def _save_model(model, path: Path) -> None:
@@ -281,8 +296,13 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
     if p.is_dir():
         model = p / MODEL_FILE
         if not model.is_file():
+            from .run_folder import OVERWRITTEN
+
             hint = (" (a checkpoint is there: the run has not finished; continue it with `made train ... --resume`)"
                     if (p / "checkpoint.npz").exists() else "")
+            if (p / OVERWRITTEN / MODEL_FILE).is_file():
+                hint = (f" (an interrupted `made train --overwrite` set the previous run aside in {p / OVERWRITTEN}: "
+                        f"the next `made train ... --out {p}` puts it back, or move its files back by hand)")
             raise FileNotFoundError(f"no {MODEL_FILE} in {p}{hint}")
         return model, p
     if p.is_file():
@@ -297,6 +317,7 @@ def _load_model(path: Path):
     import keras
 
     from . import MADE  # (importing it registers the classes for deserialization)
+    from .checks import check_finite_weights
     from .model_file import check_model_file
 
     run = path.parent
@@ -325,6 +346,10 @@ def _load_model(path: Path):
     if model.num_masks > MAX_MASKS:
         raise UserInputError(f"{path}: num_masks={model.num_masks} exceeds {MAX_MASKS}, the most the CLI handles")
     check_model_file(model, path)          # masks rebuilt from config.json = the trained ones in the file
+    if model.input_dim != MNIST_PIXELS:
+        raise UserInputError(f"{path}: the model is for {model.input_dim} inputs, MNIST images have {MNIST_PIXELS} "
+                             f"pixels: give a model trained by `made train`")
+    check_finite_weights(model, str(path), fix=fix.removeprefix("; "))
     return model
 
 
@@ -354,6 +379,7 @@ def _check_train_flags(args) -> Path:
         raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
     if args.resume and args.overwrite:
         raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
+    _check_output(out / CHECKPOINT, "--out", args.out)
     try:
         args.activation = check_activation(args.activation)
     except ValueError as e:
@@ -368,6 +394,7 @@ def _check_train_flags(args) -> Path:
     if args.mask_kind in ("full", "ordering") and args.ordering != "random":
         raise _UsageError(f"--mask-kind {args.mask_kind} draws a new ordering per mask: it needs --ordering random")
     _check_schedule_flags(args)
+    _check_data_dir(args.data, args)
     kind = args.mask_kind or mk.default_mask_kind(args.ordering)
     k_valid = args.masks if args.valid_masks is None else args.valid_masks
     if args.valid_ensemble == "conditionals" and k_valid > 1 and kind in ("full", "ordering"):
@@ -382,6 +409,14 @@ def _check_train_flags(args) -> Path:
                               f"degree tables need {need / 2**30:.2f} GiB, more than the {free / 2**30:.2f} GiB "
                               f"of memory available: use fewer masks or narrower layers")
     return out
+
+
+def _check_data_dir(kind: str, args) -> None:
+    """``--data-dir`` only where it is used: the fallback subset ships with the package."""
+    if kind == "fallback" and args.data_dir is not None:
+        why = "" if args.data else " (the model was trained on it, so evaluate uses it by default)"
+        raise _UsageError(f"--data-dir {args.data_dir} has no effect with the fallback subset{why}, which ships with "
+                          f"the package: drop --data-dir, or give --data binarized")
 
 
 def _check_schedule_flags(args) -> None:
@@ -435,12 +470,14 @@ def _train_locked(args, out: Path) -> int:
 
     from . import MADE
     from .atomic import remove_stale_temps, write_json
+    from .model_file import file_sha256
     from .run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
     from .train import train
 
     recover_overwrite(out, RUN_ARTEFACTS, CHECKPOINT)
     _check_existing_run(out, args)
     _check_cosine_resume(out, args)
+    previous = _previous_summary(out) if args.resume else {}     # read and checked before anything is rewritten
     t0 = time.time()
     commit = git_commit()                              # the code that runs, before any later edits
     x_train, train_info, _ = _load_split(args.data, "train", args.limit, args.data_dir)
@@ -465,17 +502,20 @@ def _train_locked(args, out: Path) -> int:
                         lr_patience=args.lr_patience, cosine_epochs=args.cosine_epochs,
                         in_graph_masks=not args.host_masks, valid_ensemble=args.valid_ensemble,
                         on_epoch_end=(lambda epoch, history: drop_aside(aside)) if aside else None)
-    except BaseException:
-        if aside is not None:
+    except BaseException as error:
+        if aside is not None and aside.exists():
             restore_aside(out, aside, RUN_ARTEFACTS)      # no checkpoint yet: the old run comes back
+            if isinstance(error, KeyboardInterrupt):
+                raise type(error)(f"interrupted before the new run's first checkpoint: the previous run in {out} is "
+                                  f"back in place, unchanged") from None
         raise
     _save_model(model, out / MODEL_FILE)
-    previous = json.loads((out / RUN_SUMMARY).read_text()) if args.resume and (out / RUN_SUMMARY).is_file() else {}
     invocations = previous.get("invocations", []) + [{
         "argv": sys.argv[1:], "wall_seconds": time.time() - t0,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(t0))}]
     summary = {
-        "model_file": str(out / MODEL_FILE), "best_epoch": history["best_epoch"],
+        "model_file": str(out / MODEL_FILE), "model_sha256": file_sha256(out / MODEL_FILE),
+        "best_epoch": history["best_epoch"],
         "best_valid_nll": history["best_valid_nll"], "epochs_run": history["epochs_run"],
         "stop_reason": history["stop_reason"], "train_seconds_total": sum(history["epoch_seconds"]),
         "wall_seconds_total": sum(i["wall_seconds"] for i in invocations), "invocations": invocations,
@@ -489,6 +529,20 @@ def _train_locked(args, out: Path) -> int:
           f"{history['valid_masks']} mask(s)) on {valid_shown}", flush=True)
     print(f"wrote {out / MODEL_FILE}, {out / 'history.json'}, {out / RUN_SUMMARY}", flush=True)
     return 0
+
+
+def _previous_summary(out: Path) -> dict:
+    """The ``train_summary.json`` of the run ``--resume`` continues (``{}`` if there is none), checked up front."""
+    from .files import read_json
+
+    path = out / RUN_SUMMARY
+    if not os.path.lexists(path):
+        return {}
+    summary = read_json(path, fix="restore it from a copy, or delete it (the resumed run then writes a new one "
+                                  "without the earlier invocations)")
+    if not isinstance(summary.get("invocations", []), list):
+        raise UserInputError(f"{path} is damaged: its invocations are not a list; restore it from a copy, or delete it")
+    return summary
 
 
 def _model_config(model) -> dict:
@@ -538,12 +592,23 @@ def _summary_config(summary: dict) -> dict:
     return {key: value for key, value in derived.items() if value is not None}
 
 
-def _check_summary_describes(summary: dict, path: Path, given: bool, model) -> None:
-    """Refuse a training summary of another model: its config must be the loaded model's."""
+def _check_summary_describes(summary: dict, path: Path, given: bool, model, model_file: Path) -> None:
+    """Refuse a training summary of another model: its config must be the loaded model's, and the model file's
+    digest the one the summary recorded (summaries before ``model_sha256`` are compared by config only)."""
+    from .model_file import file_sha256
+
     loaded = _model_config(model)
     described = _summary_config(summary)
     differ = [f"{key}: summary {described[key]!r} vs model {loaded.get(key)!r}"
               for key in sorted(described) if described[key] != loaded.get(key)]
+    beside = path.parent / MODEL_FILE                     # the model of the run the summary was written in
+    if not differ and isinstance(summary.get("model_sha256"), str) and \
+            summary["model_sha256"] != file_sha256(model_file):
+        differ = [f"the model file's SHA-256 is not the {summary['model_sha256'][:16]}... the summary recorded: "
+                  f"the same architecture, another run"]
+    elif not differ and beside.is_file() and not _same_file(beside, model_file) and \
+            file_sha256(beside) != file_sha256(model_file):
+        differ = [f"it belongs to the run of {beside}, whose weights differ: the same architecture, another run"]
     if differ:
         what = f"--summary {path}" if given else str(path)
         raise (_UsageError if given else UserInputError)(
@@ -553,14 +618,13 @@ def _check_summary_describes(summary: dict, path: Path, given: bool, model) -> N
 
 def _read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dict, np.ndarray]:
     """The results file given to ``--compare`` and its per-image NLLs ``(N,)``, checked to be of the same images."""
+    from .files import read_json
     from .results import check_same_images, per_image_nll
 
-    path = Path(text)
     try:
-        other = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _UsageError(f"--compare {text}: not a readable results file (JSON from made evaluate --json): "
-                          f"{_first_line(error)}") from None
+        other = read_json(text, f"--compare {text}", "give a results file of made evaluate --json", kind=None)
+    except UserInputError as error:
+        raise _UsageError(str(error)) from None
     if not isinstance(other, dict) or f"{split}_nll" not in other:
         raise _UsageError(f"--compare {text}: not a results file of the {split} split (made evaluate --split "
                           f"{split} --json)")
@@ -576,22 +640,26 @@ def cmd_evaluate(args) -> int:
     import math
 
     from .atomic import write_json
-    from .evaluate import paired_difference, per_example_nll
+    from .evaluate import paired_difference, per_example_nll, standard_error
+    from .files import read_json
     from .model_file import file_sha256
     from .results import encode_per_image_nll
 
     model_file, run_dir = _resolve_model(args.model)
     summary_file = Path(args.summary) if args.summary else (run_dir / RUN_SUMMARY if run_dir else None)
     history_file = summary_file.parent / "history.json" if summary_file else None
-    read = [f for f in (summary_file, history_file) if f is not None]
-    json_path = _check_json_target(args.json, model_file, read) if args.json is not None else None
+    read = [f for f in (summary_file, history_file) if f is not None] + [Path(text) for text in args.compare]
+    json_path = _check_json_target(args.json, model_file, read, args.overwrite) if args.json is not None else None
     summary = (_read_summary(summary_file, bool(args.summary))
-               if summary_file is not None and (args.summary or summary_file.exists()) else {})
+               if summary_file is not None and (args.summary or os.path.lexists(summary_file)) else {})
+    history = (read_json(history_file, fix="restore it, or delete it to evaluate without the learning curves")
+               if json_path is not None and history_file is not None and os.path.lexists(history_file) else None)
     kind = args.data or ("fallback" if (summary.get("data") or {}).get("train", {}).get("source") == "fallback"
                          else "binarized")
+    _check_data_dir(kind, args)
     model = _load_model(model_file)
     if summary:
-        _check_summary_describes(summary, summary_file, bool(args.summary), model)
+        _check_summary_describes(summary, summary_file, bool(args.summary), model, model_file)
     if args.masks is not None and args.masks > model.num_masks:
         raise _UsageError(f"--masks {args.masks} exceeds the model's {model.num_masks} mask(s)")
     k = args.masks or model.num_masks
@@ -600,18 +668,19 @@ def cmd_evaluate(args) -> int:
     t0 = time.time()
     nll = per_example_nll(model, x, num_masks=k, batch_size=args.batch_size, ensemble=args.ensemble)
     seconds = time.time() - t0
-    mean = float(nll.mean())
-    se = float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
+    mean, se = float(nll.mean()), standard_error(nll)
     combined = "mixture" if args.ensemble == "mixture" else "averaged conditionals"
-    print(f"{args.split} NLL: {mean:.3f} ± {se:.3f} nats (mean ± standard error over {len(x)} images; "
-          f"{combined} of {k} mask(s)) on {shown}", flush=True)
+    spread = (f"± {se:.3f} nats (mean ± standard error over {len(x)} images" if math.isfinite(se) else
+              "nats (one image: no standard error")
+    print(f"{args.split} NLL: {mean:.3f} {spread}; {combined} of {k} mask(s)) on {shown}", flush=True)
     for other_file, (other, other_nll) in others:          # the same images: checked by _read_compare
         diff, paired_se = paired_difference(nll, other_nll)
         print(f"paired with {other_file} ({other[f'{args.split}_nll']:.3f}): this - that = {diff:+.3f} ± "
               f"{paired_se:.3f} nats (standard error of the {len(nll)} per-image differences)", flush=True)
     if json_path is not None:
         result = {
-            f"{args.split}_nll": mean, f"{args.split}_nll_se": se, "split": args.split, "num_masks": k,
+            f"{args.split}_nll": mean, f"{args.split}_nll_se": se if math.isfinite(se) else None,
+            "split": args.split, "num_masks": k,
             "ensemble": args.ensemble, "n_images": len(x), "eval_seconds": seconds, "model_file": str(model_file),
             "model_sha256": file_sha256(model_file),   # results.check_model_digest compares it with the file
             "first_100_nll": float(nll[:100].mean()),     # a quick re-evaluation check (tests use it)
@@ -630,8 +699,7 @@ def cmd_evaluate(args) -> int:
         if summary.get("data"):
             result["training"]["data"] = {split: portable_data_info(d) if isinstance(d, dict) else d
                                           for split, d in summary["data"].items()}
-        if history_file is not None and history_file.is_file():     # the learning curves, for plots
-            history = json.loads(history_file.read_text())
+        if history is not None:                                     # the learning curves, for plots
             result["training"]["curves"] = {key: history[key] for key in
                                             ("train_nll", "valid_nll", "learning_rate", "epoch_seconds")
                                             if key in history}
@@ -790,6 +858,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="images per forward pass (default: 10000)")
     e.add_argument("--json", default=None, metavar="FILE",
                    help="also write the result, training summary, machine and git commit to FILE")
+    e.add_argument("--overwrite", action="store_true",
+                   help="replace the --json file when it exists (without it, an existing file is refused)")
     e.add_argument("--note", default=None, metavar="TEXT", help="free text stored in the --json file")
     e.add_argument("--compare", action="append", default=[], metavar="RESULTS",
                    help="a results file of another model on the same split (from evaluate --json): also print the "
@@ -816,21 +886,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, ``docker stop``), raised like Ctrl-C so that the same clean-up runs."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
+    import signal
+
+    from .files import check_file_size_limit
+
     prog = "made"
+    try:
+        previous_handler = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:                                # not the main thread: SIGTERM keeps its handler
+        previous_handler = None
     try:
         parser = build_parser()
         args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
         prog = f"made {args.command}"
+        check_file_size_limit()
         return args.func(args)
     except _UsageError as e:
         print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         hint = "; a train run continues with --resume" if prog == "made train" else ""
-        print(f"{prog}: interrupted{hint}", file=sys.stderr)
-        return 130
+        print(f"{prog}: {e.args[0] if e.args else 'interrupted' + hint}", file=sys.stderr)
+        return 128 + signal.SIGTERM if isinstance(e, Terminated) else 130
     except (MadeError, OSError) as e:
         # missing/broken data, an existing run folder, a diverged run, an unreadable model file
         print(f"{prog}: error: {e}", file=sys.stderr)
@@ -845,6 +932,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prog}: internal error: {type(e).__name__}: {_first_line(e)} (a bug in made_helpers, not in "
               f"your input; MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 1
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:

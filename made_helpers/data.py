@@ -23,6 +23,7 @@ import numpy as np
 
 from .atomic import atomic_write
 from .errors import MadeError
+from .files import not_regular
 
 __all__ = [
     "DataError", "DataIntegrityError", "DataNotFoundError", "DataInfo",
@@ -180,22 +181,9 @@ _REFETCH = ("delete it and load again (it is re-downloaded when online), copy it
 
 def _is_data_file(path: Path) -> bool:
     """True for a regular file at ``path``, False when nothing is there, else :class:`DataIntegrityError`."""
-    if path.is_file():
-        return True
-    if not os.path.lexists(path):
-        return False
-    if path.is_dir():
-        what = "a folder"
-    elif path.is_symlink():
-        try:
-            path.resolve(strict=True)
-            what = "a symbolic link to something that is not a file"
-        except RuntimeError:
-            what = "a symbolic link that loops"
-        except OSError:
-            what = "a symbolic link that points nowhere (or loops)"
-    else:
-        what = "not a regular file"
+    what = not_regular(path)
+    if what is None:
+        return path.is_file()
     raise DataIntegrityError(f"{path}: is {what}, not a data file: {_REFETCH}")
 
 

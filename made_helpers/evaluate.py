@@ -26,10 +26,16 @@ def per_example_nll(model, x, num_masks: int | None = None, batch_size: int = 10
 def evaluate_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,
                  ensemble: str = "mixture") -> tuple[float, float]:
     """``(mean NLL, standard error)`` in nats of :func:`per_example_nll` over the rows of ``x`` ``(N, D)``;
-    the standard error is ``std(ddof=1) / sqrt(N)`` (0.0 when N = 1)."""
+    the standard error is :func:`standard_error` (NaN for one image)."""
     nll = per_example_nll(model, x, num_masks=num_masks, batch_size=batch_size, ensemble=ensemble)
-    se = float(nll.std(ddof=1) / math.sqrt(len(nll))) if len(nll) > 1 else 0.0
-    return float(nll.mean()), se
+    return float(nll.mean()), standard_error(nll)
+
+
+def standard_error(values) -> float:
+    """The standard error of the mean of ``values`` ``(N,)``: ``std(ddof=1) / sqrt(N)``; NaN for N = 1 (one value
+    says nothing about the spread: not a zero error bar)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else math.nan
 
 
 def paired_difference(nll_a, nll_b) -> tuple[float, float]:

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, stateless_seed
+from .checks import FLOAT32_MAX, check_finite_weights, check_int, check_positive_float, check_real_batch, stateless_seed
 from .evaluate import in_chunks
 from .model import MaskedModel
 
@@ -41,15 +41,13 @@ def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
 
 
 def refuse_nonfinite(model, bad, task: str, rows_of: str, given: np.ndarray | None = None) -> None:
-    """A one-line ``ValueError`` naming NaN/inf weights or the rows set in ``bad`` (``(batch,)`` or ``(batch, D)``)."""
+    """A one-line ``ValueError`` naming NaN/inf weights (:func:`check_finite_weights`, checked first: a ReLU turns a
+    NaN layer into zeros) or the rows set in ``bad`` (``(batch,)`` or ``(batch, D)``)."""
+    check_finite_weights(model, task)
     bad = np.asarray(bad)
     rows = np.flatnonzero(bad if bad.ndim == 1 else bad.any(axis=1))
     if rows.size == 0:
         return
-    n_weights = sum(int(np.sum(~np.isfinite(v.numpy()))) for v in model.weights)
-    if n_weights:
-        raise ValueError(f"{task}: the model {model.name} has {n_weights} NaN or inf weight(s) (a diverged fit, or "
-                         f"weights assigned by hand), so its result is not finite; load or train the model again")
     listed = ("rows " if rows.size > 1 else "row ") + ", ".join(str(r) for r in rows[:5]) \
         + (", ..." if rows.size > 5 else "")
     largest = f"; largest |value| in them {float(np.abs(given[rows]).max()):.3g}" if given is not None else ""

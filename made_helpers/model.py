@@ -11,7 +11,15 @@ import numpy as np
 import tensorflow as tf
 
 from . import masks as mk
-from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed, draw_seed, stateless_seed
+from .checks import (
+    check_finite_weights,
+    check_int,
+    check_nonnegative_float,
+    check_real_batch,
+    check_seed,
+    draw_seed,
+    stateless_seed,
+)
 from .conditioning import check_observed, is_prefix_of_ordering
 from .errors import UserInputError
 from .evaluate import in_chunks
@@ -292,6 +300,7 @@ class MADE(MaskedModel):
         ``prod_d 1/K sum_k p_k(x_d | x_<d)`` (masks sharing one ordering only)."""
         x = check_real_batch(x, self.input_dim, binary=True)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
+        check_finite_weights(self, "log_prob")
         if ensemble not in ENSEMBLES:
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
         if self._log_prob_fn is None:
@@ -406,6 +415,7 @@ class MADE(MaskedModel):
         return x
 
     def _run_sequential(self, x: np.ndarray, observed: np.ndarray, seed: int | None) -> np.ndarray:
+        check_finite_weights(self, "sample/complete")
         if self._sequential_fn is None:
             rows = tf.TensorSpec([None, self.input_dim], tf.float32)
             self._sequential_fn = tf.function(self._sequential,

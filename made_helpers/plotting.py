@@ -92,9 +92,12 @@ def plot_completions(originals, completed, observed, title: str, image_shape: tu
 
 
 def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
-    """Write a titled PNG grid of ``images`` ``(n, 784)`` to exactly ``path`` (atomically); returns ``path``."""
+    """Write a titled PNG grid of ``images`` ``(n, 784)`` to exactly ``path`` (atomically); returns ``path``.
+    An unwritable ``path`` is refused before the plot is drawn."""
     from .atomic import atomic_write
+    from .files import check_writable
 
+    check_writable(path, f"path {path}")
     fig = plot_images(images, title=title, ncols=ncols)
     try:
         atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))

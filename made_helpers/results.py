@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
-import json
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
+
+from .errors import UserInputError
+from .files import read_json, require_regular_file
 
 PAPER_MNIST = {(1, False): 88.40, (1, True): 88.04, (2, False): 89.59, (2, True): 86.64}
 """The MADE paper's (Germain et al. 2015) MNIST test NLLs (nats): ``(hidden layers, several masks) -> NLL``."""
@@ -32,10 +36,21 @@ def per_image_nll(result: dict, name: str = "the results file") -> np.ndarray:
     if not isinstance(stored, dict) or stored.get("encoding") != PER_IMAGE_ENCODING:
         raise ValueError(f"{name} holds no per-image NLLs (per_image_nll): evaluate its model again with "
                          f"made evaluate --json")
-    values = np.frombuffer(base64.urlsafe_b64decode(stored["data"]), dtype="<f4").astype(np.float64)
+    try:
+        values = np.frombuffer(base64.urlsafe_b64decode(stored["data"]), dtype="<f4").astype(np.float64)
+    except (KeyError, TypeError, ValueError) as e:          # binascii.Error is a ValueError; a cut buffer too
+        raise UserInputError(f"{name} is damaged: its per_image_nll data cannot be decoded ({_first_line(e)}); "
+                             f"evaluate its model again with made evaluate --json") from None
     if values.size != stored.get("n") or values.size != result.get("n_images"):
-        raise ValueError(f"{name}: per_image_nll holds {values.size} values for {result.get('n_images')} images")
+        raise UserInputError(f"{name}: per_image_nll holds {values.size} values for {result.get('n_images')} images")
+    if not np.all(np.isfinite(values)):
+        raise UserInputError(f"{name}: per_image_nll holds {int(np.sum(~np.isfinite(values)))} NaN or inf value(s) "
+                             f"(a model with non-finite weights?): evaluate a sound model again")
     return values
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
 def check_same_images(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> None:
@@ -77,21 +92,39 @@ def check_model_digest(result: dict, results_file: str | Path) -> Path | None:
         return model
     digest = file_sha256(model)
     if digest != result["model_sha256"]:
-        raise ValueError(f"{model}: SHA-256 {digest[:16]}... is not the {str(result['model_sha256'])[:16]}... "
+        raise UserInputError(f"{model}: SHA-256 {digest[:16]}... is not the {str(result['model_sha256'])[:16]}... "
                          f"recorded in {results_file}: the model is not the one these numbers describe "
                          f"(replaced, edited or swapped); restore it (git checkout) or evaluate it again")
     return model
 
 
-def load_results(folder: str | Path = "results") -> list[dict]:
-    """Every ``*.json`` results file in ``folder``, sorted by name, each with its ``file`` name; models beside
-    them must match their digests (:func:`check_model_digest`)."""
-    rows = []
-    for path in sorted(Path(folder).glob("*.json")):
-        result = json.loads(path.read_text())
+def read_result(path: str | Path) -> dict:
+    """The results file ``path`` (a JSON object, regular file), its model beside it matching its digest
+    (:func:`check_model_digest`), with its ``file`` name; else one-line ``UserInputError`` naming the file."""
+    result = read_json(path, fix="restore it (git checkout) or evaluate its model again with made evaluate --json")
+    try:
         check_model_digest(result, path)
-        result["file"] = path.name
-        rows.append(result)
+    except OSError as e:
+        raise UserInputError(f"{path}: cannot read the model beside it ({e})") from None
+    result["file"] = Path(path).name
+    return result
+
+
+def load_results(folder: str | Path = "results") -> list[dict]:
+    """Every ``*.json`` results file in ``folder`` (:func:`read_result`), sorted by name. ``UserInputError`` for a
+    folder that is not one, or with one line per damaged file."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise UserInputError(f"{folder}: no such folder of results files" if not os.path.lexists(folder)
+                             else f"{folder} is not a folder: give the folder of results files")
+    rows, damaged = [], []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            rows.append(read_result(path))
+        except UserInputError as e:
+            damaged.append(str(e))
+    if damaged:
+        raise UserInputError("\n".join(damaged))
     return rows
 
 
@@ -285,11 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", default="results", help="folder of results files (default: results)")
     parser.add_argument("--update", metavar="README", help="write the tables between the markers of README")
     args = parser.parse_args(argv)
-    tables = readme_tables(load_results(args.folder))
+    try:
+        tables = readme_tables(load_results(args.folder))
+        if args.update is not None:
+            text = require_regular_file(args.update, f"--update {args.update}").read_text()
+    except UserInputError as e:                               # one line per damaged file
+        for line in str(e).splitlines():
+            print(f"{parser.prog}: error: {line}", file=sys.stderr)
+        return 1
     if args.update is None:
         print(tables)
         return 0
-    text = Path(args.update).read_text()
     if text.count(README_START) != 1 or text.count(README_END) != 1:
         parser.error(f"--update {args.update}: needs one line {README_START!r} and one {README_END!r}")
     head, rest = text.split(README_START)

@@ -18,10 +18,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .atomic import atomic_write, remove_stale_temps, write_json
-from .checks import check_int, check_positive_float, check_real_batch, check_seed
+from .atomic import atomic_write, json_text, remove_stale_temps, write_json
+from .checks import check_int, check_positive_float, check_real_batch, check_seed, nonfinite_weights
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
+from .files import require_regular_file
 from .model import ENSEMBLES
 
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -205,7 +206,7 @@ class RunRecord(keras.callbacks.Callback):
         for key, cb in self.counters.items():
             state[key] = cb and {k: (float if k == "best" else int)(getattr(cb, k))
                                  for k in ("wait", "best", "best_epoch", "cooldown_counter") if hasattr(cb, k)}
-        arrays = {"state": np.array(json.dumps(state))}
+        arrays = {"state": np.array(json_text(state, f"the checkpoint state of {self.folder}"))}
         for prefix, values in (("model", model.get_weights()), ("opt", opt.variables), ("rngstate", _rng(model)),
                                ("best", self.counters["early_stopping"].best_weights or [])):
             arrays.update({f"{prefix}_{i}": np.asarray(v) for i, v in enumerate(values)})
@@ -221,13 +222,19 @@ def _rng(model) -> list:
 
 @contextlib.contextmanager
 def _open_checkpoint(path: Path):
-    """``(arrays, state)`` of checkpoint ``path``; an error reading it is one ``ValueError``."""
+    """``(arrays, state)`` of checkpoint ``path`` (a regular file: a FIFO would block); an error reading it is one
+    ``ValueError``."""
+    require_regular_file(path, f"{path}: the checkpoint", _NOT_RESUMABLE)
     try:
         with np.load(path, allow_pickle=False) as z:
             state = json.loads(str(z["state"]))
+            if not isinstance(state, dict):
+                raise UserInputError(f"{path}: the checkpoint's state record is damaged, {_NOT_RESUMABLE}")
             if state.get("version") != _CHECKPOINT_VERSION:
                 raise UserInputError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers "
                                  f"reads version {_CHECKPOINT_VERSION}, {_NOT_RESUMABLE}")
+            if not isinstance(state.get("history"), dict):
+                raise UserInputError(f"{path}: the checkpoint's state record is damaged, {_NOT_RESUMABLE}")
             yield z, state
     except Exception as e:
         if isinstance(e, ValueError) and str(e).startswith(str(path)):
@@ -252,15 +259,34 @@ def _load_checkpoint(path: Path, model, settings: dict) -> dict:
         if diff:
             raise UserInputError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
                              + " (resume with the run's settings, or choose another --out)")
-        model_w = [z[f"model_{i}"] for i in range(len(model.weights))]
+        model_w = _stored(z, path, "model", model.weights)
         variables = [*model.optimizer.variables, *_rng(model)]
-        values = [z[f"opt_{i}"] for i in range(len(model.optimizer.variables))] + \
-                 [z[f"rngstate_{i}"] for i in range(len(_rng(model)))]
-        state["best_weights"] = [z[f"best_{i}"] for i in range(len(model.weights))] if "best_0" in z.files else []
+        values = _stored(z, path, "opt", model.optimizer.variables) + _stored(z, path, "rngstate", _rng(model))
+        state["best_weights"] = _stored(z, path, "best", model.weights) if "best_0" in z.files else []
     model.set_weights(model_w)
     for var, value in zip(variables, values):
         var.assign(value)
     return state
+
+
+def _stored(z, path: Path, prefix: str, variables) -> list[np.ndarray]:
+    """The arrays ``prefix_0, prefix_1, ...`` of checkpoint ``z`` for ``variables``: each there, of the variable's
+    shape, and finite (a NaN layer would train or be saved silently); else one line naming the array and layer."""
+    arrays = []
+    for i, var in enumerate(variables):
+        key, name = f"{prefix}_{i}", getattr(var, "path", None) or getattr(var, "name", "")
+        if key not in z.files:
+            raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) is missing, "
+                                 f"{_NOT_RESUMABLE}")
+        value = z[key]
+        if tuple(value.shape) != tuple(var.shape):
+            raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) has shape {value.shape}, "
+                                 f"the model's is {tuple(var.shape)}, {_NOT_RESUMABLE}")
+        if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) holds "
+                                 f"{int(np.sum(~np.isfinite(value)))} NaN or inf value(s), {_NOT_RESUMABLE}")
+        arrays.append(value)
+    return arrays
 
 
 def _settings_diff(saved: dict, now: dict, prefix: str = "") -> list[str]:
@@ -348,7 +374,10 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
 
     def add_valid_nll(epoch, logs):            # a mixture over masks, image by image: not Keras' validation_data
         model.set_mask(start_mask)
-        with np.errstate(over="ignore", invalid="ignore"):     # a diverged model: StopOnDivergence says so
+        if nonfinite_weights(model):                           # a diverged model: StopOnDivergence says so
+            logs["val_nll"] = math.nan
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
             logs["val_nll"] = evaluate_nll(model, x_valid, num_masks=int(k_valid), batch_size=valid_batch_size,
                                            ensemble=valid_ensemble)[0]
 
@@ -402,8 +431,17 @@ def _open_run_folder(folder: Path, resume: bool, model, settings: dict, history:
                               f"or choose another checkpoint folder")
     state = _load_checkpoint(ckpt, model, settings)
     saved = state["history"]
-    history.update({k: saved[k] for k in ("train_nll", "valid_nll", "epoch_seconds", "learning_rate", "best_epoch",
-                                          "best_valid_nll", "epochs_run", "stop_reason", "resumed_at_epochs")})
+    kept = ("train_nll", "valid_nll", "epoch_seconds", "learning_rate", "best_epoch", "best_valid_nll", "epochs_run",
+            "stop_reason", "resumed_at_epochs")
+    missing = [k for k in (*kept, "max_epochs") if k not in saved] + [k for k in ("done",) if k not in state]
+    if missing:
+        raise UserInputError(f"{ckpt}: the checkpoint is damaged: its record lacks {', '.join(missing)}, "
+                             f"{_NOT_RESUMABLE}")
+    if saved["epochs_run"] > history["max_epochs"]:
+        raise UserInputError(f"epochs={history['max_epochs']} (CLI: --epochs) is below the {saved['epochs_run']} "
+                             f"epoch(s) the run in {folder} has already run: resume it with at least "
+                             f"{saved['epochs_run']} (a run's epochs can only grow)")
+    history.update({k: saved[k] for k in kept})
     if data is None:
         history["data"] = saved.get("data")
     history["resumed_at_epochs"].append(history["epochs_run"])
