@@ -70,6 +70,7 @@ def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
 
 def load_trained(results_file: str | Path):
     """The model a results file describes, with the weights saved beside it (half precision, as saved)."""
+    from .checks import check_finite_weights
     from .flows import MAF
     from .gaussian_made import GaussianMADE
     from .realnvp import RealNVP
@@ -87,6 +88,7 @@ def load_trained(results_file: str | Path):
     arrays = np.load(io.BytesIO(blob))
     for i, v in enumerate(model.weights):
         v.assign(arrays[f"w{i}"].astype(np.float32))
+    check_finite_weights(model, str(path))
     return model
 
 

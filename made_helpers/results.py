@@ -42,7 +42,8 @@ def per_image_nll(result: dict, name: str = "the results file") -> np.ndarray:
         raise UserInputError(f"{name} is damaged: its per_image_nll data cannot be decoded ({_first_line(e)}); "
                              f"evaluate its model again with made evaluate --json") from None
     if values.size != stored.get("n") or values.size != result.get("n_images"):
-        raise UserInputError(f"{name}: per_image_nll holds {values.size} values for {result.get('n_images')} images")
+        raise UserInputError(f"{name} is damaged: per_image_nll holds {values.size} values for "
+                             f"{result.get('n_images')} images; evaluate its model again with made evaluate --json")
     if not np.all(np.isfinite(values)):
         raise UserInputError(f"{name}: per_image_nll holds {int(np.sum(~np.isfinite(values)))} NaN or inf value(s) "
                              f"(a model with non-finite weights?): evaluate a sound model again")

@@ -60,7 +60,7 @@ def test_compare_refuses_files_without_per_image_nlls(two_runs, capsys, tmp_path
     (tmp_path / "list.json").write_text("[1, 2]")
     (tmp_path / "broken.json").write_text("{")
     for name, message in (("old.json", "holds no per-image NLLs"), ("list.json", "not a results file"),
-                          ("broken.json", "not a readable results file"), ("missing.json", "not a readable")):
+                          ("broken.json", "is damaged: not valid JSON"), ("missing.json", "no such file")):
         assert main(["evaluate", "--model", str(two_runs / "b"), "--compare", str(tmp_path / name)]) == 2
         assert message in capsys.readouterr().err
 

@@ -1,0 +1,26 @@
+"""The Makefile's paths are relative to the repository root: run elsewhere, it says so in one line. Issue 28, B012."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def test_make_from_another_folder_names_the_repository(tmp_path):
+    """B012: `make -f <repo>/Makefile install` elsewhere said 'No rule to make target pyproject.toml'."""
+    r = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-n", "install"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"run make in the repository root ({ROOT})" in lines[0]
+    assert f"make -C {ROOT} install" in lines[0] and "No rule" not in r.stderr
+
+
+def test_make_in_the_repository_root_still_works():
+    r = subprocess.run(["make", "-n", "install"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
