@@ -560,6 +560,10 @@ def _read_summary(path: Path, given: bool) -> dict:
     error = _UsageError if given else UserInputError
     what = f"--summary {path}" if given else str(path)
     expected = f"expected the {RUN_SUMMARY} that `made train` wrote beside the model"
+    from .files import not_regular
+
+    if (problem := not_regular(path)) is not None:
+        raise error(f"{what} is {problem}, not a regular file: {expected}")
     if not path.is_file():
         raise error(f"{what}: no such file ({expected})")
     raw = path.read_bytes()

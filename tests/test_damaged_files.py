@@ -153,3 +153,12 @@ def test_results_listing_refuses_a_folder_that_is_not_one(tmp_path, capsys, what
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1
     assert ("no such folder" if what == "missing" else "is not a folder") in err
+
+
+def test_summary_that_is_a_fifo_is_refused(finished_run, tmp_path, capsys):
+    """Class 3 for --summary: a FIFO was reported as 'no such file' (and beside a model it was read)."""
+    os.mkfifo(tmp_path / "s.json")
+    rc, _, err = cli(capsys, "evaluate", "--model", finished_run / "model.keras", "--summary", tmp_path / "s.json",
+                     "--limit", "3")
+    assert rc == 2
+    one_line_error(err, f"--summary {tmp_path / 's.json'} is a FIFO (named pipe)")
