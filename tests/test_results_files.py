@@ -71,3 +71,33 @@ def test_update_rewrites_only_the_tables(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--update", str(readme)])
     assert readme.read_text() == "no markers\n"
+
+
+def _run(name: str, test_nll: float, valid_nll: float) -> dict:
+    """A results file's fields for a 784-4000-784 one-mask run, as far as the paper table reads them."""
+    return {"file": name, "test_nll": test_nll, "test_nll_se": 0.2, "split": "test", "comparable_with_paper": True,
+            "num_masks": 1, "model": {"input_dim": 784, "hidden_sizes": [4000], "num_masks": 1, "direct": True},
+            "training": {"best_valid_nll": valid_nll, "best_epoch": 5, "epochs_run": 5}}
+
+
+def test_paper_table_chooses_by_validation_not_test():
+    """The run set beside the paper (bold, listed first) has the lowest validation NLL, even where another run
+    has the lower test NLL."""
+    from made_helpers.results import by_validation, paper_table
+
+    best_on_test = _run("best_on_test.json", test_nll=88.0, valid_nll=90.0)
+    best_on_valid = _run("best_on_valid.json", test_nll=88.5, valid_nll=89.0)
+    assert by_validation([best_on_test, best_on_valid])[0] is best_on_valid
+    rows = [line for line in paper_table([best_on_test, best_on_valid]).splitlines() if "best_on_" in line]
+    assert "`best_on_valid.json`" in rows[0] and "**88.50 ± 0.20**" in rows[0]
+    assert "`best_on_test.json`" in rows[1] and "**" not in rows[1]
+
+
+def test_a_run_without_a_validation_nll_cannot_be_ranked():
+    from made_helpers.errors import UserInputError
+    from made_helpers.results import by_validation
+
+    run = _run("no_valid.json", 88.0, 89.0)
+    run["training"].pop("best_valid_nll")
+    with pytest.raises(UserInputError, match="no_valid.json: no finite training.best_valid_nll"):
+        by_validation([run, _run("other.json", 88.0, 89.0)])
