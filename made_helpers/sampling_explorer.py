@@ -36,7 +36,7 @@ SCALE = 8
 STRIP_SCALE = 5
 """Screen pixels per image pixel in the strip of completions."""
 MODES = ("sampling", "completion")
-CUSTOM = "custom (click pixels)"
+CUSTOM = "custom"
 MAX_COMPLETIONS = 8
 NEXT_COLOUR = (0.9, 0.0, 0.0)
 """The frame around the next pixel to be drawn."""
@@ -302,7 +302,8 @@ class SamplingExplorer:
             "completion_seed": widgets.IntText(value=int(completion_seed), description="seed", style=style,
                                                continuous_update=False, layout=widgets.Layout(width="160px")),
             "force": widgets.Checkbox(value=False, indent=False,
-                                      description="allow orderings a one-ordering model never saw (force)"),
+                                      description="force orderings a one-ordering model never saw",
+                                      layout=widgets.Layout(width="auto")),
         }
         for name, w in c.items():
             w.add_class(f"made-control-{name.replace('_', '-')}")
