@@ -27,6 +27,7 @@ except ImportError as e:       # only the notebooks need them: the lab extra
 
 from . import conditioning as cond
 from .checks import check_int, check_seed
+from .model import MADE  # registers the class with Keras, which loads model files by its name
 from .plotting import completion_canvas
 from .results import load_results, model_beside
 
@@ -123,8 +124,6 @@ def sampling_trace(model, seed: int) -> SamplingTrace:
 
 def check_image_model(model, name: str, image_shape: tuple[int, int] = IMAGE_SHAPE):
     """``model`` if it is a binary MADE over ``image_shape`` images, else a one-line ``ValueError``."""
-    from .model import MADE
-
     D = int(np.prod(image_shape))
     if not isinstance(model, MADE):
         raise ValueError(f"model {name} is a {type(model).__name__}, not a MADE of binary pixels")

@@ -274,3 +274,15 @@ def test_defaults_are_the_best_committed_models_by_validation_nll():
     assert best_by_validation(fake, one_mask=True) != by_valid(one_mask)
     with pytest.raises(ValueError, match="no committed order-agnostic model"):
         best_by_validation([m for m in committed if not m.order_agnostic], one_mask=False)
+
+
+def test_models_given_as_files_are_loaded_once(models, digits, tmp_path):
+    path = tmp_path / "one.keras"
+    models["one ordering"].save(path)
+    ex = sampling_explorer(models={"from file": path}, digits=digits, seed=3)
+    assert ex.state.error is None, ex.state.error
+    np.testing.assert_array_equal(ex.state.trace.sample, models["one ordering"].sample(1, seed=3)[0])
+    assert ex.model("from file") is ex.model("from file")
+    (tmp_path / "broken.keras").write_bytes(b"not a model")
+    ex = sampling_explorer(models={"broken": tmp_path / "broken.keras"}, digits=digits)
+    assert_one_line_message(ex)
