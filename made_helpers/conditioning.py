@@ -11,6 +11,14 @@ import numpy as np
 
 from . import masks as mk
 from .checks import check_int, check_real_batch, check_seed
+from .losses import bernoulli_nll
+
+GIVEN_COLOURS = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
+"""``(ink, paper)`` RGB of given (observed) pixels in completion pictures: black on white."""
+SAMPLED_COLOURS = ((0.85, 0.33, 0.0), (0.82, 0.9, 1.0))
+"""``(ink, paper)`` RGB of sampled (filled-in) pixels: orange on pale blue, unlike the given ones at a glance."""
+OBSERVED_PRESETS = ("top half", "left half", "centre", "random fraction")
+"""The observed sets :func:`observed_preset` builds."""
 
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
@@ -21,6 +29,28 @@ def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (2
     rows = check_int("rows", height // 2 if rows is None else rows, 0, height, why=f" for images of height {height}")
     observed = np.zeros((height, width), dtype=bool)
     observed[:rows] = True
+    return observed.ravel()
+
+
+def observed_preset(name: str, fraction: float = 0.3, seed: int = 0,
+                    image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
+    """Bool ``(H*W,)`` observed set ``name`` (:data:`OBSERVED_PRESETS`): the top or left half, the centre square of
+    half the height and width, or each pixel independently with probability ``fraction`` (seeded by ``seed``)."""
+    if name not in OBSERVED_PRESETS:
+        raise ValueError(f"observed preset must be one of {OBSERVED_PRESETS}, got {name!r}")
+    height, width = (int(s) for s in image_shape)
+    observed = np.zeros((height, width), dtype=bool)
+    if name == "top half":
+        return top_rows_observed(None, image_shape)
+    if name == "left half":
+        observed[:, :width // 2] = True
+    elif name == "centre":
+        observed[height // 4:height // 4 + height // 2, width // 4:width // 4 + width // 2] = True
+    else:
+        if not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"fraction must be a number in [0, 1], got {fraction!r}")
+        check_seed("seed", seed, type_error=ValueError)
+        observed = np.random.default_rng(seed).random((height, width)) < fraction
     return observed.ravel()
 
 
@@ -136,13 +166,28 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
     return out[0] if single else out
 
 
+def observed_log_likelihood(model, x, observed, mask: int | None = None, force: bool = False) -> tuple[float, float]:
+    """``(log q(x_O), log q(x_rest | x_O))`` in nats for one 0/1 image ``x`` ``(D,)``, under the observed-first masks
+    of :func:`conditioning_mask_set`: the observed pixels come first, so one pass gives both exactly."""
+    x = check_real_batch([x], model.input_dim, binary=True)
+    obs = check_observed(model, observed)
+    if obs.ndim != 1:
+        raise ValueError(f"observed_log_likelihood takes one observed set of shape ({model.input_dim},), "
+                         f"got {obs.shape}")
+    with using_mask_set(model, conditioning_mask_set(model, obs, mask, force)):
+        logits = np.asarray(model(x), dtype=np.float64)[0]
+    x = x[0].astype(np.float64)
+    return (-float(bernoulli_nll(x[obs], logits[obs])), -float(bernoulli_nll(x[~obs], logits[~obs])))
+
+
 def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
     """RGB ``(n, H, W, 3)`` of 0/1 ``completed`` ``(n, H*W)``: ``observed`` (bool ``(H*W,)`` or ``(n, H*W)``)
-    pixels ink black on white, the others dark blue on pale blue."""
+    pixels in :data:`GIVEN_COLOURS`, the others in :data:`SAMPLED_COLOURS`."""
     x = np.asarray(completed, dtype=np.float32)
     if x.ndim != 2 or x.shape[1] != int(np.prod(image_shape)):
         raise ValueError(f"completed must have shape (n, {int(np.prod(image_shape))}), got {x.shape}")
-    obs = np.broadcast_to(np.asarray(observed, dtype=bool), x.shape)
-    given = np.stack([1 - x, 1 - x, 1 - x], axis=-1)                       # ink black
-    filled = np.stack([0.85 - 0.75 * x, 0.9 - 0.7 * x, 1.0 - 0.4 * x], axis=-1)  # ink dark blue
-    return np.where(obs[..., None], given, filled).reshape(len(x), *image_shape, 3).clip(0.0, 1.0)
+    obs = np.broadcast_to(np.asarray(observed, dtype=bool), x.shape)[..., None]
+    (given_ink, given_paper), (sampled_ink, sampled_paper) = (np.array(c, dtype=np.float32)
+                                                              for c in (GIVEN_COLOURS, SAMPLED_COLOURS))
+    ink, paper = np.where(obs, given_ink, sampled_ink), np.where(obs, given_paper, sampled_paper)
+    return (paper + x[..., None] * (ink - paper)).reshape(len(x), *image_shape, 3).clip(0.0, 1.0)

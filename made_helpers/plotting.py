@@ -53,13 +53,10 @@ def plot_images(images, title: str, ncols: int = 10, image_shape: tuple[int, int
     return fig
 
 
-def plot_completions(originals, completed, observed, title: str, image_shape: tuple[int, int] = (28, 28),
-                     ax=None):
-    """One row per original ``(n, H*W)``: the digit whole, then its completions, given pixels black, sampled blue.
-
-    ``completed``: ``(n * per_row, H*W)``, grouped by original; ``observed``: bool ``(H*W,)`` or
-    ``(n * per_row, H*W)``. Colours from :func:`conditioning.completion_overlay`. Returns the figure.
-    """
+def completion_canvas(originals, completed, observed, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
+    """RGB ``(rows, cols, 3)``: one row per original ``(n, H*W)``, the digit whole, then its completions in the colours
+    of :func:`conditioning.completion_overlay`; ``completed`` ``(n * per_row, H*W)`` grouped by original,
+    ``observed`` bool ``(H*W,)`` or ``(n * per_row, H*W)``."""
     from .conditioning import completion_overlay
 
     originals = np.asarray(originals, dtype=np.float32)
@@ -84,9 +81,18 @@ def plot_completions(originals, completed, observed, title: str, image_shape: tu
         for j in range(per_row):
             left = w + space + j * (w + gap)
             canvas[top:top + h, left:left + w] = tiles[i * per_row + j]
+    return canvas
+
+
+def plot_completions(originals, completed, observed, title: str, image_shape: tuple[int, int] = (28, 28),
+                     ax=None):
+    """One row per original ``(n, H*W)``: the digit whole, then its completions (:func:`completion_canvas`), given
+    pixels black on white, sampled ones orange on pale blue. Returns the figure."""
+    canvas = completion_canvas(originals, completed, observed, image_shape)
+    n, per_row = len(originals), len(completed) // len(originals)
     fig, ax = _figure_and_axes(ax, (1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
     ax.imshow(canvas, interpolation="nearest")
-    ax.set(title=title, xlabel=f"original | {per_row} completions (given: black, sampled: blue)",
+    ax.set(title=title, xlabel=f"original | {per_row} completions (given: black on white, sampled: orange on blue)",
            ylabel=f"{n} digits", xticks=[], yticks=[])
     return fig
 

@@ -111,3 +111,46 @@ def test_bad_input(model, x, observed, kwargs, match):
     with pytest.raises(ValueError, match=match):
         complete_any(model, x, observed, **kwargs)
     assert model.current_mask == 0
+
+
+# --------------------------------------------------------------- observed_log_likelihood, observed_preset
+@pytest.mark.parametrize("observed_pixels", [[1, 4], [0], [2, 3, 5, 0, 1]])
+def test_observed_log_likelihood_is_the_marginal_of_the_observed_pixels(model, observed_pixels):
+    from made_helpers.conditioning import observed_log_likelihood
+
+    obs = np.isin(np.arange(D), observed_pixels)
+    x = np.array([1, 0, 1, 1, 0, 1], dtype=np.float32)
+    log_obs, log_rest = observed_log_likelihood(model, x, obs)
+    ms = conditioning_mask_set(model, obs)
+    with using_mask_set(model, ms):
+        everything = all_binary_vectors(D)
+        p = np.exp(model.log_prob(everything).astype(np.float64))
+        joint = float(model.log_prob(x[None])[0])
+    same = np.all(everything[:, obs] == x[obs], axis=1)
+    np.testing.assert_allclose(log_obs, np.log(p[same].sum()), atol=1e-4)     # summed over the other pixels
+    np.testing.assert_allclose(log_obs + log_rest, joint, atol=1e-4)
+
+
+def test_observed_log_likelihood_refuses_a_batch(model):
+    from made_helpers.conditioning import observed_log_likelihood
+
+    with pytest.raises(ValueError, match="one observed set"):
+        observed_log_likelihood(model, np.zeros(D), np.zeros((2, D), bool))
+
+
+def test_observed_presets():
+    from made_helpers.conditioning import OBSERVED_PRESETS, observed_preset, top_rows_observed
+
+    assert OBSERVED_PRESETS == ("top half", "left half", "centre", "random fraction")
+    np.testing.assert_array_equal(observed_preset("top half"), top_rows_observed(14))
+    left = observed_preset("left half").reshape(28, 28)
+    assert left[:, :14].all() and not left[:, 14:].any()
+    centre = observed_preset("centre").reshape(28, 28)
+    assert centre[7:21, 7:21].all() and centre.sum() == 196
+    random = observed_preset("random fraction", 0.3, seed=4)
+    np.testing.assert_array_equal(random, np.random.default_rng(4).random((28, 28)).ravel() < 0.3)
+    assert not observed_preset("random fraction", 0.0).any() and observed_preset("random fraction", 1.0).all()
+    with pytest.raises(ValueError, match="preset"):
+        observed_preset("bottom half")
+    with pytest.raises(ValueError, match="fraction"):
+        observed_preset("random fraction", 1.5)

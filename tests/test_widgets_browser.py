@@ -1,138 +1,35 @@
 """The mask explorer in a real JupyterLab, driven in headless Chromium through Playwright.
 
-Starts JupyterLab on 127.0.0.1 with a throwaway token and isolated settings,
+Starts JupyterLab on 127.0.0.1 with a throwaway token and isolated settings (tests/jupyterlab_page.py),
 opens ``tests/assets/mask_explorer_browser.ipynb``, runs it from the Run menu,
 changes controls through the page and checks that the rendered degrees,
 status text, error message and screenshots change as they should.
 Screenshots and the server log go to ``test-artifacts/widgets_browser/``.
-
-Needs Debian's ``chromium`` (``apt-get install chromium``; ``.ci/run`` does it)
-at /usr/bin/chromium (or ``$MADE_CHROMIUM``) and Playwright for Python; skipped
-with a message when they are missing. No browser is downloaded.
+Skipped with a message when Chromium, Playwright or JupyterLab is missing.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import secrets
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, ROOT, browser_missing
+from conftest import ROOT
+from jupyterlab_page import LabPage, running_lab
 
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = Path(__file__).resolve().parent / "assets" / "mask_explorer_browser.ipynb"
 ARTIFACTS = ROOT / "test-artifacts" / "widgets_browser"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # the notebook's explorer: mask_explorer(input_dim=5, hidden_sizes=[6, 6], seed=3)
 D, SIZES, SEED = 5, [6, 6], 3
-MS = 1000  # Playwright timeouts are in milliseconds
-KERNEL_IDLE_JS = """() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
-    .map(e => e.innerText.trim())
-    .some(t => t.endsWith('| Idle') && !t.startsWith('No Kernel'))"""
-
-
-def _missing() -> str | None:
-    """Why this test cannot run here, or None."""
-    reason = browser_missing()
-    if reason:
-        return reason
-    try:
-        import jupyterlab  # noqa: F401
-    except ImportError:
-        return "JupyterLab is missing: `pip install -e .`"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, timeout: float = 5.0) -> int:
-    with urllib.request.urlopen(url, timeout=timeout) as r:  # loopback only
-        return r.status
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on loopback serving a copy of the test notebook: yields (base_url, token)."""
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("lab")
-    work = root / "notebooks"
-    work.mkdir()
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
-    settings = root / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    # no news/update checks: no network calls and no toast over the page
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # artefacts describe the latest run only
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(24)
-    port = _free_port()
-    env = dict(os.environ,
-               JUPYTER_CONFIG_DIR=str(root / "config"), JUPYTER_DATA_DIR=str(root / "data"),
-               JUPYTER_RUNTIME_DIR=str(root / "runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(root / "lab-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(root / "workspaces"),
-               KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    log_path = ARTIFACTS / "jupyterlab.log"
-    log = open(log_path, "w")
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--IdentityProvider.token={token}",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-           f"--ServerApp.root_dir={work}", "--LabApp.news_url=", "--LabApp.extension_manager=readonly",
-           "--ServerApp.shutdown_no_activity_timeout=300"]  # a safety net if this process dies
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-root")  # containers/CI often run as root; the server is loopback-only
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"JupyterLab exited with code {proc.returncode}; log:\n{log_path.read_text()[-3000:]}")
-            try:
-                if _get(f"{base}/api/status?token={token}") == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab did not answer on {base} within 60 s; log:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield base, token
-    finally:
-        try:  # graceful: also shuts the kernels down
-            req = urllib.request.Request(f"{base}/api/shutdown?token={token}", method="POST")
-            urllib.request.urlopen(req, timeout=10)  # loopback only
-        except Exception:  # noqa: BLE001 - best effort: the process is terminated below if this fails
-            pass
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+    with running_lab(tmp_path_factory.mktemp("lab"), NOTEBOOK, ARTIFACTS) as server:
+        yield server
 
 
 def _layer_texts(page) -> list[str]:
@@ -159,54 +56,15 @@ def _wait_for_texts(page, want: list[str], what: str, timeout_s: float = 30.0) -
 
 
 def test_mask_explorer_in_jupyterlab(lab):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     base, token = lab
-    problems: list[str] = []
-    shots: dict[str, bytes] = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
-        page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-                if m.type == "error" else None)
-        page.set_default_timeout(30 * MS)
-
-        def shot(name: str, locator):
-            data = locator.screenshot()
-            (ARTIFACTS / f"{name}.png").write_bytes(data)
-            shots[name] = data
-            return data
-
-        def context() -> str:
-            return "\nbrowser messages:\n" + "\n".join(problems[-15:])
-
+        lab_page = LabPage(p, ARTIFACTS)
+        page, shot, shots = lab_page.page, lab_page.shot, lab_page.shots
         try:
-            page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=60 * MS)
-            # the notebook is open and its kernel has started (status idle)
-            page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=60 * MS)
-            # the status bar reads "Python 3 (ipykernel) | Idle" once a kernel is connected
-            # (before that: "No Kernel | Initializing", while the toolbar indicator already says idle)
-            page.wait_for_function(KERNEL_IDLE_JS, timeout=60 * MS)
-            # Run > Run All Cells, through the menu bar as a user would
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            lab_page.run_notebook(base, token, NOTEBOOK.name, ".made-mask-explorer", "img.made-network")
             explorer = page.locator(".made-mask-explorer")
-            try:
-                deadline = time.monotonic() + 90  # the kernel imports TensorFlow first
-                while not explorer.is_visible():
-                    dialog = page.locator(".jp-Dialog .jp-mod-accept")
-                    if dialog.count() and dialog.first.is_visible():  # "Select Kernel": take the default
-                        dialog.first.click()
-                    if time.monotonic() > deadline:
-                        raise PlaywrightTimeout("the explorer did not appear within 90 s")
-                    page.wait_for_timeout(250)
-                page.locator("img.made-network").wait_for(state="visible")
-            except PlaywrightTimeout:
-                page.screenshot(path=str(ARTIFACTS / "failed-no-widget.png"), full_page=True)
-                outputs = page.locator(".jp-OutputArea").all_inner_texts()
-                raise AssertionError(f"the explorer did not render; cell outputs: {outputs}{context()}") from None
 
             # 1. initial view: natural ordering, the notebook's settings
             start = dict(input_dim=D, hidden_sizes=SIZES, seed=SEED)
@@ -255,8 +113,7 @@ def test_mask_explorer_in_jupyterlab(lab):
             assert "may see" in status, status
             assert shot("05-highlight-2", explorer) != shots["04-widths-4-3"], "screenshot did not change"
         except Exception:
-            page.screenshot(path=str(ARTIFACTS / "failed-page.png"), full_page=True)
-            (ARTIFACTS / "failed-browser-messages.txt").write_text("\n".join(problems))
+            lab_page.save_failure()
             raise
         finally:
-            browser.close()
+            lab_page.close()

@@ -36,12 +36,14 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
+from IPython.display import Image, display
 
 from made_helpers import MADE, conditioning, data, plotting, timing
 from made_helpers import masks as mk
-from made_helpers.conditioning import complete_any, conditioning_mask_set, using_mask_set
+from made_helpers.conditioning import complete_any, conditioning_mask_set, observed_preset, using_mask_set
 from made_helpers.notebook_setup import running_time, setup
 from made_helpers.results import describe, load_results
+from made_helpers.sampling_explorer import sampling_explorer
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -125,6 +127,19 @@ plotting.plot_images(np.concatenate([frames[t] for t in steps]), ncols=8,
 plt.show()
 
 # %% [markdown]
+# ### Watching one sample being drawn
+#
+# The explorer below replays one sample of the one-mask model step by step. Move the step slider $d$ (or press play, or step one pixel at a time): the left picture shows the first $d$ pixels of the ordering drawn (black 1, white 0, grey not drawn yet) and frames in red the pixel drawn next, with the probability the model gives it, $p(x_{o_{d+1}} = 1 \mid x_{o_1}, \dots, x_{o_d})$; the right picture is the ordering itself, each pixel coloured by its position (dark first, yellow last). A seed gives exactly the digit `MADE.sample(1, seed)` draws. All the probabilities shown come from one forward pass on the finished sample: the output for a pixel sees only the pixels before it, so its value is the same as in the pass the sampler made at that step. The model menu offers every model trained in advance for this series; the default is the one-mask model with the best validation NLL (the one loaded above). The explorer needs a live Jupyter kernel; below it is a static picture of its first view for readers without one.
+
+# %%
+sampling_view = sampling_explorer(RESULTS, digits=x_test, seed=SEED, step=300)
+display(sampling_view)
+print("Static picture of the explorer's first view (the sample after 300 steps, and the ordering):")
+display(Image(sampling_view.sample_image.value), Image(sampling_view.ordering_image.value))
+print(f"the explorer's digit is MADE.sample(1, seed={SEED}): "
+      f"{np.array_equal(sampling_view.state.trace.sample, made_one.sample(1, seed=SEED)[0])}")
+
+# %% [markdown]
 # `MADE.sample` runs the same loop inside one compiled TensorFlow function (`tf.while_loop`), and does less work per step. Only one input changes per step, so the first hidden layer's pre-activation $a = xW^1 + b^1$ is updated by a rank-one term, $a \leftarrow a + x_d W^1_{d,:}$, instead of being recomputed, and only the one logit $\ell_d$ that is needed is formed. For a one-hidden-layer MADE a step then costs $O(n(H + D))$ instead of the $O(nDH)$ of a full pass. The arithmetic is rearranged, not changed: fed the same uniform random numbers, it draws the same pixels as the loop above (up to float rounding where a uniform lands within $10^{-6}$ of a probability).
 
 # %%
@@ -184,7 +199,7 @@ for name, model in [("one mask", made_one), ("32 masks, mask 0 alone", made_k)]:
 # %% [markdown]
 # ## Completing digits: the prefix case
 #
-# If the observed pixels come **first** in the model's ordering, MADE can sample the rest from the exact conditional $p(x_{\text{missing}} \mid x_{\text{observed}})$: run the same loop, but keep the observed pixels instead of drawing them. `MADE.complete(x, observed)` does it. For the one-mask model the prefix of its random ordering is a scatter of pixels: here the first 392 (half the image). In the figure, given pixels are black on white, sampled ones blue; `plotting.plot_completions` draws it.
+# If the observed pixels come **first** in the model's ordering, MADE can sample the rest from the exact conditional $p(x_{\text{missing}} \mid x_{\text{observed}})$: run the same loop, but keep the observed pixels instead of drawing them. `MADE.complete(x, observed)` does it. For the one-mask model the prefix of its random ordering is a scatter of pixels: here the first 392 (half the image). In the figure, given pixels are black on white, sampled ones orange on pale blue; `plotting.plot_completions` draws it.
 
 # %%
 prefix = np.zeros(784, dtype=bool)
@@ -247,13 +262,9 @@ print("hidden degrees unchanged:", all(np.array_equal(a, b) for a, b in zip(befo
 # Four observed sets on the digits:
 
 # %%
-left = np.zeros((28, 28), dtype=bool)
-left[:, :14] = True
-centre = np.zeros((28, 28), dtype=bool)
-centre[7:21, 7:21] = True
 random_30 = rng.random(784) < 0.3
-observed_sets = {"top half": top, "left half": left.ravel(), "centre 14x14": centre.ravel(),
-                 "random 30 %": random_30}
+observed_sets = {"top half": top, "left half": observed_preset("left half"),
+                 "centre 14x14": observed_preset("centre"), "random 30 %": random_30}
 plotting.plot_images(np.stack(list(observed_sets.values())).astype("float32"), ncols=4,
                      title=f"Observed sets (black = given): {', '.join(observed_sets)}")
 plt.show()
@@ -271,6 +282,20 @@ for ax, (name, obs) in zip(axes.ravel(), observed_sets.items()):
 fig.suptitle("32-mask model, complete_any: observed pixels first in the ordering")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ### Choosing the observed pixels yourself
+#
+# The same completions, interactively. In completion mode the explorer takes a test digit and a set of observed pixels — a preset (top half, left half, centre, a random fraction) or your own: click a pixel of the left picture to make it observed or not. It draws several completions with `complete_any` (by default with the 32-mask model, which can condition on any set), given pixels black on white, sampled ones orange on pale blue, and prints the exact log-likelihood of the observed pixels, $\log q(x_O)$: they come first in the observed-first ordering, so their conditionals multiply to their marginal. It also prints $\log q(x_{\bar O} \mid x_O)$ for the digit's own missing pixels, the measure of completion quality used below. A model trained with one ordering refuses sets that are not a prefix of it, unless you tick the box that forces it. Below it, a static picture of its first view (the top half of the first digit above observed).
+
+# %%
+completion_view = sampling_explorer(RESULTS, digits=digits, mode="completion", num_completions=N_COMPLETIONS,
+                                    completion_seed=SEED)
+display(completion_view)
+print("Static picture of the explorer's first view (observed pixels, then the digit and its completions):")
+display(Image(completion_view.picker_image.value), Image(completion_view.completions_image.value))
+print(f"log q(observed pixels) of this digit: {completion_view.state.log_likelihood_observed:.1f} nats "
+      f"({int(completion_view.state.observed.sum())} pixels observed)")
 
 # %% [markdown]
 # How good the completions are depends on what is given. With the centre 14×14 given, where most of the ink is, the completions are whole digits that agree with the original; with 30 % of the pixels at random the digit's shape is there, drawn in heavy speckle. With the top or the left half given the missing half is drawn only sparsely — a few strokes, often broken, where the original has a full base or loop. Those orderings begin with 392 pixels from one half of the image, unlike the orderings the model was trained with. The next section measures what that costs.
