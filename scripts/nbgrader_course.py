@@ -33,9 +33,10 @@ SOURCES = ROOT / "notebooks" / "solutions"
 RELEASE = ROOT / "notebooks" / "exercises"
 COURSE_ID = "made"
 
-# seconds one cell may run while nbgrader grades or validates: the slowest correct cell, experiment 4.5
-# in full mode, took 61 s on a busy 2-core CPU (measured for this limit; see notebooks/exercises/README.md);
-# a check stops the student's code itself after CHECK_TIME_LIMIT_S (made_helpers.exercises) with a plain message
+# seconds one cell may run while nbgrader grades or validates (quick mode, as the guide grades): the slowest
+# correct cell, experiment 4.5, took 19 s in quick mode on a 2-core CPU with load 5-7 (154 s in full mode,
+# hence the guide's note), the slowest check 1.4 s; a check stops the student's code itself after 60 s
+# (made_helpers.exercises._diagnosis.CHECK_TIME_LIMIT_S) with a plain message
 CELL_TIMEOUT_S = 120
 STUDENT_CONFIG_NAME = "student_nbgrader_config.py"
 
@@ -46,13 +47,15 @@ c.CourseDirectory.course_id = {course_id!r}
 # the student notebooks carry neither outputs nor the execution timestamps of the source run
 c.ClearOutput.remove_metadata_fields = ["collapsed", "scrolled", "execution", "ExecuteTime"]
 # seconds per cell when autograding or validating: the slowest correct cell (experiment 4.5, four small
-# trainings, about a minute in full mode on 2 CPU cores) fits; a hang costs this much, then grading goes on
-c.Execute.timeout = {timeout}
+# trainings) takes about 20 s in quick mode (MADE_QUICK=1) on 2 busy CPU cores; a hang costs this much, then
+# grading goes on. Grading 4.5 in full mode (about 150 s on such a machine) needs 300 here.
+cell_timeout = {timeout}
+c.Execute.timeout = cell_timeout
 c.Execute.error_on_timeout = {{
     "ename": "CellTimeoutError", "evalue": "",
-    "traceback": ["Your code ran longer than {timeout} s, the limit per cell while grading: it was stopped. "
-                  "Look for a loop that never ends or work done once per pixel or per example that could be "
-                  "done at once."]}}
+    "traceback": [f"Your code ran longer than {{cell_timeout}} s, the limit per cell while grading, and was "
+                  "stopped.", "Look for a loop that never ends, or for work done once per pixel or per example",
+                  "that could be done for the whole batch at once."]}}
 # nbgrader fails a test cell that printed anything to stderr: TensorFlow's C++ start-up log (written
 # to the process's stderr, e.g. "failed call to cuInit" on a machine without a GPU) goes to the
 # terminal instead of into whichever cell happens to run when it is written

@@ -130,7 +130,7 @@ def test_setup_creates_the_exchange_for_every_user_and_the_students_config(tmp_p
     c = namespace["c"]
     assert c.CourseDirectory.course_id == "made-2025" and c.Exchange.root == str(exchange.resolve())
     instructor = (tmp_path / "course" / "nbgrader_config.py").read_text()
-    assert f"c.Execute.timeout = {course_tool.CELL_TIMEOUT_S}" in instructor
+    assert f"cell_timeout = {course_tool.CELL_TIMEOUT_S}\nc.Execute.timeout = cell_timeout" in instructor
     assert repr(str(tmp_path.resolve())) in instructor and "MADE_DATA_DIR" in instructor
     # an existing exchange folder that students cannot write to is named, with the fix
     locked = tmp_path / "locked"
