@@ -48,6 +48,11 @@ def solutions() -> dict:
     return found
 
 
+def _flat(text: str) -> str:
+    """``text`` with every run of white space one space: printed messages are wrapped to fit the page."""
+    return " ".join(text.split())
+
+
 def _fails_with(name: str, fn, phrase: str) -> CheckResult:
     result = getattr(check, name)(fn, verbose=False)
     assert isinstance(result, CheckResult)
@@ -68,7 +73,7 @@ def test_solution_passes(name, solutions, capsys):
     result = getattr(check, name)(solutions[name])
     printed = capsys.readouterr().out
     assert result.passed, result.message
-    assert printed.startswith("✅") and result.message in printed
+    assert printed.startswith("✅") and _flat(result.message) in _flat(printed)
 
 
 # ------------------------------------------------------------------- plumbing
@@ -95,12 +100,17 @@ def test_forgotten_return_is_named(name):
     _fails_with(name, lambda *args: None, "return")
 
 
-def test_under_nbgrader_a_failed_check_raises_after_its_message(monkeypatch, capsys, solutions):
-    """nbgrader autograde / validate set NBGRADER_EXECUTION: a failed check's test cell must raise."""
+def test_under_nbgrader_a_failed_check_raises_with_its_message(monkeypatch, capsys, solutions):
+    """nbgrader autograde / validate set NBGRADER_EXECUTION: a failed check's test cell must raise, and the
+    error carries the whole explanation (validate shows only the error), printed nowhere else."""
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    with pytest.raises(exercises._diagnosis.CheckFailed, match="check.allowed_connections did not pass"):
+    with pytest.raises(exercises._diagnosis.CheckFailed) as failed:
         check.allowed_connections(lambda d: np.asarray(d)[:, None] <= np.asarray(d)[None, :])
-    assert capsys.readouterr().out.startswith("❌ Not yet. Output j may not see input j itself")
+    assert capsys.readouterr().out == ""
+    lines = str(failed.value).splitlines()
+    assert lines[0] == "check.allowed_connections did not pass."
+    assert lines[1].startswith("❌ Not yet. Output j may not see input j itself")
+    assert max(map(len, lines)) <= exercises._diagnosis.WIDTH
     with pytest.raises(AssertionError, match="strict"):                    # quiet: the message goes along
         check.allowed_connections(lambda d: np.asarray(d)[:, None] <= np.asarray(d)[None, :], verbose=False)
     assert check.allowed_connections(solutions["allowed_connections"], verbose=False)
@@ -122,7 +132,7 @@ def test_passing_a_result_instead_of_the_function():
 def test_result_prints_and_is_falsy_on_failure(capsys):
     result = check.gaussian_constant(lambda D, variance: 0.0)
     out = capsys.readouterr().out
-    assert out.startswith("❌") and result.message in out
+    assert out.startswith("❌") and _flat(result.message) in _flat(out)
     assert not result and bool(check.gaussian_constant(
         lambda D, v: 0.5 * np.sum(np.log(2 * np.pi * np.broadcast_to(v, (D,)))), verbose=False))
 
@@ -152,6 +162,8 @@ def _sig(z):
 
 
 BERNOULLI_MISTAKES = {
+    "bits": (lambda x, l: np.sum(_softplus(l) - x * l, -1) / np.log(2), "bits"),
+    "naive_softplus": (lambda x, l: np.sum(np.log(1 + np.exp(np.float32(l))) - x * l, -1), "overflow"),
     "sign": (lambda x, l: np.sum(x * l - _softplus(l), -1), "wrong sign"),
     "per_pixel": (lambda x, l: _softplus(l) - x * l, "one value per pixel"),
     "mean_pixels": (lambda x, l: np.mean(_softplus(l) - x * l, -1), "averaged over the pixels"),
@@ -195,6 +207,7 @@ GAUSSIAN_MISTAKES = {
     "not_divided": (lambda x, m, v: _gauss(x, m, v, var_in_sq=False), "divide the squared error"),
     "per_pixel": (lambda x, m, v: (x - m) ** 2 / (2 * v) + 0.5 * np.log(2 * np.pi * v), "one value per pixel"),
     "mean_pixels": (lambda x, m, v: _gauss(x, m, v) / np.shape(x)[-1], "averaged over the pixels"),
+    "bits": (lambda x, m, v: _gauss(x, m, v) / np.log(2), "bits"),
 }
 
 
@@ -212,6 +225,7 @@ CONSTANT_MISTAKES = {
     "pi": (lambda D, v: 0.5 * D * np.log(np.pi * v), "the 2 inside the log"),
     "variance_squared": (lambda D, v: 0.5 * D * np.log(2 * np.pi * v ** 2), "not square it"),
     "array": (lambda D, v: np.full(D, 0.5 * np.log(2 * np.pi * v)), "one number"),
+    "bits": (lambda D, v: 0.5 * D * np.log2(2 * np.pi * v), "bits"),
 }
 
 
@@ -231,6 +245,8 @@ PER_PIXEL_CONSTANT_MISTAKES = {      # right for one shared variance, wrong for 
     "sum_times_D": (lambda D, v: 0.5 * D * np.sum(np.log(2 * np.pi * _per_pixel_variance(D, v))) / (
         D if np.ndim(v) == 0 else 1), "counts once"),
     "first_variance": (lambda D, v: 0.5 * D * np.log(2 * np.pi * np.ravel(v)[0]), "first pixel"),
+    "mean_of_terms": (lambda D, v: 0.5 * np.mean(np.log(2 * np.pi * _per_pixel_variance(D, v))) * (
+        D if np.ndim(v) == 0 else 1), "their sum"),
 }
 
 
@@ -247,6 +263,8 @@ ALLOWED_MISTAKES = {
     "positions": (lambda d: np.arange(len(d))[:, None] < np.arange(len(d))[None, :], "positions i < j"),
     "transposed_non_strict": (lambda d: d[:, None] >= d[None, :], "transposed and with the diagonal"),
     "wrong_shape": (lambda d: d > 1, "(d, d) matrix"),
+    "integers": (lambda d: (d[:, None] < d[None, :]).astype(int), "boolean matrix"),
+    "floats": (lambda d: (d[:, None] < d[None, :]).astype(np.float32), "boolean matrix"),
 }
 
 
@@ -271,6 +289,11 @@ def _logits(model, x):
 
 
 LOG_PROB_MISTAKES = {
+    "bits": (lambda m, x: _bern_loglik(x, _logits(m, x)) / np.log(2), "bits"),
+    "mean_over_pixels": (lambda m, x: _bern_loglik(x, _logits(m, x)) / x.shape[-1], "averaged over the pixels"),
+    "logits_as_probabilities": (lambda m, x: np.sum(x * np.log(_logits(m, x)) + (1 - x) * np.log(1 - _logits(m, x)),
+                                                    -1), "logits as probabilities"),
+    "calls_log_prob": (lambda m, x: m.log_prob(x), "you called model.log_prob"),
     "probabilities": (lambda m, x: np.exp(_bern_loglik(x, _logits(m, x))), "not log p(x)"),
     "nll": (lambda m, x: -_bern_loglik(x, _logits(m, x)), "wrong sign"),
     "ones_only": (lambda m, x: _bern_loglik(x, _logits(m, x), ones_only=True), "x_d = 0 are missing"),
@@ -287,8 +310,15 @@ def test_log_prob_by_hand_mistakes(mistake):
     _fails_with("log_prob_by_hand", fn, phrase)
 
 
-def test_log_prob_by_hand_accepts_the_package_answer():
-    assert check.log_prob_by_hand(lambda m, x: m.log_prob(x), verbose=False).passed
+def test_log_prob_by_hand_refuses_the_package_answer():
+    """The exercise says: compute it yourself from model(x), do not call model.log_prob; the model is left as it was."""
+    _fails_with("log_prob_by_hand", lambda m, x: m.log_prob(x), "you called model.log_prob")
+    _fails_with("ensemble_log_prob", lambda m, x, K: m.log_prob(x, num_masks=K), "you called model.log_prob")
+    model = exercises._diagnosis.tiny_made(3, [6])
+    with pytest.raises(exercises._diagnosis.Wrong):
+        with exercises._diagnosis.forbid(model, "log_prob", why="test"):
+            model.log_prob(np.zeros((1, 3), np.float32))
+    assert np.all(np.isfinite(model.log_prob(np.zeros((1, 3), np.float32))))
 
 
 # ------------------------------------------------------------ 04 masks
@@ -298,6 +328,7 @@ INPUT_DEGREE_MISTAKES = {
     "ordering": (lambda o: np.asarray(o), "two things"),
     "ignores_ordering": (lambda o: np.arange(1, len(o) + 1), "ignored the ordering"),
     "wrong_shape": (lambda o: np.arange(1, len(o) + 1)[None, :], "one degree per input"),
+    "float_degrees": (lambda o: np.argsort(o) + 1.0, "integer array"),
 }
 
 
@@ -350,6 +381,7 @@ HIDDEN_DEGREE_MISTAKES = {
     "floats": (lambda w, D, low, rng: rng.uniform(low, D - 1, size=w), "integers"),
     "not_uniform": (lambda w, D, low, rng: np.minimum(rng.integers(low, D + 10, size=w), D - 1), "uniformly"),
     "wrong_size": (lambda w, D, low, rng: rng.integers(low, D, size=w + 1), "one degree per hidden unit"),
+    "whole_floats": (lambda w, D, low, rng: rng.integers(low, D, size=w).astype(np.float64), "integer array"),
 }
 
 
@@ -423,6 +455,7 @@ def _lse(a, axis=0):
 
 
 LOG_MEAN_EXP_MISTAKES = {
+    "max_not_added_back": (lambda a: np.log(np.mean(np.exp(a - np.max(a, 0)), 0)), "did not add it back"),
     "naive": (lambda a: np.log(np.mean(np.exp(a), axis=0)), "underflows"),
     "no_log_k": (lambda a: _lse(np.asarray(a)), "subtract log k"),
     "mean_of_logs": (lambda a: np.mean(a, axis=0), "geometric mean"),
@@ -449,6 +482,7 @@ def _per_mask(model, x, masks, restore=True):
 
 
 ENSEMBLE_MISTAKES = {
+    "calls_log_prob": (lambda m, x, K: m.log_prob(x, num_masks=K), "you called model.log_prob"),
     "logit_average": (lambda m, x, K: _bern_loglik(x, _per_mask(m, x, range(K))[0].mean(0)), "averaged logits"),
     "mean_log_probs": (lambda m, x, K: _per_mask(m, x, range(K))[1].mean(0), "averaged the log-likelihoods"),
     "no_log_k": (lambda m, x, K: _lse(_per_mask(m, x, range(K))[1]), "divide by k"),
@@ -474,13 +508,14 @@ def test_logit_average_message_quotes_an_unnormalised_total():
     assert abs(total - 1.0) > 1e-3
 
 
-def _early(history, patience, key="valid_nll", offset=0, maximise=False, one_based=False, peek=False):
+def _early(history, patience, key="valid_nll", offset=0, maximise=False, one_based=False, peek=False,
+           ties=False):
     """Early stopping with one knob per typical mistake (all knobs off = the rule of exercise 5.3)."""
     curve = np.asarray(history[key]) * (-1 if maximise else 1)
     best = 0
     stop = len(curve) - 1
     for epoch in range(len(curve)):
-        if curve[epoch] < curve[best]:
+        if curve[epoch] < curve[best] or (ties and curve[epoch] == curve[best]):
             best = epoch
         if epoch - best == patience + offset:
             stop = epoch
@@ -500,6 +535,8 @@ EARLY_STOPPING_MISTAKES = {
     "never_stops": (lambda h, p: _early(h, 10**9), "never stop"),
     "one_based": (lambda h, p: _early(h, p, one_based=True), "numbered from 0"),
     "single_number": (lambda h, p: _early(h, p)[0], "pair"),
+    "ties_improve": (lambda h, p: _early(h, p, ties=True), "strictly below"),
+    "floats": (lambda h, p: tuple(float(v) for v in _early(h, p)), "two ints"),
 }
 
 
@@ -531,7 +568,26 @@ def _sampler(model, n, rng, order=None, one_pass=False, flip=False, greedy=False
     return x
 
 
+def _shared_uniform_sampler(model, n, rng):
+    x = np.zeros((n, model.input_dim), np.float32)
+    for d in model.ordering:
+        x[:, d] = rng.random() < _sig(_logits(model, x)[:, d])
+    return x
+
+
+def _logits_as_p_sampler(model, n, rng):
+    x = np.zeros((n, model.input_dim), np.float32)
+    for d in model.ordering:
+        x[:, d] = rng.random(n) < _logits(model, x)[:, d]
+    return x
+
+
 SAMPLER_MISTAKES = {
+    "shared_uniform": (_shared_uniform_sampler, "one uniform per pixel and shared it"),
+    "logits_as_probabilities": (_logits_as_p_sampler, "compared the uniform with the logit"),
+    "integer_samples": (lambda m, n, r: _sampler(m, n, r).astype(np.int64), "float array"),
+    "bool_samples": (lambda m, n, r: _sampler(m, n, r).astype(bool), "float array"),
+    "calls_model_sample": (lambda m, n, r: m.sample(n, seed=0), "you called model.sample"),
     "index_order": (lambda m, n, r: _sampler(m, n, r, order=range(m.input_dim)), "index order"),
     "one_pass": (lambda m, n, r: _sampler(m, n, r, one_pass=True), "one forward pass"),
     "flipped": (lambda m, n, r: _sampler(m, n, r, flip=True), "1 - p"),
@@ -578,7 +634,17 @@ def _completer(model, x, k, rng, keep_first_indices=False, keep_nothing=False, d
     return x
 
 
+def _in_place_completer(model, x, k, rng):
+    x = np.asarray(x, dtype=np.float32)          # no copy: x is float32 already
+    for d in model.ordering[k:]:
+        x[:, d] = rng.random(len(x)) < _sig(_logits(model, x)[:, d])
+    return x
+
+
 COMPLETE_MISTAKES = {
+    "writes_into_x": (_in_place_completer, "wrote into the caller's x"),
+    "returns_x_itself": (lambda m, x, k, r: x, "returned the caller's x itself"),
+    "global_rng": (lambda m, x, k, r: _completer(m, x, k, np.random.default_rng()), "same rng"),
     "first_indices": (lambda m, x, k, r: _completer(m, x, k, r, keep_first_indices=True), "you kept pixels 0.."),
     "resamples_all": (lambda m, x, k, r: _completer(m, x, k, r, keep_nothing=True), "changed observed pixels"),
     "draws_nothing": (lambda m, x, k, r: _completer(m, x, k, r, draw_nothing=True), "nothing was drawn"),
@@ -590,3 +656,34 @@ COMPLETE_MISTAKES = {
 def test_complete_mistakes(mistake):
     fn, phrase = COMPLETE_MISTAKES[mistake]
     _fails_with("complete", fn, phrase)
+
+
+# ------------------------------------------------------------ time limit and readable messages
+def test_code_running_past_the_limit_is_stopped_with_a_plain_message(monkeypatch):
+    import time
+
+    monkeypatch.setattr(exercises._diagnosis, "CHECK_TIME_LIMIT_S", 1)
+
+    def hangs(x, logits):
+        while True:
+            try:
+                time.sleep(0.05)
+            except Exception:  # noqa: BLE001 - a student's catch-all must not swallow the stop
+                pass
+
+    start = time.monotonic()
+    result = _fails_with("bernoulli_nll", hangs, "ran longer than 1 s")
+    assert time.monotonic() - start < 10 and "stopped" in result.message
+
+
+def test_messages_are_wrapped_to_the_page_and_shown_without_traceback():
+    dx = exercises._diagnosis
+    long = "word " * 60 + "\n[[0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0]]"
+    wrapped = dx.wrap(long)
+    assert _flat(wrapped) == _flat(long)
+    assert all(len(line) <= dx.WIDTH for line in wrapped.splitlines()[:-1])
+    assert wrapped.splitlines()[-1].startswith("[[")                      # arrays are not re-flowed
+    failed = dx.CheckFailed("check.x did not pass.\n❌ Not yet. because")
+    assert dx.plain_error_lines(dx.CheckFailed, failed) == ["check.x did not pass.", "❌ Not yet. because"]
+    stub = dx.plain_error_lines(NotImplementedError, NotImplementedError())
+    assert "not done yet" in " ".join(stub) and not any("/" in line and "File" in line for line in stub)

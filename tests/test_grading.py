@@ -38,46 +38,70 @@ _spec = importlib.util.spec_from_file_location("nbgrader_course", ROOT / "script
 course_tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(course_tool)
 
-# assignment: (exercise, line of the solution, the line with the mistake, phrase of the check's message)
+# assignment: [(exercise, line of the solution, the line with the mistake, phrase of the check's message)]; the
+# "mistaken" student makes every mistake of its set, one per exercise: a typical mistake, and the rules the
+# checks test since round 2 (4.1's integer degrees, 5.3's ties, 6.2's unchanged x)
 MISTAKES = {
-    "ex02_nll": ("bernoulli_nll",
-                 "return np.sum(np.logaddexp(0.0, logits) - x * logits, axis=-1)",
-                 "p = 1 / (1 + np.exp(-logits.astype(np.float32)))\n"
-                 "    return -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=-1)",
-                 "you took log(sigmoid(l))"),
-    "ex03_autoregressive": ("allowed_connections",
-                            "return d[:, None] < d[None, :]",
-                            "return d[:, None] <= d[None, :]",
-                            "Output j may not see input j itself"),
-    "ex04_mask": ("masks_from_degrees",
-                  "masks.append((degrees[0][None, :] > degrees[-1][:, None]).astype(np.float32))",
-                  "masks.append((degrees[0][None, :] >= degrees[-1][:, None]).astype(np.float32))",
-                  "use a strict > for the output mask"),
-    "ex05_training": ("ensemble_log_prob",
-                      "return log_mean_exp(np.stack(per_mask))",
-                      "logits = []\n"
-                      "    for k in range(num_masks):\n"
-                      "        model.set_mask(k)\n"
-                      "        logits.append(np.asarray(model(x), dtype=np.float64))\n"
-                      "    model.set_mask(previous)\n"
-                      "    mean = np.mean(logits, axis=0)\n"
-                      "    return -np.sum(np.logaddexp(0.0, mean) - x * mean, axis=-1)",
-                      "You averaged logits over masks"),
-    "ex06_sampling": ("sample_sequential",
-                      "for d in model.ordering:",
-                      "for d in range(model.input_dim):",
-                      "You drew the pixels in index order"),
+    "ex02_nll": [("bernoulli_nll",
+                  "return np.sum(np.logaddexp(0.0, logits) - x * logits, axis=-1)",
+                  "p = 1 / (1 + np.exp(-logits.astype(np.float32)))\n"
+                  "    return -np.sum(x * np.log(p) + (1 - x) * np.log(1 - p), axis=-1)",
+                  "you took log(sigmoid(l))"),
+                 ("gaussian_nll",
+                  "return np.sum(sq, axis=-1) / (2 * variance) + 0.5 * D * np.log(2 * np.pi * variance)",
+                  "return np.sum(sq, axis=-1) / (2 * variance * np.log(2)) + 0.5 * D * np.log2(2 * np.pi * variance)",
+                  "Your NLL is in bits")],
+    "ex03_autoregressive": [("allowed_connections",
+                             "return d[:, None] < d[None, :]",
+                             "return d[:, None] <= d[None, :]",
+                             "Output j may not see input j itself")],
+    "ex04_mask": [("masks_from_degrees",
+                   "masks.append((degrees[0][None, :] > degrees[-1][:, None]).astype(np.float32))",
+                   "masks.append((degrees[0][None, :] >= degrees[-1][:, None]).astype(np.float32))",
+                   "use a strict > for the output mask"),
+                  ("input_degrees",
+                   "degrees = np.empty(len(ordering), dtype=np.int64)",
+                   "degrees = np.empty(len(ordering))",
+                   "the task asks for an integer array")],
+    "ex05_training": [("ensemble_log_prob",
+                       "return log_mean_exp(np.stack(per_mask))",
+                       "logits = []\n"
+                       "    for k in range(num_masks):\n"
+                       "        model.set_mask(k)\n"
+                       "        logits.append(np.asarray(model(x), dtype=np.float64))\n"
+                       "    model.set_mask(previous)\n"
+                       "    mean = np.mean(logits, axis=0)\n"
+                       "    return -np.sum(np.logaddexp(0.0, mean) - x * mean, axis=-1)",
+                       "You averaged logits over masks"),
+                      ("early_stopping",
+                       "if value < best:",
+                       "if value <= best:",
+                       "improvement means strictly below")],
+    "ex06_sampling": [("sample_sequential",
+                       "for d in model.ordering:",
+                       "for d in range(model.input_dim):",
+                       "You drew the pixels in index order"),
+                      ("complete",
+                       "x = np.array(x, dtype=np.float32)            # a copy: the caller's x stays unchanged",
+                       "x = np.asarray(x, dtype=np.float32)",
+                       "You wrote into the caller's x")],
 }
 
 
 def _with_mistake(source: Path, assignment: str) -> str:
-    """The source notebook with MISTAKES[assignment] made in its exercise cell."""
-    exercise, right, wrong, _ = MISTAKES[assignment]
+    """The source notebook with every mistake of MISTAKES[assignment] made in its exercise cell."""
     nb = nbformat.read(source, as_version=4)
-    cells = [c for c in nb.cells if c.metadata.get("exercise") == exercise]
-    assert len(cells) == 1 and cells[0].source.count(right) == 1, f"{assignment}: {right!r} not found once"
-    cells[0].source = cells[0].source.replace(right, wrong)
+    for exercise, right, wrong, _ in MISTAKES[assignment]:
+        cells = [c for c in nb.cells if c.metadata.get("exercise") == exercise and c.metadata.get("nbgrader", {})
+                 .get("solution")]
+        assert len(cells) == 1 and cells[0].source.count(right) == 1, f"{assignment}: {right!r} not found once"
+        cells[0].source = cells[0].source.replace(right, wrong)
     return nbformat.writes(nb)
+
+
+def _flat(text: str) -> str:
+    """``text`` with each run of white space one space (messages are wrapped to fit the page)."""
+    return " ".join(text.split())
 
 
 def _text(html: str) -> str:
@@ -215,24 +239,55 @@ def test_untouched_set_scores_zero_and_stops_only_at_stubs(graded, assignment):
 def test_a_mistake_costs_its_points_and_the_feedback_explains_it(graded, assignment):
     from made_helpers.exercises import check
 
-    exercise, _, wrong, phrase = MISTAKES[assignment]
+    mistaken = {exercise for exercise, *_ in MISTAKES[assignment]}
     grades = _autograded_cells(graded.grades[(assignment, "mistaken")])
     for name, g in grades.items():
-        expected = 0 if name == f"check_{exercise}" else g["max"]
+        expected = 0 if name.removeprefix("check_") in mistaken else g["max"]
         assert g["score"] == expected, (name, g)
-    # the phrase is the check's own: the same wrong function, checked here, gives it
-    namespace = {}
-    exec("import numpy as np\n", namespace)
-    cell = next(c for c in nbformat.read(graded.notebooks[assignment], as_version=4).cells
-                if c.metadata.get("exercise") == exercise)
-    exec(cell.source.replace(MISTAKES[assignment][1], wrong).replace("### BEGIN SOLUTION", "")
-         .replace("### END SOLUTION", ""), namespace)
-    message = getattr(check, exercise)(namespace[exercise], verbose=False).message
-    assert phrase in message, message
-    page = _text(graded.feedback("mistaken", assignment).read_text("utf-8"))
-    assert phrase in page and "CheckFailed" in page
-    # the solved student's page has no such explanation
-    assert phrase not in _text(graded.feedback("solved", assignment).read_text("utf-8"))
+    page = _flat(_text(graded.feedback("mistaken", assignment).read_text("utf-8")))
+    solved_page = _flat(_text(graded.feedback("solved", assignment).read_text("utf-8")))
+    for exercise, right, wrong, phrase in MISTAKES[assignment]:
+        # the phrase is the check's own: the same wrong function, checked here, gives it
+        namespace = {}
+        exec("import numpy as np\n", namespace)
+        cell = next(c for c in nbformat.read(graded.notebooks[assignment], as_version=4).cells
+                    if c.metadata.get("exercise") == exercise and c.metadata.get("nbgrader", {}).get("solution"))
+        exec(cell.source.replace(right, wrong).replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", ""),
+             namespace)
+        message = getattr(check, exercise)(namespace[exercise], verbose=False).message
+        assert phrase in message, message
+        assert _flat(phrase) in page and f"check.{exercise} did not pass" in page
+        # the solved student's page has no such explanation
+        assert _flat(phrase) not in solved_page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ["mistaken", "untouched"])
+def test_feedback_pages_show_no_traceback_and_no_machine_path(graded, student):
+    for assignment in graded.notebooks:
+        page = _text(graded.feedback(student, assignment).read_text("utf-8"))
+        assert "Traceback (most recent call last)" not in page, (student, assignment)
+        assert str(ROOT) not in page and str(graded.course) not in page, (student, assignment)
+        for line in page.splitlines():
+            assert "site-packages" not in line and "made_helpers/" not in line, (assignment, line)
+
+
+@pytest.mark.slow
+def test_validate_shows_the_explanation_the_feedback_shows(graded, tmp_path):
+    """``nbgrader validate`` (JupyterLab's Validate button) prints the failed check's explanation itself."""
+    assignment = "ex03_autoregressive"
+    notebook = graded.course / "submitted" / "mistaken" / assignment / graded.notebooks[assignment].name
+    copy = tmp_path / notebook.name
+    copy.write_bytes(notebook.read_bytes())
+    result = course_tool.nbgrader(graded.course, "validate", str(copy), check=False,
+                                  extra_env={"MADE_QUICK": "1"})
+    out = _flat(result.stdout)
+    phrase = MISTAKES[assignment][0][3]
+    assert "check.allowed_connections did not pass" in out and _flat(phrase) in out, result.stdout[-3000:]
+    assert "Traceback" not in result.stdout and "..." not in _flat(phrase)
+    feedback = _flat(_text(graded.feedback("mistaken", assignment).read_text("utf-8")))
+    message = out[out.index("❌"):out.index("strict degree[i] < degree[j]") + 30]
+    assert message in feedback
 
 
 @pytest.mark.slow
@@ -244,7 +299,7 @@ def test_feedback_page_shows_the_explanation_in_chromium(graded):
     from playwright.sync_api import sync_playwright
 
     assignment = "ex04_mask"
-    phrase = MISTAKES[assignment][3]
+    phrase = MISTAKES[assignment][0][3]
     page_path = graded.feedback("mistaken", assignment)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(page_path, ARTIFACTS / page_path.name)
@@ -265,7 +320,13 @@ def test_feedback_page_shows_the_explanation_in_chromium(graded):
             box = explanation.bounding_box()
             assert box and box["width"] > 0 and box["height"] > 0
             body = page.inner_text("body")
-            assert phrase in body
+            assert _flat(phrase) in _flat(body)
+            # every output box shows its lines whole: nothing hidden behind a horizontal scroll
+            overflowing = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '.output_subarea, .output_subarea pre, .output_area pre'))
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 80))""")
+            assert overflowing == [], overflowing
+            assert str(ROOT) not in body and str(graded.course) not in body
             # the points: this exercise's check scored 0 of its points
             points = re.search(r"Score:\s*0\.0\s*/\s*(\d+(?:\.\d+)?)", body)
             assert points, body[:2000]

@@ -7,7 +7,8 @@ In a notebook::
 
 Each check runs the student's function on a few cases, prints what is wrong and how to fix it (or a
 confirmation) and returns a :class:`CheckResult`. The ``# YOUR CODE HERE`` stub's ``NotImplementedError``
-propagates; under nbgrader (``NBGRADER_EXECUTION`` set) a failed check raises ``CheckFailed``. The right
+propagates; under nbgrader (``NBGRADER_EXECUTION`` set) a failed check raises ``CheckFailed`` carrying the
+message, which the notebook shows without a traceback (also for a stub's ``NotImplementedError``). The right
 answers come from the package itself. ``exNN_*`` hold the checks of one notebook, ``_diagnosis`` what they share.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import ex02_nll, ex03_autoregressive, ex04_masks, ex05_training, ex06_sampling
-from ._diagnosis import CheckResult, run
+from ._diagnosis import CheckResult, install_plain_errors, run
 
 __all__ = ["CheckResult", "check"]
 
@@ -56,3 +57,4 @@ class Checks:
 
 
 check = Checks()
+install_plain_errors()      # in a notebook: a failed check or a stub shows its message, without a traceback

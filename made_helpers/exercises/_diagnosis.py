@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import textwrap
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +18,15 @@ from ..enumeration import sharpen_weights
 
 RTOL = 1e-4
 ATOL = 1e-4
+WIDTH = 78
+"""Characters per line of a printed message: the feedback page's and ``nbgrader validate``'s (90 with its indent)
+fixed-width boxes show every line whole."""
+BITS = ("Your {what} is in bits: you used log2 (np.log2). The series counts in nats, the natural log (np.log, "
+        "np.logaddexp, np.log1p); bits = nats / log(2), so your values are about 1.44 times too large in size.")
+"""The message for a value computed with ``log2`` instead of the natural log (``{what}``: what was computed)."""
+CHECK_TIME_LIMIT_S = 60
+"""Seconds the student's code may run in one call from a check before it is stopped with a plain message; below
+the course's per-cell limit (``scripts/nbgrader_course.py``, 120 s), so the check's message comes first."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +49,58 @@ class Wrong(Exception):
 
 
 class CheckFailed(AssertionError):
-    """A failed check under nbgrader (``NBGRADER_EXECUTION`` set): a raising test cell scores no points."""
+    """A failed check under nbgrader (``NBGRADER_EXECUTION`` set): a raising test cell scores no points.
+    Its text is the check's whole explanation, which the notebook shows without a traceback
+    (:func:`install_plain_errors`), so the feedback page and ``nbgrader validate`` show the same message."""
+
+
+class _TimeLimit(BaseException):
+    """Raised in the student's code when it ran past ``CHECK_TIME_LIMIT_S`` (a BaseException: ``except
+    Exception`` in their code does not swallow it)."""
+
+
+def wrap(text: str, width: int = WIDTH) -> str:
+    """``text`` with each line longer than ``width`` wrapped at spaces; indented lines (arrays, matrices) kept."""
+    lines = []
+    for line in text.split("\n"):
+        if len(line) <= width or line[:1] in " [":
+            lines.append(line)
+        else:
+            lines.extend(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+def plain_error_lines(etype, value) -> list[str]:
+    """The lines shown for a failed check or an unsolved stub, instead of a traceback."""
+    if issubclass(etype, CheckFailed):
+        return str(value).split("\n")
+    detail = f" ({value})" if str(value) else ""
+    return wrap(f"NotImplementedError{detail}: an exercise used here is not done yet. Replace its stub "
+                f"(# YOUR CODE HERE and raise NotImplementedError()) with your code, run that cell, then this one."
+                ).split("\n")
+
+
+def install_plain_errors() -> bool:
+    """In IPython (a notebook's kernel), show :class:`CheckFailed` and ``NotImplementedError`` as their message
+    alone: no traceback, so no file paths of the machine that ran the notebook. Other errors keep theirs."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+
+    def show(self, etype, value, tb, tb_offset=None):
+        self._showtraceback(etype, value, plain_error_lines(etype, value))
+
+    shell.set_custom_exc((CheckFailed, NotImplementedError), show)
+    return True
 
 
 def run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) -> CheckResult:
     """Run ``body(fn)``; print and return the outcome. ``NotImplementedError`` propagates;
-    under nbgrader a failed check raises :class:`CheckFailed` after its message."""
+    under nbgrader a failed check prints nothing and raises :class:`CheckFailed` with its message."""
     if not callable(fn):
         passed, message = False, (
             f"check.{name} expects your function itself, e.g. check.{name}({name}) without "
@@ -52,25 +110,68 @@ def run(name: str, body: Callable[[Callable], str], fn, verbose: bool = True) ->
             passed, message = True, body(fn)
         except Wrong as wrong:
             passed, message = False, str(wrong)
-    text = ("✅ Correct! " if passed else "❌ Not yet. ") + message
+    text = wrap(("✅ Correct! " if passed else "❌ Not yet. ") + message)
+    if not passed and os.environ.get("NBGRADER_EXECUTION"):
+        raise CheckFailed(f"check.{name} did not pass.\n{text}")
     if verbose:
         print(text)
-    if not passed and os.environ.get("NBGRADER_EXECUTION"):
-        raise CheckFailed(f"check.{name} did not pass" + (" (the message above says why)" if verbose
-                                                          else f": {message}"))
     return CheckResult(name, passed, message)
 
 
 def call(fn: Callable, *args, desc: str):
-    """Call the student's ``fn`` quietly; turn any error but ``NotImplementedError`` into :class:`Wrong`."""
+    """Call the student's ``fn`` quietly; turn any error but ``NotImplementedError`` into :class:`Wrong`, and stop
+    it with a plain message after ``CHECK_TIME_LIMIT_S`` seconds (on the main thread, where signals work)."""
+    limit = CHECK_TIME_LIMIT_S
+    timed = limit and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+    def stop(signum, frame):
+        raise _TimeLimit
+
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        previous = signal.signal(signal.SIGALRM, stop) if timed else None
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             return fn(*args)
         except NotImplementedError:
             raise
+        except _TimeLimit:
+            raise Wrong(f"Your code ran longer than {limit} s and was stopped. It was called on {desc}. Look for "
+                        f"a loop that never ends, or for work done once per example that can be done for the "
+                        f"whole batch at once (one model(x) call per pixel, not per sample).") from None
         except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
             raise Wrong(f"Your function raised {type(exc).__name__}: {exc}\nIt was called on {desc}.") from None
+        finally:
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+
+
+class forbid:
+    """Within ``with forbid(model, "log_prob", why=...)``, calling ``model.log_prob`` raises :class:`Wrong`: an
+    exercise that says "compute it yourself" cannot be answered with the package's own method."""
+
+    def __init__(self, obj, *names: str, why: str):
+        self.obj, self.names, self.why = obj, names, why
+
+    def __enter__(self):
+        for name in self.names:
+            def trap(*args, _name=name, **kwargs):
+                raise _Forbidden(f"You called model.{_name}: {self.why}")
+            object.__setattr__(self.obj, name, trap)
+        return self
+
+    def __exit__(self, *exc):
+        for name in self.names:
+            self.obj.__dict__.pop(name, None)
+        if exc[0] is _Forbidden:
+            raise Wrong(str(exc[1])) from None
+        return False
+
+
+class _Forbidden(BaseException):
+    """A forbidden method was called (a BaseException, so ``call`` does not report it as the student's error)."""
 
 
 def returned(out):
@@ -88,6 +189,15 @@ def array(out, dtype=np.float64) -> np.ndarray:
     except Exception:  # noqa: BLE001
         raise Wrong(f"Your function returned a {type(out).__name__} that cannot be turned into "
                     f"a numpy array of numbers: return an array.") from None
+
+
+def integer_array(out, what: str, how: str) -> None:
+    """Raise unless the student's ``out`` is an array of integers (values already checked)."""
+    dtype = np.asarray(out).dtype
+    if dtype.kind not in "iu":
+        raise Wrong(f"Your {what} are whole numbers, but the task asks for an integer array and yours has "
+                    f"dtype {dtype}: create it with an integer dtype ({how}). Degrees are compared and used "
+                    f"as indices, where floats invite rounding surprises.")
 
 
 def fmt(a, precision: int = 4) -> str:

@@ -37,6 +37,7 @@ def bernoulli_nll_body(fn) -> str:
                         f"in front of the log-likelihood."),
             (expected / D, "You averaged over the pixels (that is what Keras' binary cross-entropy does). The NLL of "
                            "an example is the SUM over its D pixels: use sum(axis=-1), or multiply the mean by D."),
+            (expected / math.log(2), dx.BITS.format(what="NLL")),
             (-dx.log_lik(1 - x, logits), "You swapped the two cases: p(x_d = 1) = sigmoid(l_d), so a pixel "
                                          "with x_d = 1 costs -log sigmoid(l_d) = softplus(-l_d) and a pixel "
                                          "with x_d = 0 costs -log(1 - sigmoid(l_d)) = softplus(l_d)."),
@@ -52,6 +53,15 @@ def bernoulli_nll_body(fn) -> str:
     l_big = np.array([[100, -100, -100, 100], [100, -100, -100, 100]], np.float32)
     expected_big, out_big = run_case(x_big, l_big, f"x = {x_big.tolist()}, logits = ±100")
     if not np.all(np.isfinite(out_big)):
+        # which overflow: softplus computed as log(1 + exp(l)) gives +inf for x = 1, l = +100, where
+        # log(sigmoid(100)) = log(1) = 0 (and 0 * log(0) = nan)
+        x_up, l_up = np.ones((1, 1), np.float32), np.full((1, 1), 100.0, np.float32)
+        out_up = dx.array(dx.call(fn, x_up, l_up, desc="x = [[1]], logits = [[100]]"))
+        if np.all(np.isposinf(out_up)):
+            raise dx.Wrong(
+                f"Your result is {dx.fmt(out_up)} for x = 1, logit = 100, where the NLL is about 0: exp(100) "
+                f"overflows (inf in float32; exp(1000) in float64), so log(1 + exp(l)) is inf. That is a "
+                f"numerically unstable softplus: use np.logaddexp(0, l), which never overflows.")
         raise dx.Wrong(
             f"Your result is {dx.fmt(out_big)} (inf/nan) for logits of ±100, where the NLL is "
             f"{dx.fmt(expected_big, 1)}: you took log(sigmoid(l)). sigmoid(100) rounds to exactly 1.0, "
@@ -112,6 +122,7 @@ def gaussian_nll_body(fn) -> str:
             (ref(x, mean, math.sqrt(variance)), "The third argument is already the variance s²: "
                                                 "do not take its square root."),
             (sse / 2 + D * c, "Divide the squared error by the variance: (x - mu)² / (2 s²)."),
+            (expected / math.log(2), dx.BITS.format(what="NLL")),
         ])
         raise dx.Wrong(message or (
             f"Wrong values for variance = {variance}: the NLL of the first example is {expected[0]:.4f} nats, you "
@@ -144,6 +155,7 @@ def gaussian_constant_body(fn) -> str:
             (0.5 * D * math.log(math.pi * variance), "Check the 2 inside the log: D/2 log(2 pi s²)."),
             (0.5 * D * math.log(2 * math.pi * variance ** 2), "The argument is the variance s²; do "
                                                               "not square it again."),
+            (expected / math.log(2), dx.BITS.format(what="constant")),
         ])
         raise dx.Wrong(message or (f"For D = {D} and variance = {variance} the constant is "
                                    f"{expected:.4f} nats; you return {value:.4f}."))
@@ -168,6 +180,9 @@ def gaussian_constant_body(fn) -> str:
             (D * per_pixel.sum(), "You summed the per-pixel terms AND multiplied by D: with one variance "
                                   "per pixel, each pixel's term counts once."),
             (0.5 * D * math.log(2 * math.pi * variance[0]), "You used the first pixel's variance for every pixel."),
+            (per_pixel.mean(), "You averaged the per-pixel terms 1/2 log(2 pi s_d²); the constant is their SUM over "
+                               "the D pixels (np.sum, not np.mean)."),
+            (expected / math.log(2), dx.BITS.format(what="constant")),
         ], atol=1e-3)
         raise dx.Wrong(message or (f"For {desc} the constant is {expected:.4f} nats; you return {value:.4f}."))
     return ("The constant is 1/2 sum_d log(2 pi s_d²), D/2 log(2 pi s²) for one shared variance -- for D = 784 and "

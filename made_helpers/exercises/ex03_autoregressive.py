@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..enumeration import all_binary_vectors
@@ -17,11 +19,17 @@ def allowed_connections_body(fn) -> str:
     for degrees in cases:
         D = len(degrees)
         expected = direct_mask(degrees) > 0
-        raw = dx.array(dx.call(fn, degrees.copy(), desc=f"input_degrees = {degrees.tolist()}"))
+        returned = dx.returned(dx.call(fn, degrees.copy(), desc=f"input_degrees = {degrees.tolist()}"))
+        raw = dx.array(returned)
         if raw.shape != (D, D):
             raise dx.Wrong(f"Return a (D, D) matrix, here ({D}, {D}); got shape {raw.shape}.")
         out = raw != 0
         if np.array_equal(out, expected):
+            dtype = np.asarray(returned).dtype
+            if dtype.kind != "b":
+                raise dx.Wrong(f"Your entries are right, but the task asks for a boolean matrix and yours has dtype "
+                               f"{dtype}: return the comparison itself (True/False), without .astype(...) -- a mask "
+                               f"of 0/1 numbers comes later, in make_masks.")
             continue
         d = degrees
         idx = np.arange(D)
@@ -47,13 +55,20 @@ def log_prob_by_hand_body(fn) -> str:
     model = dx.tiny_made(3, [6], ordering=[1, 2, 0], seed=5)
     x = all_binary_vectors(3)
     expected = dx.model_log_prob(model, x)
-    out = dx.array(dx.call(fn, model, x.copy(), desc="a 3-pixel MADE and all 8 binary vectors x"))
+    with dx.forbid(model, "log_prob", why="compute log p(x) yourself from the logits model(x); the check "
+                                          "compares your result with model.log_prob."):
+        out = dx.array(dx.call(fn, model, x.copy(), desc="a 3-pixel MADE and all 8 binary vectors x"))
     dx.per_example(out, expected, what="log-probability")
     if dx.close(out, expected, rtol=1e-4, atol=1e-4):
         return (f"Your log p(x) matches model.log_prob for all 8 vectors, and "
                 f"sum_x p(x) = {np.exp(out).sum():.6f}: one forward pass gave all three conditionals.")
     logits = dx.model_logits(model, x)
     s = dx.sigmoid(logits)
+    if not np.all(np.isfinite(out)) and (logits.min() < 0 or logits.max() > 1):
+        raise dx.Wrong(f"Your log p(x) holds nan or -inf ({dx.fmt(out, 2)}): did you use the logits as "
+                       f"probabilities? model(x) returns logits, any real number (here from {logits.min():.2f} to "
+                       f"{logits.max():.2f}); the probability is p = sigmoid(l) = 1 / (1 + exp(-l)), and "
+                       f"log sigmoid(l) = -np.logaddexp(0, -l) computes its log stably.")
     total = float(np.exp(np.clip(out, -700, 700)).sum()) if np.all(np.isfinite(out)) else float("nan")
     message = dx.diagnose(out, expected, [
         (np.exp(expected), "You returned p(x), not log p(x): take the log (or better, sum the "
@@ -68,6 +83,9 @@ def log_prob_by_hand_body(fn) -> str:
          "depends on the pixels before d, which is what makes p(x_d | x_<d) a conditional."),
         (np.sum(np.log(s), axis=-1), "You added log sigmoid(l_d) for every pixel; a pixel equal to 0 "
                                      "has probability 1 - sigmoid(l_d)."),
+        (expected / 3, "You averaged over the pixels: log p(x) is the SUM of the D log-conditionals "
+                       "(sum(axis=-1)), not their mean."),
+        (expected / math.log(2), dx.BITS.format(what="log-likelihood")),
     ])
     raise dx.Wrong(message or (
         f"For x = {x[5]} the model gives log p(x) = {expected[5]:.4f}, you return {out[5]:.4f}. "

@@ -16,10 +16,12 @@ def input_degrees_body(fn) -> str:
         order = np.array(ordering)
         D = len(order)
         expected = input_degrees(D, order)
-        out = dx.array(dx.call(fn, order.copy(), desc=f"ordering = {ordering}"))
+        returned = dx.returned(dx.call(fn, order.copy(), desc=f"ordering = {ordering}"))
+        out = dx.array(returned)
         if out.shape != (D,):
             raise dx.Wrong(f"Return one degree per input, shape ({D},); got shape {out.shape}.")
         if np.array_equal(out, expected):
+            dx.integer_array(returned, "degrees", "e.g. np.empty(D, dtype=np.int64) or np.zeros(D, dtype=int)")
             continue
         message = dx.diagnose(out, expected, [
             (expected - 1, "Off by one: degrees run from 1 to D (the first input in the ordering has degree 1), not "
@@ -105,12 +107,14 @@ def hidden_degrees_body(fn) -> str:
     from ..masks import hidden_layer_degrees
 
     def draw(width, D, low, seed):
-        out = dx.array(dx.call(fn, width, D, low, np.random.default_rng(seed),
-                               desc=f"width = {width}, input_dim = {D}, low = {low}"))
+        returned = dx.returned(dx.call(fn, width, D, low, np.random.default_rng(seed),
+                                       desc=f"width = {width}, input_dim = {D}, low = {low}"))
+        out = dx.array(returned)
         if out.shape != (width,):
             raise dx.Wrong(f"Return one degree per hidden unit, shape ({width},); got shape {out.shape}.")
         if not np.all(out == np.round(out)):
             raise dx.Wrong("Degrees are integers: use rng.integers, not rng.uniform.")
+        dx.integer_array(returned, "degrees", "rng.integers returns one")
         return out.astype(np.int64)
 
     for width, D, low in ((2000, 6, 1), (3, 10, 1), (600, 5, 3), (1000, 2, 1)):

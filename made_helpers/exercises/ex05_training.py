@@ -42,6 +42,13 @@ def log_mean_exp_body(fn) -> str:
             (a.max(axis=0), "You kept only the largest term; log-mean-exp adds the others: m + log(mean(exp(a - m)))."),
             (a.max(axis=0) + np.log(np.mean(np.exp(a - a.max(axis=0)), axis=0)) + math.log(K),
              "You computed log SUM exp; subtract log K to average."),
+            (np.log(np.mean(np.exp(a - a.max(axis=0)), axis=0)),
+             "You subtracted the maximum m but did not add it back: log mean exp(a) = m + log mean exp(a - m). "
+             "Your result is missing the + m."),
+            (np.log(np.sum(np.exp(a - a.max(axis=0)), axis=0)),
+             "You subtracted the maximum m and did not add it back, and you summed instead of averaging: "
+             "log mean exp(a) = m + log mean exp(a - m)."),
+            ((expected) / math.log(2), dx.BITS.format(what="result")),
         ])
         raise dx.Wrong(message or (f"For {desc} the first value should be {expected[0]:.4f}; you "
                                    f"return {out[0]:.4f}. log-mean-exp: log((1/K) sum_k exp(a_k))."))
@@ -65,7 +72,9 @@ def ensemble_log_prob_body(fn) -> str:
         current = dx.log_lik(x, dx.model_logits(model, x))
         averaged_logits = dx.log_lik(x, np.mean(logits, axis=0))
         desc = f"a MADE with 4 masks (currently mask {start}), all 16 binary x, num_masks = {K}"
-        out = dx.array(dx.call(fn, model, x.copy(), K, desc=desc))
+        with dx.forbid(model, "log_prob", why="compute each log p_k(x) yourself from the logits model(x) (the "
+                                              "check compares your mixture with model.log_prob)."):
+            out = dx.array(dx.call(fn, model, x.copy(), K, desc=desc))
         after = model.current_mask
         model.set_mask(start)
         dx.per_example(out, expected, what="log-probability")
@@ -96,8 +105,8 @@ def ensemble_log_prob_body(fn) -> str:
 
 
 # Early stopping cases, worked out by hand. Epochs are 0-based list indices; an epoch
-# improves when its valid NLL is strictly below the best so far; training stops after
-# epoch e as soon as e - best_epoch == patience (else after the last epoch).
+# improves when its valid NLL is strictly below the best so far (a tie does not improve);
+# training stops after epoch e as soon as e - best_epoch == patience (else after the last epoch).
 _EARLY_STOPPING_CASES = [
     {   # no stopping (patience 100): valid is lowest at 3, test at 5, train at 9
         "history": {"train_nll": [5.0, 4.0, 3.4, 3.0, 2.7, 2.5, 2.3, 2.1, 2.0, 1.9],
@@ -124,6 +133,12 @@ _EARLY_STOPPING_CASES = [
         "patience": 1, "answer": (0, 1),
         "mistakes": {(1, 2): "one_based"},
     },
+    {   # a tie is no improvement: 2.5 again at epoch 2 leaves the best at 1, so stop after 3
+        "history": {"train_nll": [3.0, 2.6, 2.5, 2.4, 2.2, 2.1], "valid_nll": [3.0, 2.5, 2.5, 2.6, 2.2, 2.1],
+                    "test_nll": [3.1, 2.6, 2.6, 2.7, 2.3, 2.2]},
+        "patience": 2, "answer": (1, 3),
+        "mistakes": {(5, 5): "ties"},
+    },
 ]
 
 
@@ -139,6 +154,10 @@ def early_stopping_body(fn) -> str:
             got_best, got_stop = (int(v) for v in out)
         except Exception:  # noqa: BLE001
             raise dx.Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; got {out!r}.") from None
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in out):
+            raise dx.Wrong(f"Return two ints, (best_epoch, stop_epoch); you returned {out!r} "
+                           f"({', '.join(type(v).__name__ for v in out)}). Epochs are list indices: count them "
+                           f"with int, not with floats such as np.argmin(...) / 1 or len(...) * 1.0.")
         if (got_best, got_stop) == (best, stop):
             continue
         if got_best > got_stop:
@@ -161,6 +180,9 @@ def early_stopping_body(fn) -> str:
             "never": f"You never stop: with patience = {patience} and no improvement after epoch {best}, training "
                      f"stops after epoch {stop}, before the later improvements are ever seen.",
             "one_based": "Epochs are numbered from 0 here (they index the lists); you returned 1-based epoch numbers.",
+            "ties": f"An epoch whose validation NLL only EQUALS the best so far is no improvement: improvement "
+                    f"means strictly below (<, not <=). In valid_nll = {valid} the value {valid[best]} comes "
+                    f"again after epoch {best}; the best epoch stays {best} and training stops after epoch {stop}.",
         }
         raise dx.Wrong(messages.get(kind, "") or (
             f"For valid_nll = {valid} and patience = {patience} the answer is "

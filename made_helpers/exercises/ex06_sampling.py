@@ -13,10 +13,11 @@ _TV_PASS = 0.05
 
 
 def _sampler_distribution(model, order, start: np.ndarray | None = None, one_pass: bool = False,
-                          flip: bool = False) -> np.ndarray:
+                          flip: bool = False, logits_as_p: bool = False) -> np.ndarray:
     """Exact probability of each row of ``all_binary_vectors(D)`` under a sampler that draws the pixels of
     ``order`` from ``start`` ``(D,)`` (default zeros; other pixels keep their value). Typical bugs:
-    ``one_pass`` takes every logit from one pass on ``start``, ``flip`` draws 1 with probability ``1 - p``."""
+    ``one_pass`` takes every logit from one pass on ``start``, ``flip`` draws 1 with probability ``1 - p``,
+    ``logits_as_p`` compares the uniform with the logit itself (``u < l``: probability ``clip(l, 0, 1)``)."""
     D = model.input_dim
     X = all_binary_vectors(D)
     start = np.zeros(D, np.float32) if start is None else np.asarray(start, np.float32)
@@ -26,7 +27,8 @@ def _sampler_distribution(model, order, start: np.ndarray | None = None, one_pas
     prob = np.all(X[:, keep] == start[keep], axis=1).astype(np.float64)     # fixed pixels must match
     first = dx.model_logits(model, state)
     for d in order:
-        p = dx.sigmoid((first if one_pass else dx.model_logits(model, state))[:, d])
+        logits = (first if one_pass else dx.model_logits(model, state))[:, d]
+        p = np.clip(logits, 0.0, 1.0) if logits_as_p else dx.sigmoid(logits)
         if flip:
             p = 1 - p
         prob *= np.where(X[:, d] == 1, p, 1 - p)
@@ -46,6 +48,12 @@ def _tv(p: np.ndarray, q: np.ndarray) -> float:
 
 def _binary_samples(out, shape: tuple[int, int], what: str = "samples") -> np.ndarray:
     """The student's samples as a float array of 0/1 with ``shape``, or a specific message."""
+    dx.returned(out)
+    dtype = np.asarray(out).dtype
+    if dtype.kind in "biu":
+        raise dx.Wrong(f"Your {what} have dtype {dtype}; the task asks for a float array of 0/1 (e.g. float32, "
+                       f"which model(x) takes): create x with np.zeros((n, D), dtype=np.float32) and store the "
+                       f"draws in it.")
     arr = dx.array(out)
     if arr.shape != shape:
         raise dx.Wrong(f"Your {what} have shape {arr.shape}; expected {shape} (one row per sample, "
@@ -75,9 +83,17 @@ def sample_sequential_body(fn) -> str:
     order = model.ordering
     n = _SAMPLER_N
     desc = f"a 4-pixel MADE with ordering {order.tolist()}, n = {n}"
-    samples = _binary_samples(dx.call(fn, model, n, np.random.default_rng(0), desc=desc), (n, D))
+    with dx.forbid(model, "sample", "complete", why="write the sampling loop yourself: D passes of model(x), "
+                                                    "one pixel each."):
+        samples = _binary_samples(dx.call(fn, model, n, np.random.default_rng(0), desc=desc), (n, D))
     freq = _frequencies(samples)
     if len(np.unique(samples, axis=0)) == 1 and p.max() < 0.9:
+        firsts = {tuple(_binary_samples(dx.call(fn, model, 5, np.random.default_rng(seed), desc="n = 5"),
+                                        (5, D))[0]) for seed in range(1, 9)}
+        if len(firsts) > 1:
+            raise dx.Wrong(f"All {n} samples of one call are identical ({samples[0]}), but other seeds give other "
+                           f"vectors: you drew ONE uniform per pixel and shared it by all samples (rng.random() "
+                           f"without n). Draw one uniform per sample: u = rng.random(n), x_d = (u < p).")
         raise dx.Wrong(f"All {n} samples are identical ({samples[0]}): you took the most likely value "
                        f"(p > 0.5) instead of drawing at random. Use x_d = (rng.random(n) < p).")
     tv = _tv(freq, p)
@@ -91,6 +107,9 @@ def sample_sequential_body(fn) -> str:
              "computed after the previous pixels were filled in: D passes, one per pixel."),
             (_sampler_distribution(model, order, flip=True),
              "You draw 1 with probability 1 - p: use x_d = (rng.random(n) < p), 1 with probability p."),
+            (_sampler_distribution(model, order, logits_as_p=True),
+             "You compared the uniform with the logit itself (u < l): model(x) returns logits, any real "
+             "number; the probability is p = sigmoid(l) = 1 / (1 + exp(-l)). Use x_d = (rng.random(n) < p)."),
         ]
         distances = [_tv(freq, q) for q, _ in wrong]
         k = int(np.argmin(distances))
@@ -121,8 +140,18 @@ def complete_body(fn) -> str:
     x = np.tile(x0, (n, 1))
     desc = (f"a 4-pixel MADE with ordering {order.tolist()}, x = {x0} repeated {n} times, "
             f"num_observed = {num_observed}")
-    out = _binary_samples(dx.call(fn, model, x.copy(), num_observed, np.random.default_rng(0), desc=desc),
-                          (n, D), what="completions")
+    with dx.forbid(model, "sample", "complete", why="write the completion loop yourself: one pass of model(x) "
+                                                    "per missing pixel."):
+        returned = dx.call(fn, model, x, num_observed, np.random.default_rng(0), desc=desc)   # the caller's x
+    if not np.array_equal(x, np.tile(x0, (n, 1))):
+        changed = sorted(set(np.flatnonzero(np.any(x != x0, axis=0)).tolist()))
+        raise dx.Wrong(f"You wrote into the caller's x (pixels {changed} changed): the task says to leave x "
+                       f"unchanged and return a new array. np.asarray(x, dtype=np.float32) does not copy an "
+                       f"array that is already float32; start from a copy, x = np.array(x, dtype=np.float32).")
+    if returned is x:
+        raise dx.Wrong("You returned the caller's x itself; return a new (n, D) array (start from a copy, "
+                       "x = np.array(x, dtype=np.float32)).")
+    out = _binary_samples(returned, (n, D), what="completions")
     kept = np.all(out == x0, axis=0)
     if not kept[observed].all():
         if kept[:num_observed].all():
@@ -143,5 +172,11 @@ def complete_body(fn) -> str:
                            "recompute the logits so the next pixel conditions on it.")
         raise dx.Wrong(f"Your completions do not follow p(missing | observed): total variation {tv:.3f} between your "
                        "frequencies and the model's conditional (sampling noise is about 0.02).")
+    small = x[:50].copy()
+    if not np.array_equal(dx.call(fn, model, small.copy(), num_observed, np.random.default_rng(1), desc="n = 50"),
+                          dx.call(fn, model, small.copy(), num_observed, np.random.default_rng(1), desc="n = 50")):
+        raise dx.Wrong("Your frequencies are right, but two calls with the same rng gave different "
+                       "completions: draw with the rng argument (rng.random(n)), not np.random or tf.random, "
+                       "so a seed reproduces them.")
     return (f"Observed pixels {observed.tolist()} are kept and the rest follow p(missing | observed) "
             f"(total variation {tv:.3f}).")
