@@ -6,7 +6,8 @@ Examples::
     made evaluate --model runs/made_k1 --split test --masks 1 --json results/made_k1.json
     made sample --model runs/made_k1 --n 100 --out runs/made_k1/samples.png
 
-Bad flags, values or paths: one line, exit status 2, before any work. Missing or broken files, a
+Bad flags, values, paths or environment variables (:mod:`made_helpers.environment`): one line, exit status 2,
+before any work. Missing or broken files, a
 run folder in use or already holding a run, a diverged run: one line, status 1. Anything else is a
 bug: status 1, its traceback with ``MADE_DEBUG=1``.
 """
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .checks import FLOAT32_MAX
+from .environment import EnvironmentVariableError, check_environment, env_flag
 from .errors import MadeError, UserInputError
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
@@ -74,16 +77,16 @@ def _float_in(name: str, what: str, accept):
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not accept(value) or value == float("inf"):
+        if not accept(value) or abs(value) > FLOAT32_MAX:          # inf, and what float32 cannot hold
             raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
         return value
     parse.__name__ = name
     return parse
 
 
-_positive_float = _float_in("positive number", "a positive finite number", lambda v: v > 0)
+_positive_float = _float_in("positive number", f"a positive number <= {FLOAT32_MAX:.4g} (float32)", lambda v: v > 0)
 _fraction = _float_in("number in [0, 1)", "a number in [0, 1)", lambda v: 0 <= v < 1)
-_non_negative_float = _float_in("number >= 0", "a finite number >= 0", lambda v: v >= 0)
+_non_negative_float = _float_in("number >= 0", f"a number in [0, {FLOAT32_MAX:.4g}] (float32)", lambda v: v >= 0)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -820,12 +823,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
     prog = "made"
     try:
+        check_environment()                 # MADE_DEBUG, MADE_OFFLINE, ..., KERAS_BACKEND: before Keras is imported
         parser = build_parser()
         args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
         prog = f"made {args.command}"
         return args.func(args)
     except _UsageError as e:
         print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)
+        return 2
+    except EnvironmentVariableError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         hint = "; a train run continues with --resume" if prog == "made train" else ""
@@ -840,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except Exception as e:
-        if os.environ.get("MADE_DEBUG"):
+        if env_flag("MADE_DEBUG"):         # checked at the start: a bad value never reaches here
             raise
         print(f"{prog}: internal error: {type(e).__name__}: {_first_line(e)} (a bug in made_helpers, not in "
               f"your input; MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
