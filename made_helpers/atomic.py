@@ -15,7 +15,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "remove_stale_temps", "write_json"]
+from .errors import UserInputError
+
+__all__ = ["atomic_write", "check_output_path", "remove_stale_temps", "write_json"]
+
+
+def check_output_path(path: str | os.PathLike, name: str = "path") -> Path:
+    """``Path(path)`` if a file can be written there (its folder exists and is writable, it is not a folder),
+    else a one-line :class:`UserInputError` naming ``name`` and the path as given; call it before the work."""
+    path = Path(path)
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UserInputError(f"{name} {str(path)!r}: its folder {str(folder)!r} {what}; create it first")
+    if path.is_dir():
+        raise UserInputError(f"{name} {str(path)!r} is a folder: name a file in it")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserInputError(f"{name} {str(path)!r}: its folder {str(folder)!r} is not writable")
+    return path
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | bytes) -> Path:
@@ -26,7 +43,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
-        with open(tmp, "xb") as f:        # a new file, mode 0o666 & ~umask; f.name is the temp path
+        f = open(tmp, "xb")
+    except OSError as error:              # name the file asked for, not the temporary one
+        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}") from None
+    try:
+        with f:
             if isinstance(write, (bytes, bytearray)):
                 f.write(write)
             else:

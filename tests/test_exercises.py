@@ -590,3 +590,27 @@ COMPLETE_MISTAKES = {
 def test_complete_mistakes(mistake):
     fn, phrase = COMPLETE_MISTAKES[mistake]
     _fails_with("complete", fn, phrase)
+
+
+def test_X010_a_student_exception_whose_str_fails_is_reported_not_raised(capsys):
+    class Weird(Exception):
+        def __str__(self):
+            raise RuntimeError("str broke")
+
+    def bernoulli_nll(x, logits):
+        raise Weird()
+
+    result = check.bernoulli_nll(bernoulli_nll)
+    assert not result.passed and "Your function raised Weird: (its message could not be shown" in result.message
+
+
+def test_a_returned_value_whose_repr_fails_is_described_not_raised(capsys):
+    class Weird:
+        def __iter__(self):
+            raise TypeError("not a pair")
+
+        def __repr__(self):
+            raise RuntimeError("repr broke")
+
+    result = check.early_stopping(lambda history, patience: Weird())
+    assert not result.passed and "got a Weird (its repr() raised RuntimeError)" in result.message

@@ -138,7 +138,8 @@ def early_stopping_body(fn) -> str:
         try:
             got_best, got_stop = (int(v) for v in out)
         except Exception:  # noqa: BLE001
-            raise dx.Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; got {out!r}.") from None
+            raise dx.Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; "
+                           f"got {dx.describe_value(out)}.") from None
         if (got_best, got_stop) == (best, stop):
             continue
         if got_best > got_stop:

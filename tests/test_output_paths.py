@@ -1,0 +1,46 @@
+"""Output paths the user names (made_helpers.atomic.check_output_path): checked before the work, and every
+message names the path as given, never a temporary file."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from made_helpers.atomic import atomic_write, check_output_path
+from made_helpers.errors import UserInputError
+
+
+def test_G005_save_image_grid_into_a_missing_folder_names_the_path_before_plotting(tmp_path, monkeypatch):
+    from made_helpers import plotting
+
+    target = tmp_path / "nonexistent" / "dir" / "x.png"
+    monkeypatch.setattr(plotting, "plot_images", lambda *a, **k: pytest.fail("plotted before the path was checked"))
+    with pytest.raises(UserInputError) as info:
+        plotting.save_image_grid(np.zeros((2, 784)), str(target), "t")
+    message = str(info.value)
+    assert str(target) in message and "does not exist" in message and ".tmp" not in message
+    assert "\n" not in message and not (tmp_path / "nonexistent").exists()
+
+
+def test_check_output_path_refuses_a_folder_a_file_as_folder_and_a_read_only_folder(tmp_path):
+    assert check_output_path(tmp_path / "a.png") == tmp_path / "a.png"
+    with pytest.raises(UserInputError, match="is a folder"):
+        check_output_path(tmp_path, "--out")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UserInputError, match="is not a folder"):
+        check_output_path(tmp_path / "file" / "a.png")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):                     # root may write anywhere
+        pytest.skip("running as a user who may write into read-only folders")
+    with pytest.raises(UserInputError, match="is not writable"):
+        check_output_path(locked / "a.png")
+
+
+def test_atomic_write_failure_names_the_requested_file_not_its_temporary(tmp_path):
+    target = tmp_path / "missing" / "x.json"
+    with pytest.raises(FileNotFoundError) as info:
+        atomic_write(target, b"{}")
+    assert f"cannot write {target}" in str(info.value) and ".tmp" not in str(info.value)
