@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from made_helpers import GaussianMADE, MADE, MAF, BatchNormFlow, RealNVP, checks, toy2d
+from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, checks, toy2d
 from made_helpers.errors import MadeError, UserInputError
 
 NOT_INTEGERS = [True, np.bool_(False), 2.5, 3.0, 1e40, float("nan"), float("inf"), "3"]
