@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .checks import check_bool, check_float, check_int, check_positive_float, check_real_batch
+from .checks import check_bool, check_int, check_nonnegative_float, check_positive_float, check_real_batch
 from .errors import UserInputError
 
 MOMENTUM = 0.9
@@ -50,8 +50,10 @@ class BatchNormFlow(FlowStep, keras.layers.Layer):
     def __init__(self, input_dim: int, momentum: float = MOMENTUM, epsilon: float = EPSILON, **kwargs):
         super().__init__(**kwargs)
         self.input_dim = check_int("input_dim", input_dim, low=1, type_error=ValueError)
-        self.momentum = check_float("momentum", momentum, 0.0, 1.0, high_open=True,
-                                    expected="a number in [0, 1) (1 would never update the running averages)")
+        self.momentum = check_nonnegative_float("momentum", momentum)
+        if self.momentum >= 1.0:
+            raise UserInputError(f"momentum must be below 1 (1 would never update the running averages), "
+                                 f"got {momentum!r}")
         self.epsilon = check_positive_float("epsilon", epsilon)
         self.build((None, self.input_dim))
 

@@ -46,7 +46,7 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None,
     """``int(value)`` if ``value`` is an integer (not a bool) in ``low..high`` (inclusive), else ``type_error``
     or ``ValueError``; ``why`` is appended to the expectation, e.g. ``" (the model's masks)"``."""
     expected = f"{name} must be {_expected(low, high)}{why}, got {_given(value)}"
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise _ours(type_error)(expected)
     if (low is not None and value < low) or (high is not None and value > high):
         raise UserInputError(expected)
@@ -98,10 +98,11 @@ def _is_real_number(value) -> bool:
 
 def check_float(name: str, value, low: float | None = None, high: float | None = None, *,
                 low_open: bool = False, high_open: bool = False, allow_inf: bool = False,
-                type_error: type[Exception] = ValueError, expected: str = "") -> float:
+                type_error: type[Exception] = ValueError, expected: str = "", float32: bool = True) -> float:
     """``float(value)`` if it is a real number (not a bool), not NaN, within float32's range (every parameter ends
     up in float32 arithmetic; ``inf`` only with ``allow_inf``) and in ``low..high`` (``low_open``/``high_open``:
-    excluding that end); else a one-line error naming ``name``. ``expected`` replaces the range's wording."""
+    excluding that end); else a one-line error naming ``name``. ``expected`` replaces the range's wording;
+    ``float32=False`` leaves the float32 range to a caller with a more specific message (``check_learning_rate``)."""
     if not expected and low is not None and high is not None:
         expected = f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     elif not expected:
@@ -111,22 +112,23 @@ def check_float(name: str, value, low: float | None = None, high: float | None =
     expected += " (inf allowed)" if allow_inf else ""
     if not _is_real_number(value):
         raise _ours(type_error)(f"{name} must be {expected}, got {_given(value)}")
-    value = float(value)
+    given, value = value, float(value)
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise UserInputError(f"{name} must be {expected}, got {value!r}")
-    if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+        raise UserInputError(f"{name} must be {expected}, got {given!r}")
+    if float32 and math.isfinite(value) and abs(value) > FLOAT32_MAX:
         raise UserInputError(f"{name} must be {expected} within float32's range (|value| <= {FLOAT32_MAX:.4g}), "
-                             f"got {value!r}")
+                             f"got {given!r}")
     if (low is not None and (value < low or (low_open and value == low))) or \
             (high is not None and (value > high or (high_open and value == high))):
-        raise UserInputError(f"{name} must be {expected}, got {value!r}")
+        raise UserInputError(f"{name} must be {expected}, got {given!r}")
     return value
 
 
-def check_positive_float(name: str, value, *, type_error: type[Exception] = ValueError) -> float:
+def check_positive_float(name: str, value, *, type_error: type[Exception] = ValueError, float32: bool = True) -> float:
     """``float(value)`` if it is a finite number > 0 (not a bool) within float32's range, else a message naming
     ``name`` (:func:`check_float`)."""
-    return check_float(name, value, 0.0, low_open=True, type_error=type_error, expected="a positive number")
+    return check_float(name, value, 0.0, low_open=True, type_error=type_error, expected="a positive number",
+                       float32=float32)
 
 
 def check_nonnegative_float(name: str, value, *, allow_inf: bool = False,

@@ -77,16 +77,17 @@ def _float_in(name: str, what: str, accept):
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not accept(value) or abs(value) > FLOAT32_MAX:          # inf, and what float32 cannot hold
+        if not accept(value) or value == float("inf"):
             raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
         return value
     parse.__name__ = name
     return parse
 
 
-_positive_float = _float_in("positive number", f"a positive number <= {FLOAT32_MAX:.4g} (float32)", lambda v: v > 0)
+_positive_float = _float_in("positive number", "a positive finite number", lambda v: v > 0)   # float32: train.py
 _fraction = _float_in("number in [0, 1)", "a number in [0, 1)", lambda v: 0 <= v < 1)
-_non_negative_float = _float_in("number >= 0", f"a number in [0, {FLOAT32_MAX:.4g}] (float32)", lambda v: v >= 0)
+_non_negative_float = _float_in("number >= 0", f"a finite number >= 0 (at most {FLOAT32_MAX:.4g}, float32's range)",
+                                lambda v: 0 <= v <= FLOAT32_MAX)
 
 
 # --------------------------------------------------------------------------- shared helpers

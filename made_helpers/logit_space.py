@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from .checks import check_float, check_int, check_log_densities, check_real_array, check_real_batch, check_seed
+from .checks import check_int, check_log_densities, check_positive_float, check_real_array, check_real_batch, check_seed
+from .errors import UserInputError
 
 LAMBDA_MNIST = 1e-6
 MAF_NOISE_SEED = 42                  # the authors' RandomState(42)
@@ -19,8 +20,10 @@ MAF_TRAIN_ROWS = 50_000              # the rest of the 60 000 training images is
 
 
 def _check_lam(lam) -> float:
-    return check_float("lam", lam, 0.0, 0.5, low_open=True, high_open=True,
-                       expected="a number in (0, 0.5) (it maps y in [0, 1) to [lam, 1 - lam))")
+    lam = check_positive_float("lam", lam)
+    if lam >= 0.5:
+        raise UserInputError(f"lam must be below 0.5 (it maps y in [0, 1) to [lam, 1 - lam)), got {lam!r}")
+    return lam
 
 
 def _integer_images(images, name: str = "images") -> np.ndarray:

@@ -37,7 +37,7 @@ class TrainingDivergedError(MadeError, FloatingPointError):
 # --------------------------------------------------------------------------- arguments and data
 def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
     """``learning_rate`` as a float if it is positive and a normal float32 (the optimizer's precision)."""
-    lr = check_positive_float(name, learning_rate)
+    lr = check_positive_float(name, learning_rate, float32=False)        # the float32 range: below, with advice
     low, high = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
     if not low <= lr <= high:
         with np.errstate(over="ignore", under="ignore"):

@@ -75,7 +75,7 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
     if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
         raise ValueError(f"hidden degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
     check_seed("seed", seed)
-    check_int("mask_index", mask_index, low=0)
+    check_int("mask index (mask_index)", mask_index, low=0)
     direct = check_bool("direct", direct)
     built = mk.make_mask_set(D, sizes, ordering, hidden_degrees, seed=seed, k=mask_index)
     dmask = built.direct_mask if direct else None
