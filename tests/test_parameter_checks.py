@@ -194,3 +194,13 @@ def test_errors_of_these_checks_are_the_package_own():
     assert issubclass(UserInputError, ValueError)
     with pytest.raises(UserInputError):
         BatchNormFlow(2, momentum=1.0)
+
+
+@pytest.mark.parametrize("flag, value", [("--weight-decay", "1e39"), ("--weight-decay", "inf"), ("--hidden", "2.5"),
+                                         ("--epochs", "True"), ("--dropout", "nan")])
+def test_cli_flags_refuse_the_same_class_up_front(tmp_path, capsys, flag, value):
+    from made_helpers import cli
+
+    assert cli.main(["train", "--data", "fallback", flag, value, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and flag in err and not (tmp_path / "run").exists()
