@@ -201,6 +201,8 @@ def test_errors_of_these_checks_are_the_package_own():
 def test_cli_flags_refuse_the_same_class_up_front(tmp_path, capsys, flag, value):
     from made_helpers import cli
 
-    assert cli.main(["train", "--data", "fallback", flag, value, "--out", str(tmp_path / "run")]) == 2
+    with pytest.raises(SystemExit) as info:                # argparse's own exit for a bad value
+        cli.main(["train", "--data", "fallback", flag, value, "--out", str(tmp_path / "run")])
+    assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and flag in err and not (tmp_path / "run").exists()
