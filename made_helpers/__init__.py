@@ -3,7 +3,8 @@
 import os as _os
 from importlib import metadata as _metadata
 
-_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if not _os.environ.get("KERAS_BACKEND"):          # unset or empty; any other value: environment.check_keras_backend
+    _os.environ["KERAS_BACKEND"] = "tensorflow"
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["MADE", "layers", "losses", "masks", "model", "data", "evaluate", "train"]

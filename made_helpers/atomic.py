@@ -28,7 +28,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
     path = Path(path)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
-        with open(tmp, "xb") as f:        # a new file, mode 0o666 & ~umask; f.name is the temp path
+        f = open(tmp, "xb")
+    except OSError as error:              # name the file asked for, not the temporary one
+        raise type(error)(error.errno, f"cannot write {path}: {error.strerror}") from None
+    try:
+        with f:
             if isinstance(write, (bytes, bytearray)):
                 f.write(write)
             else:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from .checks import check_int, check_real_batch
+from .checks import check_float, check_int, check_real_batch, check_seed
 from .evaluate import in_chunks
 from .losses import bernoulli_nll
 
@@ -53,10 +53,9 @@ def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,)
 
 def masking_noise(x, drop_prob: float, seed: int = 0) -> np.ndarray:
     """Set each entry of ``x`` ``(batch, D)`` to 0 with probability ``drop_prob`` (float32 copy)."""
-    if not 0.0 <= float(drop_prob) < 1.0:
-        raise ValueError(f"drop_prob must be in [0, 1), got {drop_prob!r}")
+    drop_prob = check_float("drop_prob", drop_prob, 0.0, 1.0, high_open=True)
     x = np.asarray(x, dtype=np.float32)
-    keep = np.random.default_rng(seed).random(x.shape) >= drop_prob
+    keep = np.random.default_rng(check_seed("seed", seed, type_error=ValueError)).random(x.shape) >= drop_prob
     return x * keep
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .checks import check_bool, check_int, check_nonnegative_float, check_positive_float, check_real_batch
+from .errors import UserInputError
 
 MOMENTUM = 0.9
 EPSILON = 1e-5                      # the authors' value
@@ -33,6 +34,14 @@ class FlowStep:
         return self._invert(check_real_batch(u, self.input_dim, "u"))
 
 
+def check_statistics_rows(x: np.ndarray, name: str = "x") -> np.ndarray:
+    """``x`` ``(N, D)`` if it has the >= 2 rows a batch-norm mean and variance need, else a one-line error."""
+    if len(x) < 2:
+        raise UserInputError(f"{name} has {len(x)} row: batch-norm statistics need at least 2 rows (one row has no "
+                             f"variance, and every layer would divide by sqrt(epsilon))")
+    return x
+
+
 @keras.saving.register_keras_serializable(package="made_helpers")
 class BatchNormFlow(FlowStep, keras.layers.Layer):
     """Invertible batch normalisation of ``(batch, D)``: trainable ``log_gamma``, ``beta`` ``(D,)`` (start at 0),
@@ -43,7 +52,8 @@ class BatchNormFlow(FlowStep, keras.layers.Layer):
         self.input_dim = check_int("input_dim", input_dim, low=1, type_error=ValueError)
         self.momentum = check_nonnegative_float("momentum", momentum)
         if self.momentum >= 1.0:
-            raise ValueError(f"momentum must be below 1 (1 would never update the running averages), got {momentum!r}")
+            raise UserInputError(f"momentum must be below 1 (1 would never update the running averages), "
+                                 f"got {momentum!r}")
         self.epsilon = check_positive_float("epsilon", epsilon)
         self.build((None, self.input_dim))
 
@@ -73,8 +83,11 @@ class BatchNormFlow(FlowStep, keras.layers.Layer):
         return u, tf.reduce_sum(self.log_gamma + log_inv_std) * tf.ones(tf.shape(x)[:1])
 
     def forward(self, x, training: bool = False):
-        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)``."""
-        return self._forward(tf.constant(check_real_batch(x, self.input_dim)), check_bool("training", training))
+        """``(u (batch, D), log_det (batch,))`` for finite ``x`` ``(batch, D)`` (``training``: >= 2 rows)."""
+        x, training = check_real_batch(x, self.input_dim), check_bool("training", training)
+        if training:
+            check_statistics_rows(x)
+        return self._forward(tf.constant(x), training)
 
     def _invert(self, u: np.ndarray) -> np.ndarray:
         """``x`` ``(batch, D)`` float32 with the stored statistics, unchecked (may hold inf)."""
@@ -83,7 +96,7 @@ class BatchNormFlow(FlowStep, keras.layers.Layer):
 
     def set_statistics(self, x) -> None:
         """Store the mean and variance of ``x`` ``(N, D)`` (computed in float64) as the evaluation statistics."""
-        x = check_real_batch(x, self.input_dim, dtype=np.float64)
+        x = check_statistics_rows(check_real_batch(x, self.input_dim, dtype=np.float64))
         self.moving_mean.assign(x.mean(axis=0).astype(np.float32))
         self.moving_variance.assign(x.var(axis=0).astype(np.float32))
 

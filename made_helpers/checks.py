@@ -11,9 +11,9 @@ import numpy as np
 
 from .errors import UserInputError, UserTypeError
 
-__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_finite_weights", "check_int",
-           "check_log_densities", "check_nonnegative_float", "check_positive_float", "check_real_array",
-           "check_real_batch", "check_seed", "draw_seed", "nonfinite_weights", "stateless_seed"]
+__all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_finite_weights", "check_float",
+           "check_image_shape", "check_int", "check_log_densities", "check_nonnegative_float", "check_positive_float",
+           "check_real_array", "check_real_batch", "check_seed", "draw_seed", "nonfinite_weights", "stateless_seed"]
 
 SEED_MAX = 2**63 - 1
 """Largest accepted seed (seeds are 0..2**63-1)."""
@@ -53,6 +53,18 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None,
     return int(value)
 
 
+def check_image_shape(image_shape, name: str = "image_shape") -> tuple[int, int]:
+    """``(height, width)``: two positive integers (not bools, not 2.5), else a one-line error naming ``name``."""
+    try:
+        pair = tuple(image_shape)
+    except TypeError:
+        pair = None
+    if pair is None or len(pair) != 2:
+        raise UserTypeError(f"{name} must be (height, width), got {_given(image_shape)}")
+    return (check_int(f"{name}[0] (height)", pair[0], 1, type_error=ValueError),
+            check_int(f"{name}[1] (width)", pair[1], 1, type_error=ValueError))
+
+
 def check_bool(name: str, value) -> bool:
     """``bool(value)`` if it is a bool (numpy's included), else a one-line ``TypeError`` naming ``name``."""
     if not isinstance(value, (bool, np.bool_)):
@@ -79,24 +91,51 @@ def stateless_seed(seed: int | None) -> list[int]:
     return [low - 2**32 if low >= 2**31 else low, high]
 
 
-def check_positive_float(name: str, value, *, type_error: type[Exception] = ValueError) -> float:
-    """``float(value)`` if it is a finite number > 0 (not a bool), else a message naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise _ours(type_error)(f"{name} must be a positive number, got {_given(value)}")
-    if not (math.isfinite(value) and value > 0):
-        raise UserInputError(f"{name} must be a positive number, got {value!r}")
-    return float(value)
+def _is_real_number(value) -> bool:
+    """A real number that is not a bool (``True`` is an int in Python, never a number here)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_float(name: str, value, low: float | None = None, high: float | None = None, *,
+                low_open: bool = False, high_open: bool = False, allow_inf: bool = False,
+                type_error: type[Exception] = ValueError, expected: str = "", float32: bool = True) -> float:
+    """``float(value)`` if it is a real number (not a bool), not NaN, within float32's range (every parameter ends
+    up in float32 arithmetic; ``inf`` only with ``allow_inf``) and in ``low..high`` (``low_open``/``high_open``:
+    excluding that end); else a one-line error naming ``name``. ``expected`` replaces the range's wording;
+    ``float32=False`` leaves the float32 range to a caller with a more specific message (``check_learning_rate``)."""
+    if not expected and low is not None and high is not None:
+        expected = f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    elif not expected:
+        bound = [f"{'>' if low_open else '>='} {low:g}"] if low is not None else []
+        bound += [f"{'<' if high_open else '<='} {high:g}"] if high is not None else []
+        expected = " ".join(["a number", *bound])
+    expected += " (inf allowed)" if allow_inf else ""
+    if not _is_real_number(value):
+        raise _ours(type_error)(f"{name} must be {expected}, got {_given(value)}")
+    given, value = value, float(value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise UserInputError(f"{name} must be {expected}, got {given!r}")
+    if float32 and math.isfinite(value) and abs(value) > FLOAT32_MAX:
+        raise UserInputError(f"{name} must be {expected} within float32's range (|value| <= {FLOAT32_MAX:.4g}), "
+                             f"got {given!r}")
+    if (low is not None and (value < low or (low_open and value == low))) or \
+            (high is not None and (value > high or (high_open and value == high))):
+        raise UserInputError(f"{name} must be {expected}, got {given!r}")
+    return value
+
+
+def check_positive_float(name: str, value, *, type_error: type[Exception] = ValueError, float32: bool = True) -> float:
+    """``float(value)`` if it is a finite number > 0 (not a bool) within float32's range, else a message naming
+    ``name`` (:func:`check_float`)."""
+    return check_float(name, value, 0.0, low_open=True, type_error=type_error, expected="a positive number",
+                       float32=float32)
 
 
 def check_nonnegative_float(name: str, value, *, allow_inf: bool = False,
                             type_error: type[Exception] = ValueError) -> float:
-    """``float(value)`` if it is a number >= 0 (not a bool; ``inf`` only with ``allow_inf``)."""
-    expected = f"{name} must be a number >= 0{' (inf allowed)' if allow_inf else ''}"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise _ours(type_error)(f"{expected}, got {_given(value)}")
-    if math.isnan(value) or value < 0 or (math.isinf(value) and not allow_inf):
-        raise UserInputError(f"{expected}, got {value!r}")
-    return float(value)
+    """``float(value)`` if it is a number >= 0 (not a bool) within float32's range (``inf`` only with
+    ``allow_inf``), else a message naming ``name`` (:func:`check_float`)."""
+    return check_float(name, value, 0.0, allow_inf=allow_inf, type_error=type_error, expected="a number >= 0")
 
 
 def check_real_array(name: str, value) -> np.ndarray:

@@ -6,7 +6,8 @@ Examples::
     made evaluate --model runs/made_k1 --split test --masks 1 --json results/made_k1.json
     made sample --model runs/made_k1 --n 100 --out runs/made_k1/samples.png
 
-Bad flags, values or paths: one line, exit status 2, before any work. Missing or broken files, a
+Bad flags, values, paths or environment variables (:mod:`made_helpers.environment`): one line, exit status 2,
+before any work. Missing or broken files, a
 run folder in use or already holding a run, a diverged run: one line, status 1. Anything else is a
 bug: status 1, its traceback with ``MADE_DEBUG=1``.
 """
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
+from .checks import FLOAT32_MAX
+from .environment import EnvironmentVariableError, check_environment, env_flag
 from .errors import MadeError, UserInputError
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
@@ -82,9 +85,10 @@ def _float_in(name: str, what: str, accept):
     return parse
 
 
-_positive_float = _float_in("positive number", "a positive finite number", lambda v: v > 0)
+_positive_float = _float_in("positive number", "a positive finite number", lambda v: v > 0)   # float32: train.py
 _fraction = _float_in("number in [0, 1)", "a number in [0, 1)", lambda v: 0 <= v < 1)
-_non_negative_float = _float_in("number >= 0", "a finite number >= 0", lambda v: v >= 0)
+_non_negative_float = _float_in("number >= 0", f"a finite number >= 0 (at most {FLOAT32_MAX:.4g}, float32's range)",
+                                lambda v: 0 <= v <= FLOAT32_MAX)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -910,6 +914,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:                                # not the main thread: SIGTERM keeps its handler
         previous_handler = None
     try:
+        check_environment()                 # MADE_DEBUG, MADE_OFFLINE, ..., KERAS_BACKEND: before Keras is imported
         parser = build_parser()
         args = parser.parse_args(_join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
         prog = f"made {args.command}"
@@ -917,6 +922,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except _UsageError as e:
         print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)
+        return 2
+    except EnvironmentVariableError as e:
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
         hint = "; a train run continues with --resume" if prog == "made train" else ""
@@ -931,7 +939,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     except Exception as e:
-        if os.environ.get("MADE_DEBUG"):
+        if env_flag("MADE_DEBUG"):         # checked at the start: a bad value never reaches here
             raise
         print(f"{prog}: internal error: {type(e).__name__}: {_first_line(e)} (a bug in made_helpers, not in "
               f"your input; MADE_DEBUG=1 shows the traceback)", file=sys.stderr)

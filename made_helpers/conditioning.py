@@ -10,7 +10,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import masks as mk
-from .checks import check_int, check_real_batch, check_seed
+from .checks import check_image_shape, check_int, check_real_batch, check_seed
+from .errors import UserInputError
 from .losses import bernoulli_nll
 
 GIVEN_COLOURS = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
@@ -23,9 +24,7 @@ OBSERVED_PRESETS = ("top half", "left half", "centre", "random fraction")
 
 def top_rows_observed(rows: int | None = None, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
     """Bool ``(H*W,)``: True for the pixels of the first ``rows`` image rows (default: top half)."""
-    if len(image_shape) != 2 or min(image_shape) < 1:
-        raise ValueError(f"image_shape must be (height, width) with positive sizes, got {image_shape!r}")
-    height, width = (int(s) for s in image_shape)
+    height, width = check_image_shape(image_shape)
     rows = check_int("rows", height // 2 if rows is None else rows, 0, height, why=f" for images of height {height}")
     observed = np.zeros((height, width), dtype=bool)
     observed[:rows] = True
@@ -183,10 +182,15 @@ def observed_log_likelihood(model, x, observed, mask: int | None = None, force: 
 def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:
     """RGB ``(n, H, W, 3)`` of 0/1 ``completed`` ``(n, H*W)``: ``observed`` (bool ``(H*W,)`` or ``(n, H*W)``)
     pixels in :data:`GIVEN_COLOURS`, the others in :data:`SAMPLED_COLOURS`."""
+    size = int(np.prod(check_image_shape(image_shape)))
     x = np.asarray(completed, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] != int(np.prod(image_shape)):
-        raise ValueError(f"completed must have shape (n, {int(np.prod(image_shape))}), got {x.shape}")
-    obs = np.broadcast_to(np.asarray(observed, dtype=bool), x.shape)[..., None]
+    if x.ndim != 2 or x.shape[1] != size:
+        raise UserInputError(f"completed must have shape (n, {size}), got {x.shape}")
+    obs = np.asarray(observed, dtype=bool)
+    if obs.shape not in ((size,), x.shape):
+        raise UserInputError(f"observed must have shape ({size},) or {x.shape} (one set per completed image), "
+                             f"got {obs.shape}")
+    obs = np.broadcast_to(obs, x.shape)[..., None]
     (given_ink, given_paper), (sampled_ink, sampled_paper) = (np.array(c, dtype=np.float32)
                                                               for c in (GIVEN_COLOURS, SAMPLED_COLOURS))
     ink, paper = np.where(obs, given_ink, sampled_ink), np.where(obs, given_paper, sampled_paper)

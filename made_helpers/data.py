@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import MadeError
+from .checks import check_float, check_seed
+from .environment import env_flag
+from .errors import MadeError, UserInputError, UserTypeError
 from .files import not_regular
 
 __all__ = [
@@ -152,7 +154,7 @@ def data_search_dirs(data_dir: str | os.PathLike | None = None,
 
 def _download_allowed(download: bool | None) -> bool:
     if download is None:
-        return os.environ.get("MADE_OFFLINE", "") in ("", "0")
+        return not env_flag("MADE_OFFLINE")
     return bool(download)
 
 
@@ -393,39 +395,43 @@ def load_fallback_subset(split: str = "train", verbose: bool = True, return_info
 
 # --------------------------------------------------------------------------- binarization
 def _grey_to_unit(images) -> np.ndarray:
+    """Grey levels in [0, 1], float32 ``(N, H*W)``: integers are 0..255, floats 0..1, bools 0/1 (already binary)."""
     a = np.asarray(images)
     if a.ndim == 3:
-        a = a.reshape(len(a), -1)
+        a = a.reshape(a.shape[0], a.shape[1] * a.shape[2])         # (0, 28, 28) too: no -1 to infer
     if a.ndim != 2:
-        raise ValueError(f"images must have shape (N, 28, 28) or (N, 784), got {a.shape}")
-    if np.issubdtype(a.dtype, np.integer) or a.dtype == bool:
+        raise UserInputError(f"images must have shape (N, 28, 28) or (N, 784), got {a.shape}")
+    if a.dtype == bool:
+        return a.astype(np.float32)                                # True is ink (1), not the grey level 1/255
+    if np.issubdtype(a.dtype, np.integer):
         if a.size and (a.min() < 0 or a.max() > 255):
-            raise ValueError(f"integer images must lie in 0..255, got values in [{a.min()}, {a.max()}]")
+            raise UserInputError(f"integer images must lie in 0..255, got values in [{a.min()}, {a.max()}]")
         return a.astype(np.float32) / 255.0
     if np.issubdtype(a.dtype, np.floating):
         if not np.all(np.isfinite(a)):
-            raise ValueError("images contain NaN or inf")
+            raise UserInputError("images contain NaN or inf")
         if a.size and (a.min() < 0.0 or a.max() > 1.0):
-            raise ValueError(f"float images must lie in [0, 1] (divide 0..255 images by 255 first), "
-                             f"got values in [{a.min()}, {a.max()}]")
+            raise UserInputError(f"float images must lie in [0, 1] (divide 0..255 images by 255 first), "
+                                 f"got values in [{a.min()}, {a.max()}]")
         return a.astype(np.float32)
-    raise TypeError(f"images must be an integer or float array, got dtype {a.dtype}")
+    raise UserTypeError(f"images must be a bool, integer or float array, got dtype {a.dtype}")
 
 
 def binarize(images, method: str = "stochastic", seed: int | None = 0, threshold: float = 0.5) -> np.ndarray:
-    """0/1 images ``(N, 784)`` float32 from grey images ``(N, 28, 28)`` or ``(N, 784)``, uint8 or float in [0, 1].
+    """0/1 images ``(N, 784)`` float32 from grey images ``(N, 28, 28)`` or ``(N, 784)``: uint8 0..255, float in
+    [0, 1], or bool (already 0/1: kept as they are by either method). ``N = 0`` gives ``(0, 784)``.
 
-    ``"stochastic"``: each pixel ~ Bernoulli(grey level) drawn with ``seed`` (a new seed each epoch is *dynamic*
-    binarization); ``"threshold"``: ``grey > threshold``.
+    ``"stochastic"``: each pixel ~ Bernoulli(grey level) drawn with ``seed`` (``None``: fresh entropy; a new seed
+    each epoch is *dynamic* binarization); ``"threshold"``: ``grey > threshold``.
     """
+    seed = check_seed("seed", seed, type_error=ValueError, optional=True)
+    threshold = check_float("threshold", threshold, 0.0, 1.0)
     p = _grey_to_unit(images)
     if method == "stochastic":
         return (np.random.default_rng(seed).random(p.shape, dtype=np.float32) < p).astype(np.float32)
     if method == "threshold":
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
         return (p > threshold).astype(np.float32)
-    raise ValueError(f"method must be 'stochastic' or 'threshold', got {method!r}")
+    raise UserInputError(f"method must be 'stochastic' or 'threshold', got {method!r}")
 
 
 def _static_binarize(images: np.ndarray, seed_offset: int) -> np.ndarray:

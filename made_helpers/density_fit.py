@@ -13,8 +13,9 @@ import numpy as np
 import tensorflow as tf
 
 from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed
+from .errors import UserInputError
 from .gaussian_made import log_prob_chunks
-from .train import StopOnDivergence, TrainingDivergedError, check_learning_rate, minibatches
+from .train import StopOnDivergence, TrainingDivergedError, check_learning_rate, minibatches, weight_decay_cause
 
 
 def _check_model(model) -> int:
@@ -78,7 +79,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     if max_seconds is not None:
         max_seconds = check_nonnegative_float("max_seconds", max_seconds, allow_inf=True)
     if not isinstance(verbose, (bool, int, np.integer)) or verbose not in (0, 1):
-        raise ValueError(f"verbose must be True or False, got {verbose!r}")
+        raise UserInputError(f"verbose must be True or False, got {verbose!r}")
     seed = check_seed("seed", seed, type_error=ValueError)
     batches, steps = minibatches(x_train, batch_size, seed, min_rows=_min_batch_rows(model, batch_size, len(x_train)))
     trainer = DensityNLL(model, weight_decay)
@@ -107,9 +108,17 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
                 "best_valid_nll": float(early_stopping.best) if best else float("nan"),
                 "seconds": time.perf_counter() - start, "stopped": stopped}
 
-    advice = f"Lower the learning rate (now {learning_rate:g}) and start a new run."
+    def advice(m) -> str:           # the model holds the last good weights: its NLL bounds a sane L2 term
+        nll = float(-log_prob_chunks(model, x_valid, 1000).mean())
+        cause = weight_decay_cause(weight_decay / 2, [w.numpy() for w in model.trainable_variables],
+                                   max(abs(nll), D) if np.isfinite(nll) else D, "weight_decay / 2 * sum w^2",
+                                   "the validation NLL (or D)")
+        fix = (f"Lower the weight decay (now {weight_decay:g}): {cause}" if cause else
+               f"Lower the learning rate (now {learning_rate:g})")
+        return f"{fix}, and start a new run."
+
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=end_of_epoch),
-                 StopOnDivergence(early_stopping, lambda m: advice, steps), early_stopping,
+                 StopOnDivergence(early_stopping, advice, steps), early_stopping,
                  keras.callbacks.LambdaCallback(on_epoch_end=report)]
     try:
         trainer.fit(batches, epochs=epochs, steps_per_epoch=steps, shuffle=False, callbacks=callbacks, verbose=0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_int
+from .checks import check_int, check_positive_float, check_seed
 
 __all__ = ["all_binary_vectors", "binary_index", "sharpen_weights", "MAX_DIM"]
 
@@ -50,7 +50,8 @@ def sharpen_weights(model, scale: float = 2.0, seed: int = 0):
 
     The peaked distribution gives exact checks over all ``2**D`` vectors power (a new MADE is near uniform).
     """
-    rng = np.random.default_rng(seed)
+    scale = check_positive_float("scale", scale)
+    rng = np.random.default_rng(check_seed("seed", seed))
     for layer in model.masked_layers:
         fan_in, units = layer.kernel.shape
         layer.kernel.assign(rng.normal(0, scale / np.sqrt(fan_in), (fan_in, units)).astype("float32"))

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from .checks import check_real_array
 from .errors import UserInputError
 
 
@@ -42,8 +43,8 @@ def paired_difference(nll_a, nll_b) -> tuple[float, float]:
     """``(mean of a - b, its standard error)`` in nats for per-image NLLs ``(N,)`` of two models on the same
     images: ``std(a - b, ddof=1) / sqrt(N)``, much smaller than either model's (the shared spread cancels)."""
 
-    a = np.asarray(nll_a, dtype=np.float64)
-    b = np.asarray(nll_b, dtype=np.float64)
+    a = check_real_array("nll_a", nll_a).astype(np.float64)
+    b = check_real_array("nll_b", nll_b).astype(np.float64)
     if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
         raise UserInputError(f"nll_a and nll_b must be per-image NLLs of the same N >= 2 images, got shapes "
                              f"{a.shape} and {b.shape}")

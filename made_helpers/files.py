@@ -88,9 +88,10 @@ def check_file_size_limit() -> None:
                              f"`ulimit -f unlimited`")
 
 
-def check_writable(path: str | os.PathLike, name: str) -> Path:
-    """``Path(path)`` if a file can be written there (its folder exists, or can be made, and takes a new file);
-    else one-line ``UserInputError`` naming ``name`` (e.g. ``"--json out.json"``). Call it before the work."""
+def check_writable(path: str | os.PathLike, name: str, folder_must_exist: bool = False) -> Path:
+    """``Path(path)`` if a file can be written there (its folder exists, or can be made unless
+    ``folder_must_exist``, and takes a new file); else one-line ``UserInputError`` naming ``name``
+    (e.g. ``"--json out.json"``). Call it before the work."""
     path = Path(path)
     if path.is_symlink() and not path.exists():
         raise UserInputError(f"{name} is a symbolic link that points nowhere ({os.readlink(path)}): remove it or "
@@ -99,6 +100,9 @@ def check_writable(path: str | os.PathLike, name: str) -> Path:
         raise UserInputError(f"{name} is a folder: name a file")
     check_file_size_limit()
     folder = path.parent
+    if folder_must_exist and not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UserInputError(f"{name}: its folder {folder} {what}; create it first")
     existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
     if not existing.is_dir():
         raise UserInputError(f"{name}: {existing} is not a folder")

@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from .checks import check_int
+from .errors import UserInputError
 
 ELEMENTWISE_ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "mish", "sigmoid",
@@ -19,16 +20,23 @@ MIXING_ACTIVATIONS = ("softmax", "log_softmax", "sparsemax", "glu")
 
 
 def check_activation(activation) -> str:
-    """The name of ``activation`` (name or function) if it is an element-wise Keras activation, else ``ValueError``."""
+    """The name of ``activation`` (a name, or Keras's own function) if it is an element-wise Keras activation, else
+    ``ValueError``. Another function is refused even if its ``__name__`` is an accepted name: the model stores
+    and saves the name, so it would compute with Keras's function instead."""
     accepted = [name for name in ELEMENTWISE_ACTIVATIONS if hasattr(keras.activations, name)]
     name = activation
     if callable(activation) and not isinstance(activation, str):
-        name = next((n for n in accepted if getattr(keras.activations, n) is activation),
-                    getattr(activation, "__name__", repr(activation)))
+        known = [n for n in (*accepted, *MIXING_ACTIVATIONS) if hasattr(keras.activations, n)]
+        name = next((n for n in known if getattr(keras.activations, n) is activation), None)
+        if name is None:
+            own = getattr(activation, "__name__", type(activation).__name__)
+            raise UserInputError(f"activation {own!r} is a function that is not one of keras.activations: a model "
+                                 f"stores its activation by name, so pass a name (e.g. 'relu') or the Keras function "
+                                 f"itself; accepted (element-wise): {', '.join(accepted)}")
     if not isinstance(name, str) or name not in accepted:
         why = ("mixes the units of a layer, which breaks the autoregressive property" if name in MIXING_ACTIVATIONS
                else "is not a Keras activation, or not an element-wise one")
-        raise ValueError(f"activation {name!r} {why}; accepted (element-wise): {', '.join(accepted)}")
+        raise UserInputError(f"activation {name!r} {why}; accepted (element-wise): {', '.join(accepted)}")
     return name
 
 

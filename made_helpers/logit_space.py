@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .checks import check_int, check_log_densities, check_positive_float, check_real_array, check_real_batch, check_seed
+from .errors import UserInputError
 
 LAMBDA_MNIST = 1e-6
 MAF_NOISE_SEED = 42                  # the authors' RandomState(42)
@@ -21,7 +22,7 @@ MAF_TRAIN_ROWS = 50_000              # the rest of the 60 000 training images is
 def _check_lam(lam) -> float:
     lam = check_positive_float("lam", lam)
     if lam >= 0.5:
-        raise ValueError(f"lam must be below 0.5 (it maps y in [0, 1) to [lam, 1 - lam)), got {lam!r}")
+        raise UserInputError(f"lam must be below 0.5 (it maps y in [0, 1) to [lam, 1 - lam)), got {lam!r}")
     return lam
 
 
@@ -46,6 +47,7 @@ def _integer_images(images, name: str = "images") -> np.ndarray:
 
 def logit_transform(y: np.ndarray, lam: float = LAMBDA_MNIST) -> np.ndarray:
     """``logit(lam + (1 - 2 lam) y)`` elementwise, float32, for dequantized pixels ``y`` in ``[0, 1)`` (unchecked)."""
+    lam = _check_lam(lam)
     s = lam + (1.0 - 2.0 * lam) * np.asarray(y, np.float64)
     return (np.log(s) - np.log1p(-s)).astype(np.float32)
 

@@ -12,6 +12,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from .checks import FLOAT32_MAX
+from .errors import UserInputError
+
 
 def bernoulli_nll(x, logits):
     """``-log p(x)`` ``(batch,)`` of 0/1 ``x`` ``(batch, D)`` under Bernoullis with ``p = sigmoid(logits)``."""
@@ -37,9 +40,11 @@ def gaussian_nll(x, mean, variance=1.0, log_variance=None):
     if log_variance is not None:
         log_var = ops.cast(log_variance, "float32") + ops.zeros_like(x)
     else:
-        var = np.asarray(variance, dtype=np.float32)
-        if np.any(var <= 0):
-            raise ValueError(f"variance must be positive, got {variance!r}")
+        var = np.asarray(variance)
+        if var.dtype == bool or var.dtype.kind not in "iuf" or not np.all(np.isfinite(var) & (var > 0)) or \
+                np.any(var > FLOAT32_MAX):
+            raise UserInputError(f"variance must be positive finite numbers within float32's range, got {variance!r}")
+        var = var.astype(np.float32)
         log_var = ops.log(ops.convert_to_tensor(var)) + ops.zeros_like(x)
     sq = ops.square(x - mean)
     return 0.5 * ops.sum(sq * ops.exp(-log_var) + log_var + math.log(2 * math.pi), axis=-1)

@@ -1,15 +1,15 @@
-"""What every notebook runs first, ``QUICK, SEED, rng = setup()`` (quick mode: ``MADE_QUICK=1``), and last,
-``running_time()``."""
+"""What every notebook runs first, ``QUICK, SEED, rng = setup()`` (quick mode: ``MADE_QUICK=1``, see
+:mod:`made_helpers.environment`), and last, ``running_time()``."""
 
 from __future__ import annotations
 
-import os
 import time
 from typing import NamedTuple
 
 import numpy as np
 
 from .checks import check_seed
+from .environment import check_keras_backend, env_flag
 
 QUICK_VARIABLE = "MADE_QUICK"
 FIGURE_DEFAULTS = {"figure.dpi": 80}
@@ -25,8 +25,8 @@ class Setup(NamedTuple):
 
 
 def quick_mode() -> bool:
-    """True when the environment variable ``MADE_QUICK`` is ``"1"``."""
-    return os.environ.get(QUICK_VARIABLE, "0") == "1"
+    """The flag ``MADE_QUICK`` (``1``/``0``, :func:`environment.env_flag`); another value is refused in one line."""
+    return env_flag(QUICK_VARIABLE)
 
 
 def setup(seed: int = 0, figure: dict | None = None, print_precision: int | None = None) -> Setup:
@@ -34,17 +34,18 @@ def setup(seed: int = 0, figure: dict | None = None, print_precision: int | None
 
     ``print_precision``: digits numpy prints (without exponent). Prints the Keras version and the quick mode.
     """
+    seed = check_seed("seed", seed, type_error=ValueError)
+    quick = quick_mode()
+    check_keras_backend()
     import keras
     import matplotlib.pyplot as plt
 
-    seed = check_seed("seed", seed, type_error=ValueError)
     global _started
     _started = time.perf_counter()
     keras.utils.set_random_seed(int(seed))             # seeds Python, numpy and TensorFlow
     plt.rcParams.update({**FIGURE_DEFAULTS, **(figure or {})})
     if print_precision is not None:
         np.set_printoptions(precision=print_precision, suppress=True)
-    quick = quick_mode()
     if quick:
         print(f"mode: quick ({QUICK_VARIABLE}=1): tiny data and budgets, numbers NOT meaningful")
     print(f"Keras {keras.__version__}, backend {keras.backend.backend()}, seed {seed}")

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import masks as mk
-from .checks import check_int
+from .checks import check_float, check_image_shape, check_int
+from .errors import UserInputError, UserTypeError
 
 
 def _figure_and_axes(ax, figsize):
@@ -26,12 +27,21 @@ def layer_names(num_masks: int) -> list[str]:
 
 def image_grid(images, ncols: int = 10, image_shape: tuple[int, int] = (28, 28),
                pad: int = 1, pad_value: float = 0.5) -> np.ndarray:
-    """Tile ``images`` ``(n, H*W)`` or ``(n, H, W)`` into one 2-D array (rows of ``ncols``)."""
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.reshape(-1, *image_shape)
+    """Tile ``images`` ``(n, H*W)`` or ``(n, H, W)`` into one 2-D array (rows of ``ncols``); ``pad`` pixels of
+    grey ``pad_value`` (in [0, 1]) between them."""
+    ncols, pad = check_int("ncols", ncols, 1, type_error=ValueError), check_int("pad", pad, 0, type_error=ValueError)
+    pad_value = check_float("pad_value", pad_value, 0.0, 1.0)
+    h, w = check_image_shape(image_shape)
+    try:
+        x = np.asarray(images, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise UserTypeError(f"images must be an array of numbers (n, {h * w}), got a {type(images).__name__} "
+                            f"that is not one") from None
+    if x.ndim == 2 and x.shape[1] == h * w:
+        x = x.reshape(-1, h, w)
     if x.ndim != 3:
-        raise ValueError(f"images must be (n, H*W) or (n, H, W), got shape {np.shape(images)}")
+        raise UserInputError(f"images must have shape (n, {h * w}) or (n, {h}, {w}) for image_shape {(h, w)}, "
+                             f"got {x.shape}")
     n, h, w = x.shape
     ncols = max(1, min(ncols, n))
     nrows = int(np.ceil(n / ncols))
@@ -103,7 +113,7 @@ def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
     from .atomic import atomic_write
     from .files import check_writable
 
-    check_writable(path, f"path {path}")
+    check_writable(path, f"path {path}", folder_must_exist=True)
     fig = plot_images(images, title=title, ncols=ncols)
     try:
         atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=100, bbox_inches="tight"))

@@ -12,8 +12,7 @@ from .checks import check_int
 
 def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
     """Best wall-clock seconds of ``fn()`` over ``repeats`` calls, after ``warmup`` untimed calls (tracing)."""
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"repeats must be >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}")
+    repeats, warmup = check_int("repeats", repeats, 1), check_int("warmup", warmup, 0)
     for _ in range(warmup):
         fn()
     best = float("inf")

@@ -38,7 +38,7 @@ class TrainingDivergedError(MadeError, FloatingPointError):
 # --------------------------------------------------------------------------- arguments and data
 def check_learning_rate(learning_rate, name: str = "learning_rate") -> float:
     """``learning_rate`` as a float if it is positive and a normal float32 (the optimizer's precision)."""
-    lr = check_positive_float(name, learning_rate)
+    lr = check_positive_float(name, learning_rate, float32=False)        # the float32 range: below, with advice
     low, high = float(np.finfo(np.float32).tiny), float(np.finfo(np.float32).max)
     if not low <= lr <= high:
         with np.errstate(over="ignore", under="ignore"):
@@ -301,18 +301,24 @@ def _settings_diff(saved: dict, now: dict, prefix: str = "") -> list[str]:
     return out
 
 
-def _weight_decay_cause(model, weight_decay: float) -> str | None:
-    """Why the L2 term likely caused a divergence (not finite, or over a uniform model's ``D log 2``), or None."""
-    if not weight_decay:
+def weight_decay_cause(factor: float, weights, bound: float, formula: str, bound_what: str) -> str | None:
+    """Why an L2 term ``factor * sum w**2`` over ``weights`` (arrays) likely caused a divergence: it is not finite
+    in float32, or over ``bound`` nats (``bound_what`` says what that is); else None (blame the learning rate)."""
+    if not factor:
         return None
-    l2 = float(sum(np.sum(np.square(layer.kernel.numpy(), dtype=np.float64)) for layer in model.masked_layers))
+    l2 = float(sum(np.sum(np.square(np.asarray(w), dtype=np.float64)) for w in weights))
     with np.errstate(over="ignore", invalid="ignore"):
-        term = float(np.float32(weight_decay) * np.float32(l2))
-    bound = model.input_dim * math.log(2.0)
+        term = float(np.float32(factor) * np.float32(l2))
     if math.isfinite(term) and term <= bound:
         return None
-    return (f"its L2 term weight_decay * sum W^2 is {term:.3g} in float32 at the last good weights"
-            + ("" if not math.isfinite(term) else f", more than the {bound:.0f} nats of a uniform model"))
+    return (f"its L2 term {formula} is {term:.3g} in float32 at the last good weights"
+            + ("" if not math.isfinite(term) else f", more than the {bound:.0f} nats of {bound_what}"))
+
+
+def _weight_decay_cause(model, weight_decay: float) -> str | None:
+    """:func:`weight_decay_cause` of a MADE's kernels against a uniform model's ``D log 2`` nats."""
+    return weight_decay_cause(weight_decay, [layer.kernel.numpy() for layer in model.masked_layers],
+                              model.input_dim * math.log(2.0), "weight_decay * sum W^2", "a uniform model")
 
 
 # --------------------------------------------------------------------------- the run

@@ -24,7 +24,7 @@ except ImportError as e:       # only the notebooks need it: the lab extra
 
 from . import masks as mk
 from . import plotting
-from .checks import check_int, check_seed
+from .checks import check_bool, check_int, check_seed
 
 MAX_INPUT_DIM = 20
 MAX_HIDDEN_WIDTH = 64
@@ -75,7 +75,8 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
     if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
         raise ValueError(f"hidden degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
     check_seed("seed", seed)
-    check_int("mask index", mask_index, low=0)
+    check_int("mask index (mask_index)", mask_index, low=0)
+    direct = check_bool("direct", direct)
     built = mk.make_mask_set(D, sizes, ordering, hidden_degrees, seed=seed, k=mask_index)
     dmask = built.direct_mask if direct else None
     return ExplorerMaskSet(built.degrees, built.masks, dmask, mk.connectivity(built.masks, dmask), built.mask_seed)
@@ -101,7 +102,7 @@ def _png(fig: Figure, dpi: int = 80) -> bytes:
     """Render a pyplot-free ``Figure`` to PNG bytes."""
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=check_int("dpi", dpi, 1, 1000))
     return buf.getvalue()
 
 
@@ -159,6 +160,7 @@ class MaskExplorer:
         if highlight is not None:
             check_int("highlight", highlight, 0, input_dim - 1, why=_CONTROL)
         check_seed("seed", seed)
+        direct = check_bool("direct", direct)
         if not isinstance(hidden_sizes, (str, Sequence, np.ndarray)):
             raise TypeError(f"hidden_sizes must be a list of widths such as [8, 8] or text '8, 8', "
                             f"got {hidden_sizes!r}")

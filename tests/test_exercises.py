@@ -687,3 +687,27 @@ def test_messages_are_wrapped_to_the_page_and_shown_without_traceback():
     assert dx.plain_error_lines(dx.CheckFailed, failed) == ["check.x did not pass.", "❌ Not yet. because"]
     stub = dx.plain_error_lines(NotImplementedError, NotImplementedError())
     assert "not done yet" in " ".join(stub) and not any("/" in line and "File" in line for line in stub)
+
+
+def test_X010_a_student_exception_whose_str_fails_is_reported_not_raised(capsys):
+    class Weird(Exception):
+        def __str__(self):
+            raise RuntimeError("str broke")
+
+    def bernoulli_nll(x, logits):
+        raise Weird()
+
+    result = check.bernoulli_nll(bernoulli_nll)
+    assert not result.passed and "Your function raised Weird: (its message could not be shown" in result.message
+
+
+def test_a_returned_value_whose_repr_fails_is_described_not_raised(capsys):
+    class Weird:
+        def __iter__(self):
+            raise TypeError("not a pair")
+
+        def __repr__(self):
+            raise RuntimeError("repr broke")
+
+    result = check.early_stopping(lambda history, patience: Weird())
+    assert not result.passed and "got a Weird (its repr() raised RuntimeError)" in result.message

@@ -141,7 +141,7 @@ def call(fn: Callable, *args, desc: str):
                         f"a loop that never ends, or for work done once per example that can be done for the "
                         f"whole batch at once (one model(x) call per pixel, not per sample).") from None
         except Exception as exc:  # noqa: BLE001 - the student's code may raise anything
-            raise Wrong(f"Your function raised {type(exc).__name__}: {exc}\nIt was called on {desc}.") from None
+            raise Wrong(f"Your function raised {describe_exception(exc)}\nIt was called on {desc}.") from None
         finally:
             if timed:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -172,6 +172,23 @@ class forbid:
 
 class _Forbidden(BaseException):
     """A forbidden method was called (a BaseException, so ``call`` does not report it as the student's error)."""
+
+
+def describe_value(value) -> str:
+    """``repr`` of what the student's function returned, even when its ``__repr__`` fails."""
+    try:
+        return repr(value)
+    except Exception as broken:  # noqa: BLE001 - the student's __repr__ may raise anything
+        return f"a {type(value).__name__} (its repr() raised {type(broken).__name__})"
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"TypeError: message"`` of the student's exception, even when its ``__str__`` itself fails."""
+    try:
+        text = str(exc)
+    except Exception as broken:  # noqa: BLE001 - the student's __str__ may raise anything
+        text = f"(its message could not be shown: str() raised {type(broken).__name__})"
+    return f"{type(exc).__name__}: {text}"
 
 
 def returned(out):

@@ -153,9 +153,10 @@ def early_stopping_body(fn) -> str:
         try:
             got_best, got_stop = (int(v) for v in out)
         except Exception:  # noqa: BLE001
-            raise dx.Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; got {out!r}.") from None
+            raise dx.Wrong(f"Return a pair (best_epoch, stop_epoch) of integers; "
+                           f"got {dx.describe_value(out)}.") from None
         if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in out):
-            raise dx.Wrong(f"Return two ints, (best_epoch, stop_epoch); you returned {out!r} "
+            raise dx.Wrong(f"Return two ints, (best_epoch, stop_epoch); you returned {dx.describe_value(out)} "
                            f"({', '.join(type(v).__name__ for v in out)}). Epochs are list indices: count them "
                            f"with int, not with floats such as np.argmin(...) / 1 or len(...) * 1.0.")
         if (got_best, got_stop) == (best, stop):

@@ -1,0 +1,26 @@
+"""The advice of a diverged fit (made_helpers.train.weight_decay_cause): an L2 term beyond float32 or far above the
+NLL blames the weight decay, not the learning rate."""
+
+from __future__ import annotations
+
+import pytest
+
+from made_helpers import GaussianMADE, fit_density, toy2d
+from made_helpers.train import TrainingDivergedError, weight_decay_cause
+
+
+@pytest.mark.parametrize("weight_decay", [1e38, 1e30])
+def test_Q082_fit_density_blames_a_huge_weight_decay(weight_decay):
+    with pytest.raises(TrainingDivergedError) as info:
+        fit_density(GaussianMADE(2, [4], seed=0), toy2d.two_moons(200), toy2d.two_moons(100, seed=1),
+                    weight_decay=weight_decay, epochs=2, verbose=False)
+    message = str(info.value)
+    assert f"Lower the weight decay (now {weight_decay:g})" in message and "learning rate" not in message
+
+
+def test_weight_decay_cause_is_none_for_a_small_term_and_names_a_large_one():
+    weights = [[[1.0, 2.0]], [3.0]]                         # sum of squares 14
+    assert weight_decay_cause(0.0, weights, 10, "wd * sum w^2", "x") is None
+    assert weight_decay_cause(0.5, weights, 10, "wd * sum w^2", "x") is None            # 7 <= 10
+    assert "is 14 in float32" in weight_decay_cause(1.0, weights, 10, "wd * sum w^2", "x")
+    assert "is inf" in weight_decay_cause(1e38, weights, 10, "wd * sum w^2", "x")
