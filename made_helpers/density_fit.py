@@ -1,6 +1,9 @@
 """``fit_density``: Keras ``fit`` (Adam) on the mean NLL of a real-valued density, early stopping (notebook 07).
 
-Any model with ``log_prob_tensor(x) -> (batch,)``; a flow's batch norm uses the batch's statistics in training steps.
+Any model with ``log_prob_tensor(x) -> (batch,)``; a flow's batch norm uses the batch's statistics in training steps
+and, the MAF authors' way (gpapamak/maf, ``ml/trainers.py``, ``set_batch_norm_stats``), the mean and variance of its
+inputs over the whole training set in every validation and after training (:func:`set_training_statistics`), so early
+stopping chooses the epoch under the statistics the test uses.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from .checks import check_int, check_nonnegative_float, check_real_batch, check_seed
+from .errors import UserInputError
 from .gaussian_made import log_prob_chunks
 from .train import StopOnDivergence, TrainingDivergedError, check_learning_rate, minibatches
 
@@ -36,6 +40,13 @@ def _min_batch_rows(model, batch_size: int, n_train: int) -> int:
     if n_train < 2:
         raise ValueError(f"x_train needs at least 2 rows for a model with batch normalisation, got {n_train}")
     return 2
+
+
+def set_training_statistics(model, x_train: np.ndarray) -> None:
+    """Give every batch-norm layer of ``model`` the mean and variance of its inputs over all of ``x_train`` ``(N, D)``
+    (the authors' evaluation statistics; a model without batch norm is left as it is)."""
+    if getattr(model, "batch_norms", None):
+        model.set_batch_norm_statistics(x_train)
 
 
 class DensityNLL(keras.Model):
@@ -66,7 +77,8 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
                 weight_decay: float = 0.0) -> dict:
     """Train ``model`` on ``x_train`` ``(N, D)`` with Adam on ``-mean log p(x) + weight_decay / 2 * sum w**2``; stop
     after ``patience`` epochs without a better NLL of ``x_valid`` ``(M, D)``, ``epochs`` or ``max_seconds``, and keep
-    the best epoch's weights. A NaN/inf NLL raises ``TrainingDivergedError`` (its ``history``: the finished epochs).
+    the best epoch's weights. Batch norm: before every validation and at the end, :func:`set_training_statistics`
+    from all of ``x_train``. A NaN/inf NLL raises ``TrainingDivergedError`` (its ``history``: the finished epochs).
     Returns ``{train_nll, valid_nll, best_epoch (1-based), best_valid_nll, seconds, stopped: patience|epochs|time}``."""
     D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
@@ -87,6 +99,11 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     start, timed_out = time.perf_counter(), []
 
     def end_of_epoch(epoch, logs):
+        try:                                              # before EarlyStopping keeps the epoch's weights
+            set_training_statistics(model, x_train)
+        except UserInputError:                            # a layer's outputs overflowed: StopOnDivergence says so
+            logs["val_nll"] = float("nan")
+            return
         logs["val_nll"] = float(-log_prob_chunks(model, x_valid, 1000).mean())
         if max_seconds is not None and time.perf_counter() - start > max_seconds:     # Keras has no time budget
             trainer.stop_training = True
@@ -115,5 +132,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
         trainer.fit(batches, epochs=epochs, steps_per_epoch=steps, shuffle=False, callbacks=callbacks, verbose=0)
     except TrainingDivergedError as error:
         error.history = history("diverged")            # the epochs that finished, for a caller that keeps them
+        set_training_statistics(model, x_train)        # the kept weights, with the statistics the test uses
         raise
+    set_training_statistics(model, x_train)            # the restored best epoch's: what its validation used
     return history("patience" if early_stopping.stopped_epoch else "time" if timed_out else "epochs")

@@ -1,0 +1,42 @@
+"""``fit_density`` (made_helpers.density_fit): batch norm validated the MAF authors' way, checkpoints and resume."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from made_helpers import MAF, fit_density
+from made_helpers.flows import Flow
+
+
+def _data(n: int, seed: int) -> np.ndarray:
+    """Rows far from N(0, I), so batch-norm statistics matter: ``(n, 4)`` float32."""
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, 4)) * [1.0, 2.0, 3.0, 4.0] + [1.0, -2.0, 3.0, 0.5]).astype("float32")
+
+
+def test_validation_uses_the_training_sets_batch_norm_statistics_not_the_running_averages(monkeypatch):
+    """The recorded validation NLL of an epoch is the one under the whole training set's batch-norm statistics (the
+    authors' ``set_batch_norm_stats``, as for the test), not under the running averages the training steps kept."""
+    x_train, x_valid = _data(200, 0), _data(100, 1)
+    model = MAF(4, [8], num_layers=2, seed=0, batch_norm=True)
+    at_validation = []
+    set_statistics = Flow.set_batch_norm_statistics
+
+    def spy(self, x, batch_size=10_000):            # the epoch's weights, running averages included, before they go
+        at_validation.append([v.numpy().copy() for v in self.weights])
+        set_statistics(self, x, batch_size)
+
+    monkeypatch.setattr(Flow, "set_batch_norm_statistics", spy)
+    history = fit_density(model, x_train, x_valid, epochs=1, batch_size=20, verbose=False)
+    assert at_validation, "fit_density never set the batch-norm statistics from the training set"
+    epoch_one = MAF.from_config(model.get_config())
+    for v, w in zip(epoch_one.weights, at_validation[0]):
+        v.assign(w)
+    running = -epoch_one.log_prob(x_valid).mean()
+    set_statistics(epoch_one, x_train)
+    with_training_statistics = -epoch_one.log_prob(x_valid).mean()
+    assert history["valid_nll"][0] == pytest.approx(with_training_statistics, abs=1e-4)
+    assert abs(running - with_training_statistics) > 0.01
+    # the model fit_density returns holds the same statistics (the test's)
+    np.testing.assert_allclose(-model.log_prob(x_valid).mean(), history["best_valid_nll"], atol=1e-4)
