@@ -2,7 +2,8 @@
 
 ``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` with the
 authors' recipe (their ``experiments.py``: Adam, minibatch 100, weight decay 1e-6, patience 30; batch norm given the
-training set's statistics) and writes the results (JSON) and half-precision weights (:func:`load_trained`).
+training set's statistics) and writes the results (JSON) and half-precision weights (:func:`load_trained`). A
+checkpoint beside the results (:func:`checkpoint_path`, after every epoch) lets ``--resume`` continue a killed run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from .errors import UserInputError
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
@@ -103,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="maf_mnist.py", description="Train one model of the MAF paper's MNIST table.")
     p.add_argument("kind", choices=MODEL_KINDS, metavar="MODEL", help=f"one of {', '.join(MODEL_KINDS)}")
     p.add_argument("--out", required=True, help="the results file to write (.json); the weights go beside it")
-    p.add_argument("--minutes", type=_positive_float, default=60.0, help="wall-clock budget of training (60)")
+    p.add_argument("--minutes", type=_positive_float, default=90.0,
+                   help="wall-clock budget of training, minutes before a --resume included (90)")
     p.add_argument("--max-epochs", type=_int_at_least(1), default=10_000, help="cap on epochs (no cap)")
     p.add_argument("--patience", type=_int_at_least(1), default=30, help="early-stopping patience in epochs (30)")
     p.add_argument("--hidden", type=_int_at_least(1), nargs="+", default=[1024, 1024],
@@ -115,11 +119,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--subset", type=_int_at_least(2), default=None,
                    help="use only the first N images of each split (a quick check; not the paper's protocol)")
     p.add_argument("--seed", type=_int_at_least(0, 2**31 - 1), default=0, help="seed of masks, weights, shuffling")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing results file (or interrupted run)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run of --out from its checkpoint (written after every epoch)")
     return p
 
 
-def _refuse_existing(out: Path, overwrite: bool) -> str | None:
+def checkpoint_path(out: Path) -> Path:
+    """The checkpoint of the run writing results file ``out`` (beside it; removed once the results are written)."""
+    return out.with_suffix(".checkpoint.npz")
+
+
+def _refuse_existing(out: Path, overwrite: bool, resume: bool = False) -> str | None:
+    if overwrite and resume:
+        return "--resume and --overwrite exclude each other (continue the run, or start it again)"
     if out.suffix != ".json":
         return f"--out must name a .json file, got {out}"
     if not out.parent.is_dir():
@@ -127,11 +140,15 @@ def _refuse_existing(out: Path, overwrite: bool) -> str | None:
     for path in (out, out.with_suffix(".weights.npz")):
         if path.exists() and not overwrite:
             return f"--out: {path} exists; pass --overwrite to replace it"
+    if checkpoint_path(out).exists() and not (overwrite or resume):
+        return (f"--out: {checkpoint_path(out)} holds an interrupted run; pass --resume to continue it or --overwrite "
+                f"to start again")
     return None
 
 
-def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> dict:
-    """Train and evaluate ``args.kind`` on ``data`` (default :func:`logit_space.load_maf_mnist`): the results dict."""
+def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, checkpoint: Path | None = None) -> dict:
+    """Train and evaluate ``args.kind`` on ``data`` (default :func:`logit_space.load_maf_mnist`): the results dict.
+    ``checkpoint``: written after every epoch (``args.resume``: continue the run in it), see :func:`fit_density`."""
     import keras
 
     from . import logit_space
@@ -167,7 +184,8 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
         try:
             history = fit_density(model, data["train"], data["valid"], epochs=args.max_epochs, batch_size=100,
                                   learning_rate=lr, patience=args.patience, seed=args.seed,
-                                  max_seconds=60.0 * args.minutes, verbose=True, weight_decay=WEIGHT_DECAY)
+                                  max_seconds=60.0 * args.minutes, verbose=True, weight_decay=WEIGHT_DECAY,
+                                  checkpoint=checkpoint, resume=getattr(args, "resume", False))
         except TrainingDivergedError as error:      # the best epoch's weights are kept and evaluated, and it is said
             print(f"maf_mnist.py: {error}", file=sys.stderr)
             history = error.history
@@ -180,7 +198,8 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
                                       "after the epoch with batch norm given the whole training set's statistics "
                                       "(as for the test)"},
                       best_epoch=history["best_epoch"], best_valid_nll=history["best_valid_nll"],
-                      epochs_run=len(history["valid_nll"]), stopped=history["stopped"])
+                      epochs_run=len(history["valid_nll"]), stopped=history["stopped"],
+                      resumed_at_epochs=history.get("resumed_at_epochs", []))
     result["test"] = test_figures(log_p, data["test"])
     command = ["scripts/maf_mnist.py", args.kind, "--out", Path(args.out).name, "--minutes", f"{args.minutes:g}",
                "--max-epochs", str(args.max_epochs), "--patience", str(args.patience), "--seed", str(args.seed)]
@@ -228,11 +247,19 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     """The command line; ``data`` replaces the MNIST splits (tests). Returns the exit status."""
     args = _parser().parse_args(argv)
     out = Path(args.out)
-    if problem := _refuse_existing(out, args.overwrite):
+    if problem := _refuse_existing(out, args.overwrite, args.resume):
         print(f"maf_mnist.py: error: {problem}", file=sys.stderr)
         return 2
-    result = run(args, data)
+    checkpoint = checkpoint_path(out)
+    if args.overwrite:
+        checkpoint.unlink(missing_ok=True)          # an interrupted run the user asked to start again
+    try:
+        result = run(args, data, checkpoint)
+    except UserInputError as error:                 # e.g. a checkpoint of other settings on --resume
+        print(f"maf_mnist.py: error: {error}", file=sys.stderr)
+        return 2
     write(result, out)
+    checkpoint.unlink(missing_ok=True)              # the results and weights are written: the run is done
     t = result["test"]
     print(f"{result['label']}: test log-likelihood {t['log_likelihood_logit']:.1f} "
           f"± {t['log_likelihood_logit_2se']:.1f} nats (logit space; paper {result['paper']['log_likelihood_logit']}), "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,24 @@ def test_validation_uses_the_training_sets_batch_norm_statistics_not_the_running
     assert abs(running - with_training_statistics) > 0.01
     # the model fit_density returns holds the same statistics (the test's)
     np.testing.assert_allclose(-model.log_prob(x_valid).mean(), history["best_valid_nll"], atol=1e-4)
+
+
+def test_a_resumed_run_counts_the_time_already_spent(tmp_path):
+    """The time budget of a resumed run includes the seconds before the interruption: with none left, no epoch runs
+    and the stop reason is the budget."""
+    x_train, x_valid = _data(100, 0), _data(50, 1)
+    path = tmp_path / "run.checkpoint.npz"
+    first = fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=1,
+                        batch_size=20, verbose=False, checkpoint=path)
+    with pytest.raises(ValueError, match="exists: pass resume=True"):
+        fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=3,
+                    batch_size=20, verbose=False, checkpoint=path)
+    again = fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=3,
+                        batch_size=20, verbose=False, checkpoint=path, resume=True, max_seconds=first["seconds"] / 2)
+    assert again["stopped"] == "time" and again["valid_nll"] == first["valid_nll"]
+    with np.load(path) as saved:                        # the seconds spent up to the checkpoint of epoch 1
+        spent = json.loads(str(saved["state"]))["seconds"]
+    assert again["seconds"] >= spent > first["seconds"] / 2 and again["resumed_at_epochs"] == [1]
+    with pytest.raises(ValueError, match="cannot resume, the settings differ: learning_rate"):
+        fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=3,
+                    batch_size=20, verbose=False, checkpoint=path, resume=True, learning_rate=1e-4)

@@ -185,3 +185,72 @@ def test_validating_on_the_test_split_gives_the_recorded_test_figure(tiny_data):
     best = min(result["curves"]["valid_nll"])
     assert -best == pytest.approx(result["test"]["log_likelihood_logit"], abs=1e-3)
     assert result["best_valid_nll"] == best
+
+
+_DRIVER = """
+import os, sys, time
+import numpy as np
+from made_helpers import density_fit, maf_mnist
+
+hang_after = int(os.environ.get("HANG_AFTER_EPOCH", "0"))
+save = density_fit.save_checkpoint
+
+def save_then_hang(path, trainer, run, early_stopping):      # wait for SIGKILL once epoch `hang_after` is saved
+    save(path, trainer, run, early_stopping)
+    if run["epochs_run"] == hang_after:
+        open(str(path) + ".saved", "w").close()
+        time.sleep(600)
+
+write = maf_mnist.write
+
+def write_and_keep_float32(result, out):                    # the final weights in full precision, for comparing
+    np.savez(str(out) + ".final.npz", *[v.numpy() for v in result["_model"].weights])
+    write(result, out)
+
+density_fit.save_checkpoint, maf_mnist.write = save_then_hang, write_and_keep_float32
+rng = np.random.default_rng(0)
+data = {k: rng.normal(size=(n, 784)).astype("float32") for k, n in [("train", 300), ("valid", 100), ("test", 100)]}
+sys.exit(maf_mnist.main(sys.argv[1:], data=data))
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_bit_for_bit(tmp_path):
+    """A real process killed (SIGKILL) after its epoch-2 checkpoint and resumed with --resume ends with the weights,
+    curves and best epoch of the same run never interrupted; the time before the kill counts."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(_DRIVER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    argv = ["maf", *TINY[2:], "--max-epochs", "4", "--patience", "30"]
+
+    def script(name: str, *extra: str, **more_env) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(driver), *argv, "--out", str(tmp_path / name), *extra],
+                                env={**env, **more_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    whole = script("whole.json")
+    killed = script("killed.json", HANG_AFTER_EPOCH="2")
+    marker = tmp_path / "killed.checkpoint.npz.saved"
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()[0]
+        time.sleep(0.2)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert whole.wait(timeout=300) == 0, whole.communicate()[0]
+    assert not (tmp_path / "killed.json").exists() and (tmp_path / "killed.checkpoint.npz").exists()
+    refused = script("killed.json")                      # neither --resume nor --overwrite: refused, nothing lost
+    assert refused.wait(timeout=300) == 2 and "--resume" in refused.communicate()[0]
+    resumed = script("killed.json", "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.communicate()[0]
+    a, b = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("whole", "killed"))
+    assert a["curves"] == b["curves"] and a["best_epoch"] == b["best_epoch"] and len(a["curves"]["valid_nll"]) == 4
+    assert b["resumed_at_epochs"] == [2] and a["resumed_at_epochs"] == []
+    with np.load(tmp_path / "whole.json.final.npz") as x, np.load(tmp_path / "killed.json.final.npz") as y:
+        assert x.files == y.files and all(np.array_equal(x[k], y[k]) for k in x.files)
+    assert not (tmp_path / "killed.checkpoint.npz").exists()      # removed once the results are written
