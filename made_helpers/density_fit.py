@@ -81,6 +81,35 @@ class DensityNLL(keras.Model):
 CHECKPOINT_VERSION = 1
 
 
+def xla_problem(trainer: keras.Model, x: np.ndarray) -> str | None:
+    """Why XLA cannot compile a training step (loss and gradients) of ``trainer`` on rows ``x`` ``(batch, D)``, or
+    None if it can; traced and lowered only, nothing runs (no weight or statistic changes)."""
+    @tf.function(jit_compile=True)
+    def step(xb):
+        with tf.GradientTape() as tape:
+            loss = trainer.compute_loss(y_pred=trainer(xb, training=True))
+        return tape.gradient(loss, trainer.trainable_variables)
+
+    try:
+        step.experimental_get_compiler_ir(tf.constant(x))(stage="hlo")
+    except (tf.errors.OpError, ValueError, TypeError, NotImplementedError) as e:      # cannot trace or lower
+        return f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0][:200]}"
+    return None
+
+
+def compile_trainer(trainer: keras.Model, learning_rate: float, jit_compile: bool, x: np.ndarray,
+                    verbose: bool = True) -> bool:
+    """``trainer.compile`` with Adam, with XLA if ``jit_compile`` and :func:`xla_problem` finds none (else a one-line
+    notice); builds the optimizer. Returns whether XLA is used."""
+    problem = xla_problem(trainer, x) if jit_compile else None
+    if problem and verbose:
+        print(f"fit_density: XLA cannot compile this model's training step, training without it ({problem})")
+    use_xla = jit_compile and problem is None
+    trainer.compile(keras.optimizers.Adam(learning_rate), jit_compile=use_xla)
+    trainer.optimizer.build(trainer.trainable_variables)
+    return use_xla
+
+
 def data_fingerprint(x: np.ndarray) -> str:
     """A short SHA-256 of float32 ``x`` ``(N, D)``: a resumed run must see the data its checkpoint saw."""
     return hashlib.sha256(np.ascontiguousarray(x, np.float32).tobytes()).hexdigest()[:16]
@@ -155,7 +184,8 @@ def restore_early_stopping(early_stopping, state: dict) -> None:
 
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
                 patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True,
-                weight_decay: float = 0.0, checkpoint: str | os.PathLike | None = None, resume: bool = False) -> dict:
+                weight_decay: float = 0.0, checkpoint: str | os.PathLike | None = None, resume: bool = False,
+                jit_compile: bool = True) -> dict:
     """Train ``model`` on ``x_train`` ``(N, D)`` with Adam on ``-mean log p(x) + weight_decay / 2 * sum w**2``; stop
     after ``patience`` epochs without a better NLL of ``x_valid`` ``(M, D)``, ``epochs`` or ``max_seconds``, and keep
     the best epoch's weights. Batch norm: before every validation and at the end, :func:`set_training_statistics`
@@ -163,9 +193,10 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
 
     ``checkpoint``: a ``.npz`` file written after every epoch (:class:`DensityCheckpoint`); ``resume=True`` continues
     the run in it exactly (the same weights and curves as a run never interrupted; ``max_seconds`` counts the seconds
-    it had spent), and an existing one is refused without ``resume``.
+    it had spent), and an existing one is refused without ``resume``. ``jit_compile``: the training step with XLA
+    where the model allows it (:func:`compile_trainer`; else without, and a one-line notice).
     Returns ``{train_nll, valid_nll, best_epoch (1-based), best_valid_nll, seconds, stopped: patience|epochs|time,
-    resumed_at_epochs}``."""
+    resumed_at_epochs, xla}``."""
     D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
@@ -178,11 +209,10 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     if not isinstance(verbose, (bool, int, np.integer)) or verbose not in (0, 1):
         raise ValueError(f"verbose must be True or False, got {verbose!r}")
     seed = check_seed("seed", seed, type_error=ValueError)
-    resume = check_bool("resume", resume)
+    resume, jit_compile = check_bool("resume", resume), check_bool("jit_compile", jit_compile)
     min_rows = _min_batch_rows(model, batch_size, len(x_train))
     trainer = DensityNLL(model, weight_decay)
-    trainer.compile(keras.optimizers.Adam(learning_rate), jit_compile=False)
-    trainer.optimizer.build(trainer.trainable_variables)
+    xla = compile_trainer(trainer, learning_rate, jit_compile, x_train[:min(batch_size, len(x_train))], verbose)
     early_stopping = keras.callbacks.EarlyStopping("val_nll", patience=patience, mode="min", restore_best_weights=True)
     config = {k: v for k, v in model.get_config().items() if k != "name"}
     run = {"settings": {"model": config, "model_class": type(model).__name__, "n_train": len(x_train),
@@ -241,7 +271,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
         best = early_stopping.best_weights is not None
         return {**curves, "best_epoch": early_stopping.best_epoch + 1 if best else 0,
                 "best_valid_nll": float(early_stopping.best) if best else float("nan"),
-                "seconds": clock(), "stopped": stopped, "resumed_at_epochs": run["resumed_at_epochs"]}
+                "seconds": clock(), "stopped": stopped, "resumed_at_epochs": run["resumed_at_epochs"], "xla": xla}
 
     advice = f"Lower the learning rate (now {learning_rate:g}) and start a new run."
     batches, steps = minibatches(x_train, batch_size, seed, first_epoch=run["epochs_run"], min_rows=min_rows)

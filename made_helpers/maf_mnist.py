@@ -258,6 +258,7 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
                       best_epoch=history["best_epoch"], best_valid_nll=history["best_valid_nll"],
                       epochs_run=len(history["valid_nll"]), stopped=history["stopped"],
                       resumed_at_epochs=history.get("resumed_at_epochs", []))
+        settings["xla"] = history.get("xla")
     result["test"] = test_figures(log_p, data["test"])
     command = ["scripts/maf_mnist.py", args.kind, "--out", Path(args.out).name, "--minutes", f"{args.minutes:g}",
                "--max-epochs", str(args.max_epochs), "--patience", str(args.patience), "--seed", str(args.seed)]

@@ -63,3 +63,36 @@ def test_a_resumed_run_counts_the_time_already_spent(tmp_path):
     with pytest.raises(ValueError, match="cannot resume, the settings differ: learning_rate"):
         fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=3,
                     batch_size=20, verbose=False, checkpoint=path, resume=True, learning_rate=1e-4)
+
+
+def test_training_with_and_without_xla_gives_close_numbers():
+    x_train, x_valid = _data(200, 0), _data(100, 1)
+    models = [MAF(4, [8], num_layers=2, seed=0, batch_norm=True) for _ in range(2)]
+    models[1].set_weights(models[0].get_weights())         # the same start (the seed fixes the masks only)
+    runs = [fit_density(model, x_train, x_valid, epochs=2, batch_size=20, verbose=False, jit_compile=xla)
+            for model, xla in zip(models, (True, False))]
+    np.testing.assert_allclose(runs[0]["train_nll"], runs[1]["train_nll"], rtol=1e-4)
+    np.testing.assert_allclose(runs[0]["valid_nll"], runs[1]["valid_nll"], rtol=1e-4)
+
+
+def test_a_model_xla_cannot_compile_trains_without_it_and_says_so_in_one_line(capsys):
+    import keras
+    import tensorflow as tf
+
+    class HostShift(keras.layers.Layer):
+        """log N(x; m, I) plus a zero computed on the host (``numpy_function``, which XLA cannot compile)."""
+        input_dim = 4
+
+        def __init__(self):
+            super().__init__()
+            self.m = self.add_weight(shape=(4,), initializer="zeros")
+
+        def log_prob_tensor(self, x):
+            zero = tf.numpy_function(lambda a: np.zeros(len(a), np.float32), [x], tf.float32, stateful=False)
+            return -0.5 * tf.reduce_sum(tf.square(x - self.m), axis=1) + tf.stop_gradient(tf.reshape(zero, [-1]))
+
+    model = HostShift()
+    history = fit_density(model, _data(100, 0), _data(50, 1), epochs=2, batch_size=20, learning_rate=0.1)
+    notices = [line for line in capsys.readouterr().out.splitlines() if "XLA" in line]
+    assert len(notices) == 1 and notices[0].startswith("fit_density: XLA cannot compile")
+    assert history["valid_nll"][1] < history["valid_nll"][0] and float(np.abs(model.m.numpy()).max()) > 0.1
