@@ -280,8 +280,8 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=end_of_epoch),
                  StopOnDivergence(early_stopping, lambda m: advice, steps), early_stopping,
                  keras.callbacks.LambdaCallback(on_epoch_end=report), record]
-    done = run["stopped"] == "patience" or run["epochs_run"] >= epochs or over_budget()
-    if done:                                            # a finished run resumed, or no epoch left in the budget
+    done = saved is not None and (run["stopped"] == "patience" or run["epochs_run"] >= epochs or over_budget())
+    if done:                    # a finished run resumed, or no time left (a new run has at least one epoch)
         if saved is not None:
             restore_early_stopping(early_stopping, saved)
             if saved["best_weights"] is not None:
