@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_write", "json_text", "remove_stale_temps", "write_json"]
+__all__ = ["atomic_write", "finite_or_null", "json_text", "remove_stale_temps", "write_json"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | bytes) -> Path:
@@ -61,6 +62,14 @@ def json_text(obj, what: str = "the record", indent: int | None = None) -> str:
         return json.dumps(obj, indent=indent, allow_nan=False)
     except ValueError:
         raise ValueError(f"{what} holds NaN or infinity, which strict JSON cannot store; it was not written") from None
+
+
+def finite_or_null(values):
+    """A number, or a list of numbers, with each NaN or infinity as ``None`` (JSON ``null``): how a record stores a
+    curve that left the finite numbers (a diverged run), since strict JSON has no NaN."""
+    if isinstance(values, (list, tuple)):
+        return [finite_or_null(v) for v in values]
+    return None if values is None or not math.isfinite(values) else float(values)
 
 
 def write_json(path: str | os.PathLike, obj) -> Path:

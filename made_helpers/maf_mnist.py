@@ -2,7 +2,8 @@
 
 ``python scripts/maf_mnist.py MODEL --out results/maf_mnist/MODEL.json`` trains one of :data:`MODEL_KINDS` with the
 authors' recipe (their ``experiments.py``: Adam, minibatch 100, weight decay 1e-6, patience 30; batch norm given the
-training set's statistics) and writes the results (JSON) and half-precision weights (:func:`load_trained`).
+training set's statistics) and writes the results (JSON) and half-precision weights (:func:`load_trained`). A
+checkpoint beside the results (:func:`checkpoint_path`, after every epoch) lets ``--resume`` continue a killed run.
 """
 
 from __future__ import annotations
@@ -18,10 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import finite_or_null
+from .errors import UserInputError
+
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
-          "maf": "MAF (5)", "maf_mog": "MAF MoG (5)"}
-# Table 2 of the paper, MNIST, unconditional: mean test log-likelihood (nats, logit space) and 2 standard errors.
+          "maf": "MAF (5)", "maf_mog": "MAF MoG (5)"}          # each kind at the paper's default depth and mixture
+# Table 2 of the paper, MNIST, unconditional: mean test log-likelihood (nats, logit space) and 2 standard errors;
+# all eight rows, keyed by :func:`row_key` ("maf10": MAF with 10 layers).
 # "checked": MADE MoG is listed with the paper on paperswithcode.com; every row agrees with a transcription of
 # Table 2 in a published review of the paper (a blog post, not the paper itself): no row was read in the paper.
 PAPER_TABLE = {"gaussian": (-1366.9, 1.4), "made": (-1380.8, 4.8), "made_mog": (-1038.5, 1.8),
@@ -29,12 +34,35 @@ PAPER_TABLE = {"gaussian": (-1366.9, 1.4), "made": (-1380.8, 4.8), "made_mog": (
                "maf10": (-1313.1, 2.0), "maf_mog": (-1100.3, 1.6)}
 PAPER_CONFIRMED_BY_LISTING = ("made_mog",)
 FLOW_KINDS = ("realnvp", "maf", "maf_mog")
+MOG_KINDS = ("made_mog", "maf_mog")
+PAPER_LAYERS, PAPER_COMPONENTS = 5, 10            # the flows' depth and the MoGs' Gaussians per conditional
 LEARNING_RATES = {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, "maf_mog": 1e-4}
 WEIGHT_DECAY = 1e-6
+WEIGHT_DECAY_CONVENTION = "0.5 * weight_decay * sum of squared trainable weights (the MAF authors' L2 term)"
 MAX_MODEL_BYTES = 10 * 2**20
 PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 MNIST training images",
             "test": "10000 MNIST test images", "dequantization": "z/256 + U[0,1/256), RandomState(42): train, "
             "valid, test", "logit_lambda": 1e-6}
+
+
+def row_key(kind: str, layers: int = PAPER_LAYERS, components: int = PAPER_COMPONENTS) -> str:
+    """The row of a run: ``kind``, plus the depth of a flow other than 5 (``"maf10"``) and the Gaussians per
+    conditional of a mixture other than 10 (``"made_mog_c5"``); a key of :data:`PAPER_TABLE` where the paper has it."""
+    key = kind + (str(layers) if kind in FLOW_KINDS and layers != PAPER_LAYERS else "")
+    return key + (f"_c{components}" if kind in MOG_KINDS and components != PAPER_COMPONENTS else "")
+
+
+def row_label(kind: str, layers: int = PAPER_LAYERS, components: int = PAPER_COMPONENTS) -> str:
+    """The paper's name of a run's row: ``"MAF (10)"``, ``"MADE MoG"``, ``"MAF MoG (5), 3 components"``."""
+    label = LABELS[kind].replace(f"({PAPER_LAYERS})", f"({layers})") if kind in FLOW_KINDS else LABELS[kind]
+    return label + (f", {components} components" if kind in MOG_KINDS and components != PAPER_COMPONENTS else "")
+
+
+def _row_of_record(result: dict) -> str:
+    """:func:`row_key` of a results file (``row``, or for older files its kind and settings)."""
+    settings = result.get("settings") or {}
+    return result.get("row") or row_key(result["kind"], settings.get("layers", PAPER_LAYERS),
+                                        settings.get("components", PAPER_COMPONENTS))
 
 
 def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_components: int = 10, seed: int = 0):
@@ -76,7 +104,7 @@ def load_trained(results_file: str | Path):
     from .realnvp import RealNVP
 
     results_file = Path(results_file)
-    result = json.loads(results_file.read_text())
+    result = _read_record(results_file)
     if not result.get("model_file"):
         raise ValueError(f"{results_file}: no model file was saved with this run ({result.get('model_not_saved')})")
     path = results_file.parent / result["model_file"]
@@ -84,6 +112,9 @@ def load_trained(results_file: str | Path):
     if hashlib.sha256(blob).hexdigest() != result["model_sha256"]:
         raise ValueError(f"{path}: its SHA-256 differs from the one in {results_file.name}; the file was changed")
     classes = {"GaussianMADE": GaussianMADE, "MAF": MAF, "RealNVP": RealNVP}
+    if result.get("model_class") not in classes:
+        raise UserInputError(f"{results_file}: model_class {result.get('model_class')!r} is not one of "
+                             f"{tuple(classes)}; the file was changed or comes from another program")
     model = classes[result["model_class"]].from_config(result["model_config"])
     arrays = np.load(io.BytesIO(blob))
     for i, v in enumerate(model.weights):
@@ -92,20 +123,43 @@ def load_trained(results_file: str | Path):
     return model
 
 
+def _read_record(path: Path) -> dict:
+    """The JSON object of results file ``path``; unreadable or damaged is one ``UserInputError`` naming it."""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UserInputError(f"{path}: cannot read this results file ({type(e).__name__}: {e}); restore it from git "
+                             f"or move it out of the folder") from None
+    if not isinstance(result, dict):
+        raise UserInputError(f"{path}: a results file holds a JSON object, got {type(result).__name__}")
+    return result
+
+
 def load_results(folder: str | Path) -> dict[str, dict]:
-    """``{kind: result}`` of the results files ``*.json`` in ``folder`` (none if it does not exist)."""
+    """``{row: result}`` (:func:`row_key`: ``"maf"``, ``"maf10"`` ...) of the results files ``*.json`` of this
+    experiment in ``folder`` (none if it does not exist); two files of one row are an error naming both."""
     paths = sorted(Path(folder).glob("*.json")) if Path(folder).is_dir() else []
-    results = [json.loads(path.read_text()) for path in paths]
-    return {result["kind"]: result for result in results if result.get("experiment") == "maf_mnist"}
+    rows, files = {}, {}
+    for path in paths:
+        result = _read_record(path)
+        if result.get("experiment") != "maf_mnist":
+            continue
+        row = _row_of_record(result)
+        if row in rows:
+            raise UserInputError(f"{files[row]} and {path.name} in {folder} both record the row {row!r} "
+                                 f"({result.get('label', row)}): keep one of them in this folder")
+        rows[row], files[row] = result, path.name
+    return rows
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .cli import _int_at_least, _Parser, _positive_float
+    from .cli import _int_at_least, _non_negative_float, _Parser, _positive_float
 
     p = _Parser(prog="maf_mnist.py", description="Train one model of the MAF paper's MNIST table.")
     p.add_argument("kind", choices=MODEL_KINDS, metavar="MODEL", help=f"one of {', '.join(MODEL_KINDS)}")
     p.add_argument("--out", required=True, help="the results file to write (.json); the weights go beside it")
-    p.add_argument("--minutes", type=_positive_float, default=60.0, help="wall-clock budget of training (60)")
+    p.add_argument("--minutes", type=_positive_float, default=90.0,
+                   help="wall-clock budget of training, minutes before a --resume included (90)")
     p.add_argument("--max-epochs", type=_int_at_least(1), default=10_000, help="cap on epochs (no cap)")
     p.add_argument("--patience", type=_int_at_least(1), default=30, help="early-stopping patience in epochs (30)")
     p.add_argument("--hidden", type=_int_at_least(1), nargs="+", default=[1024, 1024],
@@ -113,15 +167,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", type=_int_at_least(1), default=5, help="layers of the flows (5)")
     p.add_argument("--components", type=_int_at_least(2), default=10, help="Gaussians per conditional, MoG (10)")
     p.add_argument("--learning-rate", type=_positive_float, default=None,
-                   help="Adam's step (the paper: 1e-3 for the MADEs, 1e-4 for the flows)")
+                   help="Adam's step (default the paper's: 1e-3 for the MADEs, 1e-4 for the flows)")
+    p.add_argument("--weight-decay", type=_non_negative_float, default=WEIGHT_DECAY,
+                   help=f"L2 rate lambda of the MAF authors' penalty 1/2 * lambda * sum w^2 ({WEIGHT_DECAY:g})")
     p.add_argument("--subset", type=_int_at_least(2), default=None,
                    help="use only the first N images of each split (a quick check; not the paper's protocol)")
     p.add_argument("--seed", type=_int_at_least(0, 2**31 - 1), default=0, help="seed of masks, weights, shuffling")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing results file (or interrupted run)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run of --out from its checkpoint (written after every epoch)")
     return p
 
 
-def _refuse_existing(out: Path, overwrite: bool) -> str | None:
+def checkpoint_path(out: Path) -> Path:
+    """The checkpoint of the run writing results file ``out`` (beside it; removed once the results are written)."""
+    return out.with_suffix(".checkpoint.npz")
+
+
+def _refuse_existing(out: Path, overwrite: bool, resume: bool = False) -> str | None:
+    if overwrite and resume:
+        return "--resume and --overwrite exclude each other (continue the run, or start it again)"
     if out.suffix != ".json":
         return f"--out must name a .json file, got {out}"
     if not out.parent.is_dir():
@@ -129,11 +194,15 @@ def _refuse_existing(out: Path, overwrite: bool) -> str | None:
     for path in (out, out.with_suffix(".weights.npz")):
         if path.exists() and not overwrite:
             return f"--out: {path} exists; pass --overwrite to replace it"
+    if checkpoint_path(out).exists() and not (overwrite or resume):
+        return (f"--out: {checkpoint_path(out)} holds an interrupted run; pass --resume to continue it or --overwrite "
+                f"to start again")
     return None
 
 
-def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> dict:
-    """Train and evaluate ``args.kind`` on ``data`` (default :func:`logit_space.load_maf_mnist`): the results dict."""
+def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, checkpoint: Path | None = None) -> dict:
+    """Train and evaluate ``args.kind`` on ``data`` (default :func:`logit_space.load_maf_mnist`): the results dict.
+    ``checkpoint``: written after every epoch (``args.resume``: continue the run in it), see :func:`fit_density`."""
     import keras
 
     from . import logit_space
@@ -142,48 +211,58 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
     from .flows import gaussian_log_prob_baseline
     from .train import TrainingDivergedError
 
+    wall_start = time.perf_counter()
     data = logit_space.load_maf_mnist() if data is None else data
     if args.subset:
         data = {name: x[:args.subset] for name, x in data.items()}
     keras.utils.set_random_seed(args.seed)
-    result = {"experiment": "maf_mnist", "kind": args.kind, "label": LABELS[args.kind],
+    row = row_key(args.kind, args.layers, args.components)
+    paper = PAPER_TABLE.get(row)
+    result = {"experiment": "maf_mnist", "kind": args.kind, "row": row,
+              "label": row_label(args.kind, args.layers, args.components),
               "protocol": {**PROTOCOL, "subset": args.subset, "rows": {k: len(v) for k, v in data.items()}},
-              "paper": dict(zip(("log_likelihood_logit", "two_se"), PAPER_TABLE[args.kind]))}
+              "paper": paper and dict(zip(("log_likelihood_logit", "two_se"), paper))}
+    if paper is None:
+        result["paper_note"] = "no paper row"
     start = time.perf_counter()
     if args.kind == "gaussian":
         log_p = gaussian_log_prob_baseline(data["train"], data["test"])
         result.update(settings={"fit": "closed form: mean and full covariance of the training set + 1e-6 I"},
-                      curves=None, training_seconds=time.perf_counter() - start)
+                      curves=None, training_seconds=time.perf_counter() - start, stopped="closed form")
         model = None
     else:
         model = build_model(args.kind, args.hidden, args.layers, args.components, args.seed)
         lr = args.learning_rate or LEARNING_RATES[args.kind]
-        settings = {"hidden_sizes": args.hidden, "learning_rate": lr, "batch_size": 100, "weight_decay": WEIGHT_DECAY,
+        settings = {"hidden_sizes": args.hidden, "learning_rate": lr, "batch_size": 100,
+                    "weight_decay": args.weight_decay, "weight_decay_convention": WEIGHT_DECAY_CONVENTION,
                     "patience": args.patience, "max_epochs": args.max_epochs, "minutes": args.minutes,
                     "seed": args.seed, "hidden_degrees": "sequential",
                     "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))}
         if args.kind in FLOW_KINDS:
             settings.update(layers=args.layers, batch_norm=True)
-        if args.kind in ("made_mog", "maf_mog"):
+        if args.kind in MOG_KINDS:
             settings["components"] = args.components
         try:
             history = fit_density(model, data["train"], data["valid"], epochs=args.max_epochs, batch_size=100,
                                   learning_rate=lr, patience=args.patience, seed=args.seed,
-                                  max_seconds=60.0 * args.minutes, verbose=True, weight_decay=WEIGHT_DECAY)
+                                  max_seconds=60.0 * args.minutes, verbose=True, weight_decay=args.weight_decay,
+                                  checkpoint=checkpoint, resume=getattr(args, "resume", False))
         except TrainingDivergedError as error:      # the best epoch's weights are kept and evaluated, and it is said
             print(f"maf_mnist.py: {error}", file=sys.stderr)
             history = error.history
             result["diverged"] = str(error)
-        if args.kind in FLOW_KINDS:
-            model.set_batch_norm_statistics(data["train"])      # the authors' evaluation statistics
         log_p = model.log_prob(data["test"], batch_size=1000)
         result.update(settings=settings, training_seconds=history["seconds"],
-                      curves={"train_nll": history["train_nll"], "valid_nll": history["valid_nll"],
+                      curves={"train_nll": finite_or_null(history["train_nll"]),
+                              "valid_nll": finite_or_null(history["valid_nll"]),
                               "note": "mean NLL per image in logit space; training NLL averaged over each epoch's "
                                       "minibatches (batch statistics, with the weight-decay term), validation NLL "
-                                      "after the epoch with the running batch-norm averages"},
-                      best_epoch=history["best_epoch"], epochs_run=len(history["valid_nll"]),
-                      stopped=history["stopped"])
+                                      "after the epoch with batch norm given the whole training set's statistics "
+                                      "(as for the test); null where a value was not finite (a diverged epoch)"},
+                      best_epoch=history["best_epoch"], best_valid_nll=finite_or_null(history["best_valid_nll"]),
+                      epochs_run=len(history["valid_nll"]), stopped=history["stopped"],
+                      resumed_at_epochs=history.get("resumed_at_epochs", []))
+        settings["xla"] = history.get("xla")
     result["test"] = test_figures(log_p, data["test"])
     command = ["scripts/maf_mnist.py", args.kind, "--out", Path(args.out).name, "--minutes", f"{args.minutes:g}",
                "--max-epochs", str(args.max_epochs), "--patience", str(args.patience), "--seed", str(args.seed)]
@@ -191,8 +270,12 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None) -> 
         command += ["--hidden", *map(str, args.hidden), "--layers", str(args.layers),
                     "--components", str(args.components)]
     command += ["--learning-rate", f"{args.learning_rate:g}"] if args.learning_rate else []
+    command += ["--weight-decay", f"{args.weight_decay:g}"] if args.weight_decay != WEIGHT_DECAY else []
     command += ["--subset", str(args.subset)] if args.subset else []
-    result.update(machine=machine_info(), git_commit=git_commit(), command=" ".join(command))
+    result.update(machine=machine_info(), git_commit=git_commit(), command=" ".join(command),
+                  wall_seconds=time.perf_counter() - wall_start,
+                  wall_note="wall_seconds: this process (loading, training, testing); training_seconds: the "
+                            "training, the time before a --resume included; stopped: why training ended")
     result["_model"] = model
     return result
 
@@ -231,13 +314,22 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     """The command line; ``data`` replaces the MNIST splits (tests). Returns the exit status."""
     args = _parser().parse_args(argv)
     out = Path(args.out)
-    if problem := _refuse_existing(out, args.overwrite):
+    if problem := _refuse_existing(out, args.overwrite, args.resume):
         print(f"maf_mnist.py: error: {problem}", file=sys.stderr)
         return 2
-    result = run(args, data)
+    checkpoint = checkpoint_path(out)
+    if args.overwrite:
+        checkpoint.unlink(missing_ok=True)          # an interrupted run the user asked to start again
+    try:
+        result = run(args, data, checkpoint)
+    except UserInputError as error:                 # e.g. a checkpoint of other settings on --resume
+        print(f"maf_mnist.py: error: {error}", file=sys.stderr)
+        return 2
     write(result, out)
+    checkpoint.unlink(missing_ok=True)              # the results and weights are written: the run is done
     t = result["test"]
+    paper = f"paper {result['paper']['log_likelihood_logit']}" if result["paper"] else "no paper row"
     print(f"{result['label']}: test log-likelihood {t['log_likelihood_logit']:.1f} "
-          f"± {t['log_likelihood_logit_2se']:.1f} nats (logit space; paper {result['paper']['log_likelihood_logit']}), "
-          f"{t['bits_per_pixel']:.3f} bits/pixel, {result['training_seconds'] / 60:.1f} min -> {out}")
+          f"± {t['log_likelihood_logit_2se']:.1f} nats (logit space; {paper}), {t['bits_per_pixel']:.3f} bits/pixel, "
+          f"{result['training_seconds'] / 60:.1f} min, stopped: {result['stopped']} -> {out}")
     return 0

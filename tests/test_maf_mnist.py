@@ -87,7 +87,10 @@ def test_every_model_kind_end_to_end(tmp_path, tiny_data):
         assert maf_mnist.main([kind, "--out", str(out), *TINY], data=tiny_data) == 0
         result = json.loads(out.read_text())
         assert result["kind"] == kind and result["protocol"]["rows"] == {"train": 300, "valid": 100, "test": 100}
-        assert result["paper"]["log_likelihood_logit"] == maf_mnist.PAPER_TABLE[kind][0]
+        row = maf_mnist.row_key(kind, 2, 3)                  # TINY: 2 layers, 3 components
+        paper = maf_mnist.PAPER_TABLE.get(row)
+        assert (result["paper"] and result["paper"]["log_likelihood_logit"]) == (paper and paper[0])
+        assert result["row"] == row and result["stopped"] in ("epochs", "closed form")
         assert set(result["test"]) >= {"log_likelihood_logit", "log_likelihood_logit_2se", "bits_per_pixel"}
         assert "cpu_flags" in result["machine"] and str(tmp_path) not in out.read_text()
         if kind == "gaussian":
@@ -100,7 +103,7 @@ def test_every_model_kind_end_to_end(tmp_path, tiny_data):
         model = maf_mnist.load_trained(out)              # half-precision weights give back the test figure
         reloaded = model.log_prob(tiny_data["test"]).mean()
         assert abs(reloaded - result["test"]["log_likelihood_logit"]) < 0.5
-    assert set(maf_mnist.load_results(tmp_path)) == set(maf_mnist.MODEL_KINDS)
+    assert set(maf_mnist.load_results(tmp_path)) == {maf_mnist.row_key(kind, 2, 3) for kind in maf_mnist.MODEL_KINDS}
 
 
 def test_an_existing_results_file_is_not_replaced(tmp_path, tiny_data, capsys):
@@ -140,8 +143,11 @@ def test_recorded_runs_and_their_weights():
     root = Path(__file__).resolve().parent.parent
     folder = root / "results" / "maf_mnist"
     runs = maf_mnist.load_results(folder)
-    for kind, result in runs.items():
-        assert kind in maf_mnist.MODEL_KINDS and result["label"] == maf_mnist.LABELS[kind]
+    for row, result in runs.items():
+        settings = result.get("settings") or {}
+        layers, components = settings.get("layers", 5), settings.get("components", 10)
+        assert row == maf_mnist.row_key(result["kind"], layers, components)
+        assert result["label"] == maf_mnist.row_label(result["kind"], layers, components)
         assert {"log_likelihood_logit", "log_likelihood_logit_2se", "bits_per_pixel"} <= set(result["test"])
         if result["model_file"]:
             blob = (folder / result["model_file"]).read_bytes()
@@ -174,3 +180,159 @@ def test_weights_beyond_half_precision_are_kept_in_float32(tmp_path, tiny_data):
     reloaded = maf_mnist.load_trained(tmp_path / "maf.json")
     assert all(np.isfinite(v.numpy()).all() for v in reloaded.weights)
     np.testing.assert_allclose(reloaded.log_prob(tiny_data["test"] * 1000.0), expected, rtol=1e-2)
+
+
+def test_validating_on_the_test_split_gives_the_recorded_test_figure(tiny_data):
+    """Early stopping sees the batch-norm statistics the test uses: with the test images as validation set, the best
+    validation NLL is the recorded test log-likelihood (the running averages would give another number)."""
+    data = {**tiny_data, "valid": tiny_data["test"]}
+    args = maf_mnist._parser().parse_args(["maf", "--out", "unused.json", *TINY])
+    result = maf_mnist.run(args, data)
+    best = min(result["curves"]["valid_nll"])
+    assert -best == pytest.approx(result["test"]["log_likelihood_logit"], abs=1e-3)
+    assert result["best_valid_nll"] == best
+
+
+_DRIVER = """
+import os, sys, time
+import numpy as np
+from made_helpers import density_fit, maf_mnist
+
+hang_after = int(os.environ.get("HANG_AFTER_EPOCH", "0"))
+save = density_fit.save_checkpoint
+
+def save_then_hang(path, trainer, run, early_stopping):      # wait for SIGKILL once epoch `hang_after` is saved
+    save(path, trainer, run, early_stopping)
+    if run["epochs_run"] == hang_after:
+        open(str(path) + ".saved", "w").close()
+        time.sleep(600)
+
+write = maf_mnist.write
+
+def write_and_keep_float32(result, out):                    # the final weights in full precision, for comparing
+    np.savez(str(out) + ".final.npz", *[v.numpy() for v in result["_model"].weights])
+    write(result, out)
+
+density_fit.save_checkpoint, maf_mnist.write = save_then_hang, write_and_keep_float32
+rng = np.random.default_rng(0)
+data = {k: rng.normal(size=(n, 784)).astype("float32") for k, n in [("train", 300), ("valid", 100), ("test", 100)]}
+sys.exit(maf_mnist.main(sys.argv[1:], data=data))
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_bit_for_bit(tmp_path):
+    """A real process killed (SIGKILL) after its epoch-2 checkpoint and resumed with --resume ends with the weights,
+    curves and best epoch of the same run never interrupted; the time before the kill counts."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    driver = tmp_path / "driver.py"
+    driver.write_text(_DRIVER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    argv = ["maf", *TINY[2:], "--max-epochs", "4", "--patience", "30"]
+
+    def script(name: str, *extra: str, **more_env) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, str(driver), *argv, "--out", str(tmp_path / name), *extra],
+                                env={**env, **more_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    whole = script("whole.json")
+    killed = script("killed.json", HANG_AFTER_EPOCH="2")
+    marker = tmp_path / "killed.checkpoint.npz.saved"
+    deadline = time.monotonic() + 300
+    while not marker.exists():
+        assert killed.poll() is None and time.monotonic() < deadline, killed.communicate()[0]
+        time.sleep(0.2)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    assert whole.wait(timeout=300) == 0, whole.communicate()[0]
+    assert not (tmp_path / "killed.json").exists() and (tmp_path / "killed.checkpoint.npz").exists()
+    refused = script("killed.json")                      # neither --resume nor --overwrite: refused, nothing lost
+    assert refused.wait(timeout=300) == 2 and "--resume" in refused.communicate()[0]
+    resumed = script("killed.json", "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.communicate()[0]
+    a, b = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("whole", "killed"))
+    assert a["curves"] == b["curves"] and a["best_epoch"] == b["best_epoch"] and len(a["curves"]["valid_nll"]) == 4
+    assert b["resumed_at_epochs"] == [2] and a["resumed_at_epochs"] == []
+    with np.load(tmp_path / "whole.json.final.npz") as x, np.load(tmp_path / "killed.json.final.npz") as y:
+        assert x.files == y.files and all(np.array_equal(x[k], y[k]) for k in x.files)
+    assert not (tmp_path / "killed.checkpoint.npz").exists()      # removed once the results are written
+
+
+def test_the_paper_table_holds_all_eight_mnist_rows():
+    expected = {"gaussian": -1366.9, "made": -1380.8, "made_mog": -1038.5, "realnvp": -1323.2, "realnvp10": -1370.7,
+                "maf": -1300.5, "maf10": -1313.1, "maf_mog": -1100.3}
+    assert {row: value for row, (value, _) in maf_mnist.PAPER_TABLE.items()} == expected
+    labels = {maf_mnist.row_label(kind, layers) for kind, layers in [("gaussian", 5), ("made", 5), ("made_mog", 5),
+              ("realnvp", 5), ("realnvp", 10), ("maf", 5), ("maf", 10), ("maf_mog", 5)]}
+    assert labels == {"Gaussian", "MADE", "MADE MoG", "Real NVP (5)", "Real NVP (10)", "MAF (5)", "MAF (10)",
+                      "MAF MoG (5)"}
+
+
+def test_the_recipe_defaults_are_the_papers():
+    args = maf_mnist._parser().parse_args(["maf", "--out", "x.json"])
+    assert (args.patience, args.minutes, args.weight_decay, args.learning_rate) == (30, 90.0, 1e-6, None)
+    assert maf_mnist.LEARNING_RATES == {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, "maf_mog": 1e-4}
+    assert "1/2 * lambda * sum w^2" in " ".join(maf_mnist._parser().format_help().split())
+
+
+@pytest.mark.parametrize("kind, layers, row, label, paper", [
+    ("maf", "1", "maf1", "MAF (1)", None),                      # probe round 3, Z012
+    ("maf", "10", "maf10", "MAF (10)", -1313.1),
+    ("realnvp", "10", "realnvp10", "Real NVP (10)", -1370.7),
+    ("maf_mog", "3", "maf_mog3", "MAF MoG (3)", None),
+])
+def test_the_label_and_paper_row_come_from_the_depth(tmp_path, tiny_data, capsys, kind, layers, row, label, paper):
+    """Z012: ``--layers 1`` was labelled "MAF (5)" and compared with the 5-layer row."""
+    out = tmp_path / f"{kind}.json"
+    argv = [kind, "--out", str(out), "--subset", "300", "--hidden", "4", "--layers", layers, "--max-epochs", "1"]
+    assert maf_mnist.main(argv, data=tiny_data) == 0
+    result = json.loads(out.read_text())
+    assert (result["row"], result["label"]) == (row, label)
+    assert (result["paper"] and result["paper"]["log_likelihood_logit"]) == paper
+    printed = capsys.readouterr().out.splitlines()[-1]
+    assert printed.startswith(f"{label}: ") and (f"paper {paper}" if paper else "no paper row") in printed
+    assert set(maf_mnist.load_results(tmp_path)) == {row}
+    assert {"cpu", "cpu_flags"} <= set(result["machine"]) and result["stopped"] == "epochs"
+    assert result["wall_seconds"] >= result["training_seconds"] > 0
+
+
+def _record(folder, name: str, **changes) -> None:
+    result = {"experiment": "maf_mnist", "kind": "made", "label": "MADE", "settings": {}, **changes}
+    (folder / name).write_text(json.dumps(result))
+
+
+def test_two_records_of_one_row_are_an_error_naming_both(tmp_path):
+    """Y009: made.json and zz_made_rerun.json (both kind made) - one was dropped without a word."""
+    _record(tmp_path, "made.json")
+    _record(tmp_path, "zz_made_rerun.json")
+    _record(tmp_path, "maf10.json", kind="maf", settings={"layers": 10})
+    _record(tmp_path, "maf.json", kind="maf", settings={"layers": 5})
+    with pytest.raises(ValueError) as error:
+        maf_mnist.load_results(tmp_path)
+    message = str(error.value)
+    assert "made.json" in message and "zz_made_rerun.json" in message and "\n" not in message
+    (tmp_path / "zz_made_rerun.json").unlink()
+    assert set(maf_mnist.load_results(tmp_path)) == {"made", "maf", "maf10"}       # depth is its own row
+
+
+def test_a_damaged_results_file_is_named(tmp_path):
+    """Y006: a broken JSON in the folder notebook 08 reads gave a bare JSONDecodeError."""
+    (tmp_path / "broken.json").write_text("{broken")
+    with pytest.raises(ValueError, match="broken.json: cannot read this results file"):
+        maf_mnist.load_results(tmp_path)
+    with pytest.raises(ValueError, match="broken.json: cannot read this results file"):
+        maf_mnist.load_trained(tmp_path / "broken.json")
+
+
+def test_an_unknown_model_class_is_named_with_its_file(tmp_path, tiny_data):
+    """Y005: ``model_class`` 'Evil' gave a bare KeyError."""
+    out = tmp_path / "made.json"
+    assert maf_mnist.main(["made", "--out", str(out), "--hidden", "4", "--max-epochs", "1"], data=tiny_data) == 0
+    result = json.loads(out.read_text())
+    (tmp_path / "m3.json").write_text(json.dumps({**result, "model_class": "Evil"}))
+    with pytest.raises(ValueError, match=r"m3.json: model_class 'Evil' is not one of"):
+        maf_mnist.load_trained(tmp_path / "m3.json")
