@@ -28,6 +28,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from made_helpers.errors import UserInputError
+from made_helpers.files import check_writable, not_regular
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebooks" / "solutions"
 RELEASE = ROOT / "notebooks" / "exercises"
@@ -76,8 +79,9 @@ c.CourseDirectory.course_id = {course_id!r}
 '''
 
 
-class CourseError(Exception):
-    """A refused input or output path: printed as one line by ``main``, exit status 2."""
+class CourseError(UserInputError):
+    """A refused input or output path: printed as one line by ``main``, exit status 2 (as is any
+    ``UserInputError`` of ``made_helpers.files``)."""
 
 
 def assignments(sources: Path = SOURCES) -> dict[str, Path]:
@@ -115,24 +119,15 @@ def _nonempty_path(text: str) -> Path:
     return Path(text)
 
 
-def _existing_ancestor(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def check_output_folder(folder: Path, what: str) -> None:
-    """Refuse, in one line and before any work, an output ``folder`` that is a file or cannot be written."""
+    """Refuse, in one line and before any work, an output ``folder`` that is a file or cannot be written
+    (``made_helpers.files.check_writable`` on a file inside it)."""
     if str(folder) == "":
         raise CourseError(f"{what}: an empty path; name a folder")
-    if folder.exists() and not folder.is_dir():
-        raise CourseError(f"{what} {folder} is a file, not a folder; name a folder")
-    ancestor = _existing_ancestor(folder)
-    if not ancestor.is_dir():
-        raise CourseError(f"{what} {folder}: {ancestor} is a file, not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise CourseError(f"{what} {folder}: {ancestor} is not writable")
+    problem = not_regular(folder) if os.path.lexists(folder) else None
+    if folder.is_file() or problem not in (None, "a folder"):
+        raise CourseError(f"{what} {folder} is {problem or 'a file'}, not a folder; name a folder")
+    check_writable(folder / ".nbgrader_course-write-test", f"{what} {folder}")
 
 
 def _same_path(a: Path, b: Path) -> bool:
@@ -143,8 +138,8 @@ def refuse_overwrites(files: dict[Path, bytes], force: bool, option: str = "--fo
     """The files of ``{path: content}`` to write: refuse (one line) to replace any existing file whose content
     differs unless ``force``; files already holding their content are left alone."""
     for path in files:
-        if path.exists() and not path.is_file():
-            raise CourseError(f"{path} exists and is not a file; move it away")
+        if (problem := not_regular(path)) is not None:
+            raise CourseError(f"{path} is {problem}, not a file; move it away")
     differ = [path for path, content in files.items() if path.exists() and path.read_bytes() != content]
     if differ and not force:
         names = ", ".join(str(p) for p in differ[:3]) + (f" and {len(differ) - 3} more" if len(differ) > 3 else "")
@@ -265,11 +260,13 @@ def release(out: Path = RELEASE, force: bool = False) -> list[Path]:
 
 def _is_student_notebook(path: Path) -> bool:
     """Whether ``path`` is a notebook nbgrader generated for students (no solution region left in it)."""
+    if not_regular(path) is not None:             # a FIFO would block the reader
+        return False
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return path.is_file() and '"nbgrader"' in text and "BEGIN SOLUTION" not in text
+    return '"nbgrader"' in text and "BEGIN SOLUTION" not in text
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -316,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             for path in release(args.out, args.force):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except CourseError as error:
+    except UserInputError as error:
         print(f"nbgrader_course.py {args.command}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     except OSError as error:

@@ -50,6 +50,14 @@ def test_setup_refuses_a_course_folder_that_is_a_file(tmp_path):         # B001
     assert snapshot(tmp_path) == {"keep.json": b'{"keep": 1}'}
 
 
+def test_output_folders_are_checked_by_the_packages_file_rules(tmp_path):
+    """A FIFO where a folder is expected is named as such (made_helpers.files), for setup and release."""
+    os.mkfifo(tmp_path / "pipe")
+    assert_one_line_refusal(run_script("setup", "pipe", cwd=tmp_path), "course folder pipe is a FIFO")
+    assert_one_line_refusal(run_script("release", "--out", "pipe/sub", cwd=tmp_path), "pipe is a FIFO")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
 def test_setup_refuses_an_empty_course_path(tmp_path):                    # B002
     assert_one_line_refusal(run_script("setup", "", cwd=tmp_path), "empty path")
     assert_one_line_refusal(run_script("setup", "c", "--exchange", "", cwd=tmp_path), "empty path")
