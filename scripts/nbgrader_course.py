@@ -6,7 +6,8 @@ answer cells, every other cell read-only); each is one assignment, ``exNN_<topic
 (``02_nll_exercises.ipynb`` -> ``ex02_nll``). ``notebooks/exercises/`` holds what
 ``nbgrader generate_assignment`` makes of them.
 
-    python scripts/nbgrader_course.py setup COURSE_DIR [--course-id ID] [--exchange DIR] [--data-dir DIR] [--force]
+    python scripts/nbgrader_course.py setup COURSE_DIR [--course-id ID] [--exchange DIR] [--data-dir DIR]
+                                            [--cell-timeout S] [--force]
         a course folder for an instructor: nbgrader_config.py, the students' config and source/<assignment>/<notebook>;
         files that differ from what it writes are replaced only with --force
     python scripts/nbgrader_course.py release [--out notebooks/exercises] [--force]
@@ -94,9 +95,10 @@ def assignments(sources: Path = SOURCES) -> dict[str, Path]:
     return found
 
 
-def course_config(course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None) -> str:
-    """The instructor's ``nbgrader_config.py``."""
-    config = CONFIG.format(course_id=course_id, timeout=CELL_TIMEOUT_S)
+def course_config(course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None,
+                  cell_timeout: int = CELL_TIMEOUT_S) -> str:
+    """The instructor's ``nbgrader_config.py`` (``cell_timeout``: seconds per cell while grading)."""
+    config = CONFIG.format(course_id=course_id, timeout=int(cell_timeout))
     if exchange is not None:
         config += f"c.Exchange.root = {str(exchange.resolve())!r}\n"
     if data_dir is not None:
@@ -181,7 +183,7 @@ def exchange_status(exchange: Path) -> str:
 
 
 def setup(course: Path, course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None,
-          force: bool = False) -> dict[str, Path]:
+          force: bool = False, cell_timeout: int = CELL_TIMEOUT_S) -> dict[str, Path]:
     """Write ``course/nbgrader_config.py``, the students' ``course/student_nbgrader_config.py`` and copy every
     source notebook to ``course/source/<id>/``; with ``exchange``, create that folder (mode 0o777).
 
@@ -194,7 +196,9 @@ def setup(course: Path, course_id: str = COURSE_ID, exchange: Path | None = None
     if data_dir is not None and not data_dir.is_dir():
         raise CourseError(f"--data-dir {data_dir} is not a folder")
     ids = assignments()
-    files = {course / "nbgrader_config.py": course_config(course_id, exchange, data_dir).encode(),
+    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, int) or cell_timeout < 1:
+        raise CourseError(f"--cell-timeout {cell_timeout!r}: give a whole number of seconds, at least 1")
+    files = {course / "nbgrader_config.py": course_config(course_id, exchange, data_dir, cell_timeout).encode(),
              course / STUDENT_CONFIG_NAME: student_config(course_id, exchange).encode()}
     for assignment, notebook in ids.items():
         files[course / "source" / assignment / notebook.name] = notebook.read_bytes()
@@ -269,6 +273,17 @@ def _is_student_notebook(path: Path) -> bool:
     return '"nbgrader"' in text and "BEGIN SOLUTION" not in text
 
 
+def _seconds(text: str) -> int:
+    """argparse type: a whole number of seconds, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of seconds, at least 1")
+    return value
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, with a refused argument reported in one line (no usage block)."""
 
@@ -288,6 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     p_setup.add_argument("--data-dir", type=_nonempty_path,
                          help="MNIST's folder (MADE_DATA_DIR) for the grading runs (default: $MADE_DATA_DIR "
                               "if set)")
+    p_setup.add_argument("--cell-timeout", type=_seconds, default=CELL_TIMEOUT_S,
+                         help=f"seconds a cell may run while grading (default {CELL_TIMEOUT_S}; 300 to grade "
+                              f"exercise 4.5 in full mode)")
     p_setup.add_argument("--force", action="store_true",
                          help="replace course files that differ from what setup writes (edits there are lost)")
     p_release = sub.add_parser("release", help="regenerate the student notebooks (make assignments)")
@@ -300,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
             data_dir = args.data_dir
             if data_dir is None and os.environ.get("MADE_DATA_DIR"):
                 data_dir = Path(os.environ["MADE_DATA_DIR"])
-            ids = setup(args.course, args.course_id, args.exchange, data_dir, args.force)
+            ids = setup(args.course, args.course_id, args.exchange, data_dir, args.force, args.cell_timeout)
             print(f"course folder {args.course}: nbgrader_config.py and source/ with the assignments "
                   f"{', '.join(ids)}")
             if args.exchange is not None:

@@ -333,3 +333,43 @@ def test_feedback_page_shows_the_explanation_in_chromium(graded):
             page.screenshot(path=str(ARTIFACTS / "feedback_ex04_mask.png"), full_page=True)
         finally:
             browser.close()
+
+
+# ------------------------------------------------------------------------ a hang, stopped by the cell limit (slow)
+HANG_LIMIT_S = 20
+"""The course's limit per cell for the hang test, lowered from ``CELL_TIMEOUT_S`` through the same setting: above
+the 7-10 s the notebook's first cell takes to import TensorFlow on 2 busy cores, which a lower limit would stop."""
+
+
+@pytest.mark.slow
+def test_a_hanging_exercise_cell_is_stopped_with_a_plain_message(tmp_path):
+    """One student, one set: the exercise cell of 3.1 ends in a loop that never stops. nbgrader stops it after the
+    course's limit, grading goes on, and the feedback says so in plain words: no traceback, no machine path."""
+    course = tmp_path / "course"
+    notebooks = course_tool.setup(course, cell_timeout=HANG_LIMIT_S)
+    assignment = "ex03_autoregressive"
+    source = notebooks[assignment]
+    course_tool.nbgrader(course, "generate_assignment", assignment)
+    nb = nbformat.read(source, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("exercise") == "allowed_connections"
+                and c.metadata.get("nbgrader", {}).get("solution"))
+    cell.source += "\n\nimport time\nwhile True:            # waits for something that never comes\n    time.sleep(0.5)"
+    folder = course / "submitted" / "hangs" / assignment
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / source.name)
+    graded = course_tool.nbgrader(course, "autograde", assignment, check=False, extra_env={"MADE_QUICK": "1"})
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    course_tool.nbgrader(course, "generate_feedback", assignment)
+
+    autograded = nbformat.read(course / "autograded" / "hangs" / assignment / source.name, as_version=4)
+    stopped = [(i, o) for i, c in enumerate(autograded.cells) if c.cell_type == "code" for o in c.outputs
+               if o.output_type == "error" and o.ename == "CellTimeoutError"]
+    # only the hanging cell was stopped (not the first cell's imports), and the cells after it ran
+    assert [i for i, _ in stopped] == [autograded.cells.index(next(
+        c for c in autograded.cells if c.metadata.get("exercise") == "allowed_connections"))], stopped
+    check_cell = next(c for c in autograded.cells if c.metadata.get("check") == "allowed_connections")
+    assert "".join(o.get("text", "") for o in check_cell.outputs).startswith("✅"), check_cell.outputs
+    page = _text((course / "feedback" / "hangs" / assignment / source.with_suffix(".html").name).read_text("utf-8"))
+    assert f"Your code ran longer than {HANG_LIMIT_S} s" in page
+    assert "Traceback (most recent call last)" not in page and "KeyboardInterrupt  " not in page
+    assert str(course) not in page and str(ROOT) not in page and "site-packages" not in page

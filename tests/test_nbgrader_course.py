@@ -148,6 +148,15 @@ def test_setup_creates_the_exchange_for_every_user_and_the_students_config(tmp_p
     assert result.returncode == 0 and "chmod 777" in result.stdout
 
 
+def test_setup_writes_the_cell_limit_given_and_refuses_a_bad_one(tmp_path):
+    assert run_script("setup", "course", "--cell-timeout", "300", cwd=tmp_path).returncode == 0
+    config = (tmp_path / "course" / "nbgrader_config.py").read_text()
+    assert "cell_timeout = 300\nc.Execute.timeout = cell_timeout" in config
+    for bad in ("0", "-5", "2.5", "soon"):
+        assert_one_line_refusal(run_script("setup", "other", "--cell-timeout", bad, cwd=tmp_path), "--cell-timeout")
+    assert not (tmp_path / "other").exists()
+
+
 class _FakeConfig:
     """Enough of traitlets' config for ``c.Section.option = value`` in a config file."""
 
