@@ -29,6 +29,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from made_helpers import offline_mathjax
 from made_helpers.errors import UserInputError
 from made_helpers.files import check_writable, not_regular
 
@@ -43,6 +44,31 @@ COURSE_ID = "made"
 # (made_helpers.exercises._diagnosis.CHECK_TIME_LIMIT_S) with a plain message
 CELL_TIMEOUT_S = 120
 STUDENT_CONFIG_NAME = "student_nbgrader_config.py"
+FEEDBACK_MATHJAX = Path("feedback") / "mathjax"
+"""The course's copy of MathJax, beside the feedback pages (``feedback/<student>/<assignment>/<notebook>.html``)."""
+
+MATHJAX_TEMPLATE = """\
+{{#- written by scripts/nbgrader_course.py: nbgrader's {page} template calls mathjax(), whose default loads MathJax
+    from a CDN; this macro, found first, loads it {where} -#}}
+{{%- macro mathjax(url={url!r}) -%}}
+{{% raw %}}{config}{{% endraw %}}
+{loader}
+{{%- endmacro -%}}
+"""
+MATHJAX_TEMPLATES = {
+    "feedback": MATHJAX_TEMPLATE.format(
+        page="feedback", where="from the course's copy in feedback/mathjax/ (a relative URL: the feedback folder "
+                               "works opened from disk)",
+        url=f"../../mathjax/MathJax.js?config={offline_mathjax.CONFIG}", config=offline_mathjax.CONFIG_SCRIPT,
+        loader='<script src="{{ url }}"></script>'),
+    "formgrade": MATHJAX_TEMPLATE.format(
+        page="formgrader's submission", where="from the Jupyter server (jupyter-server-mathjax), under its base URL",
+        url=f"static/jupyter_server_mathjax/MathJax.js?config={offline_mathjax.CONFIG}",
+        config=offline_mathjax.CONFIG_SCRIPT,
+        loader="""<script>document.write('<script src="' + location.pathname.split('/formgrader/')[0] + '/{{ url }}">'
+               + '<\\/script>');</script>"""),
+}
+"""``templates/<template>/mathjax.html.j2`` of the course: nbgrader's templates ``feedback`` and ``formgrade``."""
 
 CONFIG = '''\
 # nbgrader configuration of the MADE exercises (written by scripts/nbgrader_course.py)
@@ -64,6 +90,14 @@ c.Execute.error_on_timeout = {{
 # to the process's stderr, e.g. "failed call to cuInit" on a machine without a GPU) goes to the
 # terminal instead of into whichever cell happens to run when it is written
 c.Execute.extra_arguments = ["--IPKernelApp.capture_fd_output=False"]
+# maths offline: nbgrader's feedback pages and the formgrader load MathJax from a CDN; the course's
+# templates/feedback/mathjax.html.j2 and templates/formgrade/mathjax.html.j2, found before nbconvert's, load it
+# from feedback/mathjax/ and from the Jupyter server instead (the first folder is nbgrader's own templates)
+import os  # noqa: E402
+import nbgrader  # noqa: E402
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")]
 '''
 
 DATA_DIR_CONFIG = '''\
@@ -183,9 +217,10 @@ def exchange_status(exchange: Path) -> str:
 
 
 def setup(course: Path, course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None,
-          force: bool = False, cell_timeout: int = CELL_TIMEOUT_S) -> dict[str, Path]:
-    """Write ``course/nbgrader_config.py``, the students' ``course/student_nbgrader_config.py`` and copy every
-    source notebook to ``course/source/<id>/``; with ``exchange``, create that folder (mode 0o777).
+          force: bool = False, cell_timeout: int = CELL_TIMEOUT_S, mathjax: bool = True) -> dict[str, Path]:
+    """Write ``course/nbgrader_config.py``, the students' ``course/student_nbgrader_config.py``, the MathJax
+    templates (``MATHJAX_TEMPLATES``) and copy every source notebook to ``course/source/<id>/``; with ``exchange``,
+    create that folder (mode 0o777); with ``mathjax``, copy MathJax to ``course/feedback/mathjax/`` (if missing).
 
     Refuses (``CourseError``, nothing written) to replace a file that differs from what it would write
     unless ``force``: the instructor's edits to the configuration or to the course's sources are kept.
@@ -200,13 +235,19 @@ def setup(course: Path, course_id: str = COURSE_ID, exchange: Path | None = None
         raise CourseError(f"--cell-timeout {cell_timeout!r}: give a whole number of seconds, at least 1")
     files = {course / "nbgrader_config.py": course_config(course_id, exchange, data_dir, cell_timeout).encode(),
              course / STUDENT_CONFIG_NAME: student_config(course_id, exchange).encode()}
+    for template, text in MATHJAX_TEMPLATES.items():
+        files[course / "templates" / template / "mathjax.html.j2"] = text.encode()
     for assignment, notebook in ids.items():
         files[course / "source" / assignment / notebook.name] = notebook.read_bytes()
+    if mathjax:
+        offline_mathjax.mathjax_source()      # before writing anything: a missing package is one line
     todo = refuse_overwrites(files, force)
     if exchange is not None:
         make_exchange(exchange)
     course.mkdir(parents=True, exist_ok=True)
     _write_all(todo)
+    if mathjax and (force or not (course / FEEDBACK_MATHJAX / "MathJax.js").is_file()):
+        offline_mathjax.copy_mathjax(course / FEEDBACK_MATHJAX)
     return ids
 
 
@@ -250,7 +291,7 @@ def release(out: Path = RELEASE, force: bool = False) -> list[Path]:
                               f"nothing written. Add --force to replace them")
     with tempfile.TemporaryDirectory(prefix="made-course-") as tmp:
         course = Path(tmp)
-        setup(course)
+        setup(course, mathjax=False)
         nbgrader(course, "generate_assignment", "*", "--force")
         files = {}
         for assignment, notebook in ids.items():
@@ -331,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             for path in release(args.out, args.force):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except UserInputError as error:
+    except (UserInputError, offline_mathjax.MathJaxMissing) as error:
         print(f"nbgrader_course.py {args.command}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     except OSError as error:
