@@ -13,7 +13,8 @@ JupyterLab, and a site generator would bring its own theme, search and dependenc
 Offline, at build and at view time:
 
 * MathJax 2.7 comes from the ``jupyter-server-mathjax`` package (the Jupyter project's packaging
-  of MathJax, installed by ``make install``) and is copied into the site under ``mathjax/``;
+  of MathJax, installed by ``make install``) and is copied into the site under ``mathjax/``
+  (``made_helpers.offline_mathjax``, shared with the nbgrader course's feedback pages);
   ``page.html.j2`` points the pages at that copy instead of nbconvert's CDN address and drops
   the other CDN scripts (require.js, mermaid, the widget manager).
 * Images are embedded in the pages (nbconvert's default for outputs).
@@ -40,6 +41,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from made_helpers import offline_mathjax
+
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 NOTEBOOKS = REPO / "notebooks"
@@ -47,7 +50,7 @@ EXERCISES_README = NOTEBOOKS / "exercises" / "README.md"
 DEFAULT_OUT = REPO / "build" / "book"
 MARKER = ".made-book"  # marks a folder this script built, so that a rebuild may empty it
 MATHJAX_DIR = "mathjax"
-MATHJAX_URL = f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+MATHJAX_URL = f"{MATHJAX_DIR}/MathJax.js?config={offline_mathjax.CONFIG}"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -243,16 +246,11 @@ def replace_widgets(nb: nbformat.NotebookNode, notebook: str) -> int:
 
 # ------------------------------------------------------------------------------ the build
 def mathjax_source() -> Path:
-    """The MathJax 2 files shipped by the ``jupyter-server-mathjax`` package."""
+    """The MathJax 2 files shipped by the ``jupyter-server-mathjax`` package (``made_helpers.offline_mathjax``)."""
     try:
-        import jupyter_server_mathjax
-    except ImportError as exc:
-        raise BookError("the book needs MathJax from the `jupyter-server-mathjax` package: "
-                        "`make install` installs it (or `pip install -e '.[book]'`)") from exc
-    static = Path(jupyter_server_mathjax.__file__).parent / "static"
-    if not (static / "MathJax.js").is_file():
-        raise BookError(f"no MathJax.js in {static}: reinstall jupyter-server-mathjax")
-    return static
+        return offline_mathjax.mathjax_source()
+    except offline_mathjax.MathJaxMissing as exc:
+        raise BookError(f"the book needs MathJax: {exc}") from None
 
 
 def check_out(out: Path) -> None:
@@ -290,16 +288,16 @@ def build(out: Path = DEFAULT_OUT) -> list[Path]:
     """Build the book into ``out``; returns the pages written, in reading order."""
     check_out(out)                      # before the slow part: a bad --out is reported at once
     pages = collect_pages()
-    mathjax = mathjax_source()
+    mathjax_source()                    # before emptying out: a missing MathJax is reported at once
     prepare_out(out)
-    shutil.copytree(mathjax, out / MATHJAX_DIR)
+    offline_mathjax.copy_mathjax(out / MATHJAX_DIR)
     exporter = HTMLExporter(template_name="lab", template_file="page.html.j2",
                             extra_template_paths=[str(HERE)])
     written = []
     for i, page in enumerate(pages):
         if page.filename not in ("index.html", "exercises.html"):
             replace_widgets(page.nb, page.filename.replace(".html", ".ipynb"))
-        resources = {"book_nav_html": nav_html(pages, i), "book_mathjax_url": MATHJAX_URL,
+        resources = {"book_nav_html": nav_html(pages, i), "book_mathjax_head": offline_mathjax.head_html(MATHJAX_URL),
                      "metadata": {"name": plain(page.title)}}
         body, _ = exporter.from_notebook_node(page.nb, resources=resources)
         body = link_pages(body, {p.filename for p in pages})

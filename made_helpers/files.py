@@ -105,7 +105,8 @@ def check_writable(path: str | os.PathLike, name: str, folder_must_exist: bool =
         raise UserInputError(f"{name}: its folder {folder} {what}; create it first")
     existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("/"))
     if not existing.is_dir():
-        raise UserInputError(f"{name}: {existing} is not a folder")
+        what = "a file" if existing.is_file() else not_regular(existing)
+        raise UserInputError(f"{name}: {existing} is {what}, not a folder")
     probe = existing / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.write-test"
     try:
         with open(probe, "xb"):

@@ -6,7 +6,8 @@ answer cells, every other cell read-only); each is one assignment, ``exNN_<topic
 (``02_nll_exercises.ipynb`` -> ``ex02_nll``). ``notebooks/exercises/`` holds what
 ``nbgrader generate_assignment`` makes of them.
 
-    python scripts/nbgrader_course.py setup COURSE_DIR [--course-id ID] [--exchange DIR] [--data-dir DIR] [--force]
+    python scripts/nbgrader_course.py setup COURSE_DIR [--course-id ID] [--exchange DIR] [--data-dir DIR]
+                                            [--cell-timeout S] [--force]
         a course folder for an instructor: nbgrader_config.py, the students' config and source/<assignment>/<notebook>;
         files that differ from what it writes are replaced only with --force
     python scripts/nbgrader_course.py release [--out notebooks/exercises] [--force]
@@ -28,6 +29,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from made_helpers import offline_mathjax
+from made_helpers.errors import UserInputError
+from made_helpers.files import check_writable, not_regular
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebooks" / "solutions"
 RELEASE = ROOT / "notebooks" / "exercises"
@@ -39,6 +44,31 @@ COURSE_ID = "made"
 # (made_helpers.exercises._diagnosis.CHECK_TIME_LIMIT_S) with a plain message
 CELL_TIMEOUT_S = 120
 STUDENT_CONFIG_NAME = "student_nbgrader_config.py"
+FEEDBACK_MATHJAX = Path("feedback") / "mathjax"
+"""The course's copy of MathJax, beside the feedback pages (``feedback/<student>/<assignment>/<notebook>.html``)."""
+
+MATHJAX_TEMPLATE = """\
+{{#- written by scripts/nbgrader_course.py: nbgrader's {page} template calls mathjax(), whose default loads MathJax
+    from a CDN; this macro, found first, loads it {where} -#}}
+{{%- macro mathjax(url={url!r}) -%}}
+{{% raw %}}{config}{{% endraw %}}
+{loader}
+{{%- endmacro -%}}
+"""
+MATHJAX_TEMPLATES = {
+    "feedback": MATHJAX_TEMPLATE.format(
+        page="feedback", where="from the course's copy in feedback/mathjax/ (a relative URL: the feedback folder "
+                               "works opened from disk)",
+        url=f"../../mathjax/MathJax.js?config={offline_mathjax.CONFIG}", config=offline_mathjax.CONFIG_SCRIPT,
+        loader='<script src="{{ url }}"></script>'),
+    "formgrade": MATHJAX_TEMPLATE.format(
+        page="formgrader's submission", where="from the Jupyter server (jupyter-server-mathjax), under its base URL",
+        url=f"static/jupyter_server_mathjax/MathJax.js?config={offline_mathjax.CONFIG}",
+        config=offline_mathjax.CONFIG_SCRIPT,
+        loader="""<script>document.write('<script src="' + location.pathname.split('/formgrader/')[0] + '/{{ url }}">'
+               + '<\\/script>');</script>"""),
+}
+"""``templates/<template>/mathjax.html.j2`` of the course: nbgrader's templates ``feedback`` and ``formgrade``."""
 
 CONFIG = '''\
 # nbgrader configuration of the MADE exercises (written by scripts/nbgrader_course.py)
@@ -60,6 +90,14 @@ c.Execute.error_on_timeout = {{
 # to the process's stderr, e.g. "failed call to cuInit" on a machine without a GPU) goes to the
 # terminal instead of into whichever cell happens to run when it is written
 c.Execute.extra_arguments = ["--IPKernelApp.capture_fd_output=False"]
+# maths offline: nbgrader's feedback pages and the formgrader load MathJax from a CDN; the course's
+# templates/feedback/mathjax.html.j2 and templates/formgrade/mathjax.html.j2, found before nbconvert's, load it
+# from feedback/mathjax/ and from the Jupyter server instead (the first folder is nbgrader's own templates)
+import os  # noqa: E402
+import nbgrader  # noqa: E402
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")]
 '''
 
 DATA_DIR_CONFIG = '''\
@@ -76,8 +114,9 @@ c.CourseDirectory.course_id = {course_id!r}
 '''
 
 
-class CourseError(Exception):
-    """A refused input or output path: printed as one line by ``main``, exit status 2."""
+class CourseError(UserInputError):
+    """A refused input or output path: printed as one line by ``main``, exit status 2 (as is any
+    ``UserInputError`` of ``made_helpers.files``)."""
 
 
 def assignments(sources: Path = SOURCES) -> dict[str, Path]:
@@ -90,9 +129,10 @@ def assignments(sources: Path = SOURCES) -> dict[str, Path]:
     return found
 
 
-def course_config(course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None) -> str:
-    """The instructor's ``nbgrader_config.py``."""
-    config = CONFIG.format(course_id=course_id, timeout=CELL_TIMEOUT_S)
+def course_config(course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None,
+                  cell_timeout: int = CELL_TIMEOUT_S) -> str:
+    """The instructor's ``nbgrader_config.py`` (``cell_timeout``: seconds per cell while grading)."""
+    config = CONFIG.format(course_id=course_id, timeout=int(cell_timeout))
     if exchange is not None:
         config += f"c.Exchange.root = {str(exchange.resolve())!r}\n"
     if data_dir is not None:
@@ -115,24 +155,15 @@ def _nonempty_path(text: str) -> Path:
     return Path(text)
 
 
-def _existing_ancestor(path: Path) -> Path:
-    path = path.absolute()
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def check_output_folder(folder: Path, what: str) -> None:
-    """Refuse, in one line and before any work, an output ``folder`` that is a file or cannot be written."""
+    """Refuse, in one line and before any work, an output ``folder`` that is a file or cannot be written
+    (``made_helpers.files.check_writable`` on a file inside it)."""
     if str(folder) == "":
         raise CourseError(f"{what}: an empty path; name a folder")
-    if folder.exists() and not folder.is_dir():
-        raise CourseError(f"{what} {folder} is a file, not a folder; name a folder")
-    ancestor = _existing_ancestor(folder)
-    if not ancestor.is_dir():
-        raise CourseError(f"{what} {folder}: {ancestor} is a file, not a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise CourseError(f"{what} {folder}: {ancestor} is not writable")
+    problem = not_regular(folder) if os.path.lexists(folder) else None
+    if folder.is_file() or problem not in (None, "a folder"):
+        raise CourseError(f"{what} {folder} is {problem or 'a file'}, not a folder; name a folder")
+    check_writable(folder / ".nbgrader_course-write-test", f"{what} {folder}")
 
 
 def _same_path(a: Path, b: Path) -> bool:
@@ -143,8 +174,8 @@ def refuse_overwrites(files: dict[Path, bytes], force: bool, option: str = "--fo
     """The files of ``{path: content}`` to write: refuse (one line) to replace any existing file whose content
     differs unless ``force``; files already holding their content are left alone."""
     for path in files:
-        if path.exists() and not path.is_file():
-            raise CourseError(f"{path} exists and is not a file; move it away")
+        if (problem := not_regular(path)) is not None:
+            raise CourseError(f"{path} is {problem}, not a file; move it away")
     differ = [path for path, content in files.items() if path.exists() and path.read_bytes() != content]
     if differ and not force:
         names = ", ".join(str(p) for p in differ[:3]) + (f" and {len(differ) - 3} more" if len(differ) > 3 else "")
@@ -186,9 +217,10 @@ def exchange_status(exchange: Path) -> str:
 
 
 def setup(course: Path, course_id: str = COURSE_ID, exchange: Path | None = None, data_dir: Path | None = None,
-          force: bool = False) -> dict[str, Path]:
-    """Write ``course/nbgrader_config.py``, the students' ``course/student_nbgrader_config.py`` and copy every
-    source notebook to ``course/source/<id>/``; with ``exchange``, create that folder (mode 0o777).
+          force: bool = False, cell_timeout: int = CELL_TIMEOUT_S, mathjax: bool = True) -> dict[str, Path]:
+    """Write ``course/nbgrader_config.py``, the students' ``course/student_nbgrader_config.py``, the MathJax
+    templates (``MATHJAX_TEMPLATES``) and copy every source notebook to ``course/source/<id>/``; with ``exchange``,
+    create that folder (mode 0o777); with ``mathjax``, copy MathJax to ``course/feedback/mathjax/`` (if missing).
 
     Refuses (``CourseError``, nothing written) to replace a file that differs from what it would write
     unless ``force``: the instructor's edits to the configuration or to the course's sources are kept.
@@ -199,15 +231,23 @@ def setup(course: Path, course_id: str = COURSE_ID, exchange: Path | None = None
     if data_dir is not None and not data_dir.is_dir():
         raise CourseError(f"--data-dir {data_dir} is not a folder")
     ids = assignments()
-    files = {course / "nbgrader_config.py": course_config(course_id, exchange, data_dir).encode(),
+    if isinstance(cell_timeout, bool) or not isinstance(cell_timeout, int) or cell_timeout < 1:
+        raise CourseError(f"--cell-timeout {cell_timeout!r}: give a whole number of seconds, at least 1")
+    files = {course / "nbgrader_config.py": course_config(course_id, exchange, data_dir, cell_timeout).encode(),
              course / STUDENT_CONFIG_NAME: student_config(course_id, exchange).encode()}
+    for template, text in MATHJAX_TEMPLATES.items():
+        files[course / "templates" / template / "mathjax.html.j2"] = text.encode()
     for assignment, notebook in ids.items():
         files[course / "source" / assignment / notebook.name] = notebook.read_bytes()
+    if mathjax:
+        offline_mathjax.mathjax_source()      # before writing anything: a missing package is one line
     todo = refuse_overwrites(files, force)
     if exchange is not None:
         make_exchange(exchange)
     course.mkdir(parents=True, exist_ok=True)
     _write_all(todo)
+    if mathjax and (force or not (course / FEEDBACK_MATHJAX / "MathJax.js").is_file()):
+        offline_mathjax.copy_mathjax(course / FEEDBACK_MATHJAX)
     return ids
 
 
@@ -251,7 +291,7 @@ def release(out: Path = RELEASE, force: bool = False) -> list[Path]:
                               f"nothing written. Add --force to replace them")
     with tempfile.TemporaryDirectory(prefix="made-course-") as tmp:
         course = Path(tmp)
-        setup(course)
+        setup(course, mathjax=False)
         nbgrader(course, "generate_assignment", "*", "--force")
         files = {}
         for assignment, notebook in ids.items():
@@ -265,11 +305,24 @@ def release(out: Path = RELEASE, force: bool = False) -> list[Path]:
 
 def _is_student_notebook(path: Path) -> bool:
     """Whether ``path`` is a notebook nbgrader generated for students (no solution region left in it)."""
+    if not_regular(path) is not None:             # a FIFO would block the reader
+        return False
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
-    return path.is_file() and '"nbgrader"' in text and "BEGIN SOLUTION" not in text
+    return '"nbgrader"' in text and "BEGIN SOLUTION" not in text
+
+
+def _seconds(text: str) -> int:
+    """argparse type: a whole number of seconds, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of seconds, at least 1")
+    return value
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -291,6 +344,9 @@ def main(argv: list[str] | None = None) -> None:
     p_setup.add_argument("--data-dir", type=_nonempty_path,
                          help="MNIST's folder (MADE_DATA_DIR) for the grading runs (default: $MADE_DATA_DIR "
                               "if set)")
+    p_setup.add_argument("--cell-timeout", type=_seconds, default=CELL_TIMEOUT_S,
+                         help=f"seconds a cell may run while grading (default {CELL_TIMEOUT_S}; 300 to grade "
+                              f"exercise 4.5 in full mode)")
     p_setup.add_argument("--force", action="store_true",
                          help="replace course files that differ from what setup writes (edits there are lost)")
     p_release = sub.add_parser("release", help="regenerate the student notebooks (make assignments)")
@@ -303,7 +359,7 @@ def main(argv: list[str] | None = None) -> None:
             data_dir = args.data_dir
             if data_dir is None and os.environ.get("MADE_DATA_DIR"):
                 data_dir = Path(os.environ["MADE_DATA_DIR"])
-            ids = setup(args.course, args.course_id, args.exchange, data_dir, args.force)
+            ids = setup(args.course, args.course_id, args.exchange, data_dir, args.force, args.cell_timeout)
             print(f"course folder {args.course}: nbgrader_config.py and source/ with the assignments "
                   f"{', '.join(ids)}")
             if args.exchange is not None:
@@ -316,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             for path in release(args.out, args.force):
                 print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
-    except CourseError as error:
+    except (UserInputError, offline_mathjax.MathJaxMissing) as error:
         print(f"nbgrader_course.py {args.command}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     except OSError as error:

@@ -333,3 +333,98 @@ def test_feedback_page_shows_the_explanation_in_chromium(graded):
             page.screenshot(path=str(ARTIFACTS / "feedback_ex04_mask.png"), full_page=True)
         finally:
             browser.close()
+
+
+# ------------------------------------------------------------------------ a hang, stopped by the cell limit (slow)
+HANG_LIMIT_S = 20
+"""The course's limit per cell for the hang test, lowered from ``CELL_TIMEOUT_S`` through the same setting: above
+the 7-10 s the notebook's first cell takes to import TensorFlow on 2 busy cores, which a lower limit would stop."""
+
+
+class Hung:
+    """A course graded under a lowered cell limit: one student, whose exercise cell of 3.1 never ends."""
+
+    def __init__(self, course: Path, source: Path):
+        self.course, self.source = course, source
+        self.assignment = "ex03_autoregressive"
+        self.autograded = course / "autograded" / "hangs" / self.assignment / source.name
+        self.feedback = course / "feedback" / "hangs" / self.assignment / source.with_suffix(".html").name
+
+
+@pytest.fixture(scope="module")
+def hung(tmp_path_factory) -> Hung:
+    course = tmp_path_factory.mktemp("made-course-hang")
+    notebooks = course_tool.setup(course, cell_timeout=HANG_LIMIT_S)
+    result = Hung(course, notebooks["ex03_autoregressive"])
+    course_tool.nbgrader(course, "generate_assignment", result.assignment)
+    nb = nbformat.read(result.source, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("exercise") == "allowed_connections"
+                and c.metadata.get("nbgrader", {}).get("solution"))
+    cell.source += "\n\nimport time\nwhile True:            # waits for something that never comes\n    time.sleep(0.5)"
+    folder = course / "submitted" / "hangs" / result.assignment
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / result.source.name)
+    graded = course_tool.nbgrader(course, "autograde", result.assignment, check=False, extra_env={"MADE_QUICK": "1"})
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    course_tool.nbgrader(course, "generate_feedback", result.assignment)
+    return result
+
+
+@pytest.mark.slow
+def test_a_hanging_exercise_cell_is_stopped_with_a_plain_message(hung):
+    """One student, one set: the exercise cell of 3.1 ends in a loop that never stops. nbgrader stops it after the
+    course's limit, grading goes on, and the feedback says so in plain words: no traceback, no machine path."""
+    autograded = nbformat.read(hung.autograded, as_version=4)
+    stopped = [(i, o) for i, c in enumerate(autograded.cells) if c.cell_type == "code" for o in c.outputs
+               if o.output_type == "error" and o.ename == "CellTimeoutError"]
+    # only the hanging cell was stopped (not the first cell's imports), and the cells after it ran
+    assert [i for i, _ in stopped] == [autograded.cells.index(next(
+        c for c in autograded.cells if c.metadata.get("exercise") == "allowed_connections"))], stopped
+    check_cell = next(c for c in autograded.cells if c.metadata.get("check") == "allowed_connections")
+    assert "".join(o.get("text", "") for o in check_cell.outputs).startswith("✅"), check_cell.outputs
+    page = _text(hung.feedback.read_text("utf-8"))
+    assert f"Your code ran longer than {HANG_LIMIT_S} s" in page
+    assert "Traceback (most recent call last)" not in page and "KeyboardInterrupt  " not in page
+    assert str(hung.course) not in page and str(ROOT) not in page and "site-packages" not in page
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_feedback_page_renders_its_maths_offline_in_chromium(hung):
+    """The feedback page typesets its maths with the course's MathJax (feedback/mathjax/, copied by setup), with
+    every request to anything but a local file refused."""
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    html = hung.feedback.read_text("utf-8")
+    assert "cdnjs" not in html and "../../mathjax/MathJax.js" in html
+    refused = []
+
+    def local_only(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route("**/*", local_only)
+            page.goto(hung.feedback.as_uri(), wait_until="load", timeout=60_000)
+            page.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0",
+                                   timeout=60_000)
+            typeset = page.evaluate("() => document.querySelectorAll('.MathJax, .MathJax_Display').length")
+            errors = page.evaluate("() => document.querySelectorAll('.MathJax_Error, merror').length")
+            body = page.inner_text("body")
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "feedback_maths_offline.png"), full_page=False)
+        finally:
+            browser.close()
+    assert typeset > 0 and errors == 0, (typeset, errors)
+    assert "$D = 2$" not in body                    # the TeX source is replaced by typeset maths
+    assert refused == [], refused

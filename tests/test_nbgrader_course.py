@@ -50,6 +50,14 @@ def test_setup_refuses_a_course_folder_that_is_a_file(tmp_path):         # B001
     assert snapshot(tmp_path) == {"keep.json": b'{"keep": 1}'}
 
 
+def test_output_folders_are_checked_by_the_packages_file_rules(tmp_path):
+    """A FIFO where a folder is expected is named as such (made_helpers.files), for setup and release."""
+    os.mkfifo(tmp_path / "pipe")
+    assert_one_line_refusal(run_script("setup", "pipe", cwd=tmp_path), "course folder pipe is a FIFO")
+    assert_one_line_refusal(run_script("release", "--out", "pipe/sub", cwd=tmp_path), "pipe is a FIFO")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
 def test_setup_refuses_an_empty_course_path(tmp_path):                    # B002
     assert_one_line_refusal(run_script("setup", "", cwd=tmp_path), "empty path")
     assert_one_line_refusal(run_script("setup", "c", "--exchange", "", cwd=tmp_path), "empty path")
@@ -138,6 +146,15 @@ def test_setup_creates_the_exchange_for_every_user_and_the_students_config(tmp_p
     os.chmod(locked, 0o755)
     result = run_script("setup", "course2", "--exchange", "locked", cwd=tmp_path)
     assert result.returncode == 0 and "chmod 777" in result.stdout
+
+
+def test_setup_writes_the_cell_limit_given_and_refuses_a_bad_one(tmp_path):
+    assert run_script("setup", "course", "--cell-timeout", "300", cwd=tmp_path).returncode == 0
+    config = (tmp_path / "course" / "nbgrader_config.py").read_text()
+    assert "cell_timeout = 300\nc.Execute.timeout = cell_timeout" in config
+    for bad in ("0", "-5", "2.5", "soon"):
+        assert_one_line_refusal(run_script("setup", "other", "--cell-timeout", bad, cwd=tmp_path), "--cell-timeout")
+    assert not (tmp_path / "other").exists()
 
 
 class _FakeConfig:

@@ -70,10 +70,17 @@ def wrap(text: str, width: int = WIDTH) -> str:
     return "\n".join(lines)
 
 
+GRADER_STOPPED = "KeyboardInterrupt: the grader stopped this cell, which ran past the time limit per cell."
+"""Shown under nbgrader for the interrupt that ends a cell past the course's limit (the course's own message, with
+the limit in seconds, follows), instead of a traceback through the grading machine's files."""
+
+
 def plain_error_lines(etype, value) -> list[str]:
     """The lines shown for a failed check or an unsolved stub, instead of a traceback."""
     if issubclass(etype, CheckFailed):
         return str(value).split("\n")
+    if issubclass(etype, KeyboardInterrupt):
+        return [GRADER_STOPPED]
     detail = f" ({value})" if str(value) else ""
     return wrap(f"NotImplementedError{detail}: an exercise used here is not done yet. Replace its stub "
                 f"(# YOUR CODE HERE and raise NotImplementedError()) with your code, run that cell, then this one."
@@ -82,7 +89,8 @@ def plain_error_lines(etype, value) -> list[str]:
 
 def install_plain_errors() -> bool:
     """In IPython (a notebook's kernel), show :class:`CheckFailed` and ``NotImplementedError`` as their message
-    alone: no traceback, so no file paths of the machine that ran the notebook. Other errors keep theirs."""
+    alone: no traceback, so no file paths of the machine that ran the notebook; under nbgrader also the interrupt
+    that stops a cell past the time limit (nbgrader interrupts only then). Other errors keep their traceback."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -94,7 +102,10 @@ def install_plain_errors() -> bool:
     def show(self, etype, value, tb, tb_offset=None):
         self._showtraceback(etype, value, plain_error_lines(etype, value))
 
-    shell.set_custom_exc((CheckFailed, NotImplementedError), show)
+    plain = (CheckFailed, NotImplementedError)
+    if os.environ.get("NBGRADER_EXECUTION"):
+        plain += (KeyboardInterrupt,)
+    shell.set_custom_exc(plain, show)
     return True
 
 
