@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .errors import MadeError
 
-__all__ = ["CONFIG", "CONFIG_SCRIPT", "MathJaxMissing", "copy_mathjax", "head_html", "mathjax_source"]
+__all__ = ["CONFIG", "CONFIG_SCRIPT", "ONLINE_FALLBACK", "MathJaxMissing", "copy_mathjax", "fallback_loader",
+           "head_html", "mathjax_source"]
 
 CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
 """MathJax's combined configuration file (``?config=`` in the script's URL); the package ships it."""
@@ -43,6 +44,17 @@ MathJax.Hub.Config({
   .MJX_Assistive_MathML [mathvariant] { font-family: inherit !important; }
 </style>"""
 """MathJax's settings (delimiters as in nbconvert's own configuration), to put before the script that loads it."""
+
+
+ONLINE_FALLBACK = f"https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/MathJax.js?config={CONFIG}"
+"""MathJax from nbconvert's usual CDN: only where a page's local copy is missing (a feedback page sent alone)."""
+
+
+def fallback_loader(url: str) -> str:
+    """A ``<script>`` loading MathJax from ``url`` (local) and, only if that fails, from :data:`ONLINE_FALLBACK`:
+    a page that has its local copy never asks the network."""
+    return (f'<script src="{url}" onerror="var s = document.createElement(\'script\'); '
+            f's.src = \'{ONLINE_FALLBACK}\'; document.head.appendChild(s);"></script>')
 
 
 class MathJaxMissing(MadeError):

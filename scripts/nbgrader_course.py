@@ -58,9 +58,9 @@ MATHJAX_TEMPLATE = """\
 MATHJAX_TEMPLATES = {
     "feedback": MATHJAX_TEMPLATE.format(
         page="feedback", where="from the course's copy in feedback/mathjax/ (a relative URL: the feedback folder "
-                               "works opened from disk)",
+                               "works opened from disk), and from the CDN only where that copy is missing",
         url=f"../../mathjax/MathJax.js?config={offline_mathjax.CONFIG}", config=offline_mathjax.CONFIG_SCRIPT,
-        loader='<script src="{{ url }}"></script>'),
+        loader=offline_mathjax.fallback_loader("{{ url }}")),
     "formgrade": MATHJAX_TEMPLATE.format(
         page="formgrader's submission", where="from the Jupyter server (jupyter-server-mathjax), under its base URL",
         url=f"static/jupyter_server_mathjax/MathJax.js?config={offline_mathjax.CONFIG}",

@@ -390,16 +390,16 @@ def test_a_hanging_exercise_cell_is_stopped_with_a_plain_message(hung):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_feedback_page_renders_its_maths_offline_in_chromium(hung):
+def test_feedback_page_renders_its_maths_offline_in_chromium(hung, tmp_path):
     """The feedback page typesets its maths with the course's MathJax (feedback/mathjax/, copied by setup), with
-    every request to anything but a local file refused."""
+    every request to anything but a local file refused; the page sent alone asks the CDN instead."""
     reason = browser_missing()
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     html = hung.feedback.read_text("utf-8")
-    assert "cdnjs" not in html and "../../mathjax/MathJax.js" in html
+    assert "../../mathjax/MathJax.js?config=" in html     # the CDN is only the copy's onerror fallback
     refused = []
 
     def local_only(route):
@@ -423,8 +423,17 @@ def test_feedback_page_renders_its_maths_offline_in_chromium(hung):
             body = page.inner_text("body")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "feedback_maths_offline.png"), full_page=False)
+            local_requests = list(refused)
+            # the page sent alone (nbgrader release_feedback), without mathjax/ beside it: the CDN, and only then
+            alone = tmp_path / "alone.html"
+            shutil.copy(hung.feedback, alone)
+            page.goto(alone.as_uri(), wait_until="load", timeout=60_000)
+            page.wait_for_timeout(500)
         finally:
             browser.close()
     assert typeset > 0 and errors == 0, (typeset, errors)
     assert "$D = 2$" not in body                    # the TeX source is replaced by typeset maths
-    assert refused == [], refused
+    assert local_requests == [], local_requests
+    from made_helpers.offline_mathjax import ONLINE_FALLBACK
+
+    assert refused == [ONLINE_FALLBACK], refused
