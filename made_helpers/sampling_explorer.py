@@ -117,7 +117,7 @@ class SamplingTrace:
 def sampling_trace(model, seed: int) -> SamplingTrace:
     """The sample ``model.sample(1, seed)`` under the model's current mask, with all its conditionals from one pass."""
     sample = model.sample(1, seed=seed)[0]
-    logits = np.asarray(model(sample[None]), dtype=np.float64)[0]
+    logits = model.logits(sample[None]).astype(np.float64)[0]
     ordering = np.asarray(model.ordering)
     return SamplingTrace(sample, ordering, (1.0 / (1.0 + np.exp(-logits)))[ordering])
 
@@ -180,10 +180,18 @@ def render_ordering(ordering: np.ndarray, step: int, image_shape: tuple[int, int
     return _png(_framed(ordering_colours(ordering).reshape(*image_shape, 3), nxt, SCALE), 1)
 
 
-def render_picker(digit: np.ndarray, observed: np.ndarray, image_shape: tuple[int, int] = IMAGE_SHAPE) -> bytes:
-    """PNG of a digit: observed pixels in the given colours, the others faded grey (the pixels to complete)."""
-    rgb = np.where(observed[:, None], _paint(digit, cond.GIVEN_COLOURS), _paint(digit, HIDDEN_COLOURS))
-    return _png(rgb.reshape(*image_shape, 3), SCALE)
+def picker_layers(digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RGB ``(D, 3)`` twice: the digit in the given colours and faded grey, what :func:`render_picker` chooses from
+    (the same for every click on one digit: the explorer keeps them)."""
+    return _paint(digit, cond.GIVEN_COLOURS), _paint(digit, HIDDEN_COLOURS)
+
+
+def render_picker(digit: np.ndarray, observed: np.ndarray, image_shape: tuple[int, int] = IMAGE_SHAPE,
+                  layers: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """PNG of a digit: observed pixels in the given colours, the others faded grey (the pixels to complete);
+    ``layers``: :func:`picker_layers` of ``digit``, if already made."""
+    given, hidden = picker_layers(digit) if layers is None else layers
+    return _png(np.where(observed[:, None], given, hidden).reshape(*image_shape, 3), SCALE)
 
 
 def _swatch(ink, paper, text: str) -> str:
@@ -277,6 +285,7 @@ class SamplingExplorer:
         self._traces: dict = {}
         self._digits_source = digits
         self._digits: np.ndarray | None = None
+        self._picker_layers: tuple = (None, None)            # (digit index, picker_layers of that digit)
 
         style = {"description_width": "initial"}
         c = {
@@ -495,7 +504,9 @@ class SamplingExplorer:
         check_seed("seed", settings["completion_seed"], type_error=ValueError)
         model = self.model(name)
         observed, digit = self.observed, digits[index]
-        self.picker_image.value = render_picker(digit, observed)
+        if self._picker_layers[0] != index:
+            self._picker_layers = (index, picker_layers(digit))
+        self.picker_image.value = render_picker(digit, observed, layers=self._picker_layers[1])
         n_obs = int(observed.sum())
         if n_obs == 0:
             raise ValueError("no pixel is observed: choose a preset or click pixels to give the model something "
@@ -504,8 +515,7 @@ class SamplingExplorer:
             raise ValueError(f"all {observed.size} pixels are observed: nothing is left to complete; "
                              "click pixels to hide some")
         n, seed, force = settings["num_completions"], settings["completion_seed"], settings["force"]
-        completions = cond.complete_any(model, np.repeat(digit[None], n, axis=0), observed, seed=seed, force=force)
-        log_obs, log_rest = cond.observed_log_likelihood(model, digit, observed, force=force)
+        completions, log_obs, log_rest = cond.complete_and_score(model, digit, observed, n, seed=seed, force=force)
         self.completions_image.value = _png(completion_canvas(digit[None], completions, observed), STRIP_SCALE)
         self.completion_status.value = (
             f"<div class='made-completion-status-text'>{n_obs} of {observed.size} pixels observed "

@@ -198,6 +198,30 @@ def test_a_click_toggles_a_pixel(explorer, models, digits):
     assert_completion_state(explorer, models["four orderings"], digits, observed)
 
 
+def test_a_click_switches_masks_once_and_runs_one_sampler_and_one_pass(explorer, models, digits, monkeypatch):
+    """The completions and the observed log-likelihood share one mask switch (and one conditioning mask set);
+    the digit's picker colours are made once per digit."""
+    import made_helpers.sampling_explorer as se
+
+    explorer.controls["mode"].value = "completion"
+    model = models["four orderings"]
+    calls: dict[str, int] = {}
+    for obj, name in [(model, "assign_mask_set"), (model, "_run_sequential"), (model, "logits"),
+                      (cond, "conditioning_mask_set"), (se, "picker_layers")]:
+        real = getattr(obj, name)
+        monkeypatch.setattr(obj, name, lambda *a, _real=real, _name=name, **k: (
+            calls.__setitem__(_name, calls.get(_name, 0) + 1), _real(*a, **k))[1])
+    observed = cond.observed_preset("top half")
+    for row, col in [(20, 5), (21, 6), (22, 7)]:
+        explorer.click(row, col)
+        observed[row * 28 + col] = True
+    assert calls == {"assign_mask_set": 3, "_run_sequential": 3, "logits": 3, "conditioning_mask_set": 3}
+    monkeypatch.undo()
+    assert_completion_state(explorer, model, digits, observed)         # the same draws as complete_any
+    explorer.controls["digit"].value = 4
+    assert_completion_state(explorer, model, digits, observed)
+
+
 def assert_one_line_message(ex: SamplingExplorer, *needles: str):
     st = ex.state
     assert st.error is not None
