@@ -370,7 +370,7 @@ class SamplingExplorer:
                                             self.completions_image])
         self.completion_views = widgets.VBox([
             self.completion_status,
-            row([labelled([widgets.HTML("<b>observed pixels</b> (click to toggle, drag to paint)"),
+            row([labelled([widgets.HTML("<b>observed pixels</b> (click or drag)"),
                            self.picker_image]),
                  self.completion_results]),
             widgets.HTML(COMPLETION_LEGEND)])
