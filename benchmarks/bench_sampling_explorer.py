@@ -3,8 +3,10 @@
 Times, with the committed 784-4000-784 one-mask model: a step of the step slider (sampling mode: a redraw of
 a sample drawn once), a new seed (one ``MADE.sample`` and one forward pass), and a click on a pixel of the
 picker (completion mode: ``complete_any`` of 4 completions, forced onto the observed-first ordering since the
-model has one ordering, plus the exact log-likelihood of the observed pixels). Then the click with the
-explorer's default completion model (the committed order-agnostic 784-500-784 model of 32 masks).
+model has one ordering, plus the exact log-likelihood of the observed pixels), with a cProfile breakdown of
+the click, and what sharing one mask switch saves: ``conditioning.complete_and_score`` (the explorer's call: one
+switch) against ``complete_any`` then ``observed_log_likelihood`` (two switches), interleaved in one run. Then
+the click with the explorer's default completion model (the committed order-agnostic 784-500-784 of 32 masks).
 Target: a step or a click in under 0.5 s on a 2-core CPU.
 
     python benchmarks/bench_sampling_explorer.py
@@ -14,8 +16,10 @@ Target: a step or a click in under 0.5 s on a 2-core CPU.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import platform
+import pstats
 import time
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from made_helpers import conditioning as cond
 from made_helpers.cli import machine_info
 from made_helpers.sampling_explorer import sampling_explorer
 
@@ -60,6 +65,54 @@ def report(what: str, seconds: list[float]) -> float:
     print(f"{what}: median {1e3 * median:.0f} ms, max {1e3 * max(seconds):.0f} ms over {len(seconds)} "
           f"-> target < {TARGET_SECONDS} s {'met' if median < TARGET_SECONDS else 'NOT met'}")
     return median
+
+
+PROFILED = {"_run_sequential": "sampler (compiled, 784 sequential steps)",
+            "using_mask_set": "mask switch (enter + exit)", "nonfinite_weights": "finite-weight check",
+            "logits": "forward pass for the log-likelihood", "_png": "PNG encoding"}
+
+
+def profile_click(click, clicks: int) -> None:
+    """Where a click's time goes: cumulative cProfile seconds of the parts in :data:`PROFILED`, per click."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(clicks):
+        click(i)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    parts = {what: 0.0 for what in PROFILED.values()}
+    for (path, _, name), (_, _, _, cumulative, _) in stats.stats.items():
+        if name in PROFILED and "made_helpers" in path:
+            parts[PROFILED[name]] += cumulative
+    print(f"  cProfile of {clicks} clicks, per click (profiled: {1e3 * stats.total_tt / clicks:.0f} ms):")
+    for what, seconds in parts.items():
+        print(f"    {what:42s} {1e3 * seconds / clicks:6.1f} ms")
+
+
+def compare_switches(ex, name: str, repeats: int) -> None:
+    """The completions and log-likelihood of a click under one shared mask switch (``complete_and_score``) and
+    under two (``complete_any``, then ``observed_log_likelihood``), interleaved; the same results are checked."""
+    model, c = ex.model(name), ex.controls
+    digit, observed, n = ex.digits[c["digit"].value], ex.observed, c["num_completions"].value
+    seed, force = c["completion_seed"].value, c["force"].value
+
+    def two_switches():
+        return (cond.complete_any(model, np.repeat(digit[None], n, axis=0), observed, seed=seed, force=force),
+                *cond.observed_log_likelihood(model, digit, observed, force=force))
+
+    def one_switch():
+        return cond.complete_and_score(model, digit, observed, n, seed=seed, force=force)
+
+    times: dict = {two_switches: [], one_switch: []}
+    for _ in range(repeats):
+        for fn in times:
+            start = time.perf_counter()
+            result = fn()
+            times[fn].append(time.perf_counter() - start)
+            np.testing.assert_array_equal(result[0], ex.state.completions)
+    two, one = (float(np.median(times[fn])) for fn in (two_switches, one_switch))
+    print(f"  completions + log-likelihood, two mask switches: median {1e3 * two:.0f} ms; one shared switch: "
+          f"{1e3 * one:.0f} ms (ratio {one / two:.2f}, interleaved, {repeats} each, same completions)")
 
 
 def main(argv=None) -> None:
@@ -101,6 +154,8 @@ def main(argv=None) -> None:
 
     medians.append(report(f"click, {c['num_completions'].value} completions (784-4000-784, forced)",
                           timed(click, args.clicks)))
+    profile_click(click, args.clicks)
+    compare_switches(ex, BIG, args.clicks)
     c["completion_model"].value = ORDER_AGNOSTIC
     ex.click(27, 27)
     report(f"click, {c['num_completions'].value} completions (784-500-784, 32 masks, the default)",

@@ -140,6 +140,27 @@ def using_mask_set(model, mask_set: mk.MaskSet) -> Iterator:
         model.restore_mask_state(keep)
 
 
+@contextmanager
+def conditioned_on(model, observed, mask: int | None = None, force: bool = False) -> Iterator:
+    """In the ``with`` block ``model`` computes with the masks of :func:`conditioning_mask_set` for the one observed
+    set ``observed`` (bool ``(D,)``): one mask switch, however many passes the block runs."""
+    with using_mask_set(model, conditioning_mask_set(model, observed, mask, force)):
+        yield model
+
+
+def _complete_current(model, x: np.ndarray, observed: np.ndarray, seed: int | None) -> np.ndarray:
+    """``x`` ``(batch, D)`` float32, the entries not in ``observed`` (bool ``(D,)``) drawn under the masks in force."""
+    return model._run_sequential(x, np.broadcast_to(observed, x.shape).astype(np.float32), seed)
+
+
+def _split_log_likelihood_current(model, x: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+    """``(log q(x_O), log q(x_rest | x_O))`` of one image ``x`` ``(1, D)`` from one pass under the masks in force."""
+    logits = model.logits(x).astype(np.float64)[0]
+    x = x[0].astype(np.float64)
+    return (-float(bernoulli_nll(x[observed], logits[observed])),
+            -float(bernoulli_nll(x[~observed], logits[~observed])))
+
+
 def complete_any(model, x, observed, mask: int | None = None, seed: int | None = None,
                  force: bool = False) -> np.ndarray:
     """Sample the unobserved entries of 0/1 ``x`` ``(batch, D)`` or ``(D,)`` given *any* observed subset.
@@ -156,27 +177,41 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
     which = np.asarray(which).reshape(-1)
     out = x.copy()
     for g, pattern in enumerate(patterns):
-        ms = conditioning_mask_set(model, pattern, mask, force)
         rows = which == g
         group_seed = seed if seed is None or len(patterns) == 1 else mk.derived_seed(seed, g)
-        with using_mask_set(model, ms):
-            out[rows] = model._run_sequential(x[rows], np.broadcast_to(pattern, x[rows].shape)
-                                              .astype(np.float32), group_seed)
+        with conditioned_on(model, pattern, mask, force):
+            out[rows] = _complete_current(model, x[rows], pattern, group_seed)
     return out[0] if single else out
+
+
+def _one_observed_set(model, observed, what: str) -> np.ndarray:
+    obs = check_observed(model, observed)
+    if obs.ndim != 1:
+        raise ValueError(f"{what} takes one observed set of shape ({model.input_dim},), got {obs.shape}")
+    return obs
 
 
 def observed_log_likelihood(model, x, observed, mask: int | None = None, force: bool = False) -> tuple[float, float]:
     """``(log q(x_O), log q(x_rest | x_O))`` in nats for one 0/1 image ``x`` ``(D,)``, under the observed-first masks
     of :func:`conditioning_mask_set`: the observed pixels come first, so one pass gives both exactly."""
     x = check_real_batch([x], model.input_dim, binary=True)
-    obs = check_observed(model, observed)
-    if obs.ndim != 1:
-        raise ValueError(f"observed_log_likelihood takes one observed set of shape ({model.input_dim},), "
-                         f"got {obs.shape}")
-    with using_mask_set(model, conditioning_mask_set(model, obs, mask, force)):
-        logits = np.asarray(model(x), dtype=np.float64)[0]
-    x = x[0].astype(np.float64)
-    return (-float(bernoulli_nll(x[obs], logits[obs])), -float(bernoulli_nll(x[~obs], logits[~obs])))
+    obs = _one_observed_set(model, observed, "observed_log_likelihood")
+    with conditioned_on(model, obs, mask, force):
+        return _split_log_likelihood_current(model, x, obs)
+
+
+def complete_and_score(model, x, observed, n: int, mask: int | None = None, seed: int | None = None,
+                       force: bool = False) -> tuple[np.ndarray, float, float]:
+    """``(completions (n, D), log q(x_O), log q(x_rest | x_O))`` for one 0/1 image ``x`` ``(D,)``: exactly
+    ``complete_any(model, n copies of x, observed, mask, seed, force)`` and :func:`observed_log_likelihood`, under
+    one mask switch (the sampling and completion explorer redraws both on every click)."""
+    x = check_real_batch([x], model.input_dim, binary=True)
+    obs = _one_observed_set(model, observed, "complete_and_score")
+    n = check_int("n", n, low=1, type_error=ValueError)
+    seed = check_seed("seed", seed, type_error=ValueError, optional=True)
+    with conditioned_on(model, obs, mask, force):
+        completions = _complete_current(model, np.repeat(x, n, axis=0), obs, seed)
+        return (completions, *_split_log_likelihood_current(model, x, obs))
 
 
 def completion_overlay(completed, observed, image_shape: tuple[int, int] = (28, 28)) -> np.ndarray:

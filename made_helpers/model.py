@@ -176,7 +176,7 @@ class MADE(MaskedModel):
         self.mask_kind = mk.check_mask_kind(mask_kind, self.ordering_spec)
         self._mask_cache: OrderedDict[int, mk.MaskSet] = OrderedDict()
         self.build((None, self.input_dim))
-        self._sequential_fn = self._log_prob_fn = self._degree_tables = None
+        self._sequential_fn = self._log_prob_fn = self._forward_fn = self._degree_tables = None
         self.set_mask(0)
 
     # ------------------------------------------------------------------ masks
@@ -209,14 +209,21 @@ class MADE(MaskedModel):
         self.mask_index.assign(int(k))
 
     def assign_mask_set(self, mask_set: mk.MaskSet) -> None:
-        """Compute with ``mask_set``'s masks and ordering (``mask_index`` is left as it is)."""
-        for layer, m in zip(self.masked_layers, mk.make_masks(mask_set.degrees, self.direct)):
-            layer.set_mask(m)
+        """Compute with ``mask_set``'s masks and ordering (``mask_index`` is left as it is). The masks are built
+        from the degrees by TensorFlow (as :meth:`select_mask` does), with no numpy copy of a 0/1 matrix."""
+        widths = [len(d) for d in mask_set.degrees]
+        if widths != [self.input_dim, *self.hidden_sizes]:
+            raise ValueError(f"mask set of layer widths {widths} does not fit this model "
+                             f"({[self.input_dim, *self.hidden_sizes]})")
+        degrees = [tf.constant(np.asarray(d, dtype=np.int32)) for d in mask_set.degrees]
+        for layer, allowed in zip(self.masked_layers, mk.connection_tables(degrees, self.direct)):
+            layer.mask.assign(tf.cast(allowed, layer.mask.dtype))
         self.order.assign(mask_set.ordering.astype(np.int32))
 
     def mask_state(self) -> tuple:
-        """The masks in force now (layer masks, order, mask index; also one of :meth:`assign_mask_set`)."""
-        return [layer.mask.numpy() for layer in self.masked_layers], self.order.numpy(), self.current_mask
+        """The masks in force now (layer masks as tensor snapshots, order, mask index; also one of
+        :meth:`assign_mask_set`): reading them copies nothing, and a later assignment leaves the snapshot as it is."""
+        return [tf.identity(layer.mask) for layer in self.masked_layers], self.order.numpy(), self.current_mask
 
     def restore_mask_state(self, state: tuple) -> None:
         """Put back the masks of :meth:`mask_state`."""
@@ -288,6 +295,13 @@ class MADE(MaskedModel):
         return mk.connectivity(ms.masks, ms.direct_mask if self.direct else None)
 
     # --------------------------------------------------------- likelihood
+    def logits(self, x) -> np.ndarray:
+        """Logits ``(batch, D)`` float32 of ``x`` ``(batch, D)`` under the current masks: ``model(x)`` from a
+        compiled pass (traced once per model; a mask switch needs no retracing)."""
+        if self._forward_fn is None:
+            self._forward_fn = tf.function(self.call, reduce_retracing=True)
+        return tf.cast(self._forward_fn(tf.constant(np.asarray(x, dtype=np.float32))), tf.float32).numpy()
+
     def _log_conditionals_current(self, x):
         """``(batch, D)``: ``log p(x_d | x_<d)`` of each observed value under the current mask."""
         logits = tf.cast(self(x), tf.float32)

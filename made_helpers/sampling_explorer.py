@@ -39,6 +39,8 @@ STRIP_SCALE = 5
 MODES = ("sampling", "completion")
 CUSTOM = "custom"
 MAX_COMPLETIONS = 8
+MOVE_THROTTLE_MS = 30
+"""At most one mousemove event per this many milliseconds reaches the kernel while the pointer is on the picker."""
 NEXT_COLOUR = (0.9, 0.0, 0.0)
 """The frame around the next pixel to be drawn."""
 UNDRAWN = (0.78, 0.78, 0.78)
@@ -117,7 +119,7 @@ class SamplingTrace:
 def sampling_trace(model, seed: int) -> SamplingTrace:
     """The sample ``model.sample(1, seed)`` under the model's current mask, with all its conditionals from one pass."""
     sample = model.sample(1, seed=seed)[0]
-    logits = np.asarray(model(sample[None]), dtype=np.float64)[0]
+    logits = model.logits(sample[None]).astype(np.float64)[0]
     ordering = np.asarray(model.ordering)
     return SamplingTrace(sample, ordering, (1.0 / (1.0 + np.exp(-logits)))[ordering])
 
@@ -180,10 +182,27 @@ def render_ordering(ordering: np.ndarray, step: int, image_shape: tuple[int, int
     return _png(_framed(ordering_colours(ordering).reshape(*image_shape, 3), nxt, SCALE), 1)
 
 
-def render_picker(digit: np.ndarray, observed: np.ndarray, image_shape: tuple[int, int] = IMAGE_SHAPE) -> bytes:
-    """PNG of a digit: observed pixels in the given colours, the others faded grey (the pixels to complete)."""
-    rgb = np.where(observed[:, None], _paint(digit, cond.GIVEN_COLOURS), _paint(digit, HIDDEN_COLOURS))
-    return _png(rgb.reshape(*image_shape, 3), SCALE)
+def picker_layers(digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RGB ``(D, 3)`` twice: the digit in the given colours and faded grey, what :func:`render_picker` chooses from
+    (the same for every click on one digit: the explorer keeps them)."""
+    return _paint(digit, cond.GIVEN_COLOURS), _paint(digit, HIDDEN_COLOURS)
+
+
+def render_picker(digit: np.ndarray, observed: np.ndarray, image_shape: tuple[int, int] = IMAGE_SHAPE,
+                  layers: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """PNG of a digit: observed pixels in the given colours, the others faded grey (the pixels to complete);
+    ``layers``: :func:`picker_layers` of ``digit``, if already made."""
+    given, hidden = picker_layers(digit) if layers is None else layers
+    return _png(np.where(observed[:, None], given, hidden).reshape(*image_shape, 3), SCALE)
+
+
+def stroke_pixels(start: tuple[int, int], end: tuple[int, int]) -> list[tuple[int, int]]:
+    """The pixels ``(row, col)`` on the straight line from ``start`` to ``end``, both included: a fast drag whose
+    mouse events skip pixels still paints a line."""
+    steps = max(abs(end[0] - start[0]), abs(end[1] - start[1]))
+    rows = np.rint(np.linspace(start[0], end[0], steps + 1)).astype(int)
+    cols = np.rint(np.linspace(start[1], end[1], steps + 1)).astype(int)
+    return list(zip(rows.tolist(), cols.tolist()))
 
 
 def _swatch(ink, paper, text: str) -> str:
@@ -207,7 +226,8 @@ SAMPLING_LEGEND = ("<div class='made-legend'>" + _swatch(cond.GIVEN_COLOURS[0], 
                    + " &nbsp; " + _gradient_legend() + "</div>")
 COMPLETION_LEGEND = ("<div class='made-legend'>" + _swatch(*cond.GIVEN_COLOURS, "given (observed) pixels")
                      + " &nbsp; " + _swatch(*cond.SAMPLED_COLOURS, "sampled pixels")
-                     + " &nbsp; " + _swatch(*HIDDEN_COLOURS, "not observed (in the picker; click to toggle)")
+                     + " &nbsp; " + _swatch(*HIDDEN_COLOURS,
+                                            "not observed (in the picker; click to toggle, drag to paint)")
                      + "</div>")
 
 
@@ -277,6 +297,7 @@ class SamplingExplorer:
         self._traces: dict = {}
         self._digits_source = digits
         self._digits: np.ndarray | None = None
+        self._picker_layers: tuple = (None, None)            # (digit index, picker_layers of that digit)
 
         style = {"description_width": "initial"}
         c = {
@@ -323,8 +344,16 @@ class SamplingExplorer:
         self.picker_image = widgets.Image(**image).add_class("made-picker-image")
         self.completions_image = widgets.Image(**image).add_class("made-completions-image")
         self.completion_status = widgets.HTML().add_class("made-completion-status")
-        self.clicks = Event(source=self.picker_image, watched_events=["click"])
-        self.clicks.on_dom_event(self._on_click_event)
+        # a press toggles a pixel and starts a stroke; moving with the button held paints the stroke's value;
+        # the completions are redrawn once, when the button is released or the pointer leaves the picture.
+        # No default action: the browser would start dragging the <img> instead of sending mousemove events.
+        self.presses = Event(source=self.picker_image, watched_events=["mousedown", "mouseup", "mouseleave"],
+                             prevent_default_action=True)
+        self.moves = Event(source=self.picker_image, watched_events=["mousemove"], throttle_or_debounce="throttle",
+                           wait=MOVE_THROTTLE_MS)
+        for events in (self.presses, self.moves):
+            events.on_dom_event(self._on_mouse_event)
+        self._stroke: tuple[bool, int, int] | None = None     # (value painted, last row, last column) while painting
 
         row = widgets.HBox
         labelled = widgets.VBox
@@ -341,7 +370,8 @@ class SamplingExplorer:
                                             self.completions_image])
         self.completion_views = widgets.VBox([
             self.completion_status,
-            row([labelled([widgets.HTML("<b>observed pixels</b> (click to toggle)"), self.picker_image]),
+            row([labelled([widgets.HTML("<b>observed pixels</b> (click or drag)"),
+                           self.picker_image]),
                  self.completion_results]),
             widgets.HTML(COMPLETION_LEGEND)])
         self.completion_panel = widgets.VBox([
@@ -414,9 +444,41 @@ class SamplingExplorer:
         c = self.controls
         return cond.observed_preset(c["preset"].value, c["fraction"].value, c["completion_seed"].value, IMAGE_SHAPE)
 
-    def _on_click_event(self, event: dict) -> None:
-        """An ipyevents click on the picker: ``dataX``/``dataY`` are in the picture's own pixels."""
-        self.click(int(event["dataY"]) // SCALE, int(event["dataX"]) // SCALE)
+    def _on_mouse_event(self, event: dict) -> None:
+        """An ipyevents mouse event on the picker (``dataX``/``dataY``: the picture's own pixels; ``buttons``: 1 while
+        the main button is held): a press toggles the pixel under it and starts a stroke, a move with the button
+        held sets the pixels on its way to the stroke's value (only the picker is redrawn), and the release, the
+        pointer leaving the picture or a move with no button held ends the stroke: the completions are redrawn."""
+        kind = event.get("type")
+        h, w = IMAGE_SHAPE
+        row, col = int(event.get("dataY", -1)) // SCALE, int(event.get("dataX", -1)) // SCALE
+        inside = 0 <= row < h and 0 <= col < w
+        if kind == "mousedown":
+            if event.get("button", 0) != 0 or not inside:
+                return                               # another button, or the picture's edge outside the pixels
+            self._stroke = (not bool(self.observed[row * w + col]), row, col)
+            self._paint_stroke([(row, col)])
+        elif kind == "mousemove" and self._stroke is not None:
+            if not int(event.get("buttons", 0)) & 1:
+                self._end_stroke()                   # released outside the picture: the move back ends it
+            elif inside:
+                self._paint_stroke(stroke_pixels(self._stroke[1:], (row, col)))
+                self._stroke = (self._stroke[0], row, col)
+        elif kind in ("mouseup", "mouseleave") and self._stroke is not None:
+            self._end_stroke()
+
+    def _paint_stroke(self, pixels: list[tuple[int, int]]) -> None:
+        """Set ``pixels`` to the stroke's value and redraw the picker alone (the completions wait for the stroke)."""
+        w = IMAGE_SHAPE[1]
+        for r, c in pixels:
+            self.observed[r * w + c] = self._stroke[0]
+        index = self.controls["digit"].value
+        if self._picker_layers[0] == index:           # else the digit is not shown (a bad index): nothing to redraw
+            self.picker_image.value = render_picker(self.digits[index], self.observed, layers=self._picker_layers[1])
+
+    def _end_stroke(self) -> None:
+        self._stroke = None
+        self.set_observed(self.observed)
 
     def click(self, row: int, col: int) -> None:
         """Toggle whether pixel ``(row, col)`` is observed (the preset becomes "custom") and redraw."""
@@ -495,7 +557,9 @@ class SamplingExplorer:
         check_seed("seed", settings["completion_seed"], type_error=ValueError)
         model = self.model(name)
         observed, digit = self.observed, digits[index]
-        self.picker_image.value = render_picker(digit, observed)
+        if self._picker_layers[0] != index:
+            self._picker_layers = (index, picker_layers(digit))
+        self.picker_image.value = render_picker(digit, observed, layers=self._picker_layers[1])
         n_obs = int(observed.sum())
         if n_obs == 0:
             raise ValueError("no pixel is observed: choose a preset or click pixels to give the model something "
@@ -504,8 +568,7 @@ class SamplingExplorer:
             raise ValueError(f"all {observed.size} pixels are observed: nothing is left to complete; "
                              "click pixels to hide some")
         n, seed, force = settings["num_completions"], settings["completion_seed"], settings["force"]
-        completions = cond.complete_any(model, np.repeat(digit[None], n, axis=0), observed, seed=seed, force=force)
-        log_obs, log_rest = cond.observed_log_likelihood(model, digit, observed, force=force)
+        completions, log_obs, log_rest = cond.complete_and_score(model, digit, observed, n, seed=seed, force=force)
         self.completions_image.value = _png(completion_canvas(digit[None], completions, observed), STRIP_SCALE)
         self.completion_status.value = (
             f"<div class='made-completion-status-text'>{n_obs} of {observed.size} pixels observed "

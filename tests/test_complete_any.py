@@ -8,6 +8,7 @@ import pytest
 from made_helpers import MADE
 from made_helpers import masks as mk
 from made_helpers.conditioning import (
+    complete_and_score,
     complete_any,
     conditioning_mask_set,
     observed_first_ordering,
@@ -154,3 +155,55 @@ def test_observed_presets():
         observed_preset("bottom half")
     with pytest.raises(ValueError, match="fraction"):
         observed_preset("random fraction", 1.5)
+
+
+# --------------------------------------------------------------- complete_and_score: both under one mask switch
+def _spy(model, monkeypatch, name: str) -> list:
+    calls = []
+    real = getattr(model, name)
+    monkeypatch.setattr(model, name, lambda *a, **k: (calls.append(a), real(*a, **k))[1])
+    return calls
+
+
+@pytest.mark.parametrize("observed_pixels", [[1, 4], [2, 3, 5, 0, 1]])
+def test_complete_and_score_is_complete_any_and_observed_log_likelihood_under_one_switch(model, observed_pixels,
+                                                                                         monkeypatch):
+    from made_helpers.conditioning import observed_log_likelihood
+
+    obs = np.isin(np.arange(D), observed_pixels)
+    x = np.array([1, 0, 1, 1, 0, 1], dtype=np.float32)
+    model.set_mask(2)
+    keep = model.mask_state()
+    want = complete_any(model, np.tile(x, (30, 1)), obs, seed=7), *observed_log_likelihood(model, x, obs)
+    switches, passes = _spy(model, monkeypatch, "assign_mask_set"), _spy(model, monkeypatch, "logits")
+    completions, log_obs, log_rest = complete_and_score(model, x, obs, 30, seed=7)
+    assert len(switches) == 1 and len(passes) == 1                   # one switch, one pass for the likelihoods
+    np.testing.assert_array_equal(completions, want[0])
+    assert (log_obs, log_rest) == want[1:]
+    assert len(np.unique(completions, axis=0)) > 1                    # the draws differ: the test has power
+    # the model is back on its own masks
+    assert model.current_mask == 2
+    for now, before in zip(model.mask_state()[0], keep[0]):
+        np.testing.assert_array_equal(now, before)
+    model.set_mask(0)
+
+
+def test_complete_and_score_on_a_prefix_is_the_models_own_sampler_and_likelihood(model):
+    """Checked against code that does not condition: ``MADE.complete`` and the eager ``model(x)`` under the trained
+    mask (a prefix of the ordering needs no new mask)."""
+    obs = np.zeros(D, dtype=bool)
+    obs[model.ordering[:3]] = True
+    x = np.array([0, 1, 1, 0, 1, 1], dtype=np.float32)
+    completions, log_obs, log_rest = complete_and_score(model, x, obs, 40, seed=3)
+    np.testing.assert_array_equal(completions, model.complete(np.tile(x, (40, 1)), obs, seed=3))
+    p = 1.0 / (1.0 + np.exp(-np.asarray(model(x[None]), dtype=np.float64)[0]))
+    log_q = np.log(np.where(x > 0, p, 1.0 - p))
+    np.testing.assert_allclose([log_obs, log_rest], [log_q[obs].sum(), log_q[~obs].sum()], rtol=1e-6)
+
+
+def test_complete_and_score_refuses_bad_input(model):
+    with pytest.raises(ValueError, match="one observed set"):
+        complete_and_score(model, np.zeros(D), np.zeros((2, D), bool), 3)
+    with pytest.raises(ValueError, match="n must"):
+        complete_and_score(model, np.zeros(D), np.arange(D) < 2, 0)
+    assert model.current_mask == 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import html
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import PROCESS_ENV, ROOT
 
 from made_helpers import MADE
 from made_helpers import conditioning as cond
@@ -178,6 +180,17 @@ def test_digit_count_and_seed_controls(explorer, models, digits):
     assert len(explorer.state.completions) == 6
 
 
+def mouse(ex: SamplingExplorer, kind: str, y: int, x: int, buttons: int = 0, button: int = 0) -> None:
+    """What ipyevents sends for a mouse event on the picker (``y``, ``x`` in the picture's pixels)."""
+    ex._on_mouse_event({"type": kind, "dataX": x, "dataY": y, "buttons": buttons, "button": button})
+
+
+def press(ex: SamplingExplorer, y: int, x: int) -> None:
+    """A click: the button pressed and released at one place."""
+    mouse(ex, "mousedown", y, x, buttons=1)
+    mouse(ex, "mouseup", y, x)
+
+
 def test_a_click_toggles_a_pixel(explorer, models, digits):
     explorer.controls["mode"].value = "completion"
     observed = cond.observed_preset("top half")
@@ -187,15 +200,93 @@ def test_a_click_toggles_a_pixel(explorer, models, digits):
     assert explorer.controls["preset"].value == CUSTOM
     assert_completion_state(explorer, models["four orderings"], digits, observed)
     assert explorer.picker_image.value != picker and explorer.completions_image.value != completions
-    # the browser's click: ipyevents gives the position in the picture's own pixels
-    explorer._on_click_event({"dataX": 5 * SCALE + 3, "dataY": 20 * SCALE + 6, "type": "click"})
+    # the browser's click, a press and a release: ipyevents gives the position in the picture's own pixels
+    press(explorer, 20 * SCALE + 6, 5 * SCALE + 3)
     observed[20 * 28 + 5] = False
     assert_completion_state(explorer, models["four orderings"], digits, observed)
-    explorer._on_click_event({"dataX": 28 * SCALE + 1, "dataY": 3, "type": "click"})   # beside the picture
+    press(explorer, 3, 28 * SCALE + 1)                          # beside the picture
     assert_completion_state(explorer, models["four orderings"], digits, observed)
     # a custom set survives the other controls
     explorer.controls["completion_seed"].value = 9
     assert_completion_state(explorer, models["four orderings"], digits, observed)
+
+
+def test_a_click_switches_masks_once_and_runs_one_sampler_and_one_pass(explorer, models, digits, monkeypatch):
+    """The completions and the observed log-likelihood share one mask switch (and one conditioning mask set);
+    the digit's picker colours are made once per digit."""
+    import made_helpers.sampling_explorer as se
+
+    explorer.controls["mode"].value = "completion"
+    model = models["four orderings"]
+    calls: dict[str, int] = {}
+    for obj, name in [(model, "assign_mask_set"), (model, "_run_sequential"), (model, "logits"),
+                      (cond, "conditioning_mask_set"), (se, "picker_layers")]:
+        real = getattr(obj, name)
+        monkeypatch.setattr(obj, name, lambda *a, _real=real, _name=name, **k: (
+            calls.__setitem__(_name, calls.get(_name, 0) + 1), _real(*a, **k))[1])
+    observed = cond.observed_preset("top half")
+    for row, col in [(20, 5), (21, 6), (22, 7)]:
+        explorer.click(row, col)
+        observed[row * 28 + col] = True
+    assert calls == {"assign_mask_set": 3, "_run_sequential": 3, "logits": 3, "conditioning_mask_set": 3}
+    monkeypatch.undo()
+    assert_completion_state(explorer, model, digits, observed)         # the same draws as complete_any
+    explorer.controls["digit"].value = 4
+    assert_completion_state(explorer, model, digits, observed)
+
+
+def test_dragging_with_the_button_held_paints_and_redraws_the_completions_once(explorer, models, digits,
+                                                                                monkeypatch):
+    explorer.controls["mode"].value = "completion"
+    model = models["four orderings"]
+    observed = cond.observed_preset("top half")
+    runs = []
+    real = model._run_sequential
+    monkeypatch.setattr(model, "_run_sequential", lambda *a: (runs.append(1), real(*a))[1])
+    completions, picker = explorer.completions_image.value, explorer.picker_image.value
+    mouse(explorer, "mousedown", 20 * SCALE + 2, 3 * SCALE + 2, buttons=1)      # (20, 3) was not observed: paint on
+    mouse(explorer, "mousemove", 20 * SCALE + 5, 4 * SCALE + 1, buttons=1)
+    mouse(explorer, "mousemove", 23 * SCALE + 5, 7 * SCALE + 1, buttons=1)      # a fast move: (21, 4)..(23, 7) too
+    assert explorer.picker_image.value != picker, "the picker shows the stroke while it is painted"
+    assert explorer.completions_image.value == completions and not runs, "completions wait for the release"
+    mouse(explorer, "mouseup", 23 * SCALE + 5, 7 * SCALE + 1)
+    assert len(runs) == 1
+    painted = [(20, 3), (20, 4), (21, 5), (22, 6), (23, 7)]
+    for r, c in painted:
+        observed[r * 28 + c] = True
+    assert explorer.controls["preset"].value == CUSTOM
+    assert_completion_state(explorer, model, digits, observed)           # (runs complete_any itself)
+    runs.clear()
+    # a stroke that starts on an observed pixel rubs out; leaving the picture ends it
+    mouse(explorer, "mousedown", 2 * SCALE, 2 * SCALE, buttons=1)
+    mouse(explorer, "mousemove", 2 * SCALE, 4 * SCALE, buttons=1)
+    mouse(explorer, "mouseleave", 2 * SCALE, 29 * SCALE, buttons=1)
+    observed[2 * 28 + 2:2 * 28 + 5] = False
+    assert len(runs) == 1
+    assert_completion_state(explorer, model, digits, observed)
+    runs.clear()
+    # moving without the button, another button, or a move after the release paint nothing
+    mouse(explorer, "mousemove", 25 * SCALE, 25 * SCALE)
+    mouse(explorer, "mousedown", 25 * SCALE, 25 * SCALE, buttons=2, button=2)
+    mouse(explorer, "mousemove", 25 * SCALE, 26 * SCALE, buttons=1)
+    assert not runs
+    assert_completion_state(explorer, model, digits, observed)
+    runs.clear()
+    # released outside the picture: the next move, with no button held, ends the stroke
+    mouse(explorer, "mousedown", 25 * SCALE, 25 * SCALE, buttons=1)
+    mouse(explorer, "mousemove", 26 * SCALE, 25 * SCALE)
+    observed[25 * 28 + 25] = True
+    assert len(runs) == 1
+    assert_completion_state(explorer, model, digits, observed)
+
+
+def test_stroke_pixels_is_a_line_without_gaps():
+    from made_helpers.sampling_explorer import stroke_pixels
+
+    assert stroke_pixels((3, 3), (3, 3)) == [(3, 3)]
+    line = stroke_pixels((0, 0), (2, 6))
+    assert line[0] == (0, 0) and line[-1] == (2, 6) and len(line) == 7
+    assert all(max(abs(a - c), abs(b - d)) == 1 for (a, b), (c, d) in zip(line, line[1:]))
 
 
 def assert_one_line_message(ex: SamplingExplorer, *needles: str):
@@ -286,3 +377,27 @@ def test_models_given_as_files_are_loaded_once(models, digits, tmp_path):
     (tmp_path / "broken.keras").write_bytes(b"not a model")
     ex = sampling_explorer(models={"broken": tmp_path / "broken.keras"}, digits=digits)
     assert_one_line_message(ex)
+
+
+FRESH_PROCESS = """
+import sys
+import numpy as np
+from made_helpers.sampling_explorer import sampling_explorer
+ex = sampling_explorer("results", digits=np.zeros((1, 784), np.float32), sampling_model=sys.argv[1])
+assert ex.state.error is None, ex.state.error
+ex.controls["mode"].value = "completion"
+assert ex.state.error is None, ex.state.error
+print(ex.controls["sampling_model"].value, ex.controls["completion_model"].value, ex.state.completions.shape)
+"""
+
+
+def test_a_fresh_process_builds_the_explorer_from_the_committed_models():
+    """Keras loads a model file only once the MADE classes are registered: a process that imports nothing but
+    the explorer must load the committed models (sampling: a small one-mask model, for speed; completion: the
+    default order-agnostic one)."""
+    small = "made_784-500-500-784_k1_random_drop0.2"
+    done = subprocess.run([sys.executable, "-c", FRESH_PROCESS, small], cwd=ROOT, env=PROCESS_ENV,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    agnostic = best_by_validation(committed_models(ROOT / "results"), one_mask=False)
+    assert done.stdout.split() == [small, agnostic, "(4,", "784)"]

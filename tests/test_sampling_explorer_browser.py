@@ -1,8 +1,9 @@
 """The sampling and completion explorer in a real JupyterLab, driven in headless Chromium through Playwright.
 
 Opens ``tests/assets/sampling_explorer_browser.ipynb`` (tests/jupyterlab_page.py starts the server and runs the
-notebook from the Run menu), moves the step slider and the step button, switches to completion mode and clicks
-a pixel of the picker (ipyevents), checking that the status text and the pictures change as they should.
+notebook from the Run menu), moves the step slider and the step button, switches to completion mode, clicks
+a pixel of the picker and paints a row by dragging (ipyevents), checking that the status text and the pictures
+change as they should.
 Screenshots and the server log go to ``test-artifacts/sampling_explorer_browser/``.
 Skipped with a message when Chromium, Playwright or JupyterLab is missing.
 """
@@ -100,6 +101,20 @@ def test_sampling_explorer_in_jupyterlab(lab):
             _wait_for_new_src(page, "img.made-picker-image", picker_src)
             _wait_for_new_src(page, "img.made-completions-image", completions_src)
             assert shot("04-clicked", explorer) != shots["03-completion"], "screenshot did not change"
+
+            # 5b. drag along row 22 from column 3 to 10 with the button held: 8 more observed pixels
+            def at(row, col):
+                return box["x"] + (col + 0.5) * SCALE * shown, box["y"] + (row + 0.5) * SCALE * shown
+
+            page.mouse.move(*at(22, 3))
+            page.mouse.down()
+            for col in range(4, 11):
+                page.wait_for_timeout(60)                     # the explorer throttles mousemove events to 30 ms
+                page.mouse.move(*at(22, col))
+            page.wait_for_timeout(60)
+            page.mouse.up()
+            _wait_for_text(page, completion, "401 of 784 pixels observed", "dragging along a row")
+            shot("04b-dragged", explorer)
 
             # 6. observe none: one line, no traceback; the picker stays to click a way out
             page.locator(".made-observe-none").click()
