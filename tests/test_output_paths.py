@@ -33,7 +33,7 @@ def test_check_writable_refuses_a_folder_a_file_as_folder_a_missing_folder_and_a
     with pytest.raises(UserInputError, match="is a folder"):
         check_writable(tmp_path, "--out")
     (tmp_path / "file").write_text("")
-    with pytest.raises(UserInputError, match="is not a folder"):
+    with pytest.raises(UserInputError, match="not a folder"):
         check_writable(tmp_path / "file" / "a.png", "path")
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
