@@ -259,32 +259,34 @@ def _load_checkpoint(path: Path, model, settings: dict) -> dict:
         if diff:
             raise UserInputError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
                              + " (resume with the run's settings, or choose another --out)")
-        model_w = _stored(z, path, "model", model.weights)
+        model_w = stored_arrays(z, path, "model", model.weights)
         variables = [*model.optimizer.variables, *_rng(model)]
-        values = _stored(z, path, "opt", model.optimizer.variables) + _stored(z, path, "rngstate", _rng(model))
-        state["best_weights"] = _stored(z, path, "best", model.weights) if "best_0" in z.files else []
+        values = (stored_arrays(z, path, "opt", model.optimizer.variables)
+                  + stored_arrays(z, path, "rngstate", _rng(model)))
+        state["best_weights"] = stored_arrays(z, path, "best", model.weights) if "best_0" in z.files else []
     model.set_weights(model_w)
     for var, value in zip(variables, values):
         var.assign(value)
     return state
 
 
-def _stored(z, path: Path, prefix: str, variables) -> list[np.ndarray]:
-    """The arrays ``prefix_0, prefix_1, ...`` of checkpoint ``z`` for ``variables``: each there, of the variable's
-    shape, and finite (a NaN layer would train or be saved silently); else one line naming the array and layer."""
+def stored_arrays(z, path: Path, prefix: str, variables, fix: str = _NOT_RESUMABLE) -> list[np.ndarray]:
+    """The arrays ``prefix_0, prefix_1, ...`` of checkpoint ``z`` (an open ``.npz`` read from ``path``) for
+    ``variables``: each there, of the variable's shape, and finite (a NaN layer would train or be saved silently);
+    else one ``UserInputError`` line naming the array and layer, ending in ``fix``."""
     arrays = []
     for i, var in enumerate(variables):
         key, name = f"{prefix}_{i}", getattr(var, "path", None) or getattr(var, "name", "")
         if key not in z.files:
             raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) is missing, "
-                                 f"{_NOT_RESUMABLE}")
+                                 f"{fix}")
         value = z[key]
         if tuple(value.shape) != tuple(var.shape):
             raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) has shape {value.shape}, "
-                                 f"the model's is {tuple(var.shape)}, {_NOT_RESUMABLE}")
+                                 f"the model's is {tuple(var.shape)}, {fix}")
         if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
             raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) holds "
-                                 f"{int(np.sum(~np.isfinite(value)))} NaN or inf value(s), {_NOT_RESUMABLE}")
+                                 f"{int(np.sum(~np.isfinite(value)))} NaN or inf value(s), {fix}")
         arrays.append(value)
     return arrays
 

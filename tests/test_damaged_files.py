@@ -14,6 +14,7 @@ from conftest import ROOT, TINY_RUN, cli, one_line_error, snapshot
 from made_helpers import MADE
 from made_helpers.errors import UserInputError
 from made_helpers.files import read_json, require_regular_file
+from made_helpers.results import encode_per_image_nll
 from made_helpers.results import main as results_main
 
 
@@ -56,12 +57,16 @@ def _damaged_copy(result, name, edit):
 
 
 def test_compare_refuses_a_fifo_and_damaged_per_image_data(finished_run, base_result, capsys):
-    """A014 (a FIFO as --compare blocked forever), K041 (not base64), K044 (cut data): one line naming the file."""
+    """A014 (a FIFO as --compare blocked forever), K041 (not base64), K044 (cut data), K011 (per-image NLLs NaN, as
+    evaluate once wrote for a model with NaN weights: 'nll_a and nll_b must be finite'): one line naming the file."""
     folder = base_result.parent
     os.mkfifo(folder / "fifo.json")
+    n = json.loads(base_result.read_text())["per_image_nll"]["n"]
     cases = {folder / "fifo.json": "is a FIFO (named pipe)",
              _damaged_copy(base_result, "b64.json", lambda p: p.update(data="!!!notbase64")): "is damaged",
-             _damaged_copy(base_result, "short.json", lambda p: p.update(data=p["data"][:-8])): "is damaged"}
+             _damaged_copy(base_result, "short.json", lambda p: p.update(data=p["data"][:-8])): "is damaged",
+             _damaged_copy(base_result, "nan.json", lambda p: p.update(encode_per_image_nll(np.full(n, np.nan)))):
+                 "per_image_nll holds 10 NaN or inf value(s)"}
     for path, message in cases.items():
         rc, out, err = cli(capsys, "evaluate", "--model", finished_run, "--limit", "10", "--compare", path)
         assert rc == 2
