@@ -468,6 +468,21 @@ def cmd_train(args) -> int:
                                  f"--out (a second writer would mix two runs' files)") from None
 
 
+def _interrupted_run(out: Path) -> str:
+    """What an interrupted ``made train`` leaves in ``out``: the epoch its checkpoint holds and how to continue."""
+    from .train import CHECKPOINT_FILE, read_checkpoint_state
+
+    ckpt = out / CHECKPOINT_FILE
+    if not ckpt.is_file():
+        return f"interrupted before the first epoch ended: {out} holds no checkpoint; run the command again to start"
+    try:
+        epochs = read_checkpoint_state(ckpt)["history"]["epochs_run"]
+    except (MadeError, KeyError, TypeError):
+        return "interrupted; a train run continues with --resume"
+    return (f"interrupted; {ckpt} holds the run up to epoch {epochs}: the same command with --resume continues it "
+            f"from there")
+
+
 def _train_locked(args, out: Path) -> int:
     """``made train`` once the run folder's lock is held."""
     import keras
@@ -512,6 +527,8 @@ def _train_locked(args, out: Path) -> int:
             if isinstance(error, KeyboardInterrupt):
                 raise type(error)(f"interrupted before the new run's first checkpoint: the previous run in {out} is "
                                   f"back in place, unchanged") from None
+        if isinstance(error, KeyboardInterrupt):
+            raise type(error)(_interrupted_run(out)) from None
         raise
     _save_model(model, out / MODEL_FILE)
     invocations = previous.get("invocations", []) + [{
@@ -911,8 +928,13 @@ def main(argv: list[str] | None = None) -> int:
     prog = "made"
     try:
         previous_handler = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:                                # not the main thread: SIGTERM keeps its handler
-        previous_handler = None
+        # `made train ... &` in a script (no job control) starts with SIGINT ignored, so `kill -INT` or Ctrl-C did
+        # nothing; made's commands stop cleanly on it (a train run keeps its last checkpoint), so take it back
+        ignored_int = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:                                # not the main thread: the signals keep their handlers
+        previous_handler, ignored_int = None, False
     try:
         check_environment()                 # MADE_DEBUG, MADE_OFFLINE, ..., KERAS_BACKEND: before Keras is imported
         parser = build_parser()
@@ -947,6 +969,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:
