@@ -20,11 +20,12 @@ import numpy as np
 import tensorflow as tf
 
 from .atomic import atomic_write, remove_stale_temps
-from .checks import check_bool, check_int, check_nonnegative_float, check_real_batch, check_seed
+from .checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
 from .errors import UserInputError
 from .files import require_regular_file
 from .gaussian_made import log_prob_chunks
 from .train import (
+    NONFINITE_BEFORE_TRAINING,
     StopOnDivergence,
     TrainingDivergedError,
     check_learning_rate,
@@ -209,6 +210,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     resumed_at_epochs, xla}``."""
     D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
+    check_finite_weights(model, "fit_density", fix=NONFINITE_BEFORE_TRAINING)   # else 'lower the learning rate'
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
     patience = check_int("patience", patience, low=1, type_error=ValueError)

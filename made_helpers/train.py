@@ -19,7 +19,14 @@ import keras
 import numpy as np
 
 from .atomic import atomic_write, json_text, remove_stale_temps, write_json
-from .checks import check_int, check_positive_float, check_real_batch, check_seed, nonfinite_weights
+from .checks import (
+    check_finite_weights,
+    check_int,
+    check_positive_float,
+    check_real_batch,
+    check_seed,
+    nonfinite_weights,
+)
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
 from .files import require_regular_file
@@ -242,6 +249,9 @@ def _open_checkpoint(path: Path):
         raise UserInputError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
 
 
+NONFINITE_BEFORE_TRAINING = ("it held them before training began, so training cannot repair it: build a new model "
+                             "(or load a sound one)")
+
 _NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `made train` command with "
                   "--overwrite, which replaces the run) or choose another folder")
 
@@ -351,6 +361,7 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
         raise UserInputError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
     x_train = check_real_batch(x_train, model.input_dim, "x_train", binary=True)
     x_valid = check_real_batch(x_valid, model.input_dim, "x_valid", binary=True)
+    check_finite_weights(model, "train", fix=NONFINITE_BEFORE_TRAINING)     # else 'lower the learning rate'
     k_valid = model.num_masks if valid_masks is None else valid_masks
     k_valid = check_int("valid_masks", k_valid, 1, model.num_masks, type_error=ValueError)
     if valid_ensemble == "conditionals":      # refused now, not after a whole epoch
