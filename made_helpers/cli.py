@@ -29,6 +29,7 @@ from . import __version__
 from .checks import FLOAT32_MAX
 from .environment import EnvironmentVariableError, check_environment, env_flag
 from .errors import MadeError, UserInputError
+from .files import require_regular_file
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
     import numpy as np
@@ -237,8 +238,9 @@ def _check_json_target(text: str, model_file: Path, read: list[Path], overwrite:
     return _check_output(path, "--json", text)
 
 
-def _check_png_target(text: str) -> Path:
-    """``sample --out``: a ``.png`` file, or an existing folder (which receives ``samples.png``)."""
+def _check_png_target(text: str, overwrite: bool = False) -> Path:
+    """``sample --out``: a ``.png`` file, or an existing folder (which receives ``samples.png``); without
+    ``overwrite``, not an existing file."""
     path = _check_new_path("--out", text)
     if path.is_dir():
         path = path / "samples.png"
@@ -246,6 +248,9 @@ def _check_png_target(text: str) -> Path:
             raise _UsageError(f"--out {text}: {path} is a folder: name a .png file")
     elif path.suffix.lower() != ".png":
         raise _UsageError(f"--out {text} must end in .png (or name an existing folder, which receives samples.png)")
+    if os.path.lexists(path) and not overwrite:
+        where = text if str(path) == text else f"{text}: {path}"
+        raise _UsageError(f"--out {where} already exists: add --overwrite to replace it, or choose another file")
     return _check_output(path, "--out", str(path))
 
 
@@ -299,6 +304,8 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
                                  f"for it to end (it writes {MODEL_FILE} last), or give a copy of the model", holder)
     if p.is_dir():
         model = p / MODEL_FILE
+        if os.path.lexists(model):                     # a FIFO would block the reader; a folder is no model
+            require_regular_file(model, f"--model {path}: {model}", "give a model file saved by made train")
         if not model.is_file():
             from .run_folder import OVERWRITTEN
 
@@ -311,6 +318,8 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
         return model, p
     if p.is_file():
         return p, p.parent if (p.parent / RUN_SUMMARY).is_file() else None
+    if os.path.lexists(p):
+        require_regular_file(p, f"--model {path}", "give a run folder or a .keras file saved by made train")
     raise FileNotFoundError(f"--model {path}: no such run folder or .keras file")
 
 
@@ -739,7 +748,7 @@ def cmd_evaluate(args) -> int:
 def cmd_sample(args) -> int:
     from .plotting import save_image_grid
 
-    out = _check_png_target(args.out)
+    out = _check_png_target(args.out, args.overwrite)
     cols = min(args.ncols, args.n)
     if cols > MAX_GRID_COLS:
         raise _UsageError(f"--ncols {args.ncols} puts {cols} digits in a row of the ~1200-pixel-wide PNG, too "
@@ -907,6 +916,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"keeps its 28 pixels) and at most {MAX_GRID_ROWS} rows (default: 10)")
     s.add_argument("--out", required=True, metavar="FILE.png",
                    help="PNG file to write (an existing folder receives samples.png)")
+    s.add_argument("--overwrite", action="store_true",
+                   help="replace the --out file when it exists (without it, an existing file is refused)")
     s.set_defaults(func=cmd_sample)
     return parser
 

@@ -167,3 +167,17 @@ def test_summary_that_is_a_fifo_is_refused(finished_run, tmp_path, capsys):
                      "--limit", "3")
     assert rc == 2
     one_line_error(err, f"--summary {tmp_path / 's.json'} is a FIFO (named pipe)")
+
+
+def test_a_model_file_that_is_a_fifo_is_named_as_such(finished_run, tmp_path, capsys):
+    """Class 3 for --model (a new variant): a FIFO model.keras in a run folder was reported as 'no model.keras in
+    ... (a checkpoint is there: the run has not finished)', and a FIFO given as the .keras file as 'no such run folder
+    or .keras file'."""
+    run = shutil.copytree(finished_run, tmp_path / "run")
+    (run / "model.keras").unlink()
+    os.mkfifo(run / "model.keras")
+    for command in (["evaluate", "--model", run, "--limit", "3"],
+                    ["sample", "--model", run / "model.keras", "--n", "2", "--out", tmp_path / "s.png"]):
+        rc, out, err = cli(capsys, *command)
+        assert rc == 1 and not (tmp_path / "s.png").exists()
+        one_line_error(err, f"{run / 'model.keras'} is a FIFO (named pipe), which would block the reader")
