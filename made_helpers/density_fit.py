@@ -22,7 +22,7 @@ import tensorflow as tf
 from .atomic import atomic_write, remove_stale_temps
 from .checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
 from .errors import UserInputError
-from .files import require_regular_file
+from .files import require_npz
 from .gaussian_made import log_prob_chunks
 from .train import (
     NONFINITE_BEFORE_TRAINING,
@@ -163,7 +163,7 @@ def load_checkpoint(path: Path, trainer: keras.Model, settings: dict) -> dict:
     """Restore the weights and Adam's variables of the run in checkpoint ``path`` into ``trainer``; its state, with
     ``best_weights``. A damaged checkpoint or other settings are one ``UserInputError`` naming ``path``."""
     again = "resume with the run's settings, or start it again (maf_mnist.py: --overwrite)"
-    require_regular_file(path, f"{path}: the checkpoint", again)         # a FIFO would block np.load
+    require_npz(path, f"{path}: the checkpoint", again)         # a FIFO would block np.load, other files unpickle
     try:
         with np.load(path, allow_pickle=False) as z:
             state = json.loads(str(z["state"]))

@@ -29,7 +29,7 @@ from .checks import (
 )
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
-from .files import require_regular_file
+from .files import require_npz
 from .model import ENSEMBLES
 
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -231,7 +231,7 @@ def _rng(model) -> list:
 def _open_checkpoint(path: Path):
     """``(arrays, state)`` of checkpoint ``path`` (a regular file: a FIFO would block); an error reading it is one
     ``ValueError``."""
-    require_regular_file(path, f"{path}: the checkpoint", _NOT_RESUMABLE)
+    require_npz(path, f"{path}: the checkpoint", _NOT_RESUMABLE)
     try:
         with np.load(path, allow_pickle=False) as z:
             state = json.loads(str(z["state"]))

@@ -102,6 +102,7 @@ def _edit_checkpoint(run, **changes):
 
 @pytest.mark.parametrize("damage, message", [
     ("fifo checkpoint", "checkpoint.npz: the checkpoint is a FIFO (named pipe)"),                    # A016
+    ("text checkpoint", "checkpoint.npz: the checkpoint is damaged (not an .npz archive)"),          # variant
     ("model array shape", "the checkpoint is damaged: array model_0"),                                 # K014
     ("optimizer array shape", "the checkpoint is damaged: array opt_2"),                               # K015
     ("summary not json", "train_summary.json is damaged: not valid JSON"),                             # K025
@@ -113,6 +114,8 @@ def test_resume_refuses_damaged_records_before_rewriting_anything(run_copy, caps
     if damage == "fifo checkpoint":
         (run_copy / "checkpoint.npz").unlink()
         os.mkfifo(run_copy / "checkpoint.npz")
+    elif damage == "text checkpoint":                # numpy tried it as a pickle and advised unsafe loading
+        (run_copy / "checkpoint.npz").write_text("garbage")
     elif damage == "model array shape":
         _edit_checkpoint(run_copy, model_0=lambda a: np.zeros((3, 3), "float32"))
     elif damage == "optimizer array shape":
