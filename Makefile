@@ -5,6 +5,9 @@ REPO_ROOT := $(patsubst %/,%,$(dir $(abspath $(firstword $(MAKEFILE_LIST)))))
 ifneq ($(REPO_ROOT),$(abspath $(CURDIR)))
 $(error run make in the repository root ($(REPO_ROOT)), e.g. `make -C $(REPO_ROOT) install`, not in $(CURDIR))
 endif
+ifeq ($(wildcard $(REPO_ROOT)/pyproject.toml),)
+$(error $(REPO_ROOT) holds no pyproject.toml: this Makefile works only in the made-tutorial repository, run make there)
+endif
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3

@@ -43,6 +43,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object] | 
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
+        if e.errno is None:                # not the file system's: e.g. a download's URLError ('cannot write' misled)
+            raise
         raise OSError(e.errno, f"cannot write {path}: {e.strerror or e}") from e
     except BaseException:
         tmp.unlink(missing_ok=True)

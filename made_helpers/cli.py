@@ -29,6 +29,7 @@ from . import __version__
 from .checks import FLOAT32_MAX
 from .environment import EnvironmentVariableError, check_environment, env_flag
 from .errors import MadeError, UserInputError
+from .files import require_regular_file
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
     import numpy as np
@@ -237,8 +238,9 @@ def _check_json_target(text: str, model_file: Path, read: list[Path], overwrite:
     return _check_output(path, "--json", text)
 
 
-def _check_png_target(text: str) -> Path:
-    """``sample --out``: a ``.png`` file, or an existing folder (which receives ``samples.png``)."""
+def _check_png_target(text: str, overwrite: bool = False) -> Path:
+    """``sample --out``: a ``.png`` file, or an existing folder (which receives ``samples.png``); without
+    ``overwrite``, not an existing file."""
     path = _check_new_path("--out", text)
     if path.is_dir():
         path = path / "samples.png"
@@ -246,6 +248,9 @@ def _check_png_target(text: str) -> Path:
             raise _UsageError(f"--out {text}: {path} is a folder: name a .png file")
     elif path.suffix.lower() != ".png":
         raise _UsageError(f"--out {text} must end in .png (or name an existing folder, which receives samples.png)")
+    if os.path.lexists(path) and not overwrite:
+        where = text if str(path) == text else f"{text}: {path}"
+        raise _UsageError(f"--out {where} already exists: add --overwrite to replace it, or choose another file")
     return _check_output(path, "--out", str(path))
 
 
@@ -299,6 +304,8 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
                                  f"for it to end (it writes {MODEL_FILE} last), or give a copy of the model", holder)
     if p.is_dir():
         model = p / MODEL_FILE
+        if os.path.lexists(model):                     # a FIFO would block the reader; a folder is no model
+            require_regular_file(model, f"--model {path}: {model}", "give a model file saved by made train")
         if not model.is_file():
             from .run_folder import OVERWRITTEN
 
@@ -311,6 +318,8 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
         return model, p
     if p.is_file():
         return p, p.parent if (p.parent / RUN_SUMMARY).is_file() else None
+    if os.path.lexists(p):
+        require_regular_file(p, f"--model {path}", "give a run folder or a .keras file saved by made train")
     raise FileNotFoundError(f"--model {path}: no such run folder or .keras file")
 
 
@@ -468,6 +477,21 @@ def cmd_train(args) -> int:
                                  f"--out (a second writer would mix two runs' files)") from None
 
 
+def _interrupted_run(out: Path) -> str:
+    """What an interrupted ``made train`` leaves in ``out``: the epoch its checkpoint holds and how to continue."""
+    from .train import CHECKPOINT_FILE, read_checkpoint_state
+
+    ckpt = out / CHECKPOINT_FILE
+    if not ckpt.is_file():
+        return f"interrupted before the first epoch ended: {out} holds no checkpoint; run the command again to start"
+    try:
+        epochs = read_checkpoint_state(ckpt)["history"]["epochs_run"]
+    except (MadeError, KeyError, TypeError):
+        return "interrupted; a train run continues with --resume"
+    return (f"interrupted; {ckpt} holds the run up to epoch {epochs}: the same command with --resume continues it "
+            f"from there")
+
+
 def _train_locked(args, out: Path) -> int:
     """``made train`` once the run folder's lock is held."""
     import keras
@@ -512,6 +536,8 @@ def _train_locked(args, out: Path) -> int:
             if isinstance(error, KeyboardInterrupt):
                 raise type(error)(f"interrupted before the new run's first checkpoint: the previous run in {out} is "
                                   f"back in place, unchanged") from None
+        if isinstance(error, KeyboardInterrupt):
+            raise type(error)(_interrupted_run(out)) from None
         raise
     _save_model(model, out / MODEL_FILE)
     invocations = previous.get("invocations", []) + [{
@@ -722,7 +748,7 @@ def cmd_evaluate(args) -> int:
 def cmd_sample(args) -> int:
     from .plotting import save_image_grid
 
-    out = _check_png_target(args.out)
+    out = _check_png_target(args.out, args.overwrite)
     cols = min(args.ncols, args.n)
     if cols > MAX_GRID_COLS:
         raise _UsageError(f"--ncols {args.ncols} puts {cols} digits in a row of the ~1200-pixel-wide PNG, too "
@@ -890,6 +916,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"keeps its 28 pixels) and at most {MAX_GRID_ROWS} rows (default: 10)")
     s.add_argument("--out", required=True, metavar="FILE.png",
                    help="PNG file to write (an existing folder receives samples.png)")
+    s.add_argument("--overwrite", action="store_true",
+                   help="replace the --out file when it exists (without it, an existing file is refused)")
     s.set_defaults(func=cmd_sample)
     return parser
 
@@ -911,8 +939,13 @@ def main(argv: list[str] | None = None) -> int:
     prog = "made"
     try:
         previous_handler = signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:                                # not the main thread: SIGTERM keeps its handler
-        previous_handler = None
+        # `made train ... &` in a script (no job control) starts with SIGINT ignored, so `kill -INT` or Ctrl-C did
+        # nothing; made's commands stop cleanly on it (a train run keeps its last checkpoint), so take it back
+        ignored_int = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:                                # not the main thread: the signals keep their handlers
+        previous_handler, ignored_int = None, False
     try:
         check_environment()                 # MADE_DEBUG, MADE_OFFLINE, ..., KERAS_BACKEND: before Keras is imported
         parser = build_parser()
@@ -947,6 +980,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _join_negative_numbers(argv: list[str]) -> list[str]:

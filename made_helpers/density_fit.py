@@ -20,10 +20,19 @@ import numpy as np
 import tensorflow as tf
 
 from .atomic import atomic_write, remove_stale_temps
-from .checks import check_bool, check_int, check_nonnegative_float, check_real_batch, check_seed
+from .checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
 from .errors import UserInputError
+from .files import require_npz
 from .gaussian_made import log_prob_chunks
-from .train import StopOnDivergence, TrainingDivergedError, check_learning_rate, minibatches, weight_decay_cause
+from .train import (
+    NONFINITE_BEFORE_TRAINING,
+    StopOnDivergence,
+    TrainingDivergedError,
+    check_learning_rate,
+    minibatches,
+    stored_arrays,
+    weight_decay_cause,
+)
 from .train import _settings_diff as settings_diff
 
 
@@ -154,6 +163,7 @@ def load_checkpoint(path: Path, trainer: keras.Model, settings: dict) -> dict:
     """Restore the weights and Adam's variables of the run in checkpoint ``path`` into ``trainer``; its state, with
     ``best_weights``. A damaged checkpoint or other settings are one ``UserInputError`` naming ``path``."""
     again = "resume with the run's settings, or start it again (maf_mnist.py: --overwrite)"
+    require_npz(path, f"{path}: the checkpoint", again)         # a FIFO would block np.load, other files unpickle
     try:
         with np.load(path, allow_pickle=False) as z:
             state = json.loads(str(z["state"]))
@@ -163,9 +173,10 @@ def load_checkpoint(path: Path, trainer: keras.Model, settings: dict) -> dict:
             diff = settings_diff(state.get("settings", {}), settings)
             if diff:
                 raise UserInputError(f"{path}: cannot resume, the settings differ: {'; '.join(diff)}; {again}")
-            weights = [z[f"model_{i}"] for i in range(len(trainer.weights))]
-            optimizer = [z[f"opt_{i}"] for i in range(len(trainer.optimizer.variables))]
-            state["best_weights"] = [z[f"best_{i}"] for i in range(len(weights))] if "best_0" in z.files else None
+            weights = stored_arrays(z, path, "model", trainer.weights, again)       # present, shaped, finite
+            optimizer = stored_arrays(z, path, "opt", trainer.optimizer.variables, again)
+            state["best_weights"] = stored_arrays(z, path, "best", trainer.weights, again) if "best_0" in z.files \
+                else None
     except UserInputError:
         raise
     except Exception as e:
@@ -199,6 +210,7 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     resumed_at_epochs, xla}``."""
     D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
+    check_finite_weights(model, "fit_density", fix=NONFINITE_BEFORE_TRAINING)   # else 'lower the learning rate'
     epochs = check_int("epochs", epochs, low=1, type_error=ValueError)
     batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
     patience = check_int("patience", patience, low=1, type_error=ValueError)

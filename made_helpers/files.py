@@ -9,12 +9,13 @@ import json
 import os
 import resource
 import secrets
+import zipfile
 from pathlib import Path
 
 from .errors import UserInputError
 
 __all__ = ["MIN_FILE_SIZE_LIMIT", "check_file_size_limit", "check_writable", "not_regular", "read_json",
-           "require_regular_file"]
+           "require_npz", "require_regular_file"]
 
 MIN_FILE_SIZE_LIMIT = 64 * 2**20
 """The smallest file-size limit (``ulimit -f``) accepted: TensorFlow writes its compiled functions as files,
@@ -54,6 +55,20 @@ def require_regular_file(path: str | os.PathLike, name: str | None = None, fix: 
     problem = not_regular(path)
     if problem is not None:
         raise UserInputError(f"{what} is {problem}, not a regular file{'; ' + fix if fix else ''}")
+    return path
+
+
+def require_npz(path: str | os.PathLike, name: str | None = None, fix: str = "") -> Path:
+    """``Path(path)`` if it is a regular file holding a ``.npz`` (zip) archive, else one-line ``UserInputError``
+    naming ``name`` (default: the path): numpy would try any other file as a pickle and advise unsafe loading."""
+    path = require_regular_file(path, name, fix)
+    try:
+        ok = zipfile.is_zipfile(path)
+    except OSError as e:
+        raise UserInputError(f"{name or path}: cannot be read ({e.strerror or e}){'; ' + fix if fix else ''}") from None
+    if not ok:
+        empty = "empty" if path.stat().st_size == 0 else "not an .npz archive"
+        raise UserInputError(f"{name or path} is damaged ({empty}){'; ' + fix if fix else ''}")
     return path
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import math
 import sys
 import time
@@ -21,6 +20,7 @@ import numpy as np
 
 from .atomic import finite_or_null
 from .errors import UserInputError
+from .files import check_writable, read_json, require_regular_file
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
@@ -97,7 +97,8 @@ def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
 
 
 def load_trained(results_file: str | Path):
-    """The model a results file describes, with the weights saved beside it (half precision, as saved)."""
+    """The model a results file describes, with the weights saved beside it (half precision, as saved). Both files
+    must be regular files; a damaged record or weights file, or NaN/inf weights, are one line naming the file."""
     from .checks import check_finite_weights
     from .flows import MAF
     from .gaussian_made import GaussianMADE
@@ -106,33 +107,36 @@ def load_trained(results_file: str | Path):
     results_file = Path(results_file)
     result = _read_record(results_file)
     if not result.get("model_file"):
-        raise ValueError(f"{results_file}: no model file was saved with this run ({result.get('model_not_saved')})")
-    path = results_file.parent / result["model_file"]
+        raise UserInputError(f"{results_file}: no model file was saved with this run ({result.get('model_not_saved')})")
+    path = results_file.parent / str(result["model_file"])
+    redo = f"restore it from git or train the run again (scripts/maf_mnist.py ... --out {results_file.name})"
+    require_regular_file(path, f"{path} (the weights of {results_file.name})", redo)
     blob = path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != result["model_sha256"]:
-        raise ValueError(f"{path}: its SHA-256 differs from the one in {results_file.name}; the file was changed")
+    if hashlib.sha256(blob).hexdigest() != result.get("model_sha256"):
+        raise UserInputError(f"{path}: its SHA-256 differs from the one in {results_file.name}; the file was changed: "
+                             f"{redo}")
     classes = {"GaussianMADE": GaussianMADE, "MAF": MAF, "RealNVP": RealNVP}
     if result.get("model_class") not in classes:
         raise UserInputError(f"{results_file}: model_class {result.get('model_class')!r} is not one of "
                              f"{tuple(classes)}; the file was changed or comes from another program")
-    model = classes[result["model_class"]].from_config(result["model_config"])
-    arrays = np.load(io.BytesIO(blob))
-    for i, v in enumerate(model.weights):
-        v.assign(arrays[f"w{i}"].astype(np.float32))
-    check_finite_weights(model, str(path))
+    try:
+        model = classes[result["model_class"]].from_config(result["model_config"])
+        with np.load(io.BytesIO(blob), allow_pickle=False) as arrays:
+            values = [arrays[f"w{i}"] for i in range(len(model.weights))]
+        for v, value in zip(model.weights, values):
+            v.assign(value.astype(np.float32))
+    except Exception as e:  # noqa: BLE001  (an edited model_config, arrays that do not fit it: KeyError, ValueError ...)
+        detail = (str(e).strip().splitlines() or [""])[0][:160]
+        raise UserInputError(f"{results_file}: its model_config and {path.name} do not describe one model "
+                             f"({type(e).__name__}: {detail}); {redo}") from None
+    check_finite_weights(model, str(path), fix=redo)
     return model
 
 
 def _read_record(path: Path) -> dict:
-    """The JSON object of results file ``path``; unreadable or damaged is one ``UserInputError`` naming it."""
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserInputError(f"{path}: cannot read this results file ({type(e).__name__}: {e}); restore it from git "
-                             f"or move it out of the folder") from None
-    if not isinstance(result, dict):
-        raise UserInputError(f"{path}: a results file holds a JSON object, got {type(result).__name__}")
-    return result
+    """The JSON object of results file ``path`` (a regular file); unreadable or damaged is one ``UserInputError``
+    naming it."""
+    return read_json(path, f"results file {path}", "restore it from git or move it out of the folder")
 
 
 def load_results(folder: str | Path) -> dict[str, dict]:
@@ -316,6 +320,12 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     out = Path(args.out)
     if problem := _refuse_existing(out, args.overwrite, args.resume):
         print(f"maf_mnist.py: error: {problem}", file=sys.stderr)
+        return 2
+    try:                                            # before the data are read and the model trained
+        for path in (out, out.with_suffix(".weights.npz"), checkpoint_path(out)):
+            check_writable(path, f"--out {out}" if path == out else f"--out {out} ({path.name} beside it)")
+    except UserInputError as error:
+        print(f"maf_mnist.py: error: {error}", file=sys.stderr)
         return 2
     checkpoint = checkpoint_path(out)
     if args.overwrite:

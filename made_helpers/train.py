@@ -19,10 +19,17 @@ import keras
 import numpy as np
 
 from .atomic import atomic_write, json_text, remove_stale_temps, write_json
-from .checks import check_int, check_positive_float, check_real_batch, check_seed, nonfinite_weights
+from .checks import (
+    check_finite_weights,
+    check_int,
+    check_positive_float,
+    check_real_batch,
+    check_seed,
+    nonfinite_weights,
+)
 from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
-from .files import require_regular_file
+from .files import require_npz
 from .model import ENSEMBLES
 
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -224,7 +231,7 @@ def _rng(model) -> list:
 def _open_checkpoint(path: Path):
     """``(arrays, state)`` of checkpoint ``path`` (a regular file: a FIFO would block); an error reading it is one
     ``ValueError``."""
-    require_regular_file(path, f"{path}: the checkpoint", _NOT_RESUMABLE)
+    require_npz(path, f"{path}: the checkpoint", _NOT_RESUMABLE)
     try:
         with np.load(path, allow_pickle=False) as z:
             state = json.loads(str(z["state"]))
@@ -241,6 +248,9 @@ def _open_checkpoint(path: Path):
             raise                                   # already says which checkpoint and what to do
         raise UserInputError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}), {_NOT_RESUMABLE}") from e
 
+
+NONFINITE_BEFORE_TRAINING = ("it held them before training began, so training cannot repair it: build a new model "
+                             "(or load a sound one)")
 
 _NOT_RESUMABLE = ("so the run cannot be resumed: start it again (CLI: the same `made train` command with "
                   "--overwrite, which replaces the run) or choose another folder")
@@ -259,32 +269,34 @@ def _load_checkpoint(path: Path, model, settings: dict) -> dict:
         if diff:
             raise UserInputError(f"{path}: cannot resume, the settings differ: " + "; ".join(diff)
                              + " (resume with the run's settings, or choose another --out)")
-        model_w = _stored(z, path, "model", model.weights)
+        model_w = stored_arrays(z, path, "model", model.weights)
         variables = [*model.optimizer.variables, *_rng(model)]
-        values = _stored(z, path, "opt", model.optimizer.variables) + _stored(z, path, "rngstate", _rng(model))
-        state["best_weights"] = _stored(z, path, "best", model.weights) if "best_0" in z.files else []
+        values = (stored_arrays(z, path, "opt", model.optimizer.variables)
+                  + stored_arrays(z, path, "rngstate", _rng(model)))
+        state["best_weights"] = stored_arrays(z, path, "best", model.weights) if "best_0" in z.files else []
     model.set_weights(model_w)
     for var, value in zip(variables, values):
         var.assign(value)
     return state
 
 
-def _stored(z, path: Path, prefix: str, variables) -> list[np.ndarray]:
-    """The arrays ``prefix_0, prefix_1, ...`` of checkpoint ``z`` for ``variables``: each there, of the variable's
-    shape, and finite (a NaN layer would train or be saved silently); else one line naming the array and layer."""
+def stored_arrays(z, path: Path, prefix: str, variables, fix: str = _NOT_RESUMABLE) -> list[np.ndarray]:
+    """The arrays ``prefix_0, prefix_1, ...`` of checkpoint ``z`` (an open ``.npz`` read from ``path``) for
+    ``variables``: each there, of the variable's shape, and finite (a NaN layer would train or be saved silently);
+    else one ``UserInputError`` line naming the array and layer, ending in ``fix``."""
     arrays = []
     for i, var in enumerate(variables):
         key, name = f"{prefix}_{i}", getattr(var, "path", None) or getattr(var, "name", "")
         if key not in z.files:
             raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) is missing, "
-                                 f"{_NOT_RESUMABLE}")
+                                 f"{fix}")
         value = z[key]
         if tuple(value.shape) != tuple(var.shape):
             raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) has shape {value.shape}, "
-                                 f"the model's is {tuple(var.shape)}, {_NOT_RESUMABLE}")
+                                 f"the model's is {tuple(var.shape)}, {fix}")
         if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
             raise UserInputError(f"{path}: the checkpoint is damaged: array {key} ({name}) holds "
-                                 f"{int(np.sum(~np.isfinite(value)))} NaN or inf value(s), {_NOT_RESUMABLE}")
+                                 f"{int(np.sum(~np.isfinite(value)))} NaN or inf value(s), {fix}")
         arrays.append(value)
     return arrays
 
@@ -349,6 +361,7 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
         raise UserInputError(f"valid_ensemble must be one of {ENSEMBLES}, got {valid_ensemble!r}")
     x_train = check_real_batch(x_train, model.input_dim, "x_train", binary=True)
     x_valid = check_real_batch(x_valid, model.input_dim, "x_valid", binary=True)
+    check_finite_weights(model, "train", fix=NONFINITE_BEFORE_TRAINING)     # else 'lower the learning rate'
     k_valid = model.num_masks if valid_masks is None else valid_masks
     k_valid = check_int("valid_masks", k_valid, 1, model.num_masks, type_error=ValueError)
     if valid_ensemble == "conditionals":      # refused now, not after a whole epoch

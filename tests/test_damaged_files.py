@@ -14,6 +14,7 @@ from conftest import ROOT, TINY_RUN, cli, one_line_error, snapshot
 from made_helpers import MADE
 from made_helpers.errors import UserInputError
 from made_helpers.files import read_json, require_regular_file
+from made_helpers.results import encode_per_image_nll
 from made_helpers.results import main as results_main
 
 
@@ -56,12 +57,16 @@ def _damaged_copy(result, name, edit):
 
 
 def test_compare_refuses_a_fifo_and_damaged_per_image_data(finished_run, base_result, capsys):
-    """A014 (a FIFO as --compare blocked forever), K041 (not base64), K044 (cut data): one line naming the file."""
+    """A014 (a FIFO as --compare blocked forever), K041 (not base64), K044 (cut data), K011 (per-image NLLs NaN, as
+    evaluate once wrote for a model with NaN weights: 'nll_a and nll_b must be finite'): one line naming the file."""
     folder = base_result.parent
     os.mkfifo(folder / "fifo.json")
+    n = json.loads(base_result.read_text())["per_image_nll"]["n"]
     cases = {folder / "fifo.json": "is a FIFO (named pipe)",
              _damaged_copy(base_result, "b64.json", lambda p: p.update(data="!!!notbase64")): "is damaged",
-             _damaged_copy(base_result, "short.json", lambda p: p.update(data=p["data"][:-8])): "is damaged"}
+             _damaged_copy(base_result, "short.json", lambda p: p.update(data=p["data"][:-8])): "is damaged",
+             _damaged_copy(base_result, "nan.json", lambda p: p.update(encode_per_image_nll(np.full(n, np.nan)))):
+                 "per_image_nll holds 10 NaN or inf value(s)"}
     for path, message in cases.items():
         rc, out, err = cli(capsys, "evaluate", "--model", finished_run, "--limit", "10", "--compare", path)
         assert rc == 2
@@ -97,6 +102,7 @@ def _edit_checkpoint(run, **changes):
 
 @pytest.mark.parametrize("damage, message", [
     ("fifo checkpoint", "checkpoint.npz: the checkpoint is a FIFO (named pipe)"),                    # A016
+    ("text checkpoint", "checkpoint.npz: the checkpoint is damaged (not an .npz archive)"),          # variant
     ("model array shape", "the checkpoint is damaged: array model_0"),                                 # K014
     ("optimizer array shape", "the checkpoint is damaged: array opt_2"),                               # K015
     ("summary not json", "train_summary.json is damaged: not valid JSON"),                             # K025
@@ -108,6 +114,8 @@ def test_resume_refuses_damaged_records_before_rewriting_anything(run_copy, caps
     if damage == "fifo checkpoint":
         (run_copy / "checkpoint.npz").unlink()
         os.mkfifo(run_copy / "checkpoint.npz")
+    elif damage == "text checkpoint":                # numpy tried it as a pickle and advised unsafe loading
+        (run_copy / "checkpoint.npz").write_text("garbage")
     elif damage == "model array shape":
         _edit_checkpoint(run_copy, model_0=lambda a: np.zeros((3, 3), "float32"))
     elif damage == "optimizer array shape":
@@ -162,3 +170,17 @@ def test_summary_that_is_a_fifo_is_refused(finished_run, tmp_path, capsys):
                      "--limit", "3")
     assert rc == 2
     one_line_error(err, f"--summary {tmp_path / 's.json'} is a FIFO (named pipe)")
+
+
+def test_a_model_file_that_is_a_fifo_is_named_as_such(finished_run, tmp_path, capsys):
+    """Class 3 for --model (a new variant): a FIFO model.keras in a run folder was reported as 'no model.keras in
+    ... (a checkpoint is there: the run has not finished)', and a FIFO given as the .keras file as 'no such run folder
+    or .keras file'."""
+    run = shutil.copytree(finished_run, tmp_path / "run")
+    (run / "model.keras").unlink()
+    os.mkfifo(run / "model.keras")
+    for command in (["evaluate", "--model", run, "--limit", "3"],
+                    ["sample", "--model", run / "model.keras", "--n", "2", "--out", tmp_path / "s.png"]):
+        rc, out, err = cli(capsys, *command)
+        assert rc == 1 and not (tmp_path / "s.png").exists()
+        one_line_error(err, f"{run / 'model.keras'} is a FIFO (named pipe), which would block the reader")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -96,3 +97,38 @@ def test_a_model_xla_cannot_compile_trains_without_it_and_says_so_in_one_line(ca
     notices = [line for line in capsys.readouterr().out.splitlines() if "XLA" in line]
     assert len(notices) == 1 and notices[0].startswith("fit_density: XLA cannot compile")
     assert history["valid_nll"][1] < history["valid_nll"][0] and float(np.abs(model.m.numpy()).max()) > 0.1
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("nan weights", r"the checkpoint is damaged: array model_0 \(.*\) holds 32 NaN or inf value\(s\)"),
+    ("nan best weights", r"array best_0 \(.*\) holds 32 NaN or inf value\(s\)"),
+    ("shape", r"array opt_1 \(.*\) has shape \(5,\)"),
+    ("fifo", r"the checkpoint is a FIFO \(named pipe\)"),
+    ("text", r"the checkpoint is damaged \(not an .npz archive\)"),     # was numpy's advice to unpickle it
+])
+def test_a_damaged_checkpoint_is_refused_on_resume_naming_the_array(tmp_path, damage, message):
+    """A real-valued model resumed from a checkpoint with NaN weights trained on from them (or, as the best epoch, was
+    returned), an array of another shape was an unnamed error, and a FIFO blocked np.load: one line naming the
+    checkpoint and the array (issue 28, classes 2 and 3; ``maf_mnist.py --resume`` goes this way)."""
+    x_train, x_valid = _data(100, 0), _data(50, 1)
+    path = tmp_path / "run.checkpoint.npz"
+    fit_density(MAF(4, [8], num_layers=2, seed=0), x_train, x_valid, epochs=1, batch_size=50, verbose=False,
+                checkpoint=path, jit_compile=False)
+    with np.load(path) as z:
+        arrays = dict(z)
+    if damage == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    elif damage == "text":
+        path.write_text("garbage")
+    else:
+        key = {"nan weights": "model_0", "nan best weights": "best_0", "shape": "opt_1"}[damage]
+        arrays[key] = np.zeros(5, "float32") if damage == "shape" else np.full_like(arrays[key], np.nan)
+        np.savez(path, **arrays)
+    model = MAF(4, [8], num_layers=2, seed=0)
+    before = [v.numpy().copy() for v in model.weights]
+    with pytest.raises(ValueError, match=message) as info:
+        fit_density(model, x_train, x_valid, epochs=3, batch_size=50, verbose=False, checkpoint=path, resume=True,
+                    jit_compile=False)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    assert all(np.array_equal(v.numpy(), w) for v, w in zip(model.weights, before))     # nothing was loaded

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
+import os
+import re
 
 import numpy as np
 import pytest
@@ -322,9 +326,9 @@ def test_two_records_of_one_row_are_an_error_naming_both(tmp_path):
 def test_a_damaged_results_file_is_named(tmp_path):
     """Y006: a broken JSON in the folder notebook 08 reads gave a bare JSONDecodeError."""
     (tmp_path / "broken.json").write_text("{broken")
-    with pytest.raises(ValueError, match="broken.json: cannot read this results file"):
+    with pytest.raises(ValueError, match="results file .*broken.json is damaged: not valid JSON"):
         maf_mnist.load_results(tmp_path)
-    with pytest.raises(ValueError, match="broken.json: cannot read this results file"):
+    with pytest.raises(ValueError, match="results file .*broken.json is damaged: not valid JSON"):
         maf_mnist.load_trained(tmp_path / "broken.json")
 
 
@@ -336,3 +340,50 @@ def test_an_unknown_model_class_is_named_with_its_file(tmp_path, tiny_data):
     (tmp_path / "m3.json").write_text(json.dumps({**result, "model_class": "Evil"}))
     with pytest.raises(ValueError, match=r"m3.json: model_class 'Evil' is not one of"):
         maf_mnist.load_trained(tmp_path / "m3.json")
+
+
+def test_load_trained_refuses_a_fifo_nan_weights_and_a_record_that_does_not_fit(tmp_path, tiny_data):
+    """``load_trained`` read the weights file without the regular-file check (a FIFO blocked it), took NaN weights
+    whose record had been updated to match, and gave bare KeyErrors for an edited record: one line naming the file."""
+    out = tmp_path / "made.json"
+    assert maf_mnist.main(["made", "--out", str(out), "--hidden", "4", "--max-epochs", "1"], data=tiny_data) == 0
+    record, weights = json.loads(out.read_text()), tmp_path / "made.weights.npz"
+    with np.load(weights) as z:
+        arrays = dict(z)
+
+    def variant(name: str, blob: bytes | None = None, **changes) -> str:
+        """A record ``name``.json (its weights ``name``.weights.npz hold ``blob``; ``None``: a FIFO)."""
+        path = tmp_path / f"{name}.weights.npz"
+        if blob is None:
+            os.mkfifo(path)
+        else:
+            path.write_bytes(blob)
+        sha = hashlib.sha256(blob or b"").hexdigest()
+        (tmp_path / f"{name}.json").write_text(json.dumps({**record, "model_file": path.name, "model_sha256": sha,
+                                                          **changes}))
+        return tmp_path / f"{name}.json"
+
+    nan = io.BytesIO()
+    np.savez_compressed(nan, **{**arrays, "w0": np.full_like(arrays["w0"], np.nan)})
+    cases = {variant("fifo"): "is a FIFO (named pipe), which would block the reader, not a regular file",
+             variant("nan", nan.getvalue()): "NaN or inf weight(s)",
+             variant("config", weights.read_bytes(),
+                     model_config={**record["model_config"], "hidden_sizes": [5]}): "do not describe one model",
+             variant("nosha", weights.read_bytes(), model_sha256=None): "SHA-256 differs"}
+    for path, message in cases.items():
+        with pytest.raises(ValueError, match=re.escape(message)) as info:
+            maf_mnist.load_trained(path)
+        assert "\n" not in str(info.value) and path.stem in str(info.value)
+    assert maf_mnist.load_trained(out).log_prob(tiny_data["test"][:2]).shape == (2,)
+
+
+def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
+    """``--out`` was checked for writing only after training (the weights or checkpoint path beside it a folder):
+    now one line naming it before the data are read (``data={}`` would fail at once)."""
+    out = tmp_path / "maf.json"
+    for blocker in (out.with_suffix(".weights.npz"), maf_mnist.checkpoint_path(out)):
+        blocker.mkdir()
+        assert maf_mnist.main(["maf", "--out", str(out), "--overwrite"], data={}) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"--out {out} ({blocker.name} beside it) is a folder" in err
+        blocker.rmdir()

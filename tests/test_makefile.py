@@ -24,3 +24,14 @@ def test_make_from_another_folder_names_the_repository(tmp_path):
 def test_make_in_the_repository_root_still_works():
     r = subprocess.run(["make", "-n", "install"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_copy_of_the_makefile_elsewhere_names_the_repository(tmp_path):
+    """B012, read as written (`cd other && make -f ./Makefile install` with the Makefile copied there): it said
+    'No rule to make target pyproject.toml'."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    r = subprocess.run(["make", "-f", "./Makefile", "-n", "install"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{tmp_path} holds no pyproject.toml" in lines[0] and "No rule" not in r.stderr

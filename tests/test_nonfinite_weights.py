@@ -108,3 +108,23 @@ def test_resume_from_a_nan_checkpoint_is_refused_and_the_model_kept(finished_run
                        "NaN or inf")
         assert "learning rate" not in err and "best valid NLL" not in out
         assert snapshot(run) == before
+
+
+def test_training_refuses_a_model_that_is_nan_before_it_starts():
+    """A model whose weights were NaN before training (assigned, or loaded from a damaged file) was trained until the
+    loss was NaN, then blamed on the learning rate ('Lower the learning rate (now 0.001)', the K020 class): train
+    and fit_density refuse it first, naming the layer."""
+    from made_helpers import fit_density, toy2d
+    from made_helpers.train import train
+
+    made = MADE(6, [8], seed=0)
+    _nan(made.hidden_layers[0].kernel)
+    x = np.random.default_rng(0).integers(0, 2, (20, 6)).astype("float32")
+    with pytest.raises(UserInputError, match=r"^train: the model made.* in made.*/hidden_0/kernel .*cannot repair"):
+        train(made, x, x, epochs=1, verbose=0, jit_compile=False)
+    density = GaussianMADE(2, [4], seed=0)
+    density.log_prob(np.zeros((1, 2)))                  # built
+    _nan(density.hidden_layers[0].kernel)
+    x2 = toy2d.two_moons(50)
+    with pytest.raises(UserInputError, match=r"^fit_density: .*hidden_0/kernel .*cannot repair"):
+        fit_density(density, x2, x2, epochs=1, batch_size=25, verbose=False, jit_compile=False)

@@ -33,8 +33,10 @@ def test_check_writable_refuses_a_folder_a_file_as_folder_a_missing_folder_and_a
     with pytest.raises(UserInputError, match="is a folder"):
         check_writable(tmp_path, "--out")
     (tmp_path / "file").write_text("")
-    with pytest.raises(UserInputError, match="not a folder"):
+    with pytest.raises(UserInputError, match="file is a file, not a folder"):
         check_writable(tmp_path / "file" / "a.png", "path")
+    with pytest.raises(UserInputError, match="its folder .*file is not a folder"):
+        check_writable(tmp_path / "file" / "a.png", "path", folder_must_exist=True)
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
     if os.access(locked, os.W_OK):                     # root may write anywhere
@@ -48,3 +50,23 @@ def test_atomic_write_failure_names_the_requested_file_not_its_temporary(tmp_pat
     with pytest.raises(FileNotFoundError) as info:
         atomic_write(target, b"{}")
     assert f"cannot write {target}" in str(info.value) and ".tmp" not in str(info.value)
+
+
+def test_sample_refuses_to_replace_an_existing_file_without_overwrite(finished_run, tmp_path, capsys, monkeypatch):
+    """A variant of K045 (evaluate --json replaced any file): `made sample --out keep.png`, or an --out folder
+    holding samples.png, replaced a file this run did not make; --overwrite replaces it."""
+    from conftest import cli, one_line_error
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keep.png").write_bytes(b"the user's picture")
+    (tmp_path / "grids").mkdir()
+    (tmp_path / "grids" / "samples.png").write_bytes(b"an earlier grid")
+    for out, named in (("keep.png", "--out keep.png already exists"),
+                       ("grids", "--out grids: grids/samples.png already exists")):
+        rc, stdout, err = cli(capsys, "sample", "--model", finished_run, "--n", "2", "--out", out)
+        assert rc == 2 and stdout == ""
+        one_line_error(err, named, "add --overwrite to replace it")
+    assert (tmp_path / "keep.png").read_bytes() == b"the user's picture"
+    assert (tmp_path / "grids" / "samples.png").read_bytes() == b"an earlier grid"
+    rc, stdout, err = cli(capsys, "sample", "--model", finished_run, "--n", "2", "--out", "keep.png", "--overwrite")
+    assert rc == 0 and (tmp_path / "keep.png").read_bytes()[:4] == b"\x89PNG"

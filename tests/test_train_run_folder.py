@@ -56,3 +56,42 @@ def test_resume_with_fewer_epochs_than_run_is_refused(finished_run, tmp_path, ca
     assert rc == 1
     one_line_error(err, "epochs=1 (CLI: --epochs) is below the 2 epoch(s) the run in", "has already run")
     assert snapshot(run) == before
+
+
+def _interrupt_training(monkeypatch, signum=signal.SIGINT):
+    """``made train``'s training gets ``signum`` as from Ctrl-C or ``kill -INT`` (after any checkpoint it resumed)."""
+    def interrupted_training(*args, **kwargs):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal did not interrupt")
+
+    monkeypatch.setattr(made_helpers.train, "train", interrupted_training)
+
+
+def test_an_interrupted_run_says_which_epoch_its_checkpoint_holds(run_copy, tmp_path, capsys, monkeypatch):
+    """Ctrl-C said only 'a train run continues with --resume': now the epoch the checkpoint keeps, or that a run
+    interrupted in its first epoch has nothing to resume; the run folder is left as it was."""
+    _interrupt_training(monkeypatch)
+    before = snapshot(run_copy)
+    epochs = TINY_RUN.index("--epochs") + 1
+    code, _, err = cli(capsys, "train", *TINY_RUN[:epochs], "3", *TINY_RUN[epochs + 1:], "--resume", "--out", run_copy)
+    assert code == 130
+    assert err.strip() == (f"made train: interrupted; {run_copy / 'checkpoint.npz'} holds the run up to epoch 1: the "
+                           f"same command with --resume continues it from there")
+    assert snapshot(run_copy) == before
+    code, _, err = cli(capsys, "train", *TINY_RUN, "--out", tmp_path / "new")
+    assert code == 130
+    assert err.strip() == (f"made train: interrupted before the first epoch ended: {tmp_path / 'new'} holds no "
+                           f"checkpoint; run the command again to start")
+
+
+def test_sigint_stops_training_even_when_started_with_sigint_ignored(tmp_path, capsys, monkeypatch):
+    """`made train ... &` in a script (no job control) starts with SIGINT ignored: `kill -INT` (and Ctrl-C of the
+    script) did nothing, the run went on to its last epoch. main() takes SIGINT back, and gives it back after."""
+    _interrupt_training(monkeypatch)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        code, _, err = cli(capsys, "train", *TINY_RUN, "--out", tmp_path / "run")
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130 and err.strip().startswith("made train: interrupted before the first epoch ended")
