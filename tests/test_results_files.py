@@ -101,3 +101,28 @@ def test_a_run_without_a_validation_nll_cannot_be_ranked():
     run["training"].pop("best_valid_nll")
     with pytest.raises(UserInputError, match="no_valid.json: no finite training.best_valid_nll"):
         by_validation([run, _run("other.json", 88.0, 89.0)])
+
+
+def test_readme_bolds_each_paper_rows_run_with_the_lowest_validation_nll():
+    """The README's MADE table: in each of the paper's rows, the bold run is the one with the lowest validation
+    NLL, and every validation NLL shown is the one its results file records."""
+    import re
+
+    from made_helpers.results import load_results
+
+    recorded = {f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}": r["training"]["best_valid_nll"]
+                for r in load_results(ROOT / "results") if r["model"].get("direct", True)}
+    text = (ROOT / "README.md").read_text()
+    table = text.split("| paper's row (Germain et al., 2015) |")[1].split("\n\n")[0].splitlines()[2:]
+    groups: list[list[tuple[bool, float]]] = []
+    for line in table:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0]:
+            groups.append([])
+        test = re.search(r"\d+\.\d\d ± \d\.\d\d", cells[2]).group(0)
+        assert float(cells[3]) == pytest.approx(recorded[test], abs=0.005), line
+        groups[-1].append((cells[2].startswith("**"), float(cells[3])))
+    assert len(groups) == 4
+    for group in groups:
+        assert [bold for bold, _ in group].count(True) == 1
+        assert next(v for bold, v in group if bold) == min(v for _, v in group)
