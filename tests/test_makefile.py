@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -10,11 +11,15 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
+MAKE_ENV = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+"""The environment of a user's own ``make``: under ``make test`` the outer make's variables would make the inner one
+print "Entering directory" lines."""
+
 
 def test_make_from_another_folder_names_the_repository(tmp_path):
     """B012: `make -f <repo>/Makefile install` elsewhere said 'No rule to make target pyproject.toml'."""
     r = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "-n", "install"], cwd=tmp_path, capture_output=True,
-                       text=True, timeout=60)
+                       text=True, timeout=60, env=MAKE_ENV)
     assert r.returncode != 0 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and f"run make in the repository root ({ROOT})" in lines[0]
@@ -22,7 +27,7 @@ def test_make_from_another_folder_names_the_repository(tmp_path):
 
 
 def test_make_in_the_repository_root_still_works():
-    r = subprocess.run(["make", "-n", "install"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(["make", "-n", "install"], cwd=ROOT, capture_output=True, text=True, timeout=60, env=MAKE_ENV)
     assert r.returncode == 0, r.stderr
 
 
@@ -31,7 +36,7 @@ def test_a_copy_of_the_makefile_elsewhere_names_the_repository(tmp_path):
     'No rule to make target pyproject.toml'."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     r = subprocess.run(["make", "-f", "./Makefile", "-n", "install"], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, env=MAKE_ENV)
     assert r.returncode != 0 and r.stdout == ""
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and f"{tmp_path} holds no pyproject.toml" in lines[0] and "No rule" not in r.stderr
