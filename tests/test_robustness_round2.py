@@ -206,7 +206,7 @@ def test_3_overwrite_interrupted_in_its_first_epoch_keeps_the_old_run(run_copy, 
 @pytest.mark.slow
 def test_3_overwrite_that_diverges_in_its_first_epoch_keeps_the_old_run(run_copy, capsys):
     before = snapshot(run_copy)
-    rc, _, err = cli_run(capsys, "train", *B, "--weight-decay", "1e300", "--out", run_copy, "--overwrite")
+    rc, _, err = cli_run(capsys, "train", *B, "--weight-decay", "1e37", "--out", run_copy, "--overwrite")
     assert rc == 1
     one_line_error(err, "training stopped", "no checkpoint was written")
     assert snapshot(run_copy) == before
@@ -517,9 +517,9 @@ def test_15_glu_in_a_real_process_is_one_line(tmp_path):
 # ----------------------------------------------------------------------------- messages that left users stuck
 @pytest.mark.slow
 def test_weight_decay_that_diverges_is_named(tmp_path, capsys):
-    rc, _, err = cli_run(capsys, "train", *B, "--weight-decay", "1e300", "--out", tmp_path / "run")
+    rc, _, err = cli_run(capsys, "train", *B, "--weight-decay", "1e37", "--out", tmp_path / "run")
     assert rc == 1
-    line = one_line_error(err, "Lower the weight decay (now 1e+300)", "weight_decay * sum W^2 is inf")
+    line = one_line_error(err, "Lower the weight decay (now 1e+37)", "weight_decay * sum W^2 is inf")
     assert "learning rate" not in line
 
 
@@ -586,9 +586,9 @@ def _damage(ckpt: Path, how: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how, detail", [("truncated", "cannot read the checkpoint"),
+@pytest.mark.parametrize("how, detail", [("truncated", "is damaged (not an .npz archive)"),
                                          ("other version", "checkpoint format version 99"),
-                                         ("array missing", "cannot read the checkpoint (KeyError")])
+                                         ("array missing", "the checkpoint is damaged: array model_3")])
 def test_a_damaged_checkpoint_says_what_to_do(run_copy, capsys, how, detail):
     _damage(run_copy / "checkpoint.npz", how)
     before = snapshot(run_copy)
