@@ -392,7 +392,8 @@ def test_hidden_degrees_mistakes(mistake):
 
 
 def _masked_layer_class(bias_mask=None, transpose=False, apply_mask=True, trainable_mask=False,
-                        no_activation=False, no_bias=False, activation_first=False):
+                        no_activation=False, no_bias=False, activation_first=False,
+                        kernel_init="glorot_uniform", bias_init="zeros"):
     """A masked dense layer with one typical mistake (the default arguments make none)."""
     import keras
 
@@ -405,8 +406,8 @@ def _masked_layer_class(bias_mask=None, transpose=False, apply_mask=True, traina
 
         def build(self, input_shape):
             fan_in = int(input_shape[-1])
-            self.kernel = self.add_weight(shape=(fan_in, self.units), initializer="glorot_uniform")
-            self.bias = self.add_weight(shape=(self.units,), initializer="zeros")
+            self.kernel = self.add_weight(shape=(fan_in, self.units), initializer=kernel_init)
+            self.bias = self.add_weight(shape=(self.units,), initializer=bias_init)
             self.mask = self.add_weight(shape=(fan_in, self.units), trainable=trainable_mask,
                                         initializer=keras.initializers.Constant(self.mask_value))
 
@@ -435,6 +436,9 @@ MASKED_LAYER_MISTAKES = {
     "no_activation": (dict(no_activation=True), "activation is missing"),
     "no_bias": (dict(no_bias=True), "bias is missing"),
     "activation_first": (dict(activation_first=True), "activation comes before the bias"),
+    "kernel_of_zeros": (dict(kernel_init="zeros"), 'initializer="glorot_uniform"'),
+    "kernel_of_ones": (dict(kernel_init="ones"), 'initializer="glorot_uniform"'),
+    "bias_of_ones": (dict(bias_init="ones"), 'initializer="zeros"'),
 }
 
 
@@ -557,7 +561,7 @@ def test_early_stopping_cases_agree_with_the_stated_rule():
 def _sampler(model, n, rng, order=None, one_pass=False, flip=False, greedy=False, probs=False,
              global_rng=False):
     x = np.zeros((n, model.input_dim), np.float32)
-    first = _logits(model, x)
+    first = _logits(model, x) if one_pass else None
     for d in (model.ordering if order is None else order):
         p = _sig((first if one_pass else _logits(model, x))[:, d])
         if probs:
@@ -582,7 +586,16 @@ def _logits_as_p_sampler(model, n, rng):
     return x
 
 
+def _two_calls_per_pixel_sampler(model, n, rng):
+    x = np.zeros((n, model.input_dim), np.float32)
+    for d in model.ordering:
+        _logits(model, x)                                  # a pass whose result is thrown away
+        x[:, d] = rng.random(n) < _sig(_logits(model, x)[:, d])
+    return x
+
+
 SAMPLER_MISTAKES = {
+    "two_calls_per_pixel": (_two_calls_per_pixel_sampler, "one call per pixel, on all n samples at once"),
     "shared_uniform": (_shared_uniform_sampler, "one uniform per pixel and shared it"),
     "logits_as_probabilities": (_logits_as_p_sampler, "compared the uniform with the logit"),
     "integer_samples": (lambda m, n, r: _sampler(m, n, r).astype(np.int64), "float array"),

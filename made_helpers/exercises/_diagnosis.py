@@ -181,6 +181,27 @@ class forbid:
         return False
 
 
+class count_calls:
+    """Within ``with count_calls(model) as counter:``, ``counter.calls`` counts the ``model(x)`` calls (each runs
+    ``model.call`` once)."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, 0
+
+    def __enter__(self):
+        call = self.model.call
+
+        def counting(*args, **kwargs):
+            self.calls += 1
+            return call(*args, **kwargs)
+        object.__setattr__(self.model, "call", counting)
+        return self
+
+    def __exit__(self, *exc):
+        self.model.__dict__.pop("call", None)
+        return False
+
+
 class _Forbidden(BaseException):
     """A forbidden method was called (a BaseException, so ``call`` does not report it as the student's error)."""
 

@@ -195,6 +195,14 @@ def masked_layer_body(fn) -> str:
         if len(layer.trainable_weights) != 2:
             raise dx.Wrong(f"Your layer has {len(layer.trainable_weights)} trainable weights; it should have "
                            f"two, the kernel and the bias (the mask is not trained).")
+        kernel, limit = np.asarray(layer.kernel), np.sqrt(6.0 / (fan_in + units))
+        if np.any(np.asarray(layer.bias) != 0):
+            raise dx.Wrong('self.bias does not start at zero: create it with initializer="zeros", as the exercise '
+                           'asks.')
+        if np.ptp(kernel) == 0 or np.abs(kernel).max() > limit:
+            raise dx.Wrong(f'self.kernel does not start as initializer="glorot_uniform" draws it: uniform on '
+                           f'[-{limit:.3f}, {limit:.3f}] (sqrt(6 / (fan_in + units))) for a ({fan_in}, {units}) '
+                           f'kernel; yours holds values from {kernel.min():.3f} to {kernel.max():.3f}.')
         W = rng.normal(size=(fan_in, units)).astype(np.float32)
         b = (rng.normal(size=units) + 0.5).astype(np.float32)
         try:

@@ -119,6 +119,12 @@ def sample_sequential_body(fn) -> str:
         raise dx.Wrong(f"Your sample frequencies differ from the model's probabilities (total variation "
                        f"{tv:.3f}; sampling noise is about 0.02). E.g. x = {all_binary_vectors(D)[worst]} has "
                        f"p = {p[worst]:.3f}, your frequency is {freq[worst]:.3f}.")
+    with dx.count_calls(model) as counter:
+        dx.call(fn, model, 5, np.random.default_rng(2), desc="n = 5")
+    if counter.calls > D:
+        raise dx.Wrong(f"Your frequencies are right, but for n = 5 samples of D = {D} pixels you called model(x) "
+                       f"{counter.calls} times: the exercise asks for one call per pixel, on all n samples at once "
+                       f"(x of shape (n, D)), not one per sample{' and pixel' if counter.calls >= 5 * D else ''}.")
     if not np.array_equal(dx.call(fn, model, 50, np.random.default_rng(1), desc="n = 50"),
                           dx.call(fn, model, 50, np.random.default_rng(1), desc="n = 50")):
         raise dx.Wrong("Your frequencies are right, but two calls with the same rng gave different "
