@@ -13,10 +13,12 @@ from .errors import UserInputError, UserTypeError
 
 __all__ = ["FLOAT32_MAX", "SEED_MAX", "check_binary", "check_bool", "check_finite_weights", "check_float",
            "check_image_shape", "check_int", "check_log_densities", "check_nonnegative_float", "check_positive_float",
-           "check_real_array", "check_real_batch", "check_seed", "draw_seed", "nonfinite_weights", "stateless_seed"]
+           "check_real_array", "check_real_batch", "check_seed", "derived_seed", "draw_seed", "nonfinite_weights",
+           "stateless_seed"]
 
-SEED_MAX = 2**63 - 1
-"""Largest accepted seed (seeds are 0..2**63-1)."""
+SEED_MAX = 2**32 - 1
+"""Largest accepted seed: every seed of the package is in ``0..2**32-1``, numpy's legacy range, which
+``keras.utils.set_random_seed`` (``made train --seed``) needs."""
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 """Largest finite float32, about 3.4e38."""
@@ -73,19 +75,26 @@ def check_bool(name: str, value) -> bool:
 
 
 def check_seed(name: str, value, *, type_error: type[Exception] = TypeError, optional: bool = False) -> int | None:
-    """A seed: an integer in ``0..2**63-1`` (with ``optional``, ``None`` too: numpy then draws fresh entropy)."""
+    """A seed: an integer in ``0..SEED_MAX`` (with ``optional``, ``None`` too: numpy then draws fresh entropy)."""
     return None if optional and value is None else check_int(name, value, 0, SEED_MAX, type_error=type_error)
 
 
 def draw_seed(seed: int | None, name: str = "seed", *, type_error: type[Exception] = TypeError) -> int:
-    """``seed`` checked (:func:`check_seed`), or for ``None`` a fresh one in ``0..2**31-1`` from the OS's entropy."""
-    return int(np.random.SeedSequence().entropy % 2**31) if seed is None else check_seed(name, seed,
+    """``seed`` checked (:func:`check_seed`), or for ``None`` a fresh one in ``0..SEED_MAX`` from the OS's entropy."""
+    return int(np.random.SeedSequence().entropy % (SEED_MAX + 1)) if seed is None else check_seed(name, seed,
                                                                                           type_error=type_error)
 
 
+def derived_seed(seed: int, k: int) -> int:
+    """A reproducible seed in ``0..SEED_MAX`` for part ``k`` (a mask, a flow layer, a data split) of something seeded
+    with ``seed``: ``SeedSequence([seed, k])``'s first 32-bit word."""
+    seed, k = check_seed("seed", seed, type_error=ValueError), check_int("k", k, 0, type_error=ValueError)
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
+
+
 def stateless_seed(seed: int | None) -> list[int]:
-    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..2**63-1`` (``None``: :func:`draw_seed`):
-    the low 32 bits (as a signed int32) and the high 31 bits, so distinct seeds stay distinct."""
+    """The ``(2,)`` int32 seed of TensorFlow's stateless RNG for a seed in ``0..SEED_MAX`` (``None``:
+    :func:`draw_seed`): the low 32 bits as a signed int32, and the high bits (0 in this range)."""
     seed = draw_seed(seed, type_error=ValueError)
     low, high = seed & 0xFFFFFFFF, seed >> 32
     return [low - 2**32 if low >= 2**31 else low, high]

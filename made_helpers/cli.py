@@ -26,28 +26,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .checks import FLOAT32_MAX
+from .checks import FLOAT32_MAX, SEED_MAX
 from .environment import EnvironmentVariableError, check_environment, env_flag
 from .errors import MadeError, UserInputError
 from .files import require_regular_file
+from .run_folder import CHECKPOINT_FILE, MODEL_FILE, RUN_ARTEFACTS, RUN_SUMMARY
+from .schedules import LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT, SCHEDULE_FLAGS
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
     import numpy as np
 
 MNIST_PIXELS = 784
-RUN_SUMMARY = "train_summary.json"
-MODEL_FILE = "model.keras"
-CHECKPOINT = "checkpoint.npz"
-RUN_ARTEFACTS = (CHECKPOINT, "history.json", MODEL_FILE, RUN_SUMMARY)   # what `train` writes in --out
-TRAIN_SEED_MAX = 2**32 - 1      # train seeds numpy's global generator too (keras.utils.set_random_seed)
-SAMPLE_SEED_MAX = 2**63 - 1     # MADE.sample seeds
 MAX_SAMPLES = 2_500             # one PNG grid; more samples: several calls with other seeds
 MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel limit
 MAX_GRID_COLS = 40              # the PNG is at most ~1200 px wide: each digit keeps its 28 pixels
 MAX_MASKS = 10_000              # masks a model may have in the CLI (each is a forward pass per evaluation)
-LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT = 0.1, 10
-SCHEDULE_FLAGS = {"lr_milestones": ("step",), "lr_factor": ("step", "plateau"), "lr_patience": ("plateau",),
-                  "cosine_epochs": ("cosine",)}     # train's flags that only these --lr-schedule values use
 
 
 class _Parser(argparse.ArgumentParser):
@@ -204,7 +197,7 @@ def _check_existing_run(out: Path, args) -> None:
     if held and not (args.resume or args.overwrite):
         raise FileExistsError(f"{out} already holds a run ({', '.join(held)}): add --resume to continue it, "
                               f"--overwrite to replace it, or choose another --out")
-    if held and args.resume and CHECKPOINT not in held:
+    if held and args.resume and CHECKPOINT_FILE not in held:
         raise FileExistsError(f"{out} holds a run ({', '.join(held)}) without checkpoint.npz, so it cannot be "
                               f"resumed: choose another --out, or --overwrite to replace it")
 
@@ -392,7 +385,7 @@ def _check_train_flags(args) -> Path:
         raise _UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
     if args.resume and args.overwrite:
         raise _UsageError("--resume continues the run in --out, --overwrite replaces it: give one of them")
-    _check_output(out / CHECKPOINT, "--out", args.out)
+    _check_output(out / CHECKPOINT_FILE, "--out", args.out)
     try:
         args.activation = check_activation(args.activation)
     except ValueError as e:
@@ -453,7 +446,7 @@ def _check_schedule_flags(args) -> None:
 
 def _check_cosine_resume(out: Path, args) -> None:
     """Refuse ``--resume`` of a cosine run whose length ``--epochs`` (without ``--cosine-epochs``) would change."""
-    from .train import CHECKPOINT_FILE, read_checkpoint_state
+    from .train import read_checkpoint_state
 
     ckpt = out / CHECKPOINT_FILE
     if not (args.resume and args.lr_schedule == "cosine" and args.cosine_epochs is None and ckpt.is_file()):
@@ -479,7 +472,7 @@ def cmd_train(args) -> int:
 
 def _interrupted_run(out: Path) -> str:
     """What an interrupted ``made train`` leaves in ``out``: the epoch its checkpoint holds and how to continue."""
-    from .train import CHECKPOINT_FILE, read_checkpoint_state
+    from .train import read_checkpoint_state
 
     ckpt = out / CHECKPOINT_FILE
     if not ckpt.is_file():
@@ -502,7 +495,7 @@ def _train_locked(args, out: Path) -> int:
     from .run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
     from .train import train
 
-    recover_overwrite(out, RUN_ARTEFACTS, CHECKPOINT)
+    recover_overwrite(out, RUN_ARTEFACTS, CHECKPOINT_FILE)
     _check_existing_run(out, args)
     _check_cosine_resume(out, args)
     previous = _previous_summary(out) if args.resume else {}     # read and checked before anything is rewritten
@@ -864,8 +857,8 @@ def build_parser() -> argparse.ArgumentParser:
     switch("--host-masks", help="switch masks from the host each minibatch instead of inside the compiled step "
                                 "(same results; for benchmarks)")
     switch("--no-resample-masks", help="with K > 1, train on mask 0 only instead of a random mask per minibatch")
-    t.add_argument("--seed", type=_int_at_least(0, TRAIN_SEED_MAX), default=0,
-                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{TRAIN_SEED_MAX} (default: 0)")
+    t.add_argument("--seed", type=_int_at_least(0, SEED_MAX), default=0,
+                   help=f"seed for masks, initial weights, shuffling and mask choice, 0..{SEED_MAX} (default: 0)")
     t.add_argument("--out", required=True, metavar="DIR", help="output folder for checkpoints, history, model")
     switch("--resume", help="continue the run in --out from its last checkpoint (same settings; --epochs may grow)")
     switch("--overwrite", help="replace the run already in --out (its checkpoint, history, model and summary); "
@@ -909,8 +902,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=_int_at_least(1, MAX_SAMPLES), default=100,
                    help=f"number of samples, at most {MAX_SAMPLES} (default: 100)")
     s.add_argument("--mask", type=_int_at_least(0), default=0, metavar="k", help="mask to sample with (default: 0)")
-    s.add_argument("--seed", type=_int_at_least(0, SAMPLE_SEED_MAX), default=0,
-                   help=f"sampling seed, 0..{SAMPLE_SEED_MAX} (default: 0)")
+    s.add_argument("--seed", type=_int_at_least(0, SEED_MAX), default=0,
+                   help=f"sampling seed, 0..{SEED_MAX} (default: 0)")
     s.add_argument("--ncols", type=_int_at_least(1), default=10,
                    help=f"images per row, at most {MAX_GRID_COLS} (the PNG is about 1200 pixels wide: each digit "
                         f"keeps its 28 pixels) and at most {MAX_GRID_ROWS} rows (default: 10)")

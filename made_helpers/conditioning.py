@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import masks as mk
-from .checks import check_image_shape, check_int, check_real_batch, check_seed
+from .checks import check_image_shape, check_int, check_real_batch, check_seed, derived_seed
 from .errors import UserInputError
 from .losses import bernoulli_nll
 
@@ -178,7 +178,7 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
     out = x.copy()
     for g, pattern in enumerate(patterns):
         rows = which == g
-        group_seed = seed if seed is None or len(patterns) == 1 else mk.derived_seed(seed, g)
+        group_seed = seed if seed is None or len(patterns) == 1 else derived_seed(seed, g)
         with conditioned_on(model, pattern, mask, force):
             out[rows] = _complete_current(model, x[rows], pattern, group_seed)
     return out[0] if single else out

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_write
-from .checks import check_float, check_seed
+from .checks import check_float, check_seed, derived_seed
 from .environment import env_flag
 from .errors import MadeError, UserInputError, UserTypeError
 from .files import not_regular
@@ -436,8 +436,7 @@ def binarize(images, method: str = "stochastic", seed: int | None = 0, threshold
 
 def _static_binarize(images: np.ndarray, seed_offset: int) -> np.ndarray:
     """One seeded Bernoulli(grey/255) draw, uint8 ``(N, 784)``."""
-    seed = int(np.random.SeedSequence([STATIC_BINARIZATION_SEED, seed_offset]).generate_state(1)[0])
-    return binarize(images, "stochastic", seed=seed).astype(np.uint8)
+    return binarize(images, "stochastic", seed=derived_seed(STATIC_BINARIZATION_SEED, seed_offset)).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- public loaders

@@ -15,7 +15,16 @@ import tensorflow as tf
 
 from . import masks as mk
 from .batch_norm import BatchNormFlow, FlowStep
-from .checks import check_bool, check_int, check_positive_float, check_real_batch, check_seed, draw_seed, stateless_seed
+from .checks import (
+    check_bool,
+    check_int,
+    check_positive_float,
+    check_real_batch,
+    check_seed,
+    derived_seed,
+    draw_seed,
+    stateless_seed,
+)
 from .evaluate import in_chunks
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
 
@@ -33,7 +42,7 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
     natural = list(range(input_dim))
     if permutation == "reverse":
         return [natural if k % 2 == 0 else natural[::-1] for k in range(num_layers)]
-    return [natural] + [np.random.default_rng(mk.derived_seed(seed, 1000 + k)).permutation(input_dim).tolist()
+    return [natural] + [np.random.default_rng(derived_seed(seed, 1000 + k)).permutation(input_dim).tolist()
                         for k in range(1, num_layers)]
 
 
@@ -153,7 +162,7 @@ class MAF(Flow):
 
         def made(k: int, C: int = 1) -> GaussianMADE:
             model = GaussianMADE(self.input_dim, self.hidden_sizes, C, orders[k], hidden_degrees, activation,
-                                 seed=mk.derived_seed(self.seed, k), log_scale_bound=log_scale_bound,
+                                 seed=derived_seed(self.seed, k), log_scale_bound=log_scale_bound,
                                  name=f"made_{k}")
             model.mask_source = f"the MAF {self.name}'s config (permutation={permutation!r}, seed={self.seed})"
             return model

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import finite_or_null
+from .checks import SEED_MAX
 from .errors import UserInputError
 from .files import check_writable, read_json, require_regular_file
 
@@ -176,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"L2 rate lambda of the MAF authors' penalty 1/2 * lambda * sum w^2 ({WEIGHT_DECAY:g})")
     p.add_argument("--subset", type=_int_at_least(2), default=None,
                    help="use only the first N images of each split (a quick check; not the paper's protocol)")
-    p.add_argument("--seed", type=_int_at_least(0, 2**31 - 1), default=0, help="seed of masks, weights, shuffling")
+    p.add_argument("--seed", type=_int_at_least(0, SEED_MAX), default=0,
+                   help=f"seed of masks, weights, shuffling, 0..{SEED_MAX} (default: 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing results file (or interrupted run)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run of --out from its checkpoint (written after every epoch)")

@@ -14,7 +14,7 @@ from typing import Union
 
 import numpy as np
 
-from .checks import check_int, check_seed
+from .checks import check_int, derived_seed
 
 Ordering = Union[str, Sequence[int], np.ndarray]
 
@@ -208,12 +208,6 @@ def ordering_from_degrees(input_degrees: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- mask sets of a model
-def derived_seed(seed: int, k: int) -> int:
-    """A reproducible seed for mask ``k`` of a model seeded with ``seed``."""
-    seed, k = check_seed("seed", seed, type_error=ValueError), check_int("k", k, 0, type_error=ValueError)
-    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
-
-
 def default_mask_kind(ordering: Ordering) -> str:
     """``"full"`` for ``ordering="random"`` (a new ordering per mask), else ``"connectivity"``."""
     return "full" if isinstance(ordering, str) and ordering == "random" else "connectivity"

@@ -438,7 +438,7 @@ class MADE(MaskedModel):
         return self._sequential_fn(tf.constant(x), tf.constant(observed), seed_t).numpy()
 
     def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` samples ``(n, D)`` float32 0/1 under the current mask; ``seed``: ``0..2**63-1`` or ``None``."""
+        """``n`` samples ``(n, D)`` float32 0/1 under the current mask; ``seed``: ``0..SEED_MAX`` or ``None``."""
         n = check_int("n", n, low=1, type_error=ValueError)
         zeros = np.zeros((int(n), self.input_dim), dtype=np.float32)
         return self._run_sequential(zeros, zeros, seed)

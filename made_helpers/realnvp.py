@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from . import masks as mk
 from .batch_norm import FlowStep
-from .checks import check_bool
+from .checks import check_bool, derived_seed
 from .flows import Flow
 from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE, eager_input
 
@@ -67,7 +67,7 @@ class RealNVP(Flow):
         super().__init__(**kwargs)
         self.set_arguments(input_dim, hidden_sizes, num_layers, seed, activation, log_scale_bound, batch_norm)
         self.couplings = [Coupling(self.input_dim, self.hidden_sizes, k % 2 == 1, activation,
-                                   mk.derived_seed(self.seed, k), log_scale_bound, name=f"coupling_{k}")
+                                   derived_seed(self.seed, k), log_scale_bound, name=f"coupling_{k}")
                           for k in range(self.num_layers)]
         self.finish()
 

@@ -218,7 +218,7 @@ _NOT_SETTINGS = {"command", "data_dir", "out", "resume", "overwrite", "verbose",
 def settings(result: dict) -> dict:
     """The training flags that made the number (without those its schedule or mask count ignores), plus how
     the test NLL combined the masks."""
-    from .cli import SCHEDULE_FLAGS
+    from .schedules import SCHEDULE_FLAGS
 
     args = {k: v for k, v in result.get("training", {}).get("settings", {}).items() if k not in _NOT_SETTINGS}
     schedule = args.get("lr_schedule", "constant")

@@ -14,9 +14,15 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["LOCK_FILE", "OVERWRITTEN", "RunFolderBusyError", "drop_aside", "lock_holder", "recover_overwrite",
-           "restore_aside", "run_lock", "set_aside"]
+__all__ = ["CHECKPOINT_FILE", "HISTORY_FILE", "LOCK_FILE", "MODEL_FILE", "OVERWRITTEN", "RUN_ARTEFACTS", "RUN_SUMMARY",
+           "RunFolderBusyError", "drop_aside", "lock_holder", "recover_overwrite", "restore_aside", "run_lock",
+           "set_aside"]
 
+CHECKPOINT_FILE = "checkpoint.npz"        # the files `made train` writes in its --out folder, written once here
+HISTORY_FILE = "history.json"
+MODEL_FILE = "model.keras"
+RUN_SUMMARY = "train_summary.json"
+RUN_ARTEFACTS = (CHECKPOINT_FILE, HISTORY_FILE, MODEL_FILE, RUN_SUMMARY)
 LOCK_FILE = ".made-lock"
 OVERWRITTEN = ".made-overwritten"
 

@@ -31,9 +31,9 @@ from .errors import MadeError, UserInputError
 from .evaluate import evaluate_nll
 from .files import require_npz
 from .model import ENSEMBLES
+from .run_folder import CHECKPOINT_FILE, HISTORY_FILE
+from .schedules import LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT, LearningRateSchedule
 
-CHECKPOINT_FILE = "checkpoint.npz"
-HISTORY_FILE = "history.json"
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "adagrad": 1e-2, "adagrad-paper": 1e-2}
 _CHECKPOINT_VERSION = 2        # 2: Keras fit (early-stopping and plateau state); 1 was the hand-written loop's
 
@@ -84,57 +84,6 @@ def minibatches(x: np.ndarray, batch_size: int, seed: int, first_epoch: int = 0,
                 xb = x[np.sort(order[i:i + batch_size])]
                 yield xb, xb
     return batches(), len(starts)
-
-
-# --------------------------------------------------------------------------- learning-rate schedules
-class LearningRateSchedule:
-    """A checked learning-rate schedule and its Keras callback: ``"constant"``; ``"step"``: ``lr * factor**m`` in
-    epoch ``e``, ``m`` = milestones ``<= e``; ``"cosine"``: ``lr * (1 + cos(pi * (e - 1) / T)) / 2`` up to
-    ``T = cosine_epochs``; ``"plateau"``: times ``factor`` after ``plateau_patience`` epochs without progress."""
-
-    def __init__(self, kind: str, lr: float, milestones=(), factor: float = 0.1,
-                 plateau_patience: int = 10, cosine_epochs: int | None = None):
-        if kind not in ("constant", "step", "cosine", "plateau"):
-            raise UserInputError(f"lr_schedule must be one of ('constant', 'step', 'cosine', 'plateau'), got {kind!r}")
-        self.kind, self.lr = kind, float(lr)
-        self.milestones = sorted(check_int("lr_milestones", m, low=1, type_error=ValueError) for m in milestones)
-        repeated = sorted({m for m in self.milestones if self.milestones.count(m) > 1})
-        if repeated:
-            raise UserInputError(f"lr_milestones repeats epoch(s) {repeated}: each would cut the rate once more; "
-                             f"give each milestone once")
-        if kind == "step" and not self.milestones:
-            raise UserInputError("lr_schedule='step' needs lr_milestones, e.g. [45]")
-        self.factor = check_positive_float("lr_factor", factor)
-        if self.factor >= 1:
-            raise UserInputError(f"lr_factor must be below 1, got {factor!r}")
-        self.plateau_patience = check_int("lr_patience", plateau_patience, low=1, type_error=ValueError)
-        self.cosine_epochs = (None if cosine_epochs is None
-                              else check_int("cosine_epochs", cosine_epochs, low=1, type_error=ValueError))
-
-    def settings(self) -> dict:
-        """What defines the schedule (compared on resume)."""
-        values = {"lr_milestones": self.milestones, "lr_factor": self.factor, "lr_patience": self.plateau_patience,
-                  "cosine_epochs": self.cosine_epochs}
-        keys = {"step": ["lr_milestones", "lr_factor"], "plateau": ["lr_factor", "lr_patience"],
-                "cosine": ["cosine_epochs"]}.get(self.kind, [])
-        return {"lr_schedule": self.kind, **{k: values[k] for k in keys}}
-
-    def rate(self, epoch: int) -> float:
-        """The learning rate of ``epoch`` (1-based) of a step, cosine or constant schedule."""
-        if self.kind == "step":
-            return self.lr * self.factor ** sum(m <= epoch for m in self.milestones)
-        if self.kind == "cosine":
-            e = min(epoch, self.cosine_epochs)
-            return self.lr * 0.5 * (1.0 + math.cos(math.pi * (e - 1) / self.cosine_epochs))
-        return self.lr
-
-    def callback(self) -> keras.callbacks.Callback | None:
-        """``ReduceLROnPlateau`` on ``val_nll`` (strict improvement), a ``LearningRateScheduler``, or None."""
-        if self.kind == "plateau":
-            return keras.callbacks.ReduceLROnPlateau("val_nll", self.factor, self.plateau_patience, mode="min",
-                                                     min_delta=0.0, min_lr=0.0)
-        scheduler = keras.callbacks.LearningRateScheduler(lambda epoch, lr: self.rate(epoch + 1))
-        return None if self.kind == "constant" else scheduler
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -340,7 +289,8 @@ def train(model, x_train, x_valid, epochs: int = 100, batch_size: int = 100, opt
           resume: bool = False, seed: int = 0, verbose: int = 1,
           on_epoch_end: Callable[[int, dict], None] | None = None, data: dict | None = None,
           jit_compile: bool = True, valid_batch_size: int = 10_000, weight_decay: float = 0.0,
-          lr_schedule: str = "constant", lr_milestones=(), lr_factor: float = 0.1, lr_patience: int = 10,
+          lr_schedule: str = "constant", lr_milestones=(), lr_factor: float = LR_FACTOR_DEFAULT,
+          lr_patience: int = LR_PATIENCE_DEFAULT,
           cosine_epochs: int | None = None, in_graph_masks: bool = True,
           valid_ensemble: str = "mixture") -> dict:
     """Train ``model`` on binary ``x_train`` ``(N, D)`` with early stopping on ``x_valid`` ``(M, D)``: ``model.fit``.

@@ -277,7 +277,8 @@ def test_6_schedule_flags_that_would_be_ignored_or_wrong_are_refused(tmp_path, c
 
 
 def test_6_the_library_refuses_them_too():
-    from made_helpers.train import LearningRateSchedule, make_optimizer
+    from made_helpers.schedules import LearningRateSchedule
+    from made_helpers.train import make_optimizer
 
     with pytest.raises(ValueError, match=r"^lr_milestones repeats epoch\(s\) \[2\]"):
         LearningRateSchedule("step", 1e-3, milestones=[2, 2])

@@ -15,7 +15,8 @@ from made_helpers import MADE, data
 from made_helpers import masks as mk
 from made_helpers.evaluate import evaluate_nll
 from made_helpers.model import kernel_l2
-from made_helpers.train import LearningRateSchedule, make_optimizer, train
+from made_helpers.schedules import LearningRateSchedule
+from made_helpers.train import make_optimizer, train
 
 CENTRE = (np.arange(10, 18)[:, None] * 28 + np.arange(10, 18)).ravel()
 """The 64 pixels of the central 8 x 8 square of a digit: D = 64 trains with the logic of D = 784."""
