@@ -1,6 +1,7 @@
 """Speed of ``fit_density``'s training step with and without XLA (``jit_compile``), both in one run.
 
-One step (``train_on_batch`` of :class:`made_helpers.density_fit.DensityNLL`: Adam, the MAF authors' L2 term) on a
+One step (``train_on_batch`` of :class:`made_helpers.density.density_fit.DensityNLL`: Adam, the MAF authors' L2 term)
+on a
 minibatch of 100 random rows of MNIST's width D = 784, for two models of the MAF paper's MNIST table: MAF (5)
 1024-1024 with batch norm, and MADE MoG 1024-1024 (10 Gaussians per conditional). ``--steps`` steps per setting are
 timed after ``--warmup`` steps, settings interleaved over ``--rounds`` rounds; the median ms/step, the ratio and the
@@ -21,9 +22,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
 
-from made_helpers import maf_mnist
-from made_helpers.cli import machine_info
-from made_helpers.density_fit import DensityNLL, compile_trainer
+from made_helpers.density.density_fit import DensityNLL, compile_trainer
+from made_helpers.experiments import maf_mnist
+from made_helpers.experiments.cli import machine_info
 
 BATCH = 100
 MODELS = {"MAF (5) 1024-1024, batch norm": ("maf", 5), "MADE MoG 1024-1024": ("made_mog", 5)}

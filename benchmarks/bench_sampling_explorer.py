@@ -30,9 +30,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from made_helpers import conditioning as cond
-from made_helpers.cli import machine_info
-from made_helpers.sampling_explorer import sampling_explorer
+from made_helpers.core import conditioning as cond
+from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.sampling_explorer import sampling_explorer
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 BIG = "made_784-4000-784_k1_random_drop0.5_wd1e-4"

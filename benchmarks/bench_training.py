@@ -32,8 +32,8 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import MADE
-from made_helpers.cli import machine_info
-from made_helpers.losses import bernoulli_nll
+from made_helpers.core.losses import bernoulli_nll
+from made_helpers.experiments.cli import machine_info
 
 D = 784
 N_TRAIN = 50_000

@@ -1,10 +1,10 @@
 """Epoch time of this package's training loop vs an equivalent minimal PyTorch MADE, same machine, one run.
 
 Both train a 784-500-784 MADE with the direct input->output connection, natural ordering and the
-same masks (built by ``made_helpers.masks``), Adam (lr 1e-3), mean Bernoulli NLL from logits, on
+same masks (built by ``made_helpers.core.masks``), Adam (lr 1e-3), mean Bernoulli NLL from logits, on
 the same 50 000 training images, shuffled every epoch, at each batch size. "Epoch time" is the
 wall time of one pass over the training images (no validation), after one warm-up epoch
-(tracing, XLA compilation). Ours is measured through ``made_helpers.train.train`` itself
+(tracing, XLA compilation). Ours is measured through ``made_helpers.core.train.train`` itself
 (its per-epoch ``epoch_seconds``, a 100-image validation included), i.e. what a user of the
 package gets. The two loops alternate epoch by epoch (PyTorch's runs from ``train``'s
 ``on_epoch_end``), so background load on a shared machine hits both alike; the minimum over
@@ -68,7 +68,7 @@ class TorchMADERunner:
         import torch
         import torch.nn.functional as F
 
-        from made_helpers import masks as mk
+        from made_helpers.core import masks as mk
 
         torch.manual_seed(0)
         degrees = mk.make_degrees(784, [hidden], "natural", "random", seed=0)
@@ -124,7 +124,7 @@ def time_pair(x: np.ndarray, batch_size: int, hidden: int, epochs: int, jit: boo
     import keras
 
     from made_helpers import MADE
-    from made_helpers.train import train
+    from made_helpers.core.train import train
 
     runner = TorchMADERunner(x, batch_size, hidden)
     keras.utils.set_random_seed(0)
@@ -145,7 +145,7 @@ def main(argv=None):
     torch.set_num_threads(threads)
     x, desc = load_data(args.limit)
     print(f"MADE 784-{args.hidden}-784 (direct connection), Adam lr 1e-3, {len(x)} images per epoch: {desc}")
-    from made_helpers.cli import machine_info
+    from made_helpers.experiments.cli import machine_info
 
     info = machine_info()
     print(f"machine: {info['cpu'] or platform.machine()} ({info['cpu_flags']}), {os.cpu_count()} cores, "

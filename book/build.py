@@ -14,7 +14,7 @@ Offline, at build and at view time:
 
 * MathJax 2.7 comes from the ``jupyter-server-mathjax`` package (the Jupyter project's packaging
   of MathJax, installed by ``make install``) and is copied into the site under ``mathjax/``
-  (``made_helpers.offline_mathjax``, shared with the nbgrader course's feedback pages);
+  (``made_helpers.experiments.offline_mathjax``, shared with the nbgrader course's feedback pages);
   ``page.html.j2`` points the pages at that copy instead of nbconvert's CDN address and drops
   the other CDN scripts (require.js, mermaid, the widget manager).
 * Images are embedded in the pages (nbconvert's default for outputs).
@@ -41,7 +41,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from made_helpers import offline_mathjax
+from made_helpers.experiments import offline_mathjax
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -246,7 +246,8 @@ def replace_widgets(nb: nbformat.NotebookNode, notebook: str) -> int:
 
 # ------------------------------------------------------------------------------ the build
 def mathjax_source() -> Path:
-    """The MathJax 2 files shipped by the ``jupyter-server-mathjax`` package (``made_helpers.offline_mathjax``)."""
+    """The MathJax 2 files shipped by the ``jupyter-server-mathjax`` package
+    (``made_helpers.experiments.offline_mathjax``)."""
     try:
         return offline_mathjax.mathjax_source()
     except offline_mathjax.MathJaxMissing as exc:

@@ -1,7 +1,7 @@
-"""``python -m made_helpers train|evaluate|sample`` (see ``made_helpers.cli``)."""
+"""``python -m made_helpers train|evaluate|sample`` (see ``made_helpers.experiments.cli``)."""
 
 import sys
 
-from .cli import main
+from .experiments.cli import main
 
 sys.exit(main())

@@ -29,8 +29,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from made_helpers import offline_mathjax
 from made_helpers.errors import UserInputError
+from made_helpers.experiments import offline_mathjax
 from made_helpers.files import check_writable, not_regular
 
 ROOT = Path(__file__).resolve().parents[1]

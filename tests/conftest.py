@@ -42,7 +42,7 @@ def sharpen():
     A freshly initialised MADE is close to uniform; larger weights give a peaked
     distribution, so likelihood and sampling checks have power to detect errors.
     """
-    from made_helpers.enumeration import sharpen_weights
+    from made_helpers.core.enumeration import sharpen_weights
 
     return sharpen_weights
 
@@ -53,7 +53,7 @@ def all_binary_vectors(dim: int) -> np.ndarray:
     The package's enumeration with the least significant bit first (the row codes of
     ``tests/test_model.py``'s ``_frequencies``).
     """
-    from made_helpers.enumeration import all_binary_vectors as enumerate_binary
+    from made_helpers.core.enumeration import all_binary_vectors as enumerate_binary
 
     return enumerate_binary(dim, bitorder="little")
 
@@ -100,7 +100,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
     """``(exit status, stdout, stderr)`` of ``made ARGV`` run in-process."""
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     try:
         rc = main([str(a) for a in argv])
@@ -123,7 +123,7 @@ def one_line_error(err: str, *needles: str) -> str:
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """A finished tiny run (:data:`TINY_RUN`) in a folder named ``base``; copy it before changing it."""
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     run = tmp_path_factory.mktemp("runs") / "base"
     assert main(["train", *TINY_RUN, "--out", str(run)]) == 0

@@ -1,4 +1,4 @@
-"""The plain autoencoder builder and noise functions (made_helpers.autoencoders)."""
+"""The plain autoencoder builder and noise functions (made_helpers.core.autoencoders)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers.autoencoders import build_autoencoder, masking_noise, reconstruction_log_prob
+from made_helpers.core.autoencoders import build_autoencoder, masking_noise, reconstruction_log_prob
 
 
 def test_shapes_and_submodels():

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from made_helpers import MADE, losses
-from made_helpers import masks as mk
+from made_helpers import MADE
+from made_helpers.core import losses
+from made_helpers.core import masks as mk
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +126,7 @@ def test_gaussian_variance_must_be_positive():
 
 
 def test_masked_dense_needs_positive_units():
-    from made_helpers.layers import MaskedDense
+    from made_helpers.core.layers import MaskedDense
 
     with pytest.raises(ValueError, match="units must be a positive integer"):
         MaskedDense(0)

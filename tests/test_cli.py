@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from conftest import MADE_COMMAND, PROCESS_ENV, ROOT, made_process, one_line_error
 
-from made_helpers import cli
-from made_helpers.cli import main
+from made_helpers.core.train import TrainingDivergedError
 from made_helpers.data import DataIntegrityError
 from made_helpers.errors import UserInputError, UserTypeError
-from made_helpers.train import TrainingDivergedError
+from made_helpers.experiments import cli
+from made_helpers.experiments.cli import main
 
 TINY = ["--data", "fallback", "--limit", "300", "--hidden", "8", "--batch-size", "100", "--verbose", "2"]
 
@@ -115,7 +115,7 @@ def test_a_bug_in_the_package_is_not_shown_as_a_user_error(monkeypatch, tmp_path
 
 def test_the_checks_raise_the_package_errors():
     from made_helpers.checks import check_int, check_real_batch
-    from made_helpers.evaluate import paired_difference
+    from made_helpers.core.evaluate import paired_difference
 
     with pytest.raises(UserInputError, match="k must be a positive integer, got 0"):
         check_int("k", 0, low=1)

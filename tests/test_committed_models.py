@@ -28,8 +28,8 @@ COMMITTED = [p for p in RESULTS if _committed(p)]
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.stem for p in COMMITTED])
 def test_committed_model_matches_the_digest_of_its_results_file(path):
     """Issue 21 item 8: the results file records the SHA-256 of its model; an edited or swapped model fails."""
+    from made_helpers.experiments.results import check_model_digest
     from made_helpers.model_file import file_sha256
-    from made_helpers.results import check_model_digest
 
     result = json.loads(path.read_text())
     assert "model_sha256" in result, f"{path.name} names {result['model_file']} but records no model_sha256"
@@ -49,7 +49,7 @@ def test_committed_model_reproduces_its_results_file(path):
     import keras
 
     from made_helpers import MADE, data
-    from made_helpers.evaluate import per_example_nll
+    from made_helpers.core.evaluate import per_example_nll
     from made_helpers.model_file import check_model_file
 
     result = json.loads(path.read_text())

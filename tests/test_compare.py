@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from made_helpers.cli import main
-from made_helpers.evaluate import paired_difference
-from made_helpers.results import paired_comparison, per_image_nll
+from made_helpers.core.evaluate import paired_difference
+from made_helpers.experiments.cli import main
+from made_helpers.experiments.results import paired_comparison, per_image_nll
 
 TINY = ["--data", "fallback", "--limit", "200", "--hidden", "8", "--epochs", "1", "--verbose", "0", "--no-jit"]
 
@@ -74,7 +74,7 @@ def test_paired_comparison_needs_the_same_data(two_runs):
 
 def _fake(name: str, nll: np.ndarray, **flags) -> dict:
     """A results file of the test split with training flags ``flags`` over a 784-500-784 default."""
-    from made_helpers.results import encode_per_image_nll
+    from made_helpers.experiments.results import encode_per_image_nll
 
     args = {"command": "train", "hidden": [500], "masks": 1, "ordering": "natural", "epochs": 20, "dropout": 0.0,
             "lr_schedule": "constant", "lr_factor": 0.1, "lr_patience": 10, "cosine_epochs": None,
@@ -88,7 +88,7 @@ def _fake(name: str, nll: np.ndarray, **flags) -> dict:
 
 
 def test_differences_name_only_what_changed_training():
-    from made_helpers.results import differences
+    from made_helpers.experiments.results import differences
 
     nll = np.linspace(80.0, 100.0, 50)
     base = _fake("base", nll)
@@ -101,7 +101,7 @@ def test_differences_name_only_what_changed_training():
 
 
 def test_tables_list_one_change_pairs_and_seed_spread():
-    from made_helpers.results import one_change_table, seed_spread_table
+    from made_helpers.experiments.results import one_change_table, seed_spread_table
 
     rng = np.random.default_rng(0)
     nll = 90.0 + rng.gamma(2.0, 5.0, size=400)
@@ -121,7 +121,7 @@ def test_tables_list_one_change_pairs_and_seed_spread():
 
 def test_one_change_table_lists_unpaired_pairs_only_when_asked():
     """Notebook 05 shows runs saved before per-image NLLs existed too, their SE marked unpaired (issue 16)."""
-    from made_helpers.results import one_change_table
+    from made_helpers.experiments.results import one_change_table
 
     nll = 90.0 + np.random.default_rng(1).gamma(2.0, 5.0, size=400)
     old = _fake("old_bf16", nll + 0.05, bf16=True)

@@ -1,4 +1,4 @@
-"""Completion given any observed subset (made_helpers.conditioning.complete_any), checked exactly on D = 6."""
+"""Completion given any observed subset (made_helpers.core.conditioning.complete_any), checked exactly on D = 6."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers import masks as mk
-from made_helpers.conditioning import (
+from made_helpers.core import masks as mk
+from made_helpers.core.conditioning import (
     complete_and_score,
     complete_any,
     conditioning_mask_set,
     observed_first_ordering,
     using_mask_set,
 )
-from made_helpers.enumeration import all_binary_vectors, sharpen_weights
+from made_helpers.core.enumeration import all_binary_vectors, sharpen_weights
 
 D = 6
 
@@ -117,7 +117,7 @@ def test_bad_input(model, x, observed, kwargs, match):
 # --------------------------------------------------------------- observed_log_likelihood, observed_preset
 @pytest.mark.parametrize("observed_pixels", [[1, 4], [0], [2, 3, 5, 0, 1]])
 def test_observed_log_likelihood_is_the_marginal_of_the_observed_pixels(model, observed_pixels):
-    from made_helpers.conditioning import observed_log_likelihood
+    from made_helpers.core.conditioning import observed_log_likelihood
 
     obs = np.isin(np.arange(D), observed_pixels)
     x = np.array([1, 0, 1, 1, 0, 1], dtype=np.float32)
@@ -133,14 +133,14 @@ def test_observed_log_likelihood_is_the_marginal_of_the_observed_pixels(model, o
 
 
 def test_observed_log_likelihood_refuses_a_batch(model):
-    from made_helpers.conditioning import observed_log_likelihood
+    from made_helpers.core.conditioning import observed_log_likelihood
 
     with pytest.raises(ValueError, match="one observed set"):
         observed_log_likelihood(model, np.zeros(D), np.zeros((2, D), bool))
 
 
 def test_observed_presets():
-    from made_helpers.conditioning import OBSERVED_PRESETS, observed_preset, top_rows_observed
+    from made_helpers.core.conditioning import OBSERVED_PRESETS, observed_preset, top_rows_observed
 
     assert OBSERVED_PRESETS == ("top half", "left half", "centre", "random fraction")
     np.testing.assert_array_equal(observed_preset("top half"), top_rows_observed(14))
@@ -168,7 +168,7 @@ def _spy(model, monkeypatch, name: str) -> list:
 @pytest.mark.parametrize("observed_pixels", [[1, 4], [2, 3, 5, 0, 1]])
 def test_complete_and_score_is_complete_any_and_observed_log_likelihood_under_one_switch(model, observed_pixels,
                                                                                          monkeypatch):
-    from made_helpers.conditioning import observed_log_likelihood
+    from made_helpers.core.conditioning import observed_log_likelihood
 
     obs = np.isin(np.arange(D), observed_pixels)
     x = np.array([1, 0, 1, 1, 0, 1], dtype=np.float32)

@@ -1,4 +1,5 @@
-"""``fit_density`` (made_helpers.density_fit): batch norm validated the MAF authors' way, checkpoints and resume."""
+"""``fit_density`` (made_helpers.density.density_fit): batch norm validated the MAF authors' way, checkpoints and
+resume."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from made_helpers import MAF, fit_density
-from made_helpers.flows import Flow
+from made_helpers.density.flows import Flow
 
 
 def _data(n: int, seed: int) -> np.ndarray:

@@ -1,12 +1,13 @@
-"""The advice of a diverged fit (made_helpers.train.weight_decay_cause): an L2 term beyond float32 or far above the
+"""The advice of a diverged fit (made_helpers.core.train.weight_decay_cause): an L2 term beyond float32 or far above the
 NLL blames the weight decay, not the learning rate."""
 
 from __future__ import annotations
 
 import pytest
 
-from made_helpers import GaussianMADE, fit_density, toy2d
-from made_helpers.train import TrainingDivergedError, weight_decay_cause
+from made_helpers import GaussianMADE, fit_density
+from made_helpers.core.train import TrainingDivergedError, weight_decay_cause
+from made_helpers.density import toy2d
 
 
 @pytest.mark.parametrize("weight_decay", [1e38, 1e30])

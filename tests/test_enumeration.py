@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from made_helpers.enumeration import all_binary_vectors, binary_index
+from made_helpers.core.enumeration import all_binary_vectors, binary_index
 
 
 @pytest.mark.parametrize("dim", [1, 3, 7])

@@ -8,8 +8,9 @@ import subprocess
 import pytest
 from conftest import MADE_COMMAND, PROCESS_ENV
 
-from made_helpers import cli, environment
+from made_helpers import environment
 from made_helpers.environment import FLAGS, EnvironmentVariableError, check_keras_backend, env_flag
+from made_helpers.experiments import cli
 
 BAD_FLAG_VALUES = ["maybe", "2", "-1", "1.0", "offline", "y", "t"]
 

@@ -60,7 +60,7 @@ def test_a_dangling_link_as_out_is_named(tmp_path, capsys):
 def test_a_tiny_file_size_limit_is_named_not_blamed_on_made_helpers(finished_run, tmp_path):
     """A011: with `ulimit -f 2` TensorFlow could not write its compiled function: 'internal error ... a bug'."""
     code = ("import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (2048, resource.RLIM_INFINITY)); "
-            "from made_helpers.cli import main; sys.exit(main(sys.argv[1:]))")
+            "from made_helpers.experiments.cli import main; sys.exit(main(sys.argv[1:]))")
     r = subprocess.run([sys.executable, "-c", code, "sample", "--model", str(finished_run), "--n", "2", "--out",
                         str(tmp_path / "s.png")], cwd=ROOT, env=PROCESS_ENV, capture_output=True, text=True,
                        timeout=120)
@@ -91,7 +91,7 @@ def test_data_dir_with_the_fallback_subset_is_refused(finished_run, tmp_path, ca
 @pytest.fixture(scope="module")
 def same_architecture_run(tmp_path_factory):
     """A second tiny run of the finished run's architecture and seed, trained on other images (its --limit)."""
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     run = tmp_path_factory.mktemp("runs") / "conc"
     limit = TINY_RUN.index("--limit") + 1

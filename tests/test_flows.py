@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from made_helpers import MAF, GaussianMADE, fit_density, logit_space, toy2d
-from made_helpers.flows import gaussian_log_prob_baseline, layer_orderings
+from made_helpers import MAF, GaussianMADE, fit_density
+from made_helpers.density import logit_space, toy2d
+from made_helpers.density.flows import gaussian_log_prob_baseline, layer_orderings
 
 GRID_LIM, GRID_N = 9.0, 361             # [-9, 9]^2, cell 0.05
 MASS_TOL = 0.01

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from made_helpers import MAF, BatchNormFlow, GaussianMADE, RealNVP, fit_density, toy2d
-from made_helpers import masks as mk
-from made_helpers.flows import layer_orderings
+from made_helpers import MAF, BatchNormFlow, GaussianMADE, RealNVP, fit_density
+from made_helpers.core import masks as mk
+from made_helpers.density import toy2d
+from made_helpers.density.flows import layer_orderings
 
 GRID_LIM, GRID_N = 9.0, 361             # [-9, 9]^2, cell 0.05
 MASS_TOL = 0.01

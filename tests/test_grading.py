@@ -434,6 +434,6 @@ def test_feedback_page_renders_its_maths_offline_in_chromium(hung, tmp_path):
     assert typeset > 0 and errors == 0, (typeset, errors)
     assert "$D = 2$" not in body                    # the TeX source is replaced by typeset maths
     assert local_requests == [], local_requests
-    from made_helpers.offline_mathjax import ONLINE_FALLBACK
+    from made_helpers.experiments.offline_mathjax import ONLINE_FALLBACK
 
     assert refused == [ONLINE_FALLBACK], refused

@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from made_helpers import checks, losses
+from made_helpers import checks
+from made_helpers.core import losses
 
 
 def _closed_form_bernoulli(x: np.ndarray, logits: np.ndarray) -> np.ndarray:

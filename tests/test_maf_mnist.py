@@ -1,4 +1,5 @@
-"""The MAF paper's MNIST protocol (logit_space.maf_mnist_splits) and the training script (made_helpers.maf_mnist)."""
+"""The MAF paper's MNIST protocol (logit_space.maf_mnist_splits) and the training script
+(made_helpers.experiments.maf_mnist)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import re
 import numpy as np
 import pytest
 
-from made_helpers import logit_space, maf_mnist
+from made_helpers.density import logit_space
+from made_helpers.experiments import maf_mnist
 
 
 def _images(n: int, d: int = 4, seed: int = 0) -> np.ndarray:
@@ -50,7 +52,7 @@ def test_training_moves_the_weights_and_the_loss_holds_the_weight_decay(kind):
     where it started), and its training loss is -mean log p(x) + rate/2 * sum w**2, evaluation log p(x)."""
     import tensorflow as tf
 
-    from made_helpers.density_fit import DensityNLL, fit_density
+    from made_helpers.density.density_fit import DensityNLL, fit_density
 
     model = maf_mnist.build_model(kind, [8], num_layers=2, seed=0)
     x = np.random.default_rng(0).normal(size=(64, 784)).astype("float32")
@@ -200,7 +202,8 @@ def test_validating_on_the_test_split_gives_the_recorded_test_figure(tiny_data):
 _DRIVER = """
 import os, sys, time
 import numpy as np
-from made_helpers import density_fit, maf_mnist
+from made_helpers.density import density_fit
+from made_helpers.experiments import maf_mnist
 
 hang_after = int(os.environ.get("HANG_AFTER_EPOCH", "0"))
 save = density_fit.save_checkpoint

@@ -1,4 +1,4 @@
-"""Degrees, masks and connectivity (made_helpers.masks), checked against the paper's rules."""
+"""Degrees, masks and connectivity (made_helpers.core.masks), checked against the paper's rules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from made_helpers import masks as mk
+from made_helpers.core import masks as mk
 
 ORDERING_KINDS = ["natural", "reversed", "random", "permutation"]
 

@@ -11,8 +11,8 @@ import pytest
 import tensorflow as tf
 
 from made_helpers import MADE
-from made_helpers.layers import MaskedDense
-from made_helpers.losses import bernoulli_nll
+from made_helpers.core.layers import MaskedDense
+from made_helpers.core.losses import bernoulli_nll
 
 ORDERING_KINDS = ["natural", "reversed", "random", "permutation"]
 

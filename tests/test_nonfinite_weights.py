@@ -16,8 +16,8 @@ from conftest import TINY_RUN, cli, one_line_error, snapshot
 from made_helpers import MADE, GaussianMADE
 from made_helpers.atomic import write_json
 from made_helpers.checks import check_finite_weights
-from made_helpers.cli import _save_model
 from made_helpers.errors import UserInputError
+from made_helpers.experiments.cli import _save_model
 
 
 def _nan(variable) -> None:
@@ -114,8 +114,9 @@ def test_training_refuses_a_model_that_is_nan_before_it_starts():
     """A model whose weights were NaN before training (assigned, or loaded from a damaged file) was trained until the
     loss was NaN, then blamed on the learning rate ('Lower the learning rate (now 0.001)', the K020 class): train
     and fit_density refuse it first, naming the layer."""
-    from made_helpers import fit_density, toy2d
-    from made_helpers.train import train
+    from made_helpers import fit_density
+    from made_helpers.core.train import train
+    from made_helpers.density import toy2d
 
     made = MADE(6, [8], seed=0)
     _nan(made.hidden_layers[0].kernel)

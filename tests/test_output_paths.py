@@ -14,7 +14,7 @@ from made_helpers.files import check_writable
 
 
 def test_G005_save_image_grid_into_a_missing_folder_names_the_path_before_plotting(tmp_path, monkeypatch):
-    from made_helpers import plotting
+    from made_helpers.core import plotting
 
     target = tmp_path / "nonexistent" / "dir" / "x.png"
     monkeypatch.setattr(plotting, "plot_images", lambda *a, **k: pytest.fail("plotted before the path was checked"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from made_helpers.evaluate import paired_difference
+from made_helpers.core.evaluate import paired_difference
 
 
 def test_matches_the_definition_and_is_smaller_than_unpaired():

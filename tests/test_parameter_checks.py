@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, checks, toy2d
+from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, checks
+from made_helpers.density import toy2d
 from made_helpers.errors import MadeError, UserInputError
 
 NOT_INTEGERS = [True, np.bool_(False), 2.5, 3.0, 1e40, float("nan"), float("inf"), "3"]
@@ -85,7 +86,10 @@ def test_float_parameters_refuse_values_float32_cannot_hold(call, param):
 
 
 def _functions_with_parameters():
-    from made_helpers import autoencoders, data, enumeration, logit_space, masks, plotting, timing, widgets
+    from made_helpers import data
+    from made_helpers.core import autoencoders, enumeration, masks, plotting, widgets
+    from made_helpers.density import logit_space
+    from made_helpers.experiments import timing
 
     model = MADE(3, [4], seed=0)
     return [
@@ -117,7 +121,7 @@ def test_public_functions_refuse_bad_numbers_naming_the_parameter():
 
 # ------------------------------------------------------------------ the reported cases
 def test_C006_top_rows_observed_refuses_a_non_integer_image_size():
-    from made_helpers.conditioning import top_rows_observed
+    from made_helpers.core.conditioning import top_rows_observed
 
     assert "image_shape[0] (height)" in refused(lambda: top_rows_observed(1, (2.5, 4)), "image_shape")
     refused(lambda: top_rows_observed(1, (2, True)), "image_shape[1]")
@@ -125,7 +129,7 @@ def test_C006_top_rows_observed_refuses_a_non_integer_image_size():
 
 
 def test_C011_completion_overlay_names_observed_and_the_shapes_it_takes():
-    from made_helpers.conditioning import completion_overlay
+    from made_helpers.core.conditioning import completion_overlay
 
     message = refused(lambda: completion_overlay(np.zeros((2, 784)), np.ones(10, bool)), "observed")
     assert "(784,) or (2, 784)" in message and "(10,)" in message
@@ -156,7 +160,7 @@ def test_D014_binarize_names_a_bad_seed(seed):
 
 
 def test_G004_image_grid_names_images_and_the_width_it_takes():
-    from made_helpers.plotting import image_grid
+    from made_helpers.core.plotting import image_grid
 
     message = refused(lambda: image_grid(np.zeros((3, 100))), "images")
     assert "(n, 784)" in message and "(3, 100)" in message
@@ -164,7 +168,7 @@ def test_G004_image_grid_names_images_and_the_width_it_takes():
 
 
 def test_P114_paired_difference_names_the_argument_that_is_not_numbers():
-    from made_helpers.evaluate import paired_difference
+    from made_helpers.core.evaluate import paired_difference
 
     refused(lambda: paired_difference(["a", "b"], ["c", "d"]), "nll_a")
     refused(lambda: paired_difference([1.0, 2.0], ["c", "d"]), "nll_b")
@@ -199,7 +203,7 @@ def test_errors_of_these_checks_are_the_package_own():
 @pytest.mark.parametrize("flag, value", [("--weight-decay", "1e39"), ("--weight-decay", "inf"), ("--hidden", "2.5"),
                                          ("--epochs", "True"), ("--dropout", "nan")])
 def test_cli_flags_refuse_the_same_class_up_front(tmp_path, capsys, flag, value):
-    from made_helpers import cli
+    from made_helpers.experiments import cli
 
     with pytest.raises(SystemExit) as info:                # argparse's own exit for a bad value
         cli.main(["train", "--data", "fallback", flag, value, "--out", str(tmp_path / "run")])

@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from made_helpers.plotting import plot_completions
+from made_helpers.core.plotting import plot_completions
 
 
 def test_layout_colours_and_labels():

@@ -33,7 +33,7 @@ def test_no_absolute_paths(path):
 
 
 def test_paper_table_lists_every_comparable_result_under_its_row():
-    from made_helpers.results import PAPER_MNIST, load_results, paper_table
+    from made_helpers.experiments.results import PAPER_MNIST, load_results, paper_table
 
     results = load_results(ROOT / "results")
     table = paper_table(results)
@@ -48,18 +48,18 @@ def test_paper_table_lists_every_comparable_result_under_its_row():
 
 
 def test_results_readme_tables_are_those_the_files_give():
-    """results/README.md's tables are exactly what `python -m made_helpers.results` makes of the files."""
-    from made_helpers.results import README_END, README_START, load_results, readme_tables
+    """results/README.md's tables are exactly what `python -m made_helpers.experiments.results` makes of the files."""
+    from made_helpers.experiments.results import README_END, README_START, load_results, readme_tables
 
     text = (ROOT / "results" / "README.md").read_text()
     assert text.count(README_START) == 1 and text.count(README_END) == 1
     shown = text.split(README_START)[1].split(README_END)[0].strip()
     assert shown == readme_tables(load_results(ROOT / "results")).strip(), \
-        "results/README.md is stale: run python -m made_helpers.results --update results/README.md"
+        "results/README.md is stale: run python -m made_helpers.experiments.results --update results/README.md"
 
 
 def test_update_rewrites_only_the_tables(tmp_path, capsys):
-    from made_helpers.results import README_END, README_START, main
+    from made_helpers.experiments.results import README_END, README_START, main
 
     readme = tmp_path / "README.md"
     readme.write_text(f"# before\n{README_START}\nold table\n{README_END}\nafter\n")
@@ -83,7 +83,7 @@ def _run(name: str, test_nll: float, valid_nll: float) -> dict:
 def test_paper_table_chooses_by_validation_not_test():
     """The run set beside the paper (bold, listed first) has the lowest validation NLL, even where another run
     has the lower test NLL."""
-    from made_helpers.results import by_validation, paper_table
+    from made_helpers.experiments.results import by_validation, paper_table
 
     best_on_test = _run("best_on_test.json", test_nll=88.0, valid_nll=90.0)
     best_on_valid = _run("best_on_valid.json", test_nll=88.5, valid_nll=89.0)
@@ -95,7 +95,7 @@ def test_paper_table_chooses_by_validation_not_test():
 
 def test_a_run_without_a_validation_nll_cannot_be_ranked():
     from made_helpers.errors import UserInputError
-    from made_helpers.results import by_validation
+    from made_helpers.experiments.results import by_validation
 
     run = _run("no_valid.json", 88.0, 89.0)
     run["training"].pop("best_valid_nll")
@@ -108,7 +108,7 @@ def test_readme_bolds_each_paper_rows_run_with_the_lowest_validation_nll():
     NLL, and every validation NLL shown is the one its results file records."""
     import re
 
-    from made_helpers.results import load_results
+    from made_helpers.experiments.results import load_results
 
     recorded = {f"{r['test_nll']:.2f} ± {r['test_nll_se']:.2f}": r["training"]["best_valid_nll"]
                 for r in load_results(ROOT / "results") if r["model"].get("direct", True)}

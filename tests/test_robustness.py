@@ -1,7 +1,7 @@
 """Issue 11: a hostile probe of the CLI and API. Every attempt is refused with one clear line and a
 non-zero exit status, and nothing a user made is lost or written somewhere else.
 
-Most checks call ``made_helpers.cli.main`` in-process (fast); those about a real process
+Most checks call ``made_helpers.experiments.cli.main`` in-process (fast); those about a real process
 (tracebacks, Ctrl-C) start ``python -m made_helpers``.
 """
 
@@ -237,7 +237,7 @@ def test_damaged_model_keras_says_so_and_suggests_resume(run_copy, capsys, damag
 
 def test_model_save_is_atomic(finished_run, tmp_path):
     """A writer that dies half-way (as with SIGKILL during model.save) leaves the previous file."""
-    from made_helpers.cli import _save_model
+    from made_helpers.experiments.cli import _save_model
 
     target = tmp_path / "model.keras"
     shutil.copy(finished_run / "model.keras", target)
@@ -329,7 +329,7 @@ def test_stale_checkpoint_temp_files_are_removed_on_the_next_start(run_copy, cap
 @pytest.mark.slow
 def test_ctrl_c_during_start_up_prints_one_line(tmp_path):
     start = time.perf_counter()                           # how long the command line's own import takes here
-    subprocess.run([sys.executable, "-c", "import made_helpers.cli"], cwd=ROOT, env=PROCESS_ENV, check=True)
+    subprocess.run([sys.executable, "-c", "import made_helpers.experiments.cli"], cwd=ROOT, env=PROCESS_ENV, check=True)
     ready = time.perf_counter() - start
     proc = subprocess.Popen([*MADE_COMMAND, "train", *B, "--out", str(tmp_path / "r")],
                             cwd=ROOT, env=PROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -22,13 +22,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, fit_density, logit_space, toy2d
-from made_helpers import masks as mk
+from made_helpers import MADE, MAF, BatchNormFlow, GaussianMADE, RealNVP, fit_density
 from made_helpers.checks import check_nonnegative_float, check_real_array, check_real_batch
+from made_helpers.core import masks as mk
+from made_helpers.core.train import TrainingDivergedError
+from made_helpers.density import logit_space, toy2d
+from made_helpers.density.flows import gaussian_log_prob_baseline, layer_orderings
+from made_helpers.density.realnvp import Coupling
 from made_helpers.errors import UserInputError, UserTypeError
-from made_helpers.flows import gaussian_log_prob_baseline, layer_orderings
-from made_helpers.realnvp import Coupling
-from made_helpers.train import TrainingDivergedError
 
 X3 = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
 
@@ -244,7 +245,7 @@ def test_fit_density_refuses_bad_arguments_up_front(made, kwargs, error, message
         fit_density(**args)
     one_line(info.value)
     if error is TypeError:
-        assert "train a binary MADE with made_helpers.train.train" in str(info.value)
+        assert "train a binary MADE with made_helpers.core.train.train" in str(info.value)
     assert all(np.array_equal(v.numpy(), w) for v, w in zip(made.weights, before))     # nothing trained
 
 

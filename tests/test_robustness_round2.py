@@ -2,7 +2,7 @@
 reproduction and checks the exit status, the one-line message, and that no file was lost or written
 elsewhere.
 
-Most checks call ``made_helpers.cli.main`` in-process; those about real concurrent processes start
+Most checks call ``made_helpers.experiments.cli.main`` in-process; those about real concurrent processes start
 ``python -m made_helpers``. The numbers in the test names are the issue's item numbers.
 """
 
@@ -33,8 +33,9 @@ from conftest import (
 )
 from conftest import cli as cli_run
 
-from made_helpers import MADE, cli, data
-from made_helpers.cli import main
+from made_helpers import MADE, data
+from made_helpers.experiments import cli
+from made_helpers.experiments.cli import main
 from made_helpers.model_file import file_sha256
 from made_helpers.run_folder import LOCK_FILE, OVERWRITTEN, lock_holder, run_lock
 
@@ -77,7 +78,7 @@ def other_run(tmp_path_factory) -> Path:
 def test_1_mask_sets_keep_degrees_not_dxd_masks():
     """Before: every cached mask set held a 784 x 784 float32 direct mask (2.4 MB a mask, also with
     direct=False); 300 masks took 0.7 GB. Now the cache holds degrees only, and at most MASK_CACHE_SIZE."""
-    from made_helpers.model import MASK_CACHE_SIZE
+    from made_helpers.core.model import MASK_CACHE_SIZE
 
     model = MADE(784, [8], num_masks=300, ordering="random", direct=False, seed=0)
     tracemalloc.start()
@@ -197,7 +198,7 @@ def test_3_overwrite_interrupted_in_its_first_epoch_keeps_the_old_run(run_copy, 
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("made_helpers.train.evaluate_nll", interrupt)       # Ctrl-C during epoch 1
+    monkeypatch.setattr("made_helpers.core.train.evaluate_nll", interrupt)       # Ctrl-C during epoch 1
     rc, _, err = cli_run(capsys, "train", *B, "--seed", "5", "--out", run_copy, "--overwrite")
     assert rc == 130 and "interrupted" in err
     assert snapshot(run_copy) == before                                     # was: an empty folder
@@ -277,8 +278,8 @@ def test_6_schedule_flags_that_would_be_ignored_or_wrong_are_refused(tmp_path, c
 
 
 def test_6_the_library_refuses_them_too():
-    from made_helpers.schedules import LearningRateSchedule
-    from made_helpers.train import make_optimizer
+    from made_helpers.core.schedules import LearningRateSchedule
+    from made_helpers.core.train import make_optimizer
 
     with pytest.raises(ValueError, match=r"^lr_milestones repeats epoch\(s\) \[2\]"):
         LearningRateSchedule("step", 1e-3, milestones=[2, 2])
@@ -301,7 +302,7 @@ def test_7_activations_that_mix_units_are_refused(tmp_path, capsys, activation):
 def test_7_element_wise_activations_keep_the_property():
     import keras
 
-    from made_helpers import masks as mk
+    from made_helpers.core import masks as mk
 
     for activation in ("gelu", "tanh", keras.activations.elu):
         model = MADE(5, [8], activation=activation, seed=0)
@@ -356,7 +357,7 @@ def test_8_weights_of_another_model_are_refused(finished_run, other_run, tmp_pat
 
 def test_8_results_files_carry_the_model_digest(finished_run, tmp_path, capsys):
     """Edits that keep the masks (num_masks) change the file's bytes: the results file's digest catches them."""
-    from made_helpers.results import check_model_digest, load_results
+    from made_helpers.experiments.results import check_model_digest, load_results
 
     folder = tmp_path / "results"
     folder.mkdir()
@@ -420,7 +421,7 @@ def test_9_an_old_summary_of_the_same_model_is_accepted(finished_run, tmp_path, 
 # ----------------------------------------------------------------------------- 10: only test NLLs are the paper's
 @needs_binarized
 def test_10_only_a_test_split_result_is_comparable_with_the_paper(finished_run, tmp_path, capsys):
-    from made_helpers.results import paper_table
+    from made_helpers.experiments.results import paper_table
 
     for split in ("valid", "test"):
         rc, _, err = cli_run(capsys, "evaluate", "--model", finished_run, "--data", "binarized", "--split", split,
@@ -439,7 +440,7 @@ def test_10_only_a_test_split_result_is_comparable_with_the_paper(finished_run, 
 # ----------------------------------------------------------------------------- 11, 12: completion and mask sets
 @pytest.mark.parametrize("observed", [["False"] * 5, "0", 0.5, np.nan, -1, [0, 1, 2, 0, 0]])
 def test_11_complete_and_complete_any_check_observed_alike(observed):
-    from made_helpers.conditioning import complete_any
+    from made_helpers.core.conditioning import complete_any
 
     model = MADE(5, [8], num_masks=2, ordering="random", seed=0)
     x = np.zeros((1, 5), np.float32)
@@ -461,8 +462,8 @@ def test_11_complete_still_accepts_bools_and_0_1():
 
 
 def test_12_log_prob_with_num_masks_keeps_the_blocks_mask_set():
-    from made_helpers.conditioning import conditioning_mask_set, using_mask_set
-    from made_helpers.enumeration import sharpen_weights
+    from made_helpers.core.conditioning import conditioning_mask_set, using_mask_set
+    from made_helpers.core.enumeration import sharpen_weights
 
     model = sharpen_weights(MADE(6, [24], num_masks=3, ordering="random", seed=5), scale=2.5)
     x = np.random.default_rng(0).integers(0, 2, (32, 6)).astype(np.float32)
@@ -559,7 +560,7 @@ def test_valid_ensemble_conditionals_across_orderings_is_refused_up_front(tmp_pa
 
 
 def test_valid_ensemble_conditionals_across_orderings_is_refused_by_train_before_an_epoch(tmp_path):
-    from made_helpers.train import train
+    from made_helpers.core.train import train
 
     model = MADE(6, [8], num_masks=2, ordering="random", seed=0)
     x = np.random.default_rng(0).integers(0, 2, (20, 6)).astype(np.float32)

@@ -1,4 +1,4 @@
-"""Observed-pixel masks, overlays and timing helpers (made_helpers.conditioning)."""
+"""Observed-pixel masks, overlays and timing helpers (made_helpers.core.conditioning)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers.conditioning import completion_overlay, is_prefix_of_ordering, top_rows_observed
-from made_helpers.timing import time_call, time_sampling
+from made_helpers.core.conditioning import completion_overlay, is_prefix_of_ordering, top_rows_observed
+from made_helpers.experiments.timing import time_call, time_sampling
 
 
 def test_top_half_is_the_first_392_pixels():

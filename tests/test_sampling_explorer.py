@@ -1,4 +1,4 @@
-"""The sampling and completion explorer (made_helpers.sampling_explorer), checked against MADE.sample and
+"""The sampling and completion explorer (made_helpers.experiments.sampling_explorer), checked against MADE.sample and
 conditioning.complete_any on the same seeds."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 from conftest import PROCESS_ENV, ROOT
 
 from made_helpers import MADE
-from made_helpers import conditioning as cond
+from made_helpers.core import conditioning as cond
+from made_helpers.core.enumeration import sharpen_weights
 from made_helpers.data import load_fallback_subset
-from made_helpers.enumeration import sharpen_weights
-from made_helpers.sampling_explorer import (
+from made_helpers.experiments.sampling_explorer import (
     CUSTOM,
     SCALE,
     SamplingExplorer,
@@ -214,7 +214,7 @@ def test_a_click_toggles_a_pixel(explorer, models, digits):
 def test_a_click_switches_masks_once_and_runs_one_sampler_and_one_pass(explorer, models, digits, monkeypatch):
     """The completions and the observed log-likelihood share one mask switch (and one conditioning mask set);
     the digit's picker colours are made once per digit."""
-    import made_helpers.sampling_explorer as se
+    import made_helpers.experiments.sampling_explorer as se
 
     explorer.controls["mode"].value = "completion"
     model = models["four orderings"]
@@ -281,7 +281,7 @@ def test_dragging_with_the_button_held_paints_and_redraws_the_completions_once(e
 
 
 def test_stroke_pixels_is_a_line_without_gaps():
-    from made_helpers.sampling_explorer import stroke_pixels
+    from made_helpers.experiments.sampling_explorer import stroke_pixels
 
     assert stroke_pixels((3, 3), (3, 3)) == [(3, 3)]
     line = stroke_pixels((0, 0), (2, 6))
@@ -382,7 +382,7 @@ def test_models_given_as_files_are_loaded_once(models, digits, tmp_path):
 FRESH_PROCESS = """
 import sys
 import numpy as np
-from made_helpers.sampling_explorer import sampling_explorer
+from made_helpers.experiments.sampling_explorer import sampling_explorer
 ex = sampling_explorer("results", digits=np.zeros((1, 784), np.float32), sampling_model=sys.argv[1])
 assert ex.state.error is None, ex.state.error
 ex.controls["mode"].value = "completion"

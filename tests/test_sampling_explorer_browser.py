@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOK = Path(__file__).resolve().parent / "assets" / "sampling_explorer_browser.ipynb"
 ARTIFACTS = ROOT / "test-artifacts" / "sampling_explorer_browser"
-SCALE = 8  # made_helpers.sampling_explorer.SCALE: screen pixels per image pixel in the picker
+SCALE = 8  # made_helpers.experiments.sampling_explorer.SCALE: screen pixels per image pixel in the picker
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def _wait_for_new_src(page, selector: str, old: str) -> None:
 def test_sampling_explorer_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
 
-    from made_helpers.sampling_explorer import SCALE as PACKAGE_SCALE
+    from made_helpers.experiments.sampling_explorer import SCALE as PACKAGE_SCALE
 
     assert PACKAGE_SCALE == SCALE
     base, token = lab

@@ -11,7 +11,7 @@ import signal
 import pytest
 from conftest import RUN_ARTEFACTS, TINY_RUN, cli, one_line_error, snapshot
 
-import made_helpers.train
+import made_helpers.core.train
 from made_helpers.run_folder import OVERWRITTEN
 
 
@@ -26,7 +26,7 @@ def test_an_interrupted_overwrite_restores_the_old_run_and_says_so(run_copy, cap
         os.kill(os.getpid(), signum)
         raise AssertionError("the signal did not interrupt")
 
-    monkeypatch.setattr(made_helpers.train, "train", interrupted_training)
+    monkeypatch.setattr(made_helpers.core.train, "train", interrupted_training)
     code, _, err = cli(capsys, "train", *TINY_RUN, "--overwrite", "--out", run_copy)
     assert code == rc
     assert err.strip() == (f"made train: interrupted before the new run's first checkpoint: the previous run in "
@@ -64,7 +64,7 @@ def _interrupt_training(monkeypatch, signum=signal.SIGINT):
         os.kill(os.getpid(), signum)
         raise AssertionError("the signal did not interrupt")
 
-    monkeypatch.setattr(made_helpers.train, "train", interrupted_training)
+    monkeypatch.setattr(made_helpers.core.train, "train", interrupted_training)
 
 
 def test_an_interrupted_run_says_which_epoch_its_checkpoint_holds(run_copy, tmp_path, capsys, monkeypatch):

@@ -12,11 +12,11 @@ import pytest
 import tensorflow as tf
 
 from made_helpers import MADE, data
-from made_helpers import masks as mk
-from made_helpers.evaluate import evaluate_nll
-from made_helpers.model import kernel_l2
-from made_helpers.schedules import LearningRateSchedule
-from made_helpers.train import make_optimizer, train
+from made_helpers.core import masks as mk
+from made_helpers.core.evaluate import evaluate_nll
+from made_helpers.core.model import kernel_l2
+from made_helpers.core.schedules import LearningRateSchedule
+from made_helpers.core.train import make_optimizer, train
 
 CENTRE = (np.arange(10, 18)[:, None] * 28 + np.arange(10, 18)).ravel()
 """The 64 pixels of the central 8 x 8 square of a digit: D = 64 trains with the logic of D = 784."""
@@ -281,7 +281,7 @@ def test_bfloat16_policy_trains_evaluates_and_samples(digits):
     (["--mask-kind", "both"], "argument --mask-kind: invalid choice: 'both'"),
 ])
 def test_cli_rejects_bad_option_values_in_one_line(argv, message, capsys, tmp_path):
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["train", "--out", str(tmp_path / "run"), *argv])
@@ -297,7 +297,7 @@ def test_cli_rejects_bad_option_values_in_one_line(argv, message, capsys, tmp_pa
     (["--lr-milestones", "5"], "--lr-milestones belongs to --lr-schedule step"),
 ])
 def test_cli_rejects_inconsistent_options_before_loading_data(argv, message, capsys, tmp_path):
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     assert main(["train", "--data", "fallback", "--out", str(tmp_path / "run"), *argv]) == 2
     assert message in capsys.readouterr().err
@@ -306,7 +306,7 @@ def test_cli_rejects_inconsistent_options_before_loading_data(argv, message, cap
 
 @pytest.mark.slow
 def test_cli_trains_with_the_new_options_and_evaluates_both_ensembles(tmp_path, capsys):
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     run = tmp_path / "run"
     argv = ["train", "--data", "fallback", "--limit", "300", "--hidden", "16", "--masks", "3", "--ordering", "random",
@@ -335,7 +335,7 @@ def test_cli_saves_one_mask_models_compactly_and_evaluates_a_copied_model(tmp_pa
     import shutil
     import zipfile
 
-    from made_helpers.cli import main
+    from made_helpers.experiments.cli import main
 
     run = tmp_path / "run"
     assert main(["train", "--data", "fallback", "--limit", "200", "--hidden", "16", "--epochs", "1",

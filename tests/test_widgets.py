@@ -1,4 +1,4 @@
-"""The mask explorer (made_helpers.widgets) and its figures, checked against made_helpers.masks and MADE."""
+"""The mask explorer (made_helpers.core.widgets) and its figures, checked against made_helpers.core.masks and MADE."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from made_helpers import masks as mk
-from made_helpers import plotting
 from made_helpers.checks import derived_seed
-from made_helpers.model import MADE
-from made_helpers.widgets import MaskExplorer, explorer_mask_set, mask_explorer, parse_hidden_sizes
+from made_helpers.core import masks as mk
+from made_helpers.core import plotting
+from made_helpers.core.model import MADE
+from made_helpers.core.widgets import MaskExplorer, explorer_mask_set, mask_explorer, parse_hidden_sizes
 
 
 def expected(settings: dict):
-    """Degrees, masks, direct mask and connectivity computed straight from made_helpers.masks."""
+    """Degrees, masks, direct mask and connectivity computed straight from made_helpers.core.masks."""
     sizes = [int(s) for s in re.split(r"[,\s]+", settings["hidden_sizes"].strip()) if s]
     degrees = mk.make_degrees(settings["input_dim"], sizes, settings["ordering"],
                               settings["hidden_degrees"],
@@ -33,7 +33,7 @@ def expected(settings: dict):
 
 
 def assert_shows(ex: MaskExplorer):
-    """The explorer's state and displayed degree table equal what made_helpers.masks computes."""
+    """The explorer's state and displayed degree table equal what made_helpers.core.masks computes."""
     st = ex.state
     assert st.error is None, st.error
     assert st.settings == {name: w.value for name, w in ex.controls.items()}

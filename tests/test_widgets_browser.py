@@ -38,7 +38,7 @@ def _layer_texts(page) -> list[str]:
 
 
 def _expected_texts(**settings) -> list[str]:
-    from made_helpers.widgets import explorer_mask_set
+    from made_helpers.core.widgets import explorer_mask_set
 
     degrees = explorer_mask_set(**settings).degrees
     return [" ".join(str(int(v)) for v in d) for d in [*degrees, degrees[0]]]

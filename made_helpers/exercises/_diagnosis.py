@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..enumeration import sharpen_weights
+from ..core.enumeration import sharpen_weights
 
 RTOL = 1e-4
 ATOL = 1e-4
@@ -304,7 +304,7 @@ def sigmoid(z):
 def tiny_made(input_dim: int, hidden_sizes, ordering="natural", num_masks: int = 1,
               seed: int = 0, scale: float = 2.0):
     """A small MADE with larger random weights, so its distribution is far from uniform."""
-    from ..model import MADE
+    from ..core.model import MADE
 
     model = MADE(input_dim, hidden_sizes, num_masks=num_masks, ordering=ordering, seed=seed)
     return sharpen_weights(model, scale=scale, seed=seed)
@@ -330,7 +330,7 @@ def model_logits(model, x: np.ndarray) -> np.ndarray:
 
 def log_lik(x, logits) -> np.ndarray:
     """``log p(x)`` for independent Bernoullis with these logits, ``(batch,)`` (float64)."""
-    from ..losses import bernoulli_nll
+    from ..core.losses import bernoulli_nll
 
     return -np.asarray(bernoulli_nll(np.asarray(x, np.float32), np.asarray(logits, np.float32)),
                        dtype=np.float64)

@@ -80,13 +80,13 @@ def bernoulli_nll_body(fn) -> str:
     if not dx.close(out_one, expected_one):
         raise dx.Wrong(f"With one pixel per example (D = 1), x = {x_one.ravel()}, logits = "
                        f"{l_one.ravel()}, the NLL is {dx.fmt(expected_one)}; you return {dx.fmt(out_one)}.")
-    return ("Your Bernoulli NLL matches made_helpers.losses.bernoulli_nll on random logits, on "
+    return ("Your Bernoulli NLL matches made_helpers.core.losses.bernoulli_nll on random logits, on "
             "logits of ±100 and with a single pixel.")
 
 
 def gaussian_nll_body(fn) -> str:
     """02.2 ``fn(x, mean, variance) -> (batch,)``: ``-log N(x; mean, variance)`` summed over pixels."""
-    from ..losses import gaussian_nll
+    from ..core.losses import gaussian_nll
 
     def ref(x, mean, variance):
         return np.asarray(gaussian_nll(x, mean, variance=variance), dtype=np.float64)
@@ -127,13 +127,13 @@ def gaussian_nll_body(fn) -> str:
         raise dx.Wrong(message or (
             f"Wrong values for variance = {variance}: the NLL of the first example is {expected[0]:.4f} nats, you "
             f"return {out[0]:.4f}. Recall -log N(x; mu, s²) = sum_d (x_d - mu_d)² / (2 s²) + D/2 log(2 pi s²)."))
-    return ("Your Gaussian NLL matches made_helpers.losses.gaussian_nll for variances 1, 0.25 and 2: "
+    return ("Your Gaussian NLL matches made_helpers.core.losses.gaussian_nll for variances 1, 0.25 and 2: "
             "with s² = 1 it is 1/2 squared error + D/2 log(2 pi).")
 
 
 def gaussian_constant_body(fn) -> str:
     """02.3 ``fn(D, variance) -> float``: the constant in the Gaussian NLL; ``variance`` a number or ``(D,)``."""
-    from ..losses import gaussian_nll
+    from ..core.losses import gaussian_nll
 
     for D, variance in ((1, 1.0), (784, 1.0), (10, 0.25), (3, 5.0)):
         # the NLL when x equals the mean is exactly the constant

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 
-from ..enumeration import all_binary_vectors
+from ..core.enumeration import all_binary_vectors
 from . import _diagnosis as dx
 
 
 def allowed_connections_body(fn) -> str:
     """03.1 ``fn(input_degrees) -> (D, D) bool``: ``[i, j]`` iff output j may depend on input i."""
-    from ..masks import direct_mask, input_degrees
+    from ..core.masks import direct_mask, input_degrees
 
     cases = [input_degrees(4, "natural"), input_degrees(5, [2, 0, 4, 1, 3]), input_degrees(2, "reversed")]
     for degrees in cases:
@@ -47,7 +47,7 @@ def allowed_connections_body(fn) -> str:
         raise dx.Wrong(message or f"For input_degrees = {d.tolist()} the allowed connections are\n"
                                   f"{dx.fmt(expected.astype(int))}\nyou return\n{dx.fmt(out.astype(int))}.")
     return ("Output j may depend on input i exactly when degree[i] < degree[j]: the same matrix "
-            "as made_helpers.masks.direct_mask.")
+            "as made_helpers.core.masks.direct_mask.")
 
 
 def log_prob_by_hand_body(fn) -> str:

@@ -10,7 +10,7 @@ from . import _diagnosis as dx
 
 def input_degrees_body(fn) -> str:
     """04.1 ``fn(ordering) -> (D,)``: the input degrees for a generation order."""
-    from ..masks import input_degrees
+    from ..core.masks import input_degrees
 
     for ordering in ([2, 0, 3, 1], [0, 1, 2, 3], [4, 2, 0, 1, 5, 3], [1, 0]):
         order = np.array(ordering)
@@ -37,12 +37,12 @@ def input_degrees_body(fn) -> str:
         raise dx.Wrong(message or (f"For ordering = {ordering} the input degrees are "
                                    f"{expected.tolist()}; you return {out.tolist()}."))
     return ("degrees[ordering[k]] = k + 1: the degree of an input is its place in the generation "
-            "order, the same as made_helpers.masks.input_degrees.")
+            "order, the same as made_helpers.core.masks.input_degrees.")
 
 
 def masks_from_degrees_body(fn) -> str:
     """04.2 ``fn(degrees) -> [masks]``: the hidden and output masks, ``(fan_in, fan_out)`` each."""
-    from ..masks import connectivity, is_autoregressive, make_degrees, make_masks
+    from ..core.masks import connectivity, is_autoregressive, make_degrees, make_masks
 
     cases = [make_degrees(4, [5], ordering=[2, 0, 3, 1], seed=1),
              make_degrees(5, [6, 6], ordering="random", seed=4),
@@ -98,13 +98,13 @@ def masks_from_degrees_body(fn) -> str:
         raise dx.Wrong(f"Mask {k} differs from the rule at [{i}, {j}]: expected {expected[k][i, j]:.0f}, "
                        f"got {out[k][i, j]:.0f}. Hidden masks use degree_above >= degree_below, the "
                        f"output mask degree_in > degree_hidden.\n{desc}")
-    return ("Your masks equal made_helpers.masks.make_masks: >= into hidden layers, strict > into "
+    return ("Your masks equal made_helpers.core.masks.make_masks: >= into hidden layers, strict > into "
             "the outputs, so no output sees its own input.")
 
 
 def hidden_degrees_body(fn) -> str:
     """04.3 ``fn(width, input_dim, low, rng) -> (width,)``: random hidden degrees in ``low..D-1``."""
-    from ..masks import hidden_layer_degrees
+    from ..core.masks import hidden_layer_degrees
 
     def draw(width, D, low, seed):
         returned = dx.returned(dx.call(fn, width, D, low, np.random.default_rng(seed),
@@ -161,7 +161,7 @@ def masked_layer_body(fn) -> str:
     """04.4 ``fn(units, mask, activation) -> keras layer``: ``activation(x @ (W * M) + b)``, M fixed."""
     import keras
 
-    from ..layers import MaskedDense
+    from ..core.layers import MaskedDense
 
     rng = np.random.default_rng(4)
     square = np.triu(np.ones((4, 4), np.float32), k=1)                 # column 0: a unit with no input
@@ -247,8 +247,9 @@ def masked_layer_body(fn) -> str:
             (act(xd @ (Wd * Md)) + bd, "The activation comes before the bias: it is "
                                        "activation(x @ (kernel * mask) + bias)."),
         ], rtol=1e-4, atol=1e-5)
-        raise dx.Wrong(message or (f"For {desc} your layer's output differs from made_helpers.layers.MaskedDense with "
+        raise dx.Wrong(message or (f"For {desc} your layer's output differs from "
+                                   f"made_helpers.core.layers.MaskedDense with "
                                    f"the same weights and mask by up to {np.abs(out - expected).max():.3g}. It should "
                                    "be activation(x @ (kernel * mask) + bias)."))
     return ("Your layer computes activation(x @ (kernel * mask) + bias) with a fixed, non-trainable mask, "
-            "the same as made_helpers.layers.MaskedDense.")
+            "the same as made_helpers.core.layers.MaskedDense.")

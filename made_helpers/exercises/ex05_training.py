@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..enumeration import all_binary_vectors
+from ..core.enumeration import all_binary_vectors
 from . import _diagnosis as dx
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..enumeration import all_binary_vectors, binary_index
+from ..core.enumeration import all_binary_vectors, binary_index
 from . import _diagnosis as dx
 
 _SAMPLER_N = 6000

@@ -34,8 +34,9 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from made_helpers import data, plotting
-from made_helpers.autoencoders import build_autoencoder, masking_noise
+from made_helpers import data
+from made_helpers.core import plotting
+from made_helpers.core.autoencoders import build_autoencoder, masking_noise
 from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
@@ -68,7 +69,7 @@ plt.show()
 #
 # $$x \;\xrightarrow{\;784 \to 256 \to k\;}\; z \;\xrightarrow{\;k \to 256 \to 784\;}\; \hat x .$$
 #
-# We train them together to make $\hat x$ close to $x$, here with the squared error $\lVert x - \hat x\rVert^2$ averaged over pixels (Keras' `"mse"`; notebook 02 shows it is the negative log-likelihood of a Gaussian, up to constants). `build_autoencoder` (in `made_helpers/autoencoders.py`) returns the whole model; its two halves are the sub-models `"encoder"` and `"decoder"`.
+# We train them together to make $\hat x$ close to $x$, here with the squared error $\lVert x - \hat x\rVert^2$ averaged over pixels (Keras' `"mse"`; notebook 02 shows it is the negative log-likelihood of a Gaussian, up to constants). `build_autoencoder` (in `made_helpers/core/autoencoders.py`) returns the whole model; its two halves are the sub-models `"encoder"` and `"decoder"`.
 
 # %%
 ae = build_autoencoder(input_dim=784, hidden_sizes=[256], code_dim=32)

@@ -35,7 +35,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from made_helpers import data, losses
+from made_helpers import data
+from made_helpers.core import losses
 from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0, figure={"figure.figsize": (6, 3.5)}, print_precision=4)
@@ -69,7 +70,7 @@ print(f"float64: smallest normal number e^{np.log(np.finfo(np.float64).tiny):.1f
       f"e^{np.log(np.nextafter(0.0, 1.0)):.1f}; e^-500 = {np.exp(-500.0):.2e} is still representable")
 
 # %% [markdown]
-# The product of 784 probabilities is about $e^{-1110}$ to $e^{-1130}$ here, far below the smallest positive float64 (about $e^{-744}$, a subnormal number; normal numbers stop at about $e^{-708}$), so it underflows to exactly 0 and its log is $-\infty$. Likelihoods are therefore always computed as sums of logs. Now four routes to the NLL: the formula summed in log space (float64), Keras from probabilities, Keras from logits, and `made_helpers.losses.bernoulli_nll`:
+# The product of 784 probabilities is about $e^{-1110}$ to $e^{-1130}$ here, far below the smallest positive float64 (about $e^{-744}$, a subnormal number; normal numbers stop at about $e^{-708}$), so it underflows to exactly 0 and its log is $-\infty$. Likelihoods are therefore always computed as sums of logs. Now four routes to the NLL: the formula summed in log space (float64), Keras from probabilities, Keras from logits, and `made_helpers.core.losses.bernoulli_nll`:
 
 # %%
 by_formula = -np.log(p_pixel).sum(axis=1)                         # -sum_d log p(x_d | mu_d), float64

@@ -34,9 +34,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from made_helpers import MADE, data, losses
-from made_helpers.autoencoders import build_autoencoder, reconstruction_log_prob
-from made_helpers.enumeration import all_binary_vectors, binary_index
+from made_helpers import MADE, data
+from made_helpers.core import losses
+from made_helpers.core.autoencoders import build_autoencoder, reconstruction_log_prob
+from made_helpers.core.enumeration import all_binary_vectors, binary_index
 from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults

@@ -16,7 +16,7 @@
 # # 04 · Building the masks: degrees, the `>=` / `>` rule, orderings, direct connections
 
 # %% [markdown]
-# Notebook 03 showed *what* MADE needs: output $d$ may depend only on the inputs before $d$. This notebook shows *how* Germain et al. (2015, section 4) get it from an ordinary autoencoder by multiplying each weight matrix with a 0/1 mask. Every unit gets a **degree**, a number that says how many inputs it may depend on; a connection is kept when the degrees allow it — `>=` between hidden layers, strict `>` into the outputs. We write a deliberately naive implementation with loops, check it against `made_helpers.masks`, plot masks and connectivity, and look at the choices that change the masks: the ordering, "random" vs "equal" hidden degrees, direct input→output connections, and why no hidden unit should get degree $D$. Then we build MADE itself in Keras from these masks — a masked layer in about 20 lines, the model in about 40 — check it against `made_helpers.MADE`, and use the package from there on. An interactive explorer closes the notebook.
+# Notebook 03 showed *what* MADE needs: output $d$ may depend only on the inputs before $d$. This notebook shows *how* Germain et al. (2015, section 4) get it from an ordinary autoencoder by multiplying each weight matrix with a 0/1 mask. Every unit gets a **degree**, a number that says how many inputs it may depend on; a connection is kept when the degrees allow it — `>=` between hidden layers, strict `>` into the outputs. We write a deliberately naive implementation with loops, check it against `made_helpers.core.masks`, plot masks and connectivity, and look at the choices that change the masks: the ordering, "random" vs "equal" hidden degrees, direct input→output connections, and why no hidden unit should get degree $D$. Then we build MADE itself in Keras from these masks — a masked layer in about 20 lines, the model in about 40 — check it against `made_helpers.MADE`, and use the package from there on. An interactive explorer closes the notebook.
 #
 # **You will learn**
 #
@@ -35,11 +35,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Image, display
 
-from made_helpers import MADE, plotting
-from made_helpers import masks as mk
-from made_helpers.enumeration import all_binary_vectors, sharpen_weights
+from made_helpers import MADE
+from made_helpers.core import plotting
+from made_helpers.core import masks as mk
+from made_helpers.core.enumeration import all_binary_vectors, sharpen_weights
 from made_helpers.notebook_setup import running_time, setup
-from made_helpers.widgets import mask_explorer
+from made_helpers.core.widgets import mask_explorer
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 N_CHECKS = 50 if QUICK else 500            # random configurations for the naive-vs-library check

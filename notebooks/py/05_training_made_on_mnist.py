@@ -37,13 +37,15 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Markdown, display
 
-from made_helpers import MADE, data, plotting, results
-from made_helpers import masks as mk
-from made_helpers.evaluate import evaluate_nll
-from made_helpers.layers import MaskedDense
-from made_helpers.losses import bernoulli_nll
+from made_helpers import MADE, data
+from made_helpers.core import plotting
+from made_helpers.experiments import results
+from made_helpers.core import masks as mk
+from made_helpers.core.evaluate import evaluate_nll
+from made_helpers.core.layers import MaskedDense
+from made_helpers.core.losses import bernoulli_nll
 from made_helpers.notebook_setup import running_time, setup
-from made_helpers.train import train
+from made_helpers.core.train import train
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)   # no retracing notices between the runs

@@ -38,12 +38,14 @@ import numpy as np
 import tensorflow as tf
 from IPython.display import Image, display
 
-from made_helpers import MADE, conditioning, data, plotting, timing
-from made_helpers import masks as mk
-from made_helpers.conditioning import complete_any, conditioning_mask_set, observed_preset, using_mask_set
+from made_helpers import MADE, data
+from made_helpers.core import conditioning, plotting
+from made_helpers.experiments import timing
+from made_helpers.core import masks as mk
+from made_helpers.core.conditioning import complete_any, conditioning_mask_set, observed_preset, using_mask_set
 from made_helpers.notebook_setup import running_time, setup
-from made_helpers.results import describe, load_results
-from made_helpers.sampling_explorer import sampling_explorer
+from made_helpers.experiments.results import describe, load_results
+from made_helpers.experiments.sampling_explorer import sampling_explorer
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -233,7 +235,7 @@ except ValueError as error:
 #
 # $$p\big(x_u \mid x_O,\ x_{u'} \text{ for the unobserved } u' \text{ before } u\big),$$
 #
-# and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.conditioning` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion).
+# and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.core.conditioning` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion).
 
 # %% [markdown]
 # The construction in a picture, on a MADE with $D = 8$ inputs trained over several orderings (untrained here: the masks are the point). Pixels 1, 4 and 6 are observed. Top: mask 0's ordering, the pixels in the order they are generated (observed ones black); the observed-first ordering moves the observed pixels to the front, each group in its old order, and the input degrees (positions, printed under each pixel) follow. Bottom: the connectivity through the hidden layer before and after, with the hidden degrees left as they were. After the change every unobserved pixel comes after all observed ones in the ordering, so its output may depend on all three (here each of them has a hidden path from every observed pixel; the direct connection, not drawn, adds the rest in general).

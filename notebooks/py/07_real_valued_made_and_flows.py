@@ -36,8 +36,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 
-from made_helpers import MAF, GaussianMADE, RealNVP, fit_density, losses, toy2d
-from made_helpers.masks import coupling_degrees
+from made_helpers import MAF, GaussianMADE, RealNVP, fit_density
+from made_helpers.core import losses
+from made_helpers.density import toy2d
+from made_helpers.core.masks import coupling_degrees
 from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0, figure={"figure.dpi": 72})   # seeds, quick flag (MADE_QUICK=1), figures
@@ -147,7 +149,7 @@ print(f"log|det J| by numpy {np.linalg.slogdet(jac)[1]:.5f} | -sum(alpha) {-alph
 #
 # ## 3. Three toy densities in 2-D
 #
-# Three densities generated with numpy (`made_helpers.toy2d`): **two moons** (two interleaved noisy half circles), a **ring** (angle uniform, radius $\mathcal{N}(2, 0.2^2)$) and a **checkerboard** (uniform on 8 of the 16 squares of a $4\times4$ board). In 2-D a model's density can be drawn on a grid and compared with the data by eye, and its integral over the plane can be checked to be 1.
+# Three densities generated with numpy (`made_helpers.density.toy2d`): **two moons** (two interleaved noisy half circles), a **ring** (angle uniform, radius $\mathcal{N}(2, 0.2^2)$) and a **checkerboard** (uniform on 8 of the 16 squares of a $4\times4$ board). In 2-D a model's density can be drawn on a grid and compared with the data by eye, and its integral over the plane can be checked to be 1.
 
 # %%
 toys = {name: toy2d.sample_toy(name, TOY["n_train"] + TOY["n_valid"], seed=SEED) for name in TOY["names"]}

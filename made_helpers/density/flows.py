@@ -13,9 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import masks as mk
-from .batch_norm import BatchNormFlow, FlowStep
-from .checks import (
+from ..checks import (
     check_bool,
     check_int,
     check_positive_float,
@@ -25,7 +23,9 @@ from .checks import (
     draw_seed,
     stateless_seed,
 )
-from .evaluate import in_chunks
+from ..core import masks as mk
+from ..core.evaluate import in_chunks
+from .batch_norm import BatchNormFlow, FlowStep
 from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
 
 PERMUTATIONS = ("reverse", "random")

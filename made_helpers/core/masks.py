@@ -14,7 +14,7 @@ from typing import Union
 
 import numpy as np
 
-from .checks import check_int, derived_seed
+from ..checks import check_int, derived_seed
 
 Ordering = Union[str, Sequence[int], np.ndarray]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_int, check_positive_float, check_seed
+from ..checks import check_int, check_positive_float, check_seed
 
 __all__ = ["all_binary_vectors", "binary_index", "sharpen_weights", "MAX_DIM"]
 

@@ -12,8 +12,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from .checks import FLOAT32_MAX
-from .errors import UserInputError
+from ..checks import FLOAT32_MAX
+from ..errors import UserInputError
 
 
 def bernoulli_nll(x, logits):

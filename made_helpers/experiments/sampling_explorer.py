@@ -22,13 +22,13 @@ try:
     import ipywidgets as widgets
     from ipyevents import Event
 except ImportError as e:       # only the notebooks need them: the lab extra
-    raise ImportError("made_helpers.sampling_explorer needs ipywidgets and ipyevents, which the lab extra "
+    raise ImportError("made_helpers.experiments.sampling_explorer needs ipywidgets and ipyevents, which the lab extra "
                       "installs: pip install 'made-tutorial[lab]'") from e
 
-from . import conditioning as cond
-from .checks import check_int, check_seed
-from .model import MADE  # registers the class with Keras, which loads model files by its name
-from .plotting import completion_canvas
+from ..checks import check_int, check_seed
+from ..core import conditioning as cond
+from ..core.model import MADE  # registers the class with Keras, which loads model files by its name
+from ..core.plotting import completion_canvas
 from .results import load_results, model_beside
 
 IMAGE_SHAPE = (28, 28)
@@ -402,7 +402,7 @@ class SamplingExplorer:
             if isinstance(source, (str, Path)):
                 import keras
 
-                from .model_file import check_model_file
+                from ..model_file import check_model_file
 
                 model = keras.saving.load_model(source, compile=False)
                 check_image_model(model, name)
@@ -418,7 +418,7 @@ class SamplingExplorer:
         """The test digits ``(N, 784)`` completion mode draws from."""
         if self._digits is None:
             if self._digits_source is None:
-                from .data import load_binarized_mnist
+                from ..data import load_binarized_mnist
 
                 self._digits_source = load_binarized_mnist("test", verbose=False)
             self._digits = np.asarray(self._digits_source, dtype=np.float32)

@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..checks import check_image_shape, check_int, check_real_batch, check_seed, derived_seed
+from ..errors import UserInputError
 from . import masks as mk
-from .checks import check_image_shape, check_int, check_real_batch, check_seed, derived_seed
-from .errors import UserInputError
 from .losses import bernoulli_nll
 
 GIVEN_COLOURS = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .checks import check_int
+from ..checks import check_int
 
 
 def time_call(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:

@@ -11,8 +11,15 @@ import math
 
 import numpy as np
 
-from .checks import check_int, check_log_densities, check_positive_float, check_real_array, check_real_batch, check_seed
-from .errors import UserInputError
+from ..checks import (
+    check_int,
+    check_log_densities,
+    check_positive_float,
+    check_real_array,
+    check_real_batch,
+    check_seed,
+)
+from ..errors import UserInputError
 
 LAMBDA_MNIST = 1e-6
 MAF_NOISE_SEED = 42                  # the authors' RandomState(42)
@@ -81,7 +88,7 @@ def maf_mnist_splits(train_images, test_images, lam: float = LAMBDA_MNIST) -> di
 
 def load_maf_mnist(data_dir=None, lam: float = LAMBDA_MNIST, verbose: bool = False) -> dict[str, np.ndarray]:
     """:func:`maf_mnist_splits` of grey MNIST read by :func:`made_helpers.data.load_mnist` (never the subset)."""
-    from .data import load_mnist
+    from ..data import load_mnist
 
     train, _ = load_mnist("train", source="mnist", data_dir=data_dir, verbose=verbose)
     test, _ = load_mnist("test", source="mnist", data_dir=data_dir, verbose=verbose)

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import masks as mk
+from ..checks import check_bool, derived_seed
+from ..core import masks as mk
 from .batch_norm import FlowStep
-from .checks import check_bool, derived_seed
 from .flows import Flow
 from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE, eager_input
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .errors import MadeError
+from ..errors import MadeError
 
 __all__ = ["CONFIG", "CONFIG_SCRIPT", "ONLINE_FALLBACK", "MathJaxMissing", "copy_mathjax", "fallback_loader",
            "head_html", "mathjax_source"]

@@ -11,8 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .checks import check_bool, check_int, check_nonnegative_float, check_positive_float, check_real_batch
-from .errors import UserInputError
+from ..checks import check_bool, check_int, check_nonnegative_float, check_positive_float, check_real_batch
+from ..errors import UserInputError
 
 MOMENTUM = 0.9
 EPSILON = 1e-5                      # the authors' value

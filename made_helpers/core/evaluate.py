@@ -7,8 +7,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from .checks import check_real_array
-from .errors import UserInputError
+from ..checks import check_real_array
+from ..errors import UserInputError
 
 
 def in_chunks(fn, x: np.ndarray, batch_size: int) -> np.ndarray:

@@ -19,12 +19,12 @@ from matplotlib.figure import Figure
 try:
     import ipywidgets as widgets
 except ImportError as e:       # only the notebooks need it: the lab extra
-    raise ImportError("made_helpers.widgets needs ipywidgets, which the lab extra installs: "
+    raise ImportError("made_helpers.core.widgets needs ipywidgets, which the lab extra installs: "
                       "pip install 'made-tutorial[lab]'") from e
 
+from ..checks import check_bool, check_int, check_seed
 from . import masks as mk
 from . import plotting
-from .checks import check_bool, check_int, check_seed
 
 MAX_INPUT_DIM = 20
 MAX_HIDDEN_WIDTH = 64

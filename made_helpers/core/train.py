@@ -18,8 +18,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .atomic import atomic_write, json_text, remove_stale_temps, write_json
-from .checks import (
+from ..atomic import atomic_write, json_text, remove_stale_temps, write_json
+from ..checks import (
     check_finite_weights,
     check_int,
     check_positive_float,
@@ -27,11 +27,11 @@ from .checks import (
     check_seed,
     nonfinite_weights,
 )
-from .errors import MadeError, UserInputError
+from ..errors import MadeError, UserInputError
+from ..files import require_npz
+from ..run_folder import CHECKPOINT_FILE, HISTORY_FILE
 from .evaluate import evaluate_nll
-from .files import require_npz
 from .model import ENSEMBLES
-from .run_folder import CHECKPOINT_FILE, HISTORY_FILE
 from .schedules import LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT, LearningRateSchedule
 
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "adagrad": 1e-2, "adagrad-paper": 1e-2}

@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from .checks import FLOAT32_MAX, SEED_MAX
-from .environment import EnvironmentVariableError, check_environment, env_flag
-from .errors import MadeError, UserInputError
-from .files import require_regular_file
-from .run_folder import CHECKPOINT_FILE, MODEL_FILE, RUN_ARTEFACTS, RUN_SUMMARY
-from .schedules import LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT, SCHEDULE_FLAGS
+from .. import __version__
+from ..checks import FLOAT32_MAX, SEED_MAX
+from ..core.schedules import LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT, SCHEDULE_FLAGS
+from ..environment import EnvironmentVariableError, check_environment, env_flag
+from ..errors import MadeError, UserInputError
+from ..files import require_regular_file
+from ..run_folder import CHECKPOINT_FILE, MODEL_FILE, RUN_ARTEFACTS, RUN_SUMMARY
 
 if TYPE_CHECKING:                  # numpy is imported where used, so that `made --help` starts fast
     import numpy as np
@@ -112,7 +112,7 @@ def machine_info() -> dict:
 
 def git_commit() -> str | None:
     """The repository's HEAD commit (with ``+dirty`` for uncommitted changes), or None."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
@@ -128,7 +128,7 @@ def portable_data_info(info: dict) -> dict:
     path = info.get("path")
     if not path or not os.path.isabs(path):
         return info
-    relative = os.path.relpath(path, Path(__file__).resolve().parent.parent)
+    relative = os.path.relpath(path, Path(__file__).resolve().parents[2])
     return {**info, "path": relative, "description": info.get("description", "").replace(path, relative)}
 
 
@@ -142,7 +142,7 @@ def shown_path(path: str) -> str:
 def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) -> tuple:
     """``(x (N, 784) float32, info, shown)`` for ``--data binarized|fallback``: ``info`` for files
     (:func:`portable_data_info`), ``shown`` for messages (:func:`shown_path`)."""
-    from . import data
+    from .. import data
 
     if kind == "fallback":
         x, raw = data.load_fallback_subset(split, verbose=False, return_info=True)
@@ -157,7 +157,7 @@ def _load_split(kind: str, split: str, limit: int | None, data_dir: str | None) 
         info["limit"] = limit
         info["description"] += f" [first {limit} rows only]"
         shown += f" [first {limit} rows only]"
-        print(f"[made_helpers.cli] using the first {limit} of the {info['n']} {split} rows", flush=True)
+        print(f"[made_helpers.experiments.cli] using the first {limit} of the {info['n']} {split} rows", flush=True)
     info["n_used"] = len(x)
     return x, info, shown
 
@@ -183,7 +183,7 @@ def _check_new_path(flag: str, text: str) -> Path:
 
 def _check_output(path: Path, flag: str, text: str) -> Path:
     """``path`` (an output the user named with ``flag text``) checked to be writable before any work."""
-    from .files import check_writable
+    from ..files import check_writable
 
     try:
         return check_writable(path, f"{flag} {text}")
@@ -252,7 +252,7 @@ def _save_model(model, path: Path) -> None:
 
     A one-mask model's masked-out weights never act (``x @ (W * M)``), so they are stored as 0 and compress away.
     """
-    from .atomic import atomic_write
+    from ..atomic import atomic_write
 
     if getattr(model, "compiled", False):
         weights, model = model.get_weights(), type(model).from_config(model.get_config())
@@ -285,7 +285,7 @@ def _deflate_zip(path: Path) -> None:
 
 def _resolve_model(path: str) -> tuple[Path, Path | None]:
     """``(model file, run folder or None)`` from a run folder or a ``.keras`` file; refuses a run being written."""
-    from .run_folder import RunFolderBusyError, lock_holder
+    from ..run_folder import RunFolderBusyError, lock_holder
 
     if not path.strip():
         raise _UsageError("--model is empty: name a run folder or a .keras file")
@@ -300,7 +300,7 @@ def _resolve_model(path: str) -> tuple[Path, Path | None]:
         if os.path.lexists(model):                     # a FIFO would block the reader; a folder is no model
             require_regular_file(model, f"--model {path}: {model}", "give a model file saved by made train")
         if not model.is_file():
-            from .run_folder import OVERWRITTEN
+            from ..run_folder import OVERWRITTEN
 
             hint = (" (a checkpoint is there: the run has not finished; continue it with `made train ... --resume`)"
                     if (p / "checkpoint.npz").exists() else "")
@@ -322,9 +322,9 @@ def _load_model(path: Path):
 
     import keras
 
+    from ..checks import check_finite_weights
+    from ..model_file import check_model_file
     from . import MADE  # (importing it registers the classes for deserialization)
-    from .checks import check_finite_weights
-    from .model_file import check_model_file
 
     run = path.parent
     fix = (f"; rebuild it from the run's checkpoint with `made train ... --out {run} --resume` (the run's flags)"
@@ -376,9 +376,9 @@ def _available_memory() -> int | None:
 
 def _check_train_flags(args) -> Path:
     """Every usage error of ``made train`` (exit status 2), before any file is touched; returns ``--out``."""
-    from . import masks as mk
-    from .layers import check_activation
-    from .train import check_learning_rate
+    from ..core import masks as mk
+    from ..core.layers import check_activation
+    from ..core.train import check_learning_rate
 
     out = _check_new_path("--out", args.out)
     if out.exists() and not out.is_dir():
@@ -446,7 +446,7 @@ def _check_schedule_flags(args) -> None:
 
 def _check_cosine_resume(out: Path, args) -> None:
     """Refuse ``--resume`` of a cosine run whose length ``--epochs`` (without ``--cosine-epochs``) would change."""
-    from .train import read_checkpoint_state
+    from ..core.train import read_checkpoint_state
 
     ckpt = out / CHECKPOINT_FILE
     if not (args.resume and args.lr_schedule == "cosine" and args.cosine_epochs is None and ckpt.is_file()):
@@ -459,7 +459,7 @@ def _check_cosine_resume(out: Path, args) -> None:
 
 
 def cmd_train(args) -> int:
-    from .run_folder import RunFolderBusyError, run_lock
+    from ..run_folder import RunFolderBusyError, run_lock
 
     out = _check_train_flags(args)
     try:
@@ -472,7 +472,7 @@ def cmd_train(args) -> int:
 
 def _interrupted_run(out: Path) -> str:
     """What an interrupted ``made train`` leaves in ``out``: the epoch its checkpoint holds and how to continue."""
-    from .train import read_checkpoint_state
+    from ..core.train import read_checkpoint_state
 
     ckpt = out / CHECKPOINT_FILE
     if not ckpt.is_file():
@@ -489,11 +489,11 @@ def _train_locked(args, out: Path) -> int:
     """``made train`` once the run folder's lock is held."""
     import keras
 
-    from . import MADE
-    from .atomic import remove_stale_temps, write_json
-    from .model_file import file_sha256
-    from .run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
-    from .train import train
+    from .. import MADE
+    from ..atomic import remove_stale_temps, write_json
+    from ..core.train import train
+    from ..model_file import file_sha256
+    from ..run_folder import drop_aside, recover_overwrite, restore_aside, set_aside
 
     recover_overwrite(out, RUN_ARTEFACTS, CHECKPOINT_FILE)
     _check_existing_run(out, args)
@@ -556,7 +556,7 @@ def _train_locked(args, out: Path) -> int:
 
 def _previous_summary(out: Path) -> dict:
     """The ``train_summary.json`` of the run ``--resume`` continues (``{}`` if there is none), checked up front."""
-    from .files import read_json
+    from ..files import read_json
 
     path = out / RUN_SUMMARY
     if not os.path.lexists(path):
@@ -583,7 +583,7 @@ def _read_summary(path: Path, given: bool) -> dict:
     error = _UsageError if given else UserInputError
     what = f"--summary {path}" if given else str(path)
     expected = f"expected the {RUN_SUMMARY} that `made train` wrote beside the model"
-    from .files import not_regular
+    from ..files import not_regular
 
     if (problem := not_regular(path)) is not None:
         raise error(f"{what} is {problem}, not a regular file: {expected}")
@@ -622,7 +622,7 @@ def _summary_config(summary: dict) -> dict:
 def _check_summary_describes(summary: dict, path: Path, given: bool, model, model_file: Path) -> None:
     """Refuse a training summary of another model: its config must be the loaded model's, and the model file's
     digest the one the summary recorded (summaries before ``model_sha256`` are compared by config only)."""
-    from .model_file import file_sha256
+    from ..model_file import file_sha256
 
     loaded = _model_config(model)
     described = _summary_config(summary)
@@ -645,7 +645,7 @@ def _check_summary_describes(summary: dict, path: Path, given: bool, model, mode
 
 def _read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dict, np.ndarray]:
     """The results file given to ``--compare`` and its per-image NLLs ``(N,)``, checked to be of the same images."""
-    from .files import read_json
+    from ..files import read_json
     from .results import check_same_images, per_image_nll
 
     try:
@@ -666,10 +666,10 @@ def _read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dic
 def cmd_evaluate(args) -> int:
     import math
 
-    from .atomic import write_json
-    from .evaluate import paired_difference, per_example_nll, standard_error
-    from .files import read_json
-    from .model_file import file_sha256
+    from ..atomic import write_json
+    from ..core.evaluate import paired_difference, per_example_nll, standard_error
+    from ..files import read_json
+    from ..model_file import file_sha256
     from .results import encode_per_image_nll
 
     model_file, run_dir = _resolve_model(args.model)
@@ -739,7 +739,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_sample(args) -> int:
-    from .plotting import save_image_grid
+    from ..core.plotting import save_image_grid
 
     out = _check_png_target(args.out, args.overwrite)
     cols = min(args.ncols, args.n)
@@ -927,7 +927,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
     import signal
 
-    from .files import check_file_size_limit
+    from ..files import check_file_size_limit
 
     prog = "made"
     try:

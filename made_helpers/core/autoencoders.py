@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from .checks import check_float, check_int, check_real_batch, check_seed
+from ..checks import check_float, check_int, check_real_batch, check_seed
 from .evaluate import in_chunks
 from .losses import bernoulli_nll
 

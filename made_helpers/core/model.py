@@ -10,8 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import masks as mk
-from .checks import (
+from ..checks import (
     check_finite_weights,
     check_int,
     check_nonnegative_float,
@@ -20,8 +19,9 @@ from .checks import (
     draw_seed,
     stateless_seed,
 )
+from ..errors import UserInputError
+from . import masks as mk
 from .conditioning import check_observed, is_prefix_of_ordering
-from .errors import UserInputError
 from .evaluate import in_chunks
 from .layers import MaskedDense, check_activation
 from .losses import bernoulli_nll

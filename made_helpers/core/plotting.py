@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..checks import check_float, check_image_shape, check_int
+from ..errors import UserInputError, UserTypeError
 from . import masks as mk
-from .checks import check_float, check_image_shape, check_int
-from .errors import UserInputError, UserTypeError
 
 
 def _figure_and_axes(ax, figsize):
@@ -110,8 +110,8 @@ def plot_completions(originals, completed, observed, title: str, image_shape: tu
 def save_image_grid(images, path: str, title: str, ncols: int = 10) -> str:
     """Write a titled PNG grid of ``images`` ``(n, 784)`` to exactly ``path`` (atomically); returns ``path``.
     An unwritable ``path`` is refused before the plot is drawn."""
-    from .atomic import atomic_write
-    from .files import check_writable
+    from ..atomic import atomic_write
+    from ..files import check_writable
 
     check_writable(path, f"path {path}", folder_must_exist=True)
     fig = plot_images(images, title=title, ncols=ncols)
@@ -143,7 +143,7 @@ def plot_learning_curves(history: Mapping[str, Sequence[float]], title: str = "L
     return fig
 
 
-# ----------------------------------- masks, network and connectivity (used by made_helpers.widgets and notebooks)
+# ----------------------------------- masks, network and connectivity (used by made_helpers.core.widgets and notebooks)
 def paths_to_output(masks: Sequence[np.ndarray], output: int,
                     direct: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """The connections on some path from an input to output unit ``output`` (``0 <= output < D``).

@@ -13,10 +13,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import masks as mk
-from .checks import FLOAT32_MAX, check_finite_weights, check_int, check_positive_float, check_real_batch, stateless_seed
-from .evaluate import in_chunks
-from .model import MaskedModel
+from ..checks import (
+    FLOAT32_MAX,
+    check_finite_weights,
+    check_int,
+    check_positive_float,
+    check_real_batch,
+    stateless_seed,
+)
+from ..core import masks as mk
+from ..core.evaluate import in_chunks
+from ..core.model import MaskedModel
 
 LOG_SCALE_BOUND = 7.0
 LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)      # ~88.72: exp(B) must stay finite in float32

@@ -1,4 +1,4 @@
-"""Learning-rate schedules of :func:`made_helpers.train.train` (``made train --lr-schedule``): the rules, the
+"""Learning-rate schedules of :func:`made_helpers.core.train.train` (``made train --lr-schedule``): the rules, the
 defaults and which flags belong to which schedule, written once."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import keras
 
-from .checks import check_int, check_positive_float
-from .errors import UserInputError
+from ..checks import check_int, check_positive_float
+from ..errors import UserInputError
 
 SCHEDULES = ("constant", "step", "cosine", "plateau")
 LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT = 0.1, 10

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import finite_or_null
-from .checks import SEED_MAX
-from .errors import UserInputError
-from .files import check_writable, read_json, require_regular_file
+from ..atomic import finite_or_null
+from ..checks import SEED_MAX
+from ..errors import UserInputError
+from ..files import check_writable, read_json, require_regular_file
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
@@ -69,9 +69,9 @@ def _row_of_record(result: dict) -> str:
 def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_components: int = 10, seed: int = 0):
     """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``: the
     authors' ``k % 783 + 1``), batch norm after every flow layer."""
-    from .flows import MAF
-    from .gaussian_made import GaussianMADE
-    from .realnvp import RealNVP
+    from ..density.flows import MAF
+    from ..density.gaussian_made import GaussianMADE
+    from ..density.realnvp import RealNVP
 
     D = 784
     if kind in ("made", "made_mog"):
@@ -87,7 +87,7 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
 
 def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
     """Mean log-likelihood (logit, pixel space) and bits/pixel, with 2 standard errors, of ``log p`` ``(N,)``."""
-    from . import logit_space
+    from ..density import logit_space
 
     pixel = logit_space.to_pixel_space(log_p_logit, x_test)
     bpp = logit_space.bits_per_pixel(pixel, x_test.shape[1])
@@ -100,10 +100,10 @@ def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
 def load_trained(results_file: str | Path):
     """The model a results file describes, with the weights saved beside it (half precision, as saved). Both files
     must be regular files; a damaged record or weights file, or NaN/inf weights, are one line naming the file."""
-    from .checks import check_finite_weights
-    from .flows import MAF
-    from .gaussian_made import GaussianMADE
-    from .realnvp import RealNVP
+    from ..checks import check_finite_weights
+    from ..density.flows import MAF
+    from ..density.gaussian_made import GaussianMADE
+    from ..density.realnvp import RealNVP
 
     results_file = Path(results_file)
     result = _read_record(results_file)
@@ -211,11 +211,11 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
     ``checkpoint``: written after every epoch (``args.resume``: continue the run in it), see :func:`fit_density`."""
     import keras
 
-    from . import logit_space
+    from ..core.train import TrainingDivergedError
+    from ..density import logit_space
+    from ..density.density_fit import fit_density
+    from ..density.flows import gaussian_log_prob_baseline
     from .cli import git_commit, machine_info
-    from .density_fit import fit_density
-    from .flows import gaussian_log_prob_baseline
-    from .train import TrainingDivergedError
 
     wall_start = time.perf_counter()
     data = logit_space.load_maf_mnist() if data is None else data
@@ -297,7 +297,7 @@ def _half_if_it_fits(array: np.ndarray) -> np.ndarray:
 def write(result: dict, out: Path) -> None:
     """The results file at ``out`` and, when small enough, the half-precision weights beside it (atomically;
     an array with values beyond float16's range stays float32)."""
-    from .atomic import atomic_write, write_json
+    from ..atomic import atomic_write, write_json
 
     model, weights = result.pop("_model"), out.with_suffix(".weights.npz")
     result.update(model_file=None, model_not_saved="the Gaussian is its mean and covariance (closed form)")

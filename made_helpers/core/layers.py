@@ -6,8 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from .checks import check_int
-from .errors import UserInputError
+from ..checks import check_int
+from ..errors import UserInputError
 
 ELEMENTWISE_ACTIVATIONS = (
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "swish", "mish", "sigmoid",

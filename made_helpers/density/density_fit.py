@@ -19,12 +19,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .atomic import atomic_write, remove_stale_temps
-from .checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
-from .errors import UserInputError
-from .files import require_npz
-from .gaussian_made import log_prob_chunks
-from .train import (
+from ..atomic import atomic_write, remove_stale_temps
+from ..checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
+from ..core.train import (
     NONFINITE_BEFORE_TRAINING,
     StopOnDivergence,
     TrainingDivergedError,
@@ -33,14 +30,17 @@ from .train import (
     stored_arrays,
     weight_decay_cause,
 )
-from .train import _settings_diff as settings_diff
+from ..core.train import _settings_diff as settings_diff
+from ..errors import UserInputError
+from ..files import require_npz
+from .gaussian_made import log_prob_chunks
 
 
 def _check_model(model) -> int:
     """``model.input_dim`` of a real-valued density (a ``log_prob_tensor`` method), else a one-line error."""
     if not (hasattr(model, "log_prob_tensor") and isinstance(getattr(model, "input_dim", None), int)
             and hasattr(model, "trainable_variables")):
-        hint = "; train a binary MADE with made_helpers.train.train" if type(model).__name__ == "MADE" else ""
+        hint = "; train a binary MADE with made_helpers.core.train.train" if type(model).__name__ == "MADE" else ""
         raise TypeError(f"model must be a real-valued density such as GaussianMADE or MAF (with log_prob_tensor "
                         f"and input_dim), got {type(model).__name__}{hint}")
     return model.input_dim

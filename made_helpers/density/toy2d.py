@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import (
+from ..checks import (
     check_int,
     check_log_densities,
     check_nonnegative_float,
