@@ -324,7 +324,7 @@ def _load_model(path: Path):
 
     from ..checks import check_finite_weights
     from ..model_file import check_model_file
-    from . import MADE  # (importing it registers the classes for deserialization)
+    from ..core.model import MADE  # (importing it registers the classes for deserialization)
 
     run = path.parent
     fix = (f"; rebuild it from the run's checkpoint with `made train ... --out {run} --resume` (the run's flags)"
@@ -489,7 +489,7 @@ def _train_locked(args, out: Path) -> int:
     """``made train`` once the run folder's lock is held."""
     import keras
 
-    from .. import MADE
+    from ..core.model import MADE
     from ..atomic import remove_stale_temps, write_json
     from ..core.train import train
     from ..model_file import file_sha256
