@@ -323,8 +323,8 @@ def _load_model(path: Path):
     import keras
 
     from ..checks import check_finite_weights
-    from ..model_file import check_model_file
     from ..core.model import MADE  # (importing it registers the classes for deserialization)
+    from ..model_file import check_model_file
 
     run = path.parent
     fix = (f"; rebuild it from the run's checkpoint with `made train ... --out {run} --resume` (the run's flags)"
@@ -489,8 +489,8 @@ def _train_locked(args, out: Path) -> int:
     """``made train`` once the run folder's lock is held."""
     import keras
 
-    from ..core.model import MADE
     from ..atomic import remove_stale_temps, write_json
+    from ..core.model import MADE
     from ..core.train import train
     from ..model_file import file_sha256
     from ..run_folder import drop_aside, recover_overwrite, restore_aside, set_aside

@@ -36,11 +36,11 @@ import numpy as np
 from IPython.display import Image, display
 
 from made_helpers import MADE
-from made_helpers.core import plotting
 from made_helpers.core import masks as mk
+from made_helpers.core import plotting
 from made_helpers.core.enumeration import all_binary_vectors, sharpen_weights
-from made_helpers.notebook_setup import running_time, setup
 from made_helpers.core.widgets import mask_explorer
+from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 N_CHECKS = 50 if QUICK else 500            # random configurations for the naive-vs-library check

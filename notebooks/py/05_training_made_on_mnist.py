@@ -38,14 +38,14 @@ import tensorflow as tf
 from IPython.display import Markdown, display
 
 from made_helpers import MADE, data
-from made_helpers.core import plotting
-from made_helpers.experiments import results
 from made_helpers.core import masks as mk
+from made_helpers.core import plotting
 from made_helpers.core.evaluate import evaluate_nll
 from made_helpers.core.layers import MaskedDense
 from made_helpers.core.losses import bernoulli_nll
-from made_helpers.notebook_setup import running_time, setup
 from made_helpers.core.train import train
+from made_helpers.experiments import results
+from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)   # no retracing notices between the runs

@@ -40,12 +40,12 @@ from IPython.display import Image, display
 
 from made_helpers import MADE, data
 from made_helpers.core import conditioning, plotting
-from made_helpers.experiments import timing
 from made_helpers.core import masks as mk
 from made_helpers.core.conditioning import complete_any, conditioning_mask_set, observed_preset, using_mask_set
-from made_helpers.notebook_setup import running_time, setup
+from made_helpers.experiments import timing
 from made_helpers.experiments.results import describe, load_results
 from made_helpers.experiments.sampling_explorer import sampling_explorer
+from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)

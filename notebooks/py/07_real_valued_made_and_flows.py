@@ -38,8 +38,8 @@ import tensorflow as tf
 
 from made_helpers import MAF, GaussianMADE, RealNVP, fit_density
 from made_helpers.core import losses
-from made_helpers.density import toy2d
 from made_helpers.core.masks import coupling_degrees
+from made_helpers.density import toy2d
 from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0, figure={"figure.dpi": 72})   # seeds, quick flag (MADE_QUICK=1), figures

@@ -36,8 +36,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from made_helpers.density import logit_space
-from made_helpers.experiments import maf_mnist
 from made_helpers.density.flows import gaussian_log_prob_baseline
+from made_helpers.experiments import maf_mnist
 from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0, figure={"figure.dpi": 72})   # seeds, quick flag (MADE_QUICK=1), figures
