@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import MS, local_files_page
-from conftest import NOTEBOOK_DIR, ROOT, browser_missing
+from browser import MS, local_files_page, skip_without_chromium
+from conftest import NOTEBOOK_DIR, ROOT
 
 BUILD_SCRIPT = ROOT / "book" / "build.py"
 NOTEBOOKS = sorted((NOTEBOOK_DIR).glob("0*.ipynb"))
@@ -118,11 +118,6 @@ def test_book_refuses_to_empty_a_foreign_folder(tmp_path):
 
 
 # ------------------------------------------------------------------------------ browser
-def _missing() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    return browser_missing()
-
-
 def _expected_images(name: str) -> int:
     """Images the page must show: image outputs of the notebook, plus the widget snapshot's."""
     path = NOTEBOOK_DIR / name.replace(".html", ".ipynb")
@@ -163,9 +158,7 @@ RAW_TEX = re.compile(r"\$[^$\s][^$]*\$|\\\(|\\\[|\\begin\{")
 @pytest.mark.slow
 @pytest.mark.browser
 def test_book_in_chromium(book):
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
+    skip_without_chromium()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)  # artefacts describe the latest run only
     ARTIFACTS.mkdir(parents=True)
     blocked: list[str] = []

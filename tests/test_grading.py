@@ -28,8 +28,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser import local_files_page
-from conftest import ROOT, browser_missing
+from browser import local_files_page, skip_without_chromium
+from conftest import ROOT
 
 EXERCISES = ROOT / "notebooks" / "exercises"
 ARTIFACTS = ROOT / "test-artifacts" / "grading"
@@ -294,9 +294,7 @@ def test_validate_shows_the_explanation_the_feedback_shows(graded, tmp_path):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_feedback_page_shows_the_explanation_in_chromium(graded):
-    reason = browser_missing()
-    if reason:
-        pytest.skip(reason)
+    skip_without_chromium()
     assignment = "ex04_mask"
     phrase = MISTAKES[assignment][0][3]
     page_path = graded.feedback("mistaken", assignment)
@@ -382,9 +380,7 @@ def test_a_hanging_exercise_cell_is_stopped_with_a_plain_message(hung):
 def test_feedback_page_renders_its_maths_offline_in_chromium(hung, tmp_path):
     """The feedback page typesets its maths with the course's MathJax (feedback/mathjax/, copied by setup), with
     every request to anything but a local file refused; the page sent alone asks the CDN instead."""
-    reason = browser_missing()
-    if reason:
-        pytest.skip(reason)
+    skip_without_chromium()
     html = hung.feedback.read_text("utf-8")
     assert "../../mathjax/MathJax.js?config=" in html     # the CDN is only the copy's onerror fallback
     refused: list[str] = []
