@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+from measure import seconds_of_each_call
 
 from made_helpers.density.density_fit import DensityNLL, compile_trainer
 from made_helpers.experiments import maf_mnist
@@ -32,12 +32,7 @@ MODELS = {"MAF (5) 1024-1024, batch norm": ("maf", 5), "MADE MoG 1024-1024": ("m
 
 def step_seconds(trainer, x: np.ndarray, steps: int) -> float:
     """Median seconds of one training step over ``steps`` steps."""
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        trainer.train_on_batch(x, x)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(seconds_of_each_call(lambda _: trainer.train_on_batch(x, x), steps))
 
 
 def main(argv=None) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -22,9 +20,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import tensorflow as tf
+from measure import print_machine, seconds_of_each_call
 
 from made_helpers import MADE
-from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.timing import time_call
 
 D = 784
 
@@ -56,24 +55,14 @@ def main(argv=None) -> None:
     if args.n < 1 or args.repeats < 1:
         parser.error("--n and --repeats must be >= 1")
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    info = machine_info()
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} CPU(s), load average {load:.2f}")
-    print(f"CPU: {info['cpu']}; flags: {info['cpu_flags']}")
+    print_machine()
     keras.utils.set_random_seed(0)
     model = MADE(D, args.hidden, num_masks=args.num_masks, ordering="random", seed=0)
     name = "-".join(str(w) for w in [D, *args.hidden, D])
 
-    start = time.perf_counter()
-    model.sample(args.n, seed=0)
-    warm = time.perf_counter() - start
-    times = []
-    for r in range(args.repeats):
-        start = time.perf_counter()
-        samples = model.sample(args.n, seed=r + 1)
-        times.append(time.perf_counter() - start)
-    assert samples.shape == (args.n, D)
+    warm = time_call(lambda: model.sample(args.n, seed=0), repeats=1, warmup=0)
+    times = seconds_of_each_call(lambda r: model.sample(args.n, seed=r + 1), args.repeats)
+    assert model.sample(args.n, seed=0).shape == (args.n, D)
     median, best = float(np.median(times)), min(times)
     print(f"model {name} (direct connection on), {args.n} samples = {D} sequential passes")
     print(f"first call (compiles the sampling loop): {warm:.2f} s")
@@ -81,11 +70,7 @@ def main(argv=None) -> None:
           f"-> {1e3 * median / D:.3f} ms per pass (median)")
     slow = full_pass_sampler(model)
     slow(args.n, 0)
-    slow_times = []
-    for r in range(min(args.repeats, 3)):
-        start = time.perf_counter()
-        slow(args.n, r + 1)
-        slow_times.append(time.perf_counter() - start)
+    slow_times = seconds_of_each_call(lambda r: slow(args.n, r + 1), min(args.repeats, 3))
     slow_median = float(np.median(slow_times))
     print(f"for comparison, a full forward pass per pixel: median {slow_median:.3f} s over {len(slow_times)} "
           f"calls ({1e3 * slow_median / D:.3f} ms per pass); model.sample is {slow_median / median:.1f}x faster")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import os
-import platform
 import pstats
 import time
 from pathlib import Path
@@ -26,12 +25,10 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras
 import numpy as np
-import tensorflow as tf
+from measure import print_machine, seconds_of_each_call
 
 from made_helpers.core import conditioning as cond
-from made_helpers.experiments.cli import machine_info
 from made_helpers.experiments.sampling_explorer import sampling_explorer
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
@@ -48,16 +45,6 @@ def test_digits() -> tuple[np.ndarray, str]:
         return data.load_binarized_mnist("test", verbose=False), "binarized MNIST test digits"
     except data.DataNotFoundError:
         return data.load_fallback_subset("test", verbose=False), "fallback subset (MNIST not found)"
-
-
-def timed(fn, repeats: int) -> list[float]:
-    """Wall seconds of ``fn(i)`` for ``i = 0 .. repeats-1``."""
-    out = []
-    for i in range(repeats):
-        start = time.perf_counter()
-        fn(i)
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def report(what: str, seconds: list[float]) -> float:
@@ -123,11 +110,7 @@ def main(argv=None) -> None:
     if args.steps < 1 or args.clicks < 1:
         parser.error("--steps and --clicks must be >= 1")
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    info = machine_info()
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} CPU(s), load average {load:.2f}")
-    print(f"CPU: {info['cpu']}; flags: {info['cpu_flags']}")
+    print_machine()
     digits, source = test_digits()
     models = {BIG: RESULTS / f"{BIG}.keras", ORDER_AGNOSTIC: RESULTS / f"{ORDER_AGNOSTIC}.keras"}
     start = time.perf_counter()
@@ -137,9 +120,10 @@ def main(argv=None) -> None:
 
     step = ex.controls["step"]
     medians = [report("step slider, one step (784-4000-784)",
-                      timed(lambda i: setattr(step, "value", 1 + (i * 15) % 784), args.steps))]
+                      seconds_of_each_call(lambda i: setattr(step, "value", 1 + (i * 15) % 784), args.steps))]
     seed = ex.controls["seed"]
-    report("new seed (MADE.sample + one pass, 784-4000-784)", timed(lambda i: setattr(seed, "value", 100 + i), 5))
+    report("new seed (MADE.sample + one pass, 784-4000-784)",
+           seconds_of_each_call(lambda i: setattr(seed, "value", 100 + i), 5))
 
     c = ex.controls
     c["force"].value = True
@@ -153,13 +137,13 @@ def main(argv=None) -> None:
         assert ex.state.error is None, ex.state.error
 
     medians.append(report(f"click, {c['num_completions'].value} completions (784-4000-784, forced)",
-                          timed(click, args.clicks)))
+                          seconds_of_each_call(click, args.clicks)))
     profile_click(click, args.clicks)
     compare_switches(ex, BIG, args.clicks)
     c["completion_model"].value = ORDER_AGNOSTIC
     ex.click(27, 27)
     report(f"click, {c['num_completions'].value} completions (784-500-784, 32 masks, the default)",
-           timed(click, args.clicks))
+           seconds_of_each_call(click, args.clicks))
     print(f"digits: {source}; a step or a click of the 784-4000-784 model in under {TARGET_SECONDS} s: "
           f"{'met' if max(medians) < TARGET_SECONDS else 'NOT met'} (medians)")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -30,10 +29,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import tensorflow as tf
+from measure import print_machine
 
 from made_helpers import MADE
 from made_helpers.core.losses import bernoulli_nll
-from made_helpers.experiments.cli import machine_info
 
 D = 784
 N_TRAIN = 50_000
@@ -262,11 +261,7 @@ def main(argv=None) -> None:
     if args.epochs < 1:
         parser.error("--epochs must be >= 1")
 
-    load = os.getloadavg()[0]
-    info = machine_info()
-    print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} CPU(s), 1-min load average before the run {load:.2f}")
-    print(f"CPU: {info['cpu']}; flags: {info['cpu_flags']}")
+    load = print_machine("1-min load average before the run")
     peaks = [matmul_peak()]
     print(f"fp32 matmul peak: {peaks[0][0]:.1f} GFLOP/s (fastest tf.matmul {peaks[0][1]}x{peaks[0][1]}); "
           f"measured again at the end, the larger value is used")

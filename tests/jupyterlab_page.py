@@ -25,11 +25,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, ROOT, browser_missing
+from browser import MS, launch
+from conftest import ROOT, browser_missing
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-MS = 1000  # Playwright timeouts are in milliseconds
 KERNEL_IDLE_JS = """() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
     .map(e => e.innerText.trim())
     .some(t => t.endsWith('| Idle') && !t.startsWith('No Kernel'))"""
@@ -132,7 +130,7 @@ class LabPage:
 
     def __init__(self, playwright, artifacts: Path):
         self.artifacts = artifacts
-        self.browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        self.browser = launch(playwright)
         self.page = self.browser.new_page(viewport={"width": 1400, "height": 1400})
         self.problems: list[str] = []
         self.shots: dict[str, bytes] = {}
@@ -188,3 +186,20 @@ class LabPage:
 
     def close(self) -> None:
         self.browser.close()
+
+
+@contextmanager
+def lab_page(artifacts: Path) -> Iterator[LabPage]:
+    """A :class:`LabPage` in a fresh Playwright; on a failure its screenshot and browser messages are kept in
+    ``artifacts``; the browser is closed on leaving."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        opened = LabPage(playwright, artifacts)
+        try:
+            yield opened
+        except Exception:
+            opened.save_failure()
+            raise
+        finally:
+            opened.close()

@@ -26,16 +26,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHROMIUM, NOTEBOOK_DIR, ROOT, browser_missing
+from browser import MS, local_files_page, skip_without_chromium
+from conftest import NOTEBOOK_DIR, ROOT
 
 BUILD_SCRIPT = ROOT / "book" / "build.py"
 NOTEBOOKS = sorted((NOTEBOOK_DIR).glob("0*.ipynb"))
 PAGES = ["index.html", *(f"{p.stem}.html" for p in NOTEBOOKS), "exercises.html"]  # reading order
 ARTIFACTS = ROOT / "test-artifacts" / "book"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BUILD_SECONDS = 60
-MS = 1000  # Playwright timeouts are in milliseconds
 
 # runs book/build.py with every outgoing connection refused: the build must not need the network
 OFFLINE_BUILD = """
@@ -120,11 +118,6 @@ def test_book_refuses_to_empty_a_foreign_folder(tmp_path):
 
 
 # ------------------------------------------------------------------------------ browser
-def _missing() -> str | None:
-    """Why the browser test cannot run here, or None."""
-    return browser_missing()
-
-
 def _expected_images(name: str) -> int:
     """Images the page must show: image outputs of the notebook, plus the widget snapshot's."""
     path = NOTEBOOK_DIR / name.replace(".html", ".ipynb")
@@ -165,28 +158,12 @@ RAW_TEX = re.compile(r"\$[^$\s][^$]*\$|\\\(|\\\[|\\begin\{")
 @pytest.mark.slow
 @pytest.mark.browser
 def test_book_in_chromium(book):
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
+    skip_without_chromium()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)  # artefacts describe the latest run only
     ARTIFACTS.mkdir(parents=True)
     blocked: list[str] = []
     problems: list[str] = []
-
-    def guard(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.route("**/*", guard)
-        page = context.new_page()
+    with local_files_page(1280, 900, refused=blocked) as page:
         page.set_default_timeout(30 * MS)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
@@ -259,5 +236,3 @@ def test_book_in_chromium(book):
             page.screenshot(path=str(ARTIFACTS / "failed-page.png"), full_page=False)
             (ARTIFACTS / "failed-browser-messages.txt").write_text("\n".join(problems + blocked))
             raise
-        finally:
-            browser.close()

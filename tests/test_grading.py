@@ -28,7 +28,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHROMIUM, ROOT, browser_missing
+from browser import local_files_page, skip_without_chromium
+from conftest import ROOT
 
 EXERCISES = ROOT / "notebooks" / "exercises"
 ARTIFACTS = ROOT / "test-artifacts" / "grading"
@@ -293,46 +294,32 @@ def test_validate_shows_the_explanation_the_feedback_shows(graded, tmp_path):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_feedback_page_shows_the_explanation_in_chromium(graded):
-    reason = browser_missing()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
+    skip_without_chromium()
     assignment = "ex04_mask"
     phrase = MISTAKES[assignment][0][3]
     page_path = graded.feedback("mistaken", assignment)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(page_path, ARTIFACTS / page_path.name)
 
-    def local_only(route):
-        (route.continue_ if route.request.url.startswith("file://") else route.abort)()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.route("**/*", local_only)
-            page.goto(page_path.as_uri(), wait_until="load", timeout=60_000)
-            explanation = page.get_by_text(phrase).first
-            explanation.scroll_into_view_if_needed(timeout=10_000)
-            assert explanation.is_visible()
-            box = explanation.bounding_box()
-            assert box and box["width"] > 0 and box["height"] > 0
-            body = page.inner_text("body")
-            assert _flat(phrase) in _flat(body)
-            # every output box shows its lines whole: nothing hidden behind a horizontal scroll
-            overflowing = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '.output_subarea, .output_subarea pre, .output_area pre'))
-                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 80))""")
-            assert overflowing == [], overflowing
-            assert str(ROOT) not in body and str(graded.course) not in body
-            # the points: this exercise's check scored 0 of its points
-            points = re.search(r"Score:\s*0\.0\s*/\s*(\d+(?:\.\d+)?)", body)
-            assert points, body[:2000]
-            page.screenshot(path=str(ARTIFACTS / "feedback_ex04_mask.png"), full_page=True)
-        finally:
-            browser.close()
+    with local_files_page(1200, 900) as page:
+        page.goto(page_path.as_uri(), wait_until="load", timeout=60_000)
+        explanation = page.get_by_text(phrase).first
+        explanation.scroll_into_view_if_needed(timeout=10_000)
+        assert explanation.is_visible()
+        box = explanation.bounding_box()
+        assert box and box["width"] > 0 and box["height"] > 0
+        body = page.inner_text("body")
+        assert _flat(phrase) in _flat(body)
+        # every output box shows its lines whole: nothing hidden behind a horizontal scroll
+        overflowing = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.output_subarea, .output_subarea pre, .output_area pre'))
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 80))""")
+        assert overflowing == [], overflowing
+        assert str(ROOT) not in body and str(graded.course) not in body
+        # the points: this exercise's check scored 0 of its points
+        points = re.search(r"Score:\s*0\.0\s*/\s*(\d+(?:\.\d+)?)", body)
+        assert points, body[:2000]
+        page.screenshot(path=str(ARTIFACTS / "feedback_ex04_mask.png"), full_page=True)
 
 
 # ------------------------------------------------------------------------ a hang, stopped by the cell limit (slow)
@@ -393,44 +380,25 @@ def test_a_hanging_exercise_cell_is_stopped_with_a_plain_message(hung):
 def test_feedback_page_renders_its_maths_offline_in_chromium(hung, tmp_path):
     """The feedback page typesets its maths with the course's MathJax (feedback/mathjax/, copied by setup), with
     every request to anything but a local file refused; the page sent alone asks the CDN instead."""
-    reason = browser_missing()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
+    skip_without_chromium()
     html = hung.feedback.read_text("utf-8")
     assert "../../mathjax/MathJax.js?config=" in html     # the CDN is only the copy's onerror fallback
-    refused = []
-
-    def local_only(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.route("**/*", local_only)
-            page.goto(hung.feedback.as_uri(), wait_until="load", timeout=60_000)
-            page.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0",
-                                   timeout=60_000)
-            typeset = page.evaluate("() => document.querySelectorAll('.MathJax, .MathJax_Display').length")
-            errors = page.evaluate("() => document.querySelectorAll('.MathJax_Error, merror').length")
-            body = page.inner_text("body")
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "feedback_maths_offline.png"), full_page=False)
-            local_requests = list(refused)
-            # the page sent alone (nbgrader release_feedback), without mathjax/ beside it: the CDN, and only then
-            alone = tmp_path / "alone.html"
-            shutil.copy(hung.feedback, alone)
-            page.goto(alone.as_uri(), wait_until="load", timeout=60_000)
-            page.wait_for_timeout(500)
-        finally:
-            browser.close()
+    refused: list[str] = []
+    with local_files_page(1200, 900, refused=refused) as page:
+        page.goto(hung.feedback.as_uri(), wait_until="load", timeout=60_000)
+        page.wait_for_function("() => window.MathJax && MathJax.isReady && MathJax.Hub.queue.pending === 0",
+                               timeout=60_000)
+        typeset = page.evaluate("() => document.querySelectorAll('.MathJax, .MathJax_Display').length")
+        errors = page.evaluate("() => document.querySelectorAll('.MathJax_Error, merror').length")
+        body = page.inner_text("body")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "feedback_maths_offline.png"), full_page=False)
+        local_requests = list(refused)
+        # the page sent alone (nbgrader release_feedback), without mathjax/ beside it: the CDN, and only then
+        alone = tmp_path / "alone.html"
+        shutil.copy(hung.feedback, alone)
+        page.goto(alone.as_uri(), wait_until="load", timeout=60_000)
+        page.wait_for_timeout(500)
     assert typeset > 0 and errors == 0, (typeset, errors)
     assert "$D = 2$" not in body                    # the TeX source is replaced by typeset maths
     assert local_requests == [], local_requests
