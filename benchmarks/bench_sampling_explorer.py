@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers.core import conditioning as cond
-from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.provenance import machine_info
 from made_helpers.experiments.sampling_explorer import sampling_explorer
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"

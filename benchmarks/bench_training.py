@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from made_helpers import MADE
 from made_helpers.core.losses import bernoulli_nll
-from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.provenance import machine_info
 
 D = 784
 N_TRAIN = 50_000
