@@ -24,7 +24,7 @@ from measure import seconds_of_each_call
 
 from made_helpers.density.density_fit import DensityNLL, compile_trainer
 from made_helpers.experiments import maf_mnist
-from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.provenance import machine_info
 
 BATCH = 100
 MODELS = {"MAF (5) 1024-1024, batch norm": ("maf", 5), "MADE MoG 1024-1024": ("made_mog", 5)}

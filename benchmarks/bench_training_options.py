@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from made_helpers import MADE
-from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.provenance import machine_info
 
 D = 784
 

@@ -145,7 +145,7 @@ def main(argv=None):
     torch.set_num_threads(threads)
     x, desc = load_data(args.limit)
     print(f"MADE 784-{args.hidden}-784 (direct connection), Adam lr 1e-3, {len(x)} images per epoch: {desc}")
-    from made_helpers.experiments.cli import machine_info
+    from made_helpers.experiments.provenance import machine_info
 
     info = machine_info()
     print(f"machine: {info['cpu'] or platform.machine()} ({info['cpu_flags']}), {os.cpu_count()} cores, "

@@ -9,7 +9,7 @@ import platform
 from collections.abc import Callable
 from functools import partial
 
-from made_helpers.experiments.cli import machine_info
+from made_helpers.experiments.provenance import machine_info
 from made_helpers.experiments.timing import time_call
 
 

@@ -12,10 +12,10 @@ import secrets
 import zipfile
 from pathlib import Path
 
-from .errors import UserInputError
+from .errors import UsageError, UserInputError
 
-__all__ = ["MIN_FILE_SIZE_LIMIT", "check_file_size_limit", "check_writable", "not_regular", "read_json",
-           "require_npz", "require_regular_file"]
+__all__ = ["MIN_FILE_SIZE_LIMIT", "check_file_size_limit", "check_new_path", "check_output", "check_writable",
+           "not_regular", "read_json", "require_npz", "require_regular_file"]
 
 MIN_FILE_SIZE_LIMIT = 64 * 2**20
 """The smallest file-size limit (``ulimit -f``) accepted: TensorFlow writes its compiled functions as files,
@@ -131,3 +131,27 @@ def check_writable(path: str | os.PathLike, name: str, folder_must_exist: bool =
         reason = e.strerror or type(e).__name__
         raise UserInputError(f"{name}: cannot write in {existing} ({reason}): choose a writable place") from None
     return path
+
+
+def check_new_path(flag: str, text: str) -> Path:
+    """``Path(text)`` for a file or folder to create that the user named with ``flag``: not empty, no existing
+    file among its parents, not a dangling link; else a one-line ``UsageError``."""
+    if not text.strip():
+        raise UsageError(f"{flag} is empty: name a path")
+    path = Path(text)
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"{flag} {text}: {parent} is a file, not a folder")
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"{flag} {text} is a symbolic link that points nowhere ({os.readlink(path)}): remove it or "
+                         f"choose another path")
+    return path
+
+
+def check_output(path: Path, flag: str, text: str) -> Path:
+    """``path`` (an output the user named with ``flag text``) checked to be writable before any work
+    (:func:`check_writable`; its refusal as a ``UsageError``)."""
+    try:
+        return check_writable(path, f"{flag} {text}")
+    except UserInputError as e:
+        raise UsageError(str(e)) from None

@@ -1,6 +1,6 @@
-"""A saved MADE (``.keras`` file) checked against itself: its masks and arrays against its config, its bytes
-by digest (:func:`file_sha256`, recorded in results files). Keras itself loads an edited ``config.json``
-without a word, giving another NLL on the same weights.
+"""A saved model checked against itself: its arrays against its config (its masks are checked as Keras loads
+it), its bytes by digest (:func:`file_sha256`, recorded in results files: :func:`check_digest`). Keras itself
+loads an edited ``config.json`` without a word, giving another NLL on the same weights.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import UserInputError
 
-__all__ = ["file_sha256", "stored_array_count", "check_model_file"]
+__all__ = ["check_digest", "check_model_file", "file_sha256", "stored_array_count"]
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -23,6 +23,17 @@ def file_sha256(path: str | os.PathLike) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def check_digest(path: str | os.PathLike, recorded, record: str | os.PathLike, what: str, fix: str,
+                 data: bytes | None = None) -> None:
+    """One-line ``UserInputError`` unless the SHA-256 of the file ``path`` (of ``data``, its bytes when already
+    read) is ``recorded``, the digest the file ``record`` holds; ``what`` says what a mismatch means, ``fix`` what
+    to do."""
+    digest = hashlib.sha256(data).hexdigest() if data is not None else file_sha256(path)
+    if digest != recorded:
+        raise UserInputError(f"{path}: SHA-256 {digest[:16]}... is not the {str(recorded)[:16]}... recorded in "
+                             f"{record}: {what} (replaced, edited or swapped); {fix}")
 
 
 def stored_array_count(path: str | os.PathLike) -> int:
@@ -38,16 +49,12 @@ def stored_array_count(path: str | os.PathLike) -> int:
 
 
 def check_model_file(model, path: str | os.PathLike) -> None:
-    """One-line ``UserInputError`` unless the MADE ``model``, just loaded from ``path``, agrees with its file:
-    as many stored arrays as variables (Keras ignores extra ones) and masks its config rebuilds."""
-
+    """One-line ``UserInputError`` unless the model ``model``, just loaded from ``path``, stores as many arrays as
+    it has variables (Keras ignores extra ones). Its masks were checked as Keras loaded it (``SavedMaskCheck``
+    in :mod:`made_helpers.core.model`, which raises :class:`~made_helpers.errors.SavedMasksMismatch`)."""
     path = Path(path)
     stored, expected = stored_array_count(path), len(model.weights)
     if stored != expected:
         raise UserInputError(f"{path}: the file stores {stored} arrays but its config (direct={model.direct}, "
                              f"hidden_sizes={model.hidden_sizes}) builds a model of {expected}: config.json was "
                              f"edited or the weights come from another model; use the file `made train` wrote")
-    try:
-        model.check_saved_masks()
-    except ValueError as e:
-        raise UserInputError(f"{path}: {e}") from None

@@ -16,7 +16,7 @@ from conftest import MADE_COMMAND, PROCESS_ENV, ROOT, made_process, one_line_err
 from made_helpers.core.train import TrainingDivergedError
 from made_helpers.data import DataIntegrityError
 from made_helpers.errors import UserInputError, UserTypeError
-from made_helpers.experiments import cli
+from made_helpers.experiments import run_folder
 from made_helpers.experiments.cli import main
 
 TINY = ["--data", "fallback", "--limit", "300", "--hidden", "8", "--batch-size", "100", "--verbose", "2"]
@@ -92,7 +92,7 @@ def _raising(error: BaseException):
     FileNotFoundError("no model.keras in runs/x"),
 ], ids=lambda e: type(e).__name__)
 def test_the_package_errors_are_one_line(monkeypatch, tmp_path, capsys, error):
-    monkeypatch.setattr(cli, "_resolve_model", _raising(error))
+    monkeypatch.setattr(run_folder, "resolve_model", _raising(error))
     assert main(["sample", "--model", "m", "--out", str(tmp_path / "s.png")]) == 1
     line = one_line_error(capsys.readouterr().err, str(error))
     assert line == f"made sample: error: {error}"
@@ -102,7 +102,7 @@ def test_the_package_errors_are_one_line(monkeypatch, tmp_path, capsys, error):
                                    KeyError("hidden_sizes")], ids=lambda e: type(e).__name__)
 def test_a_bug_in_the_package_is_not_shown_as_a_user_error(monkeypatch, tmp_path, capsys, error):
     """A plain ValueError/TypeError inside the CLI is a bug: said so, with the way to its traceback."""
-    monkeypatch.setattr(cli, "_resolve_model", _raising(error))
+    monkeypatch.setattr(run_folder, "resolve_model", _raising(error))
     monkeypatch.delenv("MADE_DEBUG", raising=False)
     assert main(["sample", "--model", "m", "--out", str(tmp_path / "s.png")]) == 1
     line = one_line_error(capsys.readouterr().err, "internal error", type(error).__name__, "MADE_DEBUG=1")
@@ -134,8 +134,8 @@ def test_a_refusal_of_the_library_is_a_user_error_not_a_bug(monkeypatch, tmp_pat
     from made_helpers import MADE
 
     model = MADE(784, [8], num_masks=2, ordering="random", seed=0)
-    monkeypatch.setattr(cli, "_resolve_model", lambda path: (tmp_path / "model.keras", None))
-    monkeypatch.setattr(cli, "_load_model", lambda path: model)
+    monkeypatch.setattr(run_folder, "resolve_model", lambda path: (tmp_path / "model.keras", None))
+    monkeypatch.setattr(run_folder, "load_model", lambda path: model)
     assert main(["evaluate", "--model", "m", "--data", "fallback", "--limit", "10", "--ensemble", "conditionals"]) == 1
     line = one_line_error(capsys.readouterr().err, "needs masks that share one ordering", "ensemble='mixture'")
     assert "internal error" not in line

@@ -72,7 +72,8 @@ def test_test_figures_two_standard_errors_and_bits_per_pixel():
     x = logit_space.dequantize_to_logit(_images(4, 784))
     log_p = -logit_space.log_det_logit_to_unit(x) + np.array([0.0, 1.0, 2.0, 3.0])   # pixel space: uniform + 0..3
     t = maf_mnist.test_figures(log_p, x)
-    assert math.isclose(t["log_likelihood_logit_2se"], 2 * log_p.std() / 2)
+    assert math.isclose(t["log_likelihood_logit_2se"], 2 * log_p.std(ddof=1) / 2)     # core.evaluate's one rule
+    assert t["standard_error"] == "std(ddof=1)/sqrt(N)"
     assert math.isclose(t["log_likelihood_pixel"], 1.5 - 784 * math.log(256), rel_tol=1e-12)
     assert math.isclose(t["bits_per_pixel"], 8 - 1.5 / (784 * math.log(2)), rel_tol=1e-9)
 
@@ -372,7 +373,7 @@ def test_load_trained_refuses_a_fifo_nan_weights_and_a_record_that_does_not_fit(
              variant("nan", nan.getvalue()): "NaN or inf weight(s)",
              variant("config", weights.read_bytes(),
                      model_config={**record["model_config"], "hidden_sizes": [5]}): "do not describe one model",
-             variant("nosha", weights.read_bytes(), model_sha256=None): "SHA-256 differs"}
+             variant("nosha", weights.read_bytes(), model_sha256=None): "is not the None... recorded in nosha.json"}
     for path, message in cases.items():
         with pytest.raises(ValueError, match=re.escape(message)) as info:
             maf_mnist.load_trained(path)

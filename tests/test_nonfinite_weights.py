@@ -17,7 +17,7 @@ from made_helpers import MADE, GaussianMADE
 from made_helpers.atomic import write_json
 from made_helpers.checks import check_finite_weights
 from made_helpers.errors import UserInputError
-from made_helpers.experiments.cli import _save_model
+from made_helpers.experiments.run_folder import save_model
 
 
 def _nan(variable) -> None:
@@ -69,7 +69,7 @@ def nan_models(finished_run, tmp_path_factory):
     for name, pick in (("nanhidden", lambda m: m.hidden_layers[0].kernel), ("nanbias", lambda m: m.output_layer.bias)):
         model = keras.saving.load_model(finished_run / "model.keras", compile=False)
         _nan(pick(model))
-        _save_model(model, folder / f"{name}.keras")
+        save_model(model, folder / f"{name}.keras")
         files[name] = folder / f"{name}.keras"
     return files
 

@@ -237,7 +237,7 @@ def test_damaged_model_keras_says_so_and_suggests_resume(run_copy, capsys, damag
 
 def test_model_save_is_atomic(finished_run, tmp_path):
     """A writer that dies half-way (as with SIGKILL during model.save) leaves the previous file."""
-    from made_helpers.experiments.cli import _save_model
+    from made_helpers.experiments.run_folder import save_model
 
     target = tmp_path / "model.keras"
     shutil.copy(finished_run / "model.keras", target)
@@ -249,7 +249,7 @@ def test_model_save_is_atomic(finished_run, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _save_model(Dying(), target)
+        save_model(Dying(), target)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.keras"]      # no temp file left
 

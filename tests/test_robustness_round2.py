@@ -36,8 +36,9 @@ from conftest import cli as cli_run
 from made_helpers import MADE, data
 from made_helpers.experiments import cli
 from made_helpers.experiments.cli import main
+from made_helpers.experiments.provenance import shown_path
+from made_helpers.experiments.run_folder import LOCK_FILE, OVERWRITTEN, lock_holder, run_lock
 from made_helpers.model_file import file_sha256
-from made_helpers.run_folder import LOCK_FILE, OVERWRITTEN, lock_holder, run_lock
 
 B = TINY_RUN
 B_BINARIZED = ["--data", "binarized", *B[2:]]
@@ -143,13 +144,15 @@ def test_2_a_run_holds_its_lock_and_leaves_nothing_behind(tmp_path, capsys, monk
     """The lock is taken before anything is written and released (its file removed) at the end; a run
     that fails before writing anything leaves no folder."""
     seen = {}
-    real = cli._load_split
+    from made_helpers.experiments import train_run
+
+    real = train_run.load_split
 
     def spy(*a, **k):
         seen["holder"] = lock_holder(tmp_path / "run")
         return real(*a, **k)
 
-    monkeypatch.setattr(cli, "_load_split", spy)
+    monkeypatch.setattr(train_run, "load_split", spy)
     rc, _, err = cli_run(capsys, "train", *B, "--out", tmp_path / "run")
     assert rc == 0, err
     assert seen["holder"] == f"made train, pid {os.getpid()}"
@@ -625,10 +628,10 @@ def test_a_data_file_that_is_not_a_file_is_refused_naming_it(tmp_path, capsys, t
 
 def test_shown_path_is_relative_to_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert cli.shown_path(str(tmp_path / "a" / "b.npz")) == os.path.join("a", "b.npz")
-    assert cli.shown_path("a/b.npz") == os.path.join("a", "b.npz")
+    assert shown_path(str(tmp_path / "a" / "b.npz")) == os.path.join("a", "b.npz")
+    assert shown_path("a/b.npz") == os.path.join("a", "b.npz")
     outside = str(ROOT / "data" / "x.npz")
-    assert cli.shown_path(outside) == outside                    # outside the current folder: absolute
+    assert shown_path(outside) == outside                    # outside the current folder: absolute
 
 
 @needs_binarized

@@ -12,9 +12,8 @@ import pytest
 
 from made_helpers import MADE, data
 from made_helpers.core.evaluate import evaluate_nll, per_example_nll
-from made_helpers.core.train import TrainingDivergedError, train
+from made_helpers.core.train import CHECKPOINT_FILE, HISTORY_FILE, TrainingDivergedError, train
 from made_helpers.errors import UserInputError
-from made_helpers.run_folder import CHECKPOINT_FILE, HISTORY_FILE
 
 CENTRE = (np.arange(10, 18)[:, None] * 28 + np.arange(10, 18)).ravel()
 """The 64 pixels of the central 8 x 8 square of a 28 x 28 digit (most of them vary from digit to digit)."""

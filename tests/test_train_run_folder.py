@@ -12,7 +12,7 @@ import pytest
 from conftest import RUN_ARTEFACTS, TINY_RUN, cli, one_line_error, snapshot
 
 import made_helpers.core.train
-from made_helpers.run_folder import OVERWRITTEN
+from made_helpers.experiments.run_folder import OVERWRITTEN
 
 
 @pytest.mark.parametrize("signum, rc", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])

@@ -19,7 +19,7 @@ from ..checks import (
     draw_seed,
     stateless_seed,
 )
-from ..errors import UserInputError
+from ..errors import SavedMasksMismatch, UserInputError
 from . import masks as mk
 from .conditioning import check_observed, is_prefix_of_ordering
 from .evaluate import in_chunks
@@ -249,7 +249,7 @@ class MADE(MaskedModel):
         differ = self.mask_differences()
         if differ:
             order = self.ordering_spec if isinstance(self.ordering_spec, str) else "a permutation"
-            raise ValueError(f"the trained masks in the file are not those its config (ordering={order!r}, "
+            raise SavedMasksMismatch(f"the trained masks in the file are not those its config (ordering={order!r}, "
                              f"seed={self.seed}, hidden_degrees={self.hidden_degrees!r}, "
                              f"mask_kind={self.mask_kind!r}, mask {self.current_mask}) rebuilds: "
                              f"{', '.join(differ)} differ; config.json was edited or the weights come from "

@@ -29,11 +29,11 @@ from ..checks import (
 )
 from ..errors import MadeError, UserInputError
 from ..files import require_npz
-from ..run_folder import CHECKPOINT_FILE, HISTORY_FILE
 from .evaluate import evaluate_nll
 from .model import ENSEMBLES
 from .schedules import LR_FACTOR_DEFAULT, LR_PATIENCE_DEFAULT, LearningRateSchedule
 
+CHECKPOINT_FILE, HISTORY_FILE = "checkpoint.npz", "history.json"   # the trainer's files in its checkpoint_dir
 DEFAULT_LEARNING_RATES = {"adam": 1e-3, "adagrad": 1e-2, "adagrad-paper": 1e-2}
 _CHECKPOINT_VERSION = 2        # 2: Keras fit (early-stopping and plateau state); 1 was the hand-written loop's
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import math
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,10 @@ import numpy as np
 
 from ..atomic import finite_or_null
 from ..checks import SEED_MAX
-from ..errors import UserInputError
-from ..files import check_writable, read_json, require_regular_file
+from ..errors import UsageError, UserInputError
+from ..files import check_writable, require_regular_file
+from .arguments import Parser, int_at_least, non_negative_float, positive_float
+from .results import read_record
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
@@ -41,6 +42,7 @@ LEARNING_RATES = {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, 
 WEIGHT_DECAY = 1e-6
 WEIGHT_DECAY_CONVENTION = "0.5 * weight_decay * sum of squared trainable weights (the MAF authors' L2 term)"
 MAX_MODEL_BYTES = 10 * 2**20
+STANDARD_ERROR = "std(ddof=1)/sqrt(N)"          # the rule of core.evaluate.standard_error, stated in records
 PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 MNIST training images",
             "test": "10000 MNIST test images", "dequantization": "z/256 + U[0,1/256), RandomState(42): train, "
             "valid, test", "logit_lambda": 1e-6}
@@ -86,14 +88,16 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
 
 
 def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
-    """Mean log-likelihood (logit, pixel space) and bits/pixel, with 2 standard errors, of ``log p`` ``(N,)``."""
+    """Mean log-likelihood (logit, pixel space) and bits/pixel, with 2 standard errors
+    (:func:`~made_helpers.core.evaluate.standard_error`), of ``log p`` ``(N,)``."""
+    from ..core.evaluate import standard_error
     from ..density import logit_space
 
     pixel = logit_space.to_pixel_space(log_p_logit, x_test)
     bpp = logit_space.bits_per_pixel(pixel, x_test.shape[1])
-    figures = {"n_images": int(len(x_test))}
+    figures = {"n_images": int(len(x_test)), "standard_error": STANDARD_ERROR}
     for name, v in {"log_likelihood_logit": log_p_logit, "log_likelihood_pixel": pixel, "bits_per_pixel": bpp}.items():
-        figures.update({name: float(v.mean()), f"{name}_2se": float(2 * v.std() / math.sqrt(len(v)))})
+        figures.update({name: float(v.mean()), f"{name}_2se": float(2 * standard_error(v))})
     return figures
 
 
@@ -104,6 +108,7 @@ def load_trained(results_file: str | Path):
     from ..density.flows import MAF
     from ..density.gaussian_made import GaussianMADE
     from ..density.realnvp import RealNVP
+    from ..model_file import check_digest
 
     results_file = Path(results_file)
     result = _read_record(results_file)
@@ -113,9 +118,8 @@ def load_trained(results_file: str | Path):
     redo = f"restore it from git or train the run again (scripts/maf_mnist.py ... --out {results_file.name})"
     require_regular_file(path, f"{path} (the weights of {results_file.name})", redo)
     blob = path.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != result.get("model_sha256"):
-        raise UserInputError(f"{path}: its SHA-256 differs from the one in {results_file.name}; the file was changed: "
-                             f"{redo}")
+    check_digest(path, result.get("model_sha256"), results_file.name, "the weights are not the ones these numbers "
+                 "describe", redo, data=blob)
     classes = {"GaussianMADE": GaussianMADE, "MAF": MAF, "RealNVP": RealNVP}
     if result.get("model_class") not in classes:
         raise UserInputError(f"{results_file}: model_class {result.get('model_class')!r} is not one of "
@@ -137,7 +141,7 @@ def load_trained(results_file: str | Path):
 def _read_record(path: Path) -> dict:
     """The JSON object of results file ``path`` (a regular file); unreadable or damaged is one ``UserInputError``
     naming it."""
-    return read_json(path, f"results file {path}", "restore it from git or move it out of the folder")
+    return read_record(path, f"results file {path}", "restore it from git or move it out of the folder")
 
 
 def load_results(folder: str | Path) -> dict[str, dict]:
@@ -158,26 +162,24 @@ def load_results(folder: str | Path) -> dict[str, dict]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .cli import _int_at_least, _non_negative_float, _Parser, _positive_float
-
-    p = _Parser(prog="maf_mnist.py", description="Train one model of the MAF paper's MNIST table.")
+    p = Parser(prog="maf_mnist.py", description="Train one model of the MAF paper's MNIST table.")
     p.add_argument("kind", choices=MODEL_KINDS, metavar="MODEL", help=f"one of {', '.join(MODEL_KINDS)}")
     p.add_argument("--out", required=True, help="the results file to write (.json); the weights go beside it")
-    p.add_argument("--minutes", type=_positive_float, default=90.0,
+    p.add_argument("--minutes", type=positive_float, default=90.0,
                    help="wall-clock budget of training, minutes before a --resume included (90)")
-    p.add_argument("--max-epochs", type=_int_at_least(1), default=10_000, help="cap on epochs (no cap)")
-    p.add_argument("--patience", type=_int_at_least(1), default=30, help="early-stopping patience in epochs (30)")
-    p.add_argument("--hidden", type=_int_at_least(1), nargs="+", default=[1024, 1024],
+    p.add_argument("--max-epochs", type=int_at_least(1), default=10_000, help="cap on epochs (no cap)")
+    p.add_argument("--patience", type=int_at_least(1), default=30, help="early-stopping patience in epochs (30)")
+    p.add_argument("--hidden", type=int_at_least(1), nargs="+", default=[1024, 1024],
                    help="hidden widths of every MADE (1024 1024)")
-    p.add_argument("--layers", type=_int_at_least(1), default=5, help="layers of the flows (5)")
-    p.add_argument("--components", type=_int_at_least(2), default=10, help="Gaussians per conditional, MoG (10)")
-    p.add_argument("--learning-rate", type=_positive_float, default=None,
+    p.add_argument("--layers", type=int_at_least(1), default=5, help="layers of the flows (5)")
+    p.add_argument("--components", type=int_at_least(2), default=10, help="Gaussians per conditional, MoG (10)")
+    p.add_argument("--learning-rate", type=positive_float, default=None,
                    help="Adam's step (default the paper's: 1e-3 for the MADEs, 1e-4 for the flows)")
-    p.add_argument("--weight-decay", type=_non_negative_float, default=WEIGHT_DECAY,
+    p.add_argument("--weight-decay", type=non_negative_float, default=WEIGHT_DECAY,
                    help=f"L2 rate lambda of the MAF authors' penalty 1/2 * lambda * sum w^2 ({WEIGHT_DECAY:g})")
-    p.add_argument("--subset", type=_int_at_least(2), default=None,
+    p.add_argument("--subset", type=int_at_least(2), default=None,
                    help="use only the first N images of each split (a quick check; not the paper's protocol)")
-    p.add_argument("--seed", type=_int_at_least(0, SEED_MAX), default=0,
+    p.add_argument("--seed", type=int_at_least(0, SEED_MAX), default=0,
                    help=f"seed of masks, weights, shuffling, 0..{SEED_MAX} (default: 0)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing results file (or interrupted run)")
     p.add_argument("--resume", action="store_true",
@@ -190,20 +192,20 @@ def checkpoint_path(out: Path) -> Path:
     return out.with_suffix(".checkpoint.npz")
 
 
-def _refuse_existing(out: Path, overwrite: bool, resume: bool = False) -> str | None:
+def _refuse_existing(out: Path, overwrite: bool, resume: bool = False) -> None:
+    """A ``UsageError`` for an ``--out`` that this run must not write (or resume) without being told."""
     if overwrite and resume:
-        return "--resume and --overwrite exclude each other (continue the run, or start it again)"
+        raise UsageError("--resume and --overwrite exclude each other (continue the run, or start it again)")
     if out.suffix != ".json":
-        return f"--out must name a .json file, got {out}"
+        raise UsageError(f"--out must name a .json file, got {out}")
     if not out.parent.is_dir():
-        return f"--out: the folder {out.parent} does not exist"
+        raise UsageError(f"--out: the folder {out.parent} does not exist")
     for path in (out, out.with_suffix(".weights.npz")):
         if path.exists() and not overwrite:
-            return f"--out: {path} exists; pass --overwrite to replace it"
+            raise UsageError(f"--out: {path} exists; pass --overwrite to replace it")
     if checkpoint_path(out).exists() and not (overwrite or resume):
-        return (f"--out: {checkpoint_path(out)} holds an interrupted run; pass --resume to continue it or --overwrite "
-                f"to start again")
-    return None
+        raise UsageError(f"--out: {checkpoint_path(out)} holds an interrupted run; pass --resume to continue it or "
+                         f"--overwrite to start again")
 
 
 def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, checkpoint: Path | None = None) -> dict:
@@ -215,7 +217,7 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
     from ..density import logit_space
     from ..density.density_fit import fit_density
     from ..density.flows import gaussian_log_prob_baseline
-    from .cli import git_commit, machine_info
+    from .provenance import git_commit, machine_info
 
     wall_start = time.perf_counter()
     data = logit_space.load_maf_mnist() if data is None else data
@@ -320,10 +322,8 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     """The command line; ``data`` replaces the MNIST splits (tests). Returns the exit status."""
     args = _parser().parse_args(argv)
     out = Path(args.out)
-    if problem := _refuse_existing(out, args.overwrite, args.resume):
-        print(f"maf_mnist.py: error: {problem}", file=sys.stderr)
-        return 2
     try:                                            # before the data are read and the model trained
+        _refuse_existing(out, args.overwrite, args.resume)
         for path in (out, out.with_suffix(".weights.npz"), checkpoint_path(out)):
             check_writable(path, f"--out {out}" if path == out else f"--out {out} ({path.name} beside it)")
     except UserInputError as error:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UserInputError
+from ..errors import UsageError, UserInputError
 from ..files import read_json, require_regular_file
 
 PAPER_MNIST = {(1, False): 88.40, (1, True): 88.04, (2, False): 89.59, (2, True): 86.64}
@@ -74,6 +74,59 @@ def paired_comparison(a: dict, b: dict, names: tuple[str, str] = ("a", "b")) -> 
     return diff, se, int(a["n_images"])
 
 
+def read_compare(text: str, split: str, n_images: int, info: dict) -> tuple[dict, np.ndarray]:
+    """The results file given to ``made evaluate --compare`` and its per-image NLLs ``(N,)``, checked to be of the
+    same images as this evaluation (``split``, ``n_images``, data ``info``); else a ``UsageError``."""
+    try:
+        other = read_json(text, f"--compare {text}", "give a results file of made evaluate --json", kind=None)
+    except UserInputError as error:
+        raise UsageError(str(error)) from None
+    if not isinstance(other, dict) or f"{split}_nll" not in other:
+        raise UsageError(f"--compare {text}: not a results file of the {split} split (made evaluate --split "
+                         f"{split} --json)")
+    try:
+        check_same_images({"split": split, "n_images": n_images, "data": info}, other,
+                          ("this evaluation", f"--compare {text}"))
+        return other, per_image_nll(other, f"--compare {text}")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def evaluation_record(nll: np.ndarray, split: str, data: dict, model_file: Path, model: dict, summary: dict,
+                      history: dict | None, **fields) -> dict:
+    """The results file of ``made evaluate --json``: mean NLL and standard error of the per-image NLLs ``nll``
+    ``(N,)`` on ``split`` (``data``: its portable description), the model file and its ``model`` config, the
+    training record (from the run's ``summary`` and ``history``), machine and commit; ``fields`` are stored as
+    given (``num_masks``, ``ensemble``, ``eval_seconds``, ``comparable_with_paper``; others, e.g. ``note``, last)."""
+    import math
+
+    from ..core.evaluate import standard_error
+    from ..model_file import file_sha256
+    from .provenance import git_commit, machine_info, portable_data_info
+
+    se = standard_error(nll)
+    result = {
+        f"{split}_nll": float(nll.mean()), f"{split}_nll_se": se if math.isfinite(se) else None, "split": split,
+        "num_masks": fields.pop("num_masks"), "ensemble": fields.pop("ensemble"), "n_images": len(nll),
+        "eval_seconds": fields.pop("eval_seconds"), "model_file": str(model_file),
+        "model_sha256": file_sha256(model_file),      # check_model_digest compares it with the file
+        "first_100_nll": float(nll[:100].mean()),      # a quick re-evaluation check (tests use it)
+        "per_image_nll": encode_per_image_nll(nll),    # for paired comparisons (evaluate --compare)
+        "data": data, "comparable_with_paper": fields.pop("comparable_with_paper"), "model": model,
+        "training": {key: summary[key] for key in ("best_epoch", "best_valid_nll", "epochs_run", "stop_reason",
+                                                    "train_seconds_total", "wall_seconds_total", "settings",
+                                                    "invocations") if key in summary},
+        "machine": machine_info(), "git_commit": git_commit(), "training_git_commit": summary.get("git_commit"),
+    }
+    if summary.get("data"):
+        result["training"]["data"] = {split: portable_data_info(d) if isinstance(d, dict) else d
+                                      for split, d in summary["data"].items()}
+    if history is not None:                                     # the learning curves, for plots
+        result["training"]["curves"] = {key: history[key] for key in
+                                        ("train_nll", "valid_nll", "learning_rate", "epoch_seconds") if key in history}
+    return {**result, **fields}
+
+
 def model_beside(result: dict, results_file: str | Path) -> Path | None:
     """The model file a results file names (``model_file``) when it lies beside the results file, else ``None``."""
     name = result.get("model_file")
@@ -83,26 +136,33 @@ def model_beside(result: dict, results_file: str | Path) -> Path | None:
     return path if path.is_file() else None
 
 
+RESULTS_KEYS = ("first_100_nll", "n_images")          # what makes a JSON object a results file of made evaluate
+RESULTS_FIX = "restore it (git checkout) or evaluate its model again with made evaluate --json"
+
+
 def check_model_digest(result: dict, results_file: str | Path) -> Path | None:
     """The model beside ``results_file`` (:func:`model_beside`) or ``None``; a one-line ``ValueError`` when it
     does not match the recorded ``model_sha256`` (files without one are not checked)."""
-    from ..model_file import file_sha256
+    from ..model_file import check_digest
 
     model = model_beside(result, results_file)
-    if model is None or "model_sha256" not in result:
-        return model
-    digest = file_sha256(model)
-    if digest != result["model_sha256"]:
-        raise UserInputError(f"{model}: SHA-256 {digest[:16]}... is not the {str(result['model_sha256'])[:16]}... "
-                         f"recorded in {results_file}: the model is not the one these numbers describe "
-                         f"(replaced, edited or swapped); restore it (git checkout) or evaluate it again")
+    if model is not None and "model_sha256" in result:
+        check_digest(model, result["model_sha256"], results_file, "the model is not the one these numbers describe",
+                     "restore it (git checkout) or evaluate it again")
     return model
 
 
+def read_record(path: str | Path, name: str | None = None, fix: str = RESULTS_FIX) -> dict:
+    """The JSON object of the results file ``path`` (a regular file); else one ``UserInputError`` line naming
+    ``name`` (default: the path) and ending in ``fix``. Every results file (``made evaluate --json``,
+    :mod:`made_helpers.experiments.maf_mnist`) is read here."""
+    return read_json(path, name, fix)
+
+
 def read_result(path: str | Path) -> dict:
-    """The results file ``path`` (a JSON object, regular file), its model beside it matching its digest
+    """The results file ``path`` (:func:`read_record`), its model beside it matching its digest
     (:func:`check_model_digest`), with its ``file`` name; else one-line ``UserInputError`` naming the file."""
-    result = read_json(path, fix="restore it (git checkout) or evaluate its model again with made evaluate --json")
+    result = read_record(path)
     try:
         check_model_digest(result, path)
     except OSError as e:

@@ -29,7 +29,7 @@ from ..checks import check_int, check_seed
 from ..core import conditioning as cond
 from ..core.model import MADE  # registers the class with Keras, which loads model files by its name
 from ..core.plotting import completion_canvas
-from .results import load_results, model_beside
+from .results import by_validation, load_results, model_beside
 
 IMAGE_SHAPE = (28, 28)
 SCALE = 8
@@ -90,7 +90,7 @@ def best_by_validation(models: list[CommittedModel], one_mask: bool) -> str:
     if not pool:
         raise ValueError(f"no committed {'one-mask' if one_mask else 'order-agnostic'} model with a recorded "
                          f"validation NLL among {[m.name for m in models]}")
-    return min(pool, key=lambda m: m.best_valid_nll).name
+    return by_validation([{"file": m.name, "training": {"best_valid_nll": m.best_valid_nll}} for m in pool])[0]["file"]
 
 
 # ------------------------------------------------------------------ pure logic
