@@ -391,3 +391,31 @@ def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"--out {out} ({blocker.name} beside it) is a folder" in err
         blocker.rmdir()
+
+
+@pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
+def test_an_interrupted_run_says_its_checkpoint_resumes_it(tmp_path, tiny_data, capsys, monkeypatch, signum, status):
+    """`maf_mnist.py ... &` in a script starts with SIGINT ignored, so `kill -INT` did nothing, and Ctrl-C or `kill`
+    printed a traceback. Now either stops it in one line that says what --resume continues, and SIGINT's handler
+    is given back."""
+    import signal
+
+    sig = getattr(signal, signum)
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), sig)
+        raise AssertionError("the signal did not interrupt")
+
+    from made_helpers.density import density_fit
+
+    monkeypatch.setattr(density_fit, "fit_density", interrupted)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        out = tmp_path / "made.json"
+        assert maf_mnist.main(["made", "--out", str(out), *TINY], data=tiny_data) == status
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    err = capsys.readouterr().err.strip()
+    assert err == "maf_mnist.py: interrupted; no epoch had finished: run the command again to start"
+    assert not out.exists()

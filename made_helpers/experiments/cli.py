@@ -29,6 +29,7 @@ from ..errors import MadeError, UsageError, first_line
 from ..files import check_new_path, check_output
 from .arguments import Parser, fraction, int_at_least, join_negative_numbers, non_negative_float, positive_float
 from .run_folder import MAX_MASKS, RUN_SUMMARY
+from .signals import exit_status, stoppable
 
 MAX_SAMPLES = 2_500             # one PNG grid; more samples: several calls with other seeds
 MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel limit
@@ -378,66 +379,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, ``docker stop``), raised like Ctrl-C so that the same clean-up runs."""
-
-
-def _terminate(signum, frame):
-    raise Terminated()
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
-    import signal
-
     from ..files import check_file_size_limit
 
     prog = "made"
-    try:
-        previous_handler = signal.signal(signal.SIGTERM, _terminate)
-        # `made train ... &` in a script (no job control) starts with SIGINT ignored, so `kill -INT` or Ctrl-C did
-        # nothing; made's commands stop cleanly on it (a train run keeps its last checkpoint), so take it back
-        ignored_int = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-        if ignored_int:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-    except ValueError:                                # not the main thread: the signals keep their handlers
-        previous_handler, ignored_int = None, False
-    try:
-        check_environment()                 # MADE_DEBUG, MADE_OFFLINE, ..., KERAS_BACKEND: before Keras is imported
-        parser = build_parser()
-        args = parser.parse_args(join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
-        prog = f"made {args.command}"
-        check_file_size_limit()
-        return args.func(args)
-    except UsageError as e:
-        print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)
-        return 2
-    except EnvironmentVariableError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as e:
-        hint = "; a train run continues with --resume" if prog == "made train" else ""
-        print(f"{prog}: {e.args[0] if e.args else 'interrupted' + hint}", file=sys.stderr)
-        return 128 + signal.SIGTERM if isinstance(e, Terminated) else 130
-    except (MadeError, OSError) as e:
-        # missing/broken data, an existing run folder, a diverged run, an unreadable model file
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 1
-    except MemoryError as e:
-        print(f"{prog}: error: out of memory ({first_line(e) or type(e).__name__}); use smaller values",
-              file=sys.stderr)
-        return 1
-    except Exception as e:
-        if env_flag("MADE_DEBUG"):         # checked at the start: a bad value never reaches here
-            raise
-        print(f"{prog}: internal error: {type(e).__name__}: {first_line(e)} (a bug in made_helpers, not in "
-              f"your input; MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
-        return 1
-    finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGTERM, previous_handler)
-        if ignored_int:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with stoppable():
+        try:
+            check_environment()             # MADE_DEBUG, MADE_OFFLINE, ..., KERAS_BACKEND: before Keras is imported
+            parser = build_parser()
+            args = parser.parse_args(join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
+            prog = f"made {args.command}"
+            check_file_size_limit()
+            return args.func(args)
+        except UsageError as e:
+            print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)
+            return 2
+        except EnvironmentVariableError as e:
+            print(f"{prog}: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as e:
+            hint = "; a train run continues with --resume" if prog == "made train" else ""
+            print(f"{prog}: {e.args[0] if e.args else 'interrupted' + hint}", file=sys.stderr)
+            return exit_status(e)
+        except (MadeError, OSError) as e:
+            # missing/broken data, an existing run folder, a diverged run, an unreadable model file
+            print(f"{prog}: error: {e}", file=sys.stderr)
+            return 1
+        except MemoryError as e:
+            print(f"{prog}: error: out of memory ({first_line(e) or type(e).__name__}); use smaller values",
+                  file=sys.stderr)
+            return 1
+        except Exception as e:
+            if env_flag("MADE_DEBUG"):     # checked at the start: a bad value never reaches here
+                raise
+            print(f"{prog}: internal error: {type(e).__name__}: {first_line(e)} (a bug in made_helpers, not in "
+                  f"your input; MADE_DEBUG=1 shows the traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

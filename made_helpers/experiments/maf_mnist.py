@@ -23,6 +23,7 @@ from ..errors import UsageError, UserInputError
 from ..files import check_writable, require_regular_file
 from .arguments import Parser, int_at_least, non_negative_float, positive_float
 from .results import read_record
+from .signals import exit_status, stoppable
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
@@ -333,10 +334,16 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     if args.overwrite:
         checkpoint.unlink(missing_ok=True)          # an interrupted run the user asked to start again
     try:
-        result = run(args, data, checkpoint)
+        with stoppable():
+            result = run(args, data, checkpoint)
     except UserInputError as error:                 # e.g. a checkpoint of other settings on --resume
         print(f"maf_mnist.py: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as error:              # Ctrl-C or kill: the checkpoint of the last finished epoch stays
+        kept = (f"{checkpoint} holds the run up to its last finished epoch: the same command with --resume continues "
+                f"it" if checkpoint.exists() else "no epoch had finished: run the command again to start")
+        print(f"maf_mnist.py: interrupted; {kept}", file=sys.stderr)
+        return exit_status(error)
     write(result, out)
     checkpoint.unlink(missing_ok=True)              # the results and weights are written: the run is done
     t = result["test"]

@@ -1,0 +1,42 @@
+"""How a command stops: Ctrl-C (SIGINT) and ``kill`` (SIGTERM) both raise ``KeyboardInterrupt`` in the main thread,
+so the same clean-up runs (a training keeps its last checkpoint), and the exit status says which signal it was."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, ``docker stop``), raised like Ctrl-C so that the same clean-up runs."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def exit_status(error: KeyboardInterrupt) -> int:
+    """The shell's status of a command stopped by ``error``: 143 for SIGTERM, 130 for SIGINT."""
+    return 128 + (signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT)
+
+
+@contextmanager
+def stoppable() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated`; a SIGINT that was ignored is taken back (a command started with ``&`` in
+    a script, without job control, starts with SIGINT ignored, so ``kill -INT`` did nothing). Restored on exit;
+    outside the main thread the handlers stay as they are."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+        ignored_int = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:                                # not the main thread
+        previous, ignored_int = None, False
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if ignored_int:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
