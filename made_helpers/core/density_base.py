@@ -1,6 +1,7 @@
-"""What the density models share: :class:`DensityModel` (MADE, GaussianMADE and the flows: ``log p(x)`` in compiled
-chunks, results that overflowed refused) and :class:`MaskedModel` (MADE and GaussianMADE: masked layers, the
-sequential fill loop compiled once for sampling and completion, completion inputs)."""
+"""What the density models share: compiled functions kept on the model and ``log p(x)`` in compiled chunks;
+:class:`DensityModel` (every model; MADE has its own ``log_prob``): the checked ``log_prob``, overflow refused;
+:class:`MaskedModel` (MADE and GaussianMADE): masked layers, the sequential fill loop compiled once for sampling
+and completion, completion inputs."""
 
 from __future__ import annotations
 
@@ -51,26 +52,29 @@ def refuse_rows(bad, task: str, rows_of: str, given: np.ndarray | None = None) -
                      f"{rows_of} ({listed}){largest}: they are too far out for this model")
 
 
+def compiled(model, method: str, **options):
+    """``tf.function(model.<method>, **options)``, built on first use and kept on ``model`` under its own attribute
+    ``_compiled_<method>`` (``options`` of the first use); ``model``: any object with that method."""
+    attr = f"_compiled_{method.lstrip('_')}"
+    fn = getattr(model, attr, None)
+    if fn is None:
+        fn = tf.function(getattr(model, method), **options)
+        setattr(model, attr, fn)
+    return fn
+
+
+def in_compiled_chunks(model, method: str, x: np.ndarray, batch_size: int) -> np.ndarray:
+    """``model.<method>`` compiled, over the rows of checked ``x`` ``(N, D)``, ``batch_size`` at a time: float64."""
+    return in_chunks(compiled(model, method, reduce_retracing=True), x, batch_size).astype(np.float64)
+
+
 def log_prob_chunks(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     """``model.log_prob_tensor`` of checked ``x`` ``(batch, D)`` in compiled chunks: ``(batch,)`` float64, unchecked."""
-    return model.in_compiled_chunks("log_prob_tensor", x, batch_size)
+    return in_compiled_chunks(model, "log_prob_tensor", x, batch_size)
 
 
 class DensityModel:
     """Mixin (before the Keras base) of the density models: ``input_dim`` and ``log_prob_tensor(x)`` ``(batch,)``."""
-
-    def compiled_fn(self, method: str, **options):
-        """``tf.function(self.<method>, **options)``, built on first use and kept (``options`` of the first use)."""
-        attr = f"_compiled_{method.lstrip('_')}"
-        fn = getattr(self, attr, None)
-        if fn is None:
-            fn = tf.function(getattr(self, method), **options)
-            setattr(self, attr, fn)
-        return fn
-
-    def in_compiled_chunks(self, method: str, x: np.ndarray, batch_size: int) -> np.ndarray:
-        """``self.<method>`` compiled, over the rows of checked ``x`` ``(N, D)``, ``batch_size`` at a time: float64."""
-        return in_chunks(self.compiled_fn(method, reduce_retracing=True), x, batch_size).astype(np.float64)
 
     def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
         """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``; ``-inf`` is returned,
@@ -213,7 +217,7 @@ class MaskedModel(DensityModel, keras.Model):
         """The fill loop ``_fill`` (compiled once, for any batch size) on arrays: ``(n, D)`` float32."""
         rows = tf.TensorSpec([None, self.input_dim], tf.float32)
         signature = [rows, rows, *self.noise_signature()]
-        fn = self.compiled_fn("_fill", input_signature=signature)
+        fn = compiled(self, "_fill", input_signature=signature)
         return fn(*(tf.constant(np.asarray(a, spec.dtype.as_numpy_dtype))
                     for a, spec in zip((x, observed, *noise), signature))).numpy()
 

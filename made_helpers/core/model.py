@@ -20,7 +20,7 @@ from ..checks import (
 )
 from ..errors import UserInputError
 from . import masks as mk
-from .density_base import MaskedModel
+from .density_base import MaskedModel, compiled, in_compiled_chunks
 from .losses import bernoulli_nll, bernoulli_nll_terms
 
 ENSEMBLES = ("mixture", "conditionals")
@@ -178,7 +178,7 @@ class MADE(MaskedModel):
     def logits(self, x) -> np.ndarray:
         """Logits ``(batch, D)`` float32 of ``x`` ``(batch, D)`` under the current masks: ``model(x)`` from a
         compiled pass (traced once per model; a mask switch needs no retracing)."""
-        forward = self.compiled_fn("call", reduce_retracing=True)
+        forward = compiled(self, "call", reduce_retracing=True)
         return tf.cast(forward(tf.constant(np.asarray(x, dtype=np.float32))), tf.float32).numpy()
 
     def _log_conditionals_current(self, x):
@@ -198,7 +198,7 @@ class MADE(MaskedModel):
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
 
         def conditionals():                     # (N, D) float64 under the current mask
-            return self.in_compiled_chunks("_log_conditionals_current", x, batch_size)
+            return in_compiled_chunks(self, "_log_conditionals_current", x, batch_size)
 
         if num_masks is None:
             return conditionals().sum(axis=1).astype(np.float32)
