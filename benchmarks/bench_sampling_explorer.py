@@ -54,7 +54,7 @@ def report(what: str, seconds: list[float]) -> float:
     return median
 
 
-PROFILED = {"_run_sequential": "sampler (compiled, 784 sequential steps)",
+PROFILED = {"fill": "sampler (compiled, 784 sequential steps)",
             "using_mask_set": "mask switch (enter + exit)", "nonfinite_weights": "finite-weight check",
             "logits": "forward pass for the log-likelihood", "_png": "PNG encoding"}
 

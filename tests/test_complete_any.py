@@ -11,10 +11,10 @@ from made_helpers.core.conditioning import (
     complete_and_score,
     complete_any,
     conditioning_mask_set,
-    observed_first_ordering,
     using_mask_set,
 )
 from made_helpers.core.enumeration import all_binary_vectors, sharpen_weights
+from made_helpers.core.masks import observed_first_ordering
 
 D = 6
 

@@ -179,3 +179,19 @@ def test_same_seed_same_degrees_and_masks(kind):
         assert not np.array_equal(a[0], c[0])
     else:
         np.testing.assert_array_equal(a[0], c[0])
+
+
+def test_ordering_rules():
+    assert mk.is_prefix_of_ordering([True, False, True, False], [2, 0, 3, 1])
+    assert not mk.is_prefix_of_ordering([True, False, True, False], [0, 1, 2, 3])
+    assert mk.observed_first_ordering([False, True, False, True], [2, 3, 0, 1]).tolist() == [3, 1, 2, 0]
+    natural = np.arange(4)
+    assert mk.first_other_ordering([natural, natural.copy(), natural[::-1], natural[::-1]]) == 2
+    assert mk.first_other_ordering(iter([natural, natural])) is None
+    assert mk.first_other_ordering([]) is None
+    assert [kind for kind in mk.MASK_KINDS if mk.draws_orderings(kind)] == ["full", "ordering"]
+    with pytest.raises(ValueError, match="needs ordering='random'"):
+        mk.check_mask_kind("ordering", "natural")
+    assert mk.check_hidden_sizes([], allow_empty=True) == []
+    with pytest.raises(ValueError, match="hidden_sizes is empty"):
+        mk.check_hidden_sizes([])

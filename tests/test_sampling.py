@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from made_helpers import MADE
-from made_helpers.core.conditioning import completion_overlay, is_prefix_of_ordering, top_rows_observed
+from made_helpers.core.conditioning import completion_overlay, top_rows_observed
+from made_helpers.core.masks import is_prefix_of_ordering
 from made_helpers.experiments.timing import time_call, time_sampling
 
 

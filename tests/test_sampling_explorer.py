@@ -219,7 +219,7 @@ def test_a_click_switches_masks_once_and_runs_one_sampler_and_one_pass(explorer,
     explorer.controls["mode"].value = "completion"
     model = models["four orderings"]
     calls: dict[str, int] = {}
-    for obj, name in [(model, "assign_mask_set"), (model, "_run_sequential"), (model, "logits"),
+    for obj, name in [(model, "assign_mask_set"), (model, "fill"), (model, "logits"),
                       (cond, "conditioning_mask_set"), (se, "picker_layers")]:
         real = getattr(obj, name)
         monkeypatch.setattr(obj, name, lambda *a, _real=real, _name=name, **k: (
@@ -228,7 +228,7 @@ def test_a_click_switches_masks_once_and_runs_one_sampler_and_one_pass(explorer,
     for row, col in [(20, 5), (21, 6), (22, 7)]:
         explorer.click(row, col)
         observed[row * 28 + col] = True
-    assert calls == {"assign_mask_set": 3, "_run_sequential": 3, "logits": 3, "conditioning_mask_set": 3}
+    assert calls == {"assign_mask_set": 3, "fill": 3, "logits": 3, "conditioning_mask_set": 3}
     monkeypatch.undo()
     assert_completion_state(explorer, model, digits, observed)         # the same draws as complete_any
     explorer.controls["digit"].value = 4
@@ -241,8 +241,8 @@ def test_dragging_with_the_button_held_paints_and_redraws_the_completions_once(e
     model = models["four orderings"]
     observed = cond.observed_preset("top half")
     runs = []
-    real = model._run_sequential
-    monkeypatch.setattr(model, "_run_sequential", lambda *a: (runs.append(1), real(*a))[1])
+    real = model.fill
+    monkeypatch.setattr(model, "fill", lambda *a: (runs.append(1), real(*a))[1])
     completions, picker = explorer.completions_image.value, explorer.picker_image.value
     mouse(explorer, "mousedown", 20 * SCALE + 2, 3 * SCALE + 2, buttons=1)      # (20, 3) was not observed: paint on
     mouse(explorer, "mousemove", 20 * SCALE + 5, 4 * SCALE + 1, buttons=1)

@@ -8,16 +8,9 @@ import keras
 import numpy as np
 
 from ..checks import check_float, check_int, check_real_batch, check_seed
+from . import masks as mk
 from .evaluate import in_chunks
 from .losses import bernoulli_nll
-
-
-def _check_sizes(sizes: Sequence[int] | None, name: str) -> list[int]:
-    if sizes is None:
-        return []
-    if isinstance(sizes, (int, np.integer)) and not isinstance(sizes, bool):
-        raise TypeError(f"{name} must be a list of layer widths such as [256], got the int {sizes}")
-    return [check_int(f"{name}[{i}]", h, low=1) for i, h in enumerate(sizes)]
 
 
 def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,), code_dim: int = 32,
@@ -30,7 +23,7 @@ def build_autoencoder(input_dim: int = 784, hidden_sizes: Sequence[int] = (256,)
     linear code.
     """
     D = check_int("input_dim", input_dim, low=1)
-    sizes = _check_sizes(hidden_sizes, "hidden_sizes")
+    sizes = mk.check_hidden_sizes(() if hidden_sizes is None else hidden_sizes, allow_empty=True)
     code = check_int("code_dim", code_dim, low=1)
 
     x_in = keras.Input((D,), name="x")

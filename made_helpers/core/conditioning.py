@@ -53,70 +53,26 @@ def observed_preset(name: str, fraction: float = 0.3, seed: int = 0,
     return observed.ravel()
 
 
-def is_prefix_of_ordering(observed, ordering) -> bool:
-    """True iff every observed index comes before every unobserved one in ``ordering`` ``(D,)``."""
-    observed = np.asarray(observed, dtype=bool)
-    ordering = np.asarray(ordering)
-    if observed.ndim != 1 or ordering.shape != observed.shape:
-        raise ValueError(f"observed (D,) and ordering (D,) must have the same 1-D shape, "
-                         f"got {observed.shape} and {ordering.shape}")
-    in_order = observed[ordering]                      # observed flags in generation order
-    return bool(in_order[:in_order.sum()].all())
-
-
 # --------------------------------------------------------------- conditioning on any subset
-def observed_first_ordering(observed, ordering) -> np.ndarray:
-    """The ordering ``(D,)`` with the observed indices first, each group in ``ordering``'s order (stable)."""
-    observed = np.asarray(observed, dtype=bool)
-    if observed.ndim != 1:
-        raise ValueError(f"observed must be one set of shape (D,), got {observed.shape}")
-    ordering = mk.check_permutation(ordering, observed.shape[0])
-    in_order = observed[ordering]
-    return np.concatenate([ordering[in_order], ordering[~in_order]])
-
-
-def check_observed(model, observed, x_shape: tuple | None = None) -> np.ndarray:
-    """``observed`` (bools, or numbers each exactly 0 or 1) as bool ``(D,)`` or ``(batch, D)``, else ``ValueError``.
-
-    With ``x_shape`` (the batch being completed) a 2-D set must have exactly that shape.
-    """
-    obs = np.asarray(observed)
-    numeric = np.issubdtype(obs.dtype, np.number)
-    if obs.dtype != bool and not (numeric and np.all((obs == 0) | (obs == 1))):
-        got = "other values" if numeric else f"dtype {obs.dtype}"
-        raise ValueError(f"observed must be a boolean (or 0/1) array: True where the value is given, got {got}")
-    obs = obs.astype(bool, copy=False)
-    D = model.input_dim
-    wide = f"{tuple(x_shape)}" if x_shape is not None else f"(batch, {D})"
-    if obs.ndim not in (1, 2) or obs.shape[-1] != D or (
-            obs.ndim == 2 and x_shape is not None and obs.shape != tuple(x_shape)):
-        raise ValueError(f"observed must have shape ({D},) or {wide}, got {obs.shape}")
-    return obs
-
-
-def _trained_orderings_differ(model) -> bool:
-    first = model.mask_set(0).ordering
-    return any(not np.array_equal(model.mask_set(k).ordering, first) for k in range(1, model.num_masks))
-
-
 def conditioning_mask_set(model, observed, mask: int | None = None, force: bool = False) -> mk.MaskSet:
     """The mask set that lets ``model`` condition on the ``observed`` inputs (bool ``(D,)``).
 
-    Input degrees from the observed-first ordering (:func:`observed_first_ordering`) of trained mask ``mask``
+    Input degrees from the observed-first ordering (:func:`masks.observed_first_ordering`) of trained mask ``mask``
     (default: the current one), hidden degrees of that mask unchanged: with order-agnostic training the pair is
     of the kind the model was trained on, though the new ordering itself was likely never drawn (notebook 06
     measures what that costs). A model whose masks share one ordering never saw another: a set that is not a
     prefix of it raises ``ValueError`` unless ``force=True``.
     """
-    obs = check_observed(model, observed)
+    obs = model.check_observed(observed)
     if obs.ndim != 1:
         raise ValueError(f"conditioning_mask_set takes one observed set of shape ({model.input_dim},), "
                          f"got {obs.shape}")
     k = model.current_mask if mask is None else check_int("mask", mask, 0, model.num_masks - 1,
                                                           type_error=ValueError)
     trained = model.mask_set(k)
-    ordering = observed_first_ordering(obs, trained.ordering)
-    if not force and not np.array_equal(ordering, trained.ordering) and not _trained_orderings_differ(model):
+    ordering = mk.observed_first_ordering(obs, trained.ordering)
+    if not force and not np.array_equal(ordering, trained.ordering) and \
+            mk.first_other_ordering(model.mask_set(j).ordering for j in range(model.num_masks)) is None:
         raise ValueError(
             "this model was trained with a single ordering, and the observed inputs are not a prefix of it: "
             "conditioning on them needs an ordering the model never saw (its conditionals are untrained). "
@@ -150,7 +106,7 @@ def conditioned_on(model, observed, mask: int | None = None, force: bool = False
 
 def _complete_current(model, x: np.ndarray, observed: np.ndarray, seed: int | None) -> np.ndarray:
     """``x`` ``(batch, D)`` float32, the entries not in ``observed`` (bool ``(D,)``) drawn under the masks in force."""
-    return model._run_sequential(x, np.broadcast_to(observed, x.shape).astype(np.float32), seed)
+    return model.fill(x, np.broadcast_to(observed, x.shape).astype(np.float32), seed)
 
 
 def _split_log_likelihood_current(model, x: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
@@ -168,9 +124,7 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
     ``observed``: bool ``(D,)`` or ``(batch, D)``; each observed set gets the masks of :func:`conditioning_mask_set`.
     Observed entries come back unchanged; rows with different observed sets draw with seeds derived from ``seed``.
     """
-    single = np.ndim(x) == 1
-    x = check_real_batch([x] if single else x, model.input_dim, binary=True)
-    obs = check_observed(model, observed, x.shape)
+    x, obs, single = model.completion_batch(x, observed)
     seed = check_seed("seed", seed, type_error=ValueError, optional=True)
     patterns, which = (obs[None], np.zeros(len(x), dtype=np.int64)) if obs.ndim == 1 else \
         np.unique(obs, axis=0, return_inverse=True)
@@ -185,7 +139,7 @@ def complete_any(model, x, observed, mask: int | None = None, seed: int | None =
 
 
 def _one_observed_set(model, observed, what: str) -> np.ndarray:
-    obs = check_observed(model, observed)
+    obs = model.check_observed(observed)
     if obs.ndim != 1:
         raise ValueError(f"{what} takes one observed set of shape ({model.input_dim},), got {obs.shape}")
     return obs

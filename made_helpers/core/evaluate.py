@@ -18,10 +18,9 @@ def in_chunks(fn, x: np.ndarray, batch_size: int) -> np.ndarray:
 
 def per_example_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,
                     ensemble: str = "mixture") -> np.ndarray:
-    """``-log p(x)`` in nats, ``(N,)`` float64, for binary ``x`` ``(N, D)``, of the ensemble of masks
-    ``0..num_masks-1`` (``None``: all) combined by ``ensemble`` (``MADE.log_prob``)."""
-    k = model.num_masks if num_masks is None else num_masks          # checked by model.log_prob
-    return -model.log_prob(x, num_masks=k, batch_size=batch_size, ensemble=ensemble).astype(np.float64)
+    """``-log p(x)`` in nats, ``(N,)`` float64, for binary ``x`` ``(N, D)``: ``-MADE.log_prob``, under the current mask
+    (``None``) or the ensemble of masks ``0..num_masks-1`` combined by ``ensemble``."""
+    return -model.log_prob(x, num_masks=num_masks, batch_size=batch_size, ensemble=ensemble).astype(np.float64)
 
 
 def evaluate_nll(model, x, num_masks: int | None = None, batch_size: int = 10_000,

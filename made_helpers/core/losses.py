@@ -15,11 +15,19 @@ from keras import ops
 from ..checks import FLOAT32_MAX
 from ..errors import UserInputError
 
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def bernoulli_nll_terms(x, logits):
+    """``-log p(x_d | logit_d)`` ``(batch, D)`` of 0/1 ``x`` under Bernoullis with ``p = sigmoid(logits)``:
+    ``softplus(l) - x l``, the one form of the Bernoulli log-likelihood in the package."""
+    x = ops.cast(x, logits.dtype if hasattr(logits, "dtype") else "float32")
+    return ops.softplus(logits) - x * logits
+
 
 def bernoulli_nll(x, logits):
     """``-log p(x)`` ``(batch,)`` of 0/1 ``x`` ``(batch, D)`` under Bernoullis with ``p = sigmoid(logits)``."""
-    x = ops.cast(x, logits.dtype if hasattr(logits, "dtype") else "float32")
-    return ops.sum(ops.softplus(logits) - x * logits, axis=-1)
+    return ops.sum(bernoulli_nll_terms(x, logits), axis=-1)
 
 
 def naive_bernoulli_nll(x, logits):
@@ -46,8 +54,13 @@ def gaussian_nll(x, mean, variance=1.0, log_variance=None):
             raise UserInputError(f"variance must be positive finite numbers within float32's range, got {variance!r}")
         var = var.astype(np.float32)
         log_var = ops.log(ops.convert_to_tensor(var)) + ops.zeros_like(x)
-    sq = ops.square(x - mean)
-    return 0.5 * ops.sum(sq * ops.exp(-log_var) + log_var + math.log(2 * math.pi), axis=-1)
+    return -ops.sum(normal_log_pdf(x, mean, 0.5 * log_var), axis=-1)
+
+
+def normal_log_pdf(x, mean, log_scale):
+    """``log N(x; mean, exp(log_scale)^2)`` elementwise (nats): the one Gaussian log-density of the package."""
+    z = (x - mean) * ops.exp(-log_scale)
+    return -0.5 * ops.square(z) - log_scale - HALF_LOG_2PI
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")

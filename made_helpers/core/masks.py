@@ -8,7 +8,7 @@ degree ``< d``. Masks are ``(fan_in, fan_out)``. Inputs may share degrees: two d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Union
 
@@ -21,6 +21,8 @@ Ordering = Union[str, Sequence[int], np.ndarray]
 ORDERINGS = ("natural", "reversed", "random")
 HIDDEN_DEGREE_SCHEMES = ("random", "equal")
 MASK_KINDS = ("full", "connectivity", "ordering")
+ORDERING_KINDS = ("full", "ordering")
+"""The mask kinds that draw a new ordering per mask (:func:`draws_orderings`)."""
 
 
 def check_input_dim(input_dim: int) -> int:
@@ -28,15 +30,15 @@ def check_input_dim(input_dim: int) -> int:
     return check_int("input_dim", input_dim, low=2, why=" (at least 2 for an autoregressive model)")
 
 
-def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
-    """``hidden_sizes`` as a list of positive ints, or raise a clear error."""
+def check_hidden_sizes(hidden_sizes: Sequence[int], allow_empty: bool = False) -> list[int]:
+    """``hidden_sizes`` as a list of positive ints (``allow_empty``: ``[]`` too), or raise a clear error."""
     if isinstance(hidden_sizes, (int, np.integer)) and not isinstance(hidden_sizes, bool):
         raise TypeError(f"hidden_sizes must be a list of layer widths such as [500], got the int {hidden_sizes}")
     try:
         sizes = list(hidden_sizes)
     except TypeError:
         raise TypeError(f"hidden_sizes must be a list of layer widths, got {hidden_sizes!r}") from None
-    if not sizes:
+    if not sizes and not allow_empty:
         raise ValueError("hidden_sizes is empty: MADE needs at least one hidden layer, e.g. [500]")
     return [check_int(f"hidden_sizes[{i}]", h, low=1, why=" (every hidden layer needs at least one unit)")
             for i, h in enumerate(sizes)]
@@ -207,7 +209,43 @@ def ordering_from_degrees(input_degrees: np.ndarray) -> np.ndarray:
     return np.argsort(np.asarray(input_degrees), kind="stable")
 
 
+# --------------------------------------------------------------------------- ordering rules
+def is_prefix_of_ordering(observed, ordering) -> bool:
+    """True iff every observed index comes before every unobserved one in ``ordering`` ``(D,)``."""
+    observed = np.asarray(observed, dtype=bool)
+    ordering = np.asarray(ordering)
+    if observed.ndim != 1 or ordering.shape != observed.shape:
+        raise ValueError(f"observed (D,) and ordering (D,) must have the same 1-D shape, "
+                         f"got {observed.shape} and {ordering.shape}")
+    in_order = observed[ordering]                      # observed flags in generation order
+    return bool(in_order[:in_order.sum()].all())
+
+
+def observed_first_ordering(observed, ordering) -> np.ndarray:
+    """The ordering ``(D,)`` with the observed indices first, each group in ``ordering``'s order (stable)."""
+    observed = np.asarray(observed, dtype=bool)
+    if observed.ndim != 1:
+        raise ValueError(f"observed must be one set of shape (D,), got {observed.shape}")
+    ordering = check_permutation(ordering, observed.shape[0])
+    in_order = observed[ordering]
+    return np.concatenate([ordering[in_order], ordering[~in_order]])
+
+
+def first_other_ordering(orderings: Iterable[np.ndarray]) -> int | None:
+    """The index of the first ordering ``(D,)`` in ``orderings`` (read lazily) that differs from the first one;
+    ``None`` if the masks share one ordering (only then may their conditionals be averaged)."""
+    it = iter(orderings)
+    first = next(it, None)
+    return next((k for k, order in enumerate(it, start=1) if not np.array_equal(order, first)), None)
+
+
 # --------------------------------------------------------------------------- mask sets of a model
+def draws_orderings(mask_kind: str) -> bool:
+    """True iff masks of kind ``mask_kind`` each draw their own ordering (:data:`ORDERING_KINDS`): such a kind needs
+    ``ordering="random"``, and its masks do not share one ordering."""
+    return mask_kind in ORDERING_KINDS
+
+
 def default_mask_kind(ordering: Ordering) -> str:
     """``"full"`` for ``ordering="random"`` (a new ordering per mask), else ``"connectivity"``."""
     return "full" if isinstance(ordering, str) and ordering == "random" else "connectivity"
@@ -221,7 +259,7 @@ def check_mask_kind(mask_kind: str | None, ordering: Ordering) -> str:
     if kind not in MASK_KINDS:
         raise ValueError(f"mask_kind must be one of {MASK_KINDS}, got {mask_kind!r}")
     random_order = isinstance(ordering, str) and ordering == "random"
-    if kind in ("full", "ordering") and not random_order:
+    if draws_orderings(kind) and not random_order:
         raise ValueError(f"mask_kind={kind!r} draws a new ordering per mask and needs ordering='random', "
                          f"got ordering={ordering if isinstance(ordering, str) else 'a fixed permutation'!r}")
     return kind
@@ -283,3 +321,29 @@ def make_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: Orderin
                   mask_kind: str | None = None, inputs: Sequence[int] | np.ndarray | None = None) -> MaskSet:
     """Mask ``k`` of a model seeded with ``seed``: its degrees (the masks follow from them)."""
     return MaskSet(*make_mask_degrees(input_dim, hidden_sizes, ordering, hidden_degrees, seed, k, mask_kind, inputs))
+
+
+# --------------------------------------------------------------------------- a loaded mask that differs
+def short_list(values) -> str:
+    """Integers as ``[1, 2, 3]``, or their first eight and the count when there are more."""
+    values = [int(v) for v in values]
+    return str(values) if len(values) <= 8 else f"[{', '.join(map(str, values[:8]))}, ...] ({len(values)} in all)"
+
+
+def mask_mismatch(saved: np.ndarray, expected: np.ndarray, ordering: np.ndarray, role: str) -> str:
+    """What differs between a loaded ``saved`` mask and the ``expected`` one; ``role``: first, output or hidden."""
+    n = f"{int(np.sum(saved != expected))} of {saved.size} entries differ"
+    if not np.all((saved == 0) | (saved == 1)):
+        return f"{n}, and it holds values other than 0 and 1"
+    D = len(ordering)
+    if role == "first":                  # an input earlier in the order reaches more hidden units
+        counts, step = saved.sum(axis=1), -1
+    elif role == "output":               # an output later in the order sees more hidden units
+        counts, step = saved[:, :D].sum(axis=0), 1
+    else:
+        return f"{n}: the hidden-unit degrees differ (seed or hidden_degrees edited)"
+    if np.all(np.diff(counts[ordering]) * step >= 0):
+        return f"{n}: same ordering, other hidden-unit degrees (seed or hidden_degrees edited)"
+    if len(set(counts.tolist())) == D:
+        return f"{n}: it encodes the ordering {short_list(np.argsort(step * counts, kind='stable'))}"
+    return f"{n}: it encodes another ordering"

@@ -16,137 +16,16 @@ from ..checks import (
     check_nonnegative_float,
     check_real_batch,
     check_seed,
-    draw_seed,
     stateless_seed,
 )
 from ..errors import SavedMasksMismatch, UserInputError
 from . import masks as mk
-from .conditioning import check_observed, is_prefix_of_ordering
-from .evaluate import in_chunks
-from .layers import MaskedDense, check_activation
-from .losses import bernoulli_nll
+from .density_base import MaskedModel, compiled, in_compiled_chunks
+from .losses import bernoulli_nll, bernoulli_nll_terms
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
 """Mask sets (degrees only) a model keeps; others are rebuilt from the seed when needed."""
-
-
-class SavedMaskCheck(keras.layers.Layer):
-    """A weightless layer that runs ``check()`` as Keras loads it, after the masked layers (names sort so)."""
-
-    def __init__(self, check, **kwargs):
-        super().__init__(**kwargs)
-        self._check = check               # a bound method: not tracked by Keras
-        self.built = True
-
-    def call(self, x):
-        return x
-
-    def load_own_variables(self, store):
-        self._check()
-
-
-class MaskedModel(keras.Model):
-    """What :class:`MADE` and :class:`gaussian_made.GaussianMADE` share: checked arguments, masked layers
-    (``hidden_layers``, optional ``dropout_layers``, ``output_layer``, ``direct_layer``), forward pass, config.
-    A subclass sets the masks, adds :meth:`own_config` and defines ``check_saved_masks``."""
-
-    def __init__(self, input_dim: int, hidden_sizes: Sequence[int], ordering: mk.Ordering = "natural",
-                 hidden_degrees: str = "random", activation="relu", seed: int | None = None, *,
-                 output_units: int | None = None, direct: bool = False, dropout: float = 0.0,
-                 kernel_initializer="glorot_uniform", output_initializer=None, **kwargs):
-        super().__init__(**kwargs)
-        self.input_dim = mk.check_input_dim(input_dim)
-        self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
-        self.ordering_spec = mk.check_ordering(ordering, self.input_dim)
-        self.hidden_degrees = mk.check_hidden_degrees(hidden_degrees)
-        self.activation_name = check_activation(activation)
-        self.seed = draw_seed(seed)
-        if check_nonnegative_float("dropout", dropout) >= 1:
-            raise UserInputError(f"dropout must be a number in [0, 1), got {dropout!r}")
-        # sub-layers share the model's dtype policy (e.g. "mixed_bfloat16": bf16 matmuls, float32 weights)
-        dense = {"kernel_initializer": kernel_initializer, "dtype": self.dtype_policy}
-        self.hidden_layers = [MaskedDense(h, activation=self.activation_name, name=f"hidden_{i}", **dense)
-                              for i, h in enumerate(self.hidden_sizes)]
-        self.dropout_layers = [keras.layers.Dropout(dropout, name=f"dropout_{i}", dtype=self.dtype_policy)
-                               for i in range(len(self.hidden_sizes))] if dropout > 0 else []
-        self.output_layer = MaskedDense(output_units or self.input_dim, name="output",
-                                        **{**dense, "kernel_initializer": output_initializer or kernel_initializer})
-        self.direct_layer = MaskedDense(self.input_dim, use_bias=False, name="direct", **dense) if direct else None
-        # the last layer: Keras loads it after the masks, and it refuses masks the config does not rebuild
-        self.saved_mask_check = SavedMaskCheck(self.check_saved_masks, name="saved_mask_check")
-
-    @property
-    def masked_layers(self) -> list:
-        """Every :class:`MaskedDense` of the model: hidden layers, output, then direct (if any)."""
-        return [*self.hidden_layers, self.output_layer, *([self.direct_layer] if self.direct_layer else [])]
-
-    def build(self, input_shape):
-        fan_in = self.input_dim
-        for layer in [*self.hidden_layers, self.output_layer]:
-            layer.build((None, fan_in))
-            fan_in = layer.units
-        if self.direct_layer is not None:
-            self.direct_layer.build((None, self.input_dim))
-        self.built = True
-
-    def call(self, x, training=None):
-        """Outputs ``(batch, output_units)`` for inputs ``(batch, D)`` under the current masks."""
-        x = tf.convert_to_tensor(x)
-        rank, expects = x.shape.rank, f"{type(self).__name__} expects inputs of"
-        if rank is not None and rank != 2:
-            raise ValueError(f"{expects} shape (batch, {self.input_dim}), got rank {rank} with shape {tuple(x.shape)}")
-        if rank == 2 and x.shape[-1] not in (None, self.input_dim):
-            raise ValueError(f"{expects} width D={self.input_dim}, got shape {tuple(x.shape)}")
-        x = h = tf.cast(x, self.compute_dtype)
-        for i, layer in enumerate(self.hidden_layers):
-            h = layer(h)
-            if self.dropout_layers:
-                h = self.dropout_layers[i](h, training=training)
-        out = self.output_layer(h)
-        return out if self.direct_layer is None else out + self.direct_layer(x)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.output_layer.units)
-
-    def completion_inputs(self, x, observed, binary: bool) -> tuple[np.ndarray, np.ndarray, bool]:
-        """``(x (batch, D) float32, observed (batch, D) bool, single)`` for ``complete`` (``single``: ``x`` was
-        one row); ``ValueError`` unless ``observed`` is a prefix of the ordering in every row."""
-        try:
-            single = np.ndim(x) == 1
-        except ValueError:                       # ragged rows: check_real_batch names them
-            single = False
-        x = check_real_batch([x] if single else x, self.input_dim, binary=binary)
-        obs = np.broadcast_to(check_observed(self, observed, x.shape), x.shape)
-        for row, o in enumerate(obs):
-            if not is_prefix_of_ordering(o, self.ordering):
-                position = self.degrees[0] - 1                           # (D,) place in the order
-                i_obs = int(np.flatnonzero(o & (position == position[o].max()))[0])
-                i_mis = int(np.flatnonzero(~o & (position == position[~o].min()))[0])
-                raise ValueError(
-                    f"observed row {row} is not a prefix of the model's ordering: observed input {i_obs} comes after "
-                    f"unobserved input {i_mis}, so p(unobserved | observed) is not available from one pass; observe a "
-                    f"prefix of the ordering (model.ordering) or use another ordering/mask")
-        return x, obs, single
-
-    def differing_masks(self) -> list[tuple]:
-        """``(layer, saved, expected)`` for every masked layer whose mask is not ``expected_masks()``'s."""
-        pairs = [(layer, layer.mask.numpy(), m) for layer, m in zip(self.masked_layers, self.expected_masks())]
-        return [(layer, saved, m) for layer, saved, m in pairs if not np.array_equal(saved, m)]
-
-    def own_config(self) -> dict:
-        """The config entries of the subclass's own arguments."""
-        return {}
-
-    def get_config(self):
-        base = {key: value for key, value in super().get_config().items() if key in ("name", "trainable", "dtype")}
-        return {**base, "input_dim": self.input_dim, "hidden_sizes": list(self.hidden_sizes),
-                "ordering": self.ordering_spec, "hidden_degrees": self.hidden_degrees,
-                "activation": self.activation_name, "seed": self.seed, **self.own_config()}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
@@ -160,6 +39,8 @@ class MADE(MaskedModel):
     ``"equal"``; ``direct``: the direct input->output connection; ``mask_kind``: :func:`masks.check_mask_kind`;
     ``activation``: element-wise (:func:`layers.check_activation`); ``dropout``: on hidden outputs in training.
     """
+
+    BINARY = True
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_masks: int = 1,
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random",
@@ -176,7 +57,7 @@ class MADE(MaskedModel):
         self.mask_kind = mk.check_mask_kind(mask_kind, self.ordering_spec)
         self._mask_cache: OrderedDict[int, mk.MaskSet] = OrderedDict()
         self.build((None, self.input_dim))
-        self._sequential_fn = self._log_prob_fn = self._forward_fn = self._degree_tables = None
+        self._degree_tables = None
         self.set_mask(0)
 
     # ------------------------------------------------------------------ masks
@@ -257,12 +138,11 @@ class MADE(MaskedModel):
 
     def check_shared_ordering(self, num_masks: int, what: str = "ensemble='conditionals'") -> None:
         """``UserInputError`` unless masks ``0..num_masks-1`` all use one ordering (needed by ``what``)."""
-        first = self.mask_set(0).ordering
-        for k in range(1, num_masks):
-            if not np.array_equal(self.mask_set(k).ordering, first):
-                raise UserInputError(f"{what} needs masks that share one ordering, but masks 0 and {k} order "
-                                     f"the inputs differently (averaging their conditionals is not a "
-                                     f"distribution); use ensemble='mixture'")
+        k = mk.first_other_ordering(self.mask_set(k).ordering for k in range(num_masks))
+        if k is not None:
+            raise UserInputError(f"{what} needs masks that share one ordering, but masks 0 and {k} order "
+                                 f"the inputs differently (averaging their conditionals is not a "
+                                 f"distribution); use ensemble='mixture'")
 
     def next_mask(self) -> int:
         """Move to the next mask (cycling through the K masks) and return its index."""
@@ -298,30 +178,27 @@ class MADE(MaskedModel):
     def logits(self, x) -> np.ndarray:
         """Logits ``(batch, D)`` float32 of ``x`` ``(batch, D)`` under the current masks: ``model(x)`` from a
         compiled pass (traced once per model; a mask switch needs no retracing)."""
-        if self._forward_fn is None:
-            self._forward_fn = tf.function(self.call, reduce_retracing=True)
-        return tf.cast(self._forward_fn(tf.constant(np.asarray(x, dtype=np.float32))), tf.float32).numpy()
+        forward = compiled(self, "call", reduce_retracing=True)
+        return tf.cast(forward(tf.constant(np.asarray(x, dtype=np.float32))), tf.float32).numpy()
 
     def _log_conditionals_current(self, x):
         """``(batch, D)``: ``log p(x_d | x_<d)`` of each observed value under the current mask."""
-        logits = tf.cast(self(x), tf.float32)
-        return -tf.nn.softplus(-(2.0 * x - 1.0) * logits)          # log sigmoid(+-logit), stable
+        return -bernoulli_nll_terms(x, tf.cast(self(x), tf.float32))
 
     def log_prob(self, x, num_masks: int | None = None, batch_size: int = 10_000,
                  ensemble: str = "mixture") -> np.ndarray:
-        """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``, under the current mask (``None``) or
-        masks ``0..num_masks-1``: ``"mixture"``, ``1/K sum_k p_k(x)``, or ``"conditionals"``,
-        ``prod_d 1/K sum_k p_k(x_d | x_<d)`` (masks sharing one ordering only)."""
+        """``log p(x)`` in nats, ``(batch,)``, for binary ``x`` ``(batch, D)``, under the current mask
+        (``num_masks=None``, as everywhere in the package) or masks ``0..num_masks-1``: ``"mixture"``,
+        ``1/K sum_k p_k(x)``, or ``"conditionals"``, ``prod_d 1/K sum_k p_k(x_d | x_<d)`` (masks sharing one ordering
+        only)."""
         x = check_real_batch(x, self.input_dim, binary=True)
         batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
         check_finite_weights(self, "log_prob")
         if ensemble not in ENSEMBLES:
             raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {ensemble!r}")
-        if self._log_prob_fn is None:
-            self._log_prob_fn = tf.function(self._log_conditionals_current, reduce_retracing=True)
 
         def conditionals():                     # (N, D) float64 under the current mask
-            return in_chunks(self._log_prob_fn, x, batch_size).astype(np.float64)
+            return in_compiled_chunks(self, "_log_conditionals_current", x, batch_size)
 
         if num_masks is None:
             return conditionals().sum(axis=1).astype(np.float32)
@@ -401,7 +278,14 @@ class MADE(MaskedModel):
         return nll + self.weight_decay * kernel_l2(self) if self.weight_decay else nll
 
     # ------------------------------------------------------------ sampling
-    def _sequential(self, x, observed, seed):
+    def noise_signature(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([2], tf.int32)]
+
+    def fill_noise(self, n: int, seed: int | None) -> tuple:
+        """The stateless seed ``(2,)`` of the uniforms that :meth:`_fill` draws."""
+        return (stateless_seed(seed),)
+
+    def _fill(self, x, observed, seed):
         """D passes in the current order drawing the unobserved (``observed == 0``) entries of ``x`` ``(n, D)``
         one at a time; each pass updates the first hidden pre-activation by a rank-1 term."""
         n = tf.shape(x)[0]
@@ -427,28 +311,6 @@ class MADE(MaskedModel):
             onehot = tf.one_hot(idx, self.input_dim, dtype=x.dtype)
             x = x * (1.0 - onehot) + value[:, None] * onehot
         return x
-
-    def _run_sequential(self, x: np.ndarray, observed: np.ndarray, seed: int | None) -> np.ndarray:
-        check_finite_weights(self, "sample/complete")
-        if self._sequential_fn is None:
-            rows = tf.TensorSpec([None, self.input_dim], tf.float32)
-            self._sequential_fn = tf.function(self._sequential,
-                                              input_signature=[rows, rows, tf.TensorSpec([2], tf.int32)])
-        seed_t = tf.constant(stateless_seed(seed), dtype=tf.int32)
-        return self._sequential_fn(tf.constant(x), tf.constant(observed), seed_t).numpy()
-
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` samples ``(n, D)`` float32 0/1 under the current mask; ``seed``: ``0..SEED_MAX`` or ``None``."""
-        n = check_int("n", n, low=1, type_error=ValueError)
-        zeros = np.zeros((int(n), self.input_dim), dtype=np.float32)
-        return self._run_sequential(zeros, zeros, seed)
-
-    def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
-        """Fill the unobserved entries of ``x`` ``(batch, D)`` by sampling; ``observed``: bool ``(D,)`` or
-        ``(batch, D)``, a prefix of the current ordering (else ``ValueError``)."""
-        x, obs, single = self.completion_inputs(x, observed, binary=True)
-        out = self._run_sequential(x, obs.astype(np.float32), seed)
-        return out[0] if single else out
 
     # -------------------------------------------------------- serialization
     def own_config(self) -> dict:

@@ -70,10 +70,8 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
     """Mask ``mask_index`` of ``MADE(input_dim, hidden_sizes, ordering=..., seed=seed, ...)``; bad settings raise."""
     D = mk.check_input_dim(input_dim)
     sizes = mk.check_hidden_sizes(hidden_sizes)
-    if ordering not in mk.ORDERINGS:
-        raise ValueError(f"ordering must be one of {mk.ORDERINGS}, got {ordering!r}")
-    if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
-        raise ValueError(f"hidden degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+    mk.check_ordering(ordering, D)
+    mk.check_hidden_degrees(hidden_degrees)
     check_seed("seed", seed)
     check_int("mask index (mask_index)", mask_index, low=0)
     direct = check_bool("direct", direct)
@@ -155,8 +153,7 @@ class MaskExplorer:
         check_int("mask_index", mask_index, 0, num_masks - 1, why=_CONTROL)
         if ordering not in mk.ORDERINGS:
             raise ValueError(f"ordering must be one of {mk.ORDERINGS} in the explorer, got {ordering!r}")
-        if hidden_degrees not in mk.HIDDEN_DEGREE_SCHEMES:
-            raise ValueError(f"hidden_degrees must be one of {mk.HIDDEN_DEGREE_SCHEMES}, got {hidden_degrees!r}")
+        mk.check_hidden_degrees(hidden_degrees)
         if highlight is not None:
             check_int("highlight", highlight, 0, input_dim - 1, why=_CONTROL)
         check_seed("seed", seed)

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from ..atomic import atomic_write, remove_stale_temps
 from ..checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
+from ..core.density_base import log_prob_chunks
 from ..core.train import (
     NONFINITE_BEFORE_TRAINING,
     StopOnDivergence,
@@ -33,7 +34,6 @@ from ..core.train import (
 from ..core.train import _settings_diff as settings_diff
 from ..errors import UserInputError
 from ..files import require_npz
-from .gaussian_made import log_prob_chunks
 
 
 def _check_model(model) -> int:

@@ -6,7 +6,6 @@ Layer ``k`` maps ``x`` to ``u = (x - mu_k(x)) exp(-alpha_k(x))``, ``log|det| = -
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import keras
@@ -24,9 +23,12 @@ from ..checks import (
     stateless_seed,
 )
 from ..core import masks as mk
+from ..core.density_base import DensityModel, eager_input, refuse_nonfinite
 from ..core.evaluate import in_chunks
-from .batch_norm import BatchNormFlow, FlowStep
-from .gaussian_made import HALF_LOG_2PI, LOG_SCALE_BOUND, GaussianMADE, batched_log_prob, eager_input, refuse_nonfinite
+from ..core.losses import HALF_LOG_2PI, normal_log_pdf
+from .batch_norm import BatchNormFlow
+from .flow_step import FlowStep
+from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE
 
 PERMUTATIONS = ("reverse", "random")
 
@@ -46,7 +48,7 @@ def layer_orderings(input_dim: int, num_layers: int, permutation: str = "reverse
                         for k in range(1, num_layers)]
 
 
-class Flow(FlowStep, keras.Model):
+class Flow(FlowStep, DensityModel, keras.Model):
     """What :class:`MAF` and ``RealNVP`` share. A subclass calls :meth:`set_arguments`, builds its :class:`FlowStep`
     layers, returns them from a private ``_flow_layers`` property (Keras saves them under the subclass's attribute)
     and calls :meth:`finish`."""
@@ -95,11 +97,7 @@ class Flow(FlowStep, keras.Model):
         u, log_det = self._forward(tf.convert_to_tensor(x, tf.float32), training)
         if self.top is not None:
             return self.top.log_prob_tensor(u) + log_det
-        return tf.reduce_sum(-0.5 * tf.square(u) - HALF_LOG_2PI, axis=-1) + log_det      # log N(u; 0, I)
-
-    def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
-        """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)`` (evaluation mode)."""
-        return batched_log_prob(self, x, batch_size)
+        return tf.reduce_sum(normal_log_pdf(u, 0.0, 0.0), axis=-1) + log_det      # log N(u; 0, I)
 
     def _invert(self, u: np.ndarray, task: str, rows_of: str, given: np.ndarray | None = None) -> np.ndarray:
         """Each layer inverted, last to first; a non-finite row is refused naming the layer."""
@@ -191,4 +189,4 @@ def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.nd
     L = np.linalg.cholesky(S)
     z = np.linalg.solve(L, (x_test.astype(np.float64) - m).T)
     D = x_train.shape[1]
-    return -0.5 * np.sum(z**2, axis=0) - np.log(np.diag(L)).sum() - 0.5 * D * math.log(2 * math.pi)
+    return -0.5 * np.sum(z**2, axis=0) - np.log(np.diag(L)).sum() - D * HALF_LOG_2PI

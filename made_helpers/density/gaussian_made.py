@@ -13,90 +13,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..checks import (
-    FLOAT32_MAX,
-    check_finite_weights,
-    check_int,
-    check_positive_float,
-    check_real_batch,
-    stateless_seed,
-)
+from ..checks import FLOAT32_MAX, check_int, check_positive_float, check_real_batch, stateless_seed
 from ..core import masks as mk
-from ..core.evaluate import in_chunks
-from ..core.model import MaskedModel
+from ..core.density_base import MaskedModel, eager_input, refuse_nonfinite
+from ..core.losses import normal_log_pdf
 
 LOG_SCALE_BOUND = 7.0
 LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)      # ~88.72: exp(B) must stay finite in float32
 OUTPUT_INIT_SCALE = 1e-2            # variance scale of the output layer's initial weights
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def log_prob_chunks(model, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model.log_prob_tensor`` of checked ``x`` ``(batch, D)`` in compiled chunks: ``(batch,)`` float64, unchecked."""
-    if getattr(model, "_log_prob_fn", None) is None:
-        model._log_prob_fn = tf.function(model.log_prob_tensor, reduce_retracing=True)
-    return in_chunks(model._log_prob_fn, x, batch_size).astype(np.float64)
-
-
-def batched_log_prob(model, x, batch_size: int) -> np.ndarray:
-    """``log p(x)`` ``(batch,)`` float64 for ``x`` ``(batch, D)``; ``-inf`` is returned, NaN or ``+inf`` refused."""
-    x = check_real_batch(x, model.input_dim)
-    batch_size = check_int("batch_size", batch_size, low=1, type_error=ValueError)
-    out = log_prob_chunks(model, x, batch_size)
-    refuse_nonfinite(model, np.isnan(out) | (out == np.inf), "log_prob", "rows of x", x)
-    return out
-
-
-def refuse_nonfinite(model, bad, task: str, rows_of: str, given: np.ndarray | None = None) -> None:
-    """A one-line ``ValueError`` naming NaN/inf weights (:func:`check_finite_weights`, checked first: a ReLU turns a
-    NaN layer into zeros) or the rows set in ``bad`` (``(batch,)`` or ``(batch, D)``)."""
-    check_finite_weights(model, task)
-    bad = np.asarray(bad)
-    rows = np.flatnonzero(bad if bad.ndim == 1 else bad.any(axis=1))
-    if rows.size == 0:
-        return
-    listed = ("rows " if rows.size > 1 else "row ") + ", ".join(str(r) for r in rows[:5]) \
-        + (", ..." if rows.size > 5 else "")
-    largest = f"; largest |value| in them {float(np.abs(given[rows]).max()):.3g}" if given is not None else ""
-    raise ValueError(f"{task} overflowed float32 (|value| > {FLOAT32_MAX:.3g}) for {rows.size} of {len(bad)} "
-                     f"{rows_of} ({listed}){largest}: they are too far out for this model")
-
-
-def eager_input(x, input_dim: int, name: str = "x"):
-    """``x`` as a float32 tensor, checked with :func:`check_real_batch` when called eagerly (not when traced)."""
-    if tf.executing_eagerly() and not isinstance(x, keras.KerasTensor):
-        x = check_real_batch(x, input_dim, name)
-    return tf.convert_to_tensor(x, tf.float32)
-
-
-def _short(values) -> str:
-    values = [int(v) for v in values]
-    return str(values) if len(values) <= 8 else f"[{', '.join(map(str, values[:8]))}, ...] ({len(values)} in all)"
-
-
-def mask_mismatch(saved: np.ndarray, expected: np.ndarray, ordering: np.ndarray, role: str) -> str:
-    """What differs between a loaded ``saved`` mask and the ``expected`` one; ``role``: first, output or hidden."""
-    n = f"{int(np.sum(saved != expected))} of {saved.size} entries differ"
-    if not np.all((saved == 0) | (saved == 1)):
-        return f"{n}, and it holds values other than 0 and 1"
-    D = len(ordering)
-    if role == "first":                  # an input earlier in the order reaches more hidden units
-        counts, step = saved.sum(axis=1), -1
-    elif role == "output":               # an output later in the order sees more hidden units
-        counts, step = saved[:, :D].sum(axis=0), 1
-    else:
-        return f"{n}: the hidden-unit degrees differ (seed or hidden_degrees edited)"
-    if np.all(np.diff(counts[ordering]) * step >= 0):
-        return f"{n}: same ordering, other hidden-unit degrees (seed or hidden_degrees edited)"
-    if len(set(counts.tolist())) == D:
-        return f"{n}: it encodes the ordering {_short(np.argsort(step * counts, kind='stable'))}"
-    return f"{n}: it encodes another ordering"
-
-
-def normal_log_pdf(x, mean, log_scale):
-    """``log N(x; mean, exp(log_scale)^2)`` elementwise (nats)."""
-    z = (x - mean) * tf.exp(-log_scale)
-    return -0.5 * tf.square(z) - log_scale - HALF_LOG_2PI
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
@@ -133,7 +57,6 @@ class GaussianMADE(MaskedModel):
             layer.set_mask(m)
         self._order = tf.constant(self.ordering.astype(np.int32))
         self.mask_source = "the config"          # a MAF names its own config here
-        self._fill_fn = None
 
     def expected_masks(self) -> list[np.ndarray]:
         """The config's masks: the hidden layers', then the output mask tiled per parameter (column ``p * D + d``)."""
@@ -145,13 +68,13 @@ class GaussianMADE(MaskedModel):
         for layer, saved, mask in self.differing_masks()[:1]:
             role = "first" if layer is self.hidden_layers[0] else "output" if layer is self.output_layer else "hidden"
             spec = self.ordering_spec
-            order = f"{spec!r} -> {_short(self.ordering)}" if isinstance(spec, str) else _short(spec)
+            order = f"{spec!r} -> {mk.short_list(self.ordering)}" if isinstance(spec, str) else mk.short_list(spec)
             if self.input_degrees is not None:
-                order = f"from input_degrees {_short(self.input_degrees)}"
+                order = f"from input_degrees {mk.short_list(self.input_degrees)}"
             raise ValueError(
                 f"{self.name}/{layer.name}: the saved mask is not the one rebuilt from {self.mask_source} (ordering "
                 f"{order}, hidden_degrees={self.hidden_degrees!r}, seed={self.seed}): "
-                f"{mask_mismatch(saved, mask, self.ordering, role)}; the config or the weights were edited, "
+                f"{mk.mask_mismatch(saved, mask, self.ordering, role)}; the config or the weights were edited, "
                 f"or come from different models")
 
     @property
@@ -214,10 +137,6 @@ class GaussianMADE(MaskedModel):
         """``log p(x)`` ``(batch,)`` as a tensor (differentiable; no input checks)."""
         return tf.reduce_sum(self._log_conditionals(tf.convert_to_tensor(x, tf.float32)), axis=1)
 
-    def log_prob(self, x, batch_size: int = 10_000) -> np.ndarray:
-        """``log p(x)`` in nats, ``(batch,)`` float64, for finite real ``x`` ``(batch, D)``."""
-        return batched_log_prob(self, x, batch_size)
-
     def _fill(self, x, observed, eps, gumbel):
         """D passes in the model's order: unobserved ``x_d`` ``(n, D)`` becomes ``mean_k + exp(log_scale_k) eps_d``,
         ``k = argmax(logits + gumbel)`` (``gumbel`` ``(n, C, D)``); with C = 1 and ``eps = u`` it inverts forward."""
@@ -232,32 +151,22 @@ class GaussianMADE(MaskedModel):
             x = x * (1.0 - onehot) + value[:, None] * onehot
         return x
 
-    def _run_fill(self, x, observed, eps, gumbel) -> np.ndarray:
-        if self._fill_fn is None:
-            rows = tf.TensorSpec([None, self.input_dim], tf.float32)
-            noise = tf.TensorSpec([None, self.num_components, self.input_dim], tf.float32)
-            self._fill_fn = tf.function(self._fill, input_signature=[rows, rows, rows, noise])
-        return self._fill_fn(*(tf.constant(np.asarray(a, np.float32)) for a in (x, observed, eps, gumbel))).numpy()
+    def noise_signature(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([None, self.input_dim], tf.float32),
+                tf.TensorSpec([None, self.num_components, self.input_dim], tf.float32)]
 
-    def _noise(self, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+    def fill_noise(self, n: int, seed: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """``(eps (n, D), gumbel (n, C, D))`` of :meth:`_fill`, drawn from ``seed``."""
         s = tf.constant(stateless_seed(seed), tf.int32)
         eps = tf.random.stateless_normal((n, self.input_dim), seed=s)
         u = tf.random.stateless_uniform((n, self.num_components, self.input_dim), seed=s + [0, 1],
                                         minval=1e-7, maxval=1.0)
         return eps.numpy(), (-tf.math.log(-tf.math.log(u))).numpy()
 
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        """``n`` samples ``(n, D)`` float32, drawn with D sequential passes."""
-        n = check_int("n", n, low=1, type_error=ValueError)
-        zeros = np.zeros((n, self.input_dim), np.float32)
-        out = self._run_fill(zeros, zeros, *self._noise(n, seed))
-        refuse_nonfinite(self, ~np.isfinite(out), "sample", "samples")
-        return out
-
     def _invert(self, u: np.ndarray) -> np.ndarray:
         """:meth:`inverse` of checked float32 ``u``, unchecked output (may hold inf or NaN)."""
         zeros = np.zeros_like(u)
-        return self._run_fill(zeros, zeros, u, np.zeros((len(u), 1, self.input_dim), np.float32))
+        return self.run_fill(zeros, zeros, u, np.zeros((len(u), 1, self.input_dim), np.float32))
 
     def inverse(self, u) -> np.ndarray:
         """``x`` ``(batch, D)`` with ``forward(x)[0] == u`` in D passes (C = 1 only); refuses rows that overflow."""
@@ -266,13 +175,6 @@ class GaussianMADE(MaskedModel):
         x = self._invert(u)
         refuse_nonfinite(self, ~np.isfinite(x), "inverse", "rows of u", u)
         return x
-
-    def complete(self, x, observed, seed: int | None = None) -> np.ndarray:
-        """Sample the entries of ``x`` ``(batch, D)`` or ``(D,)`` not ``observed`` (a prefix of the ordering)."""
-        x, obs, single = self.completion_inputs(x, observed, binary=False)
-        out = self._run_fill(x, obs.astype(np.float32), *self._noise(len(x), seed))
-        refuse_nonfinite(self, ~np.isfinite(out), "complete", "rows of x", x)
-        return out[0] if single else out
 
     def own_config(self) -> dict:
         return {"num_components": self.num_components, "log_scale_bound": self.log_scale_bound,

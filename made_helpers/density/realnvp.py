@@ -14,9 +14,10 @@ import tensorflow as tf
 
 from ..checks import check_bool, derived_seed
 from ..core import masks as mk
-from .batch_norm import FlowStep
+from ..core.density_base import eager_input
+from .flow_step import FlowStep
 from .flows import Flow
-from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE, eager_input
+from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")

@@ -361,8 +361,8 @@ def ablation(name, **made_kwargs):
     row = {"name": name, "best_epoch": history["best_epoch"], "minutes": sum(history["epoch_seconds"]) / 60,
            "valid_1": evaluate_nll(model, x_valid, num_masks=1)[0], "test_1": evaluate_nll(model, x_test, num_masks=1)}
     if model.num_masks > 1:
-        row["valid_k"] = evaluate_nll(model, x_valid)[0]
-        row["test_k"] = evaluate_nll(model, x_test)
+        row["valid_k"] = evaluate_nll(model, x_valid, num_masks=model.num_masks)[0]
+        row["test_k"] = evaluate_nll(model, x_test, num_masks=model.num_masks)
     print(f"{name}: done in {row['minutes']:.1f} min")
     return row
 

@@ -217,7 +217,7 @@ plt.show()
 
 # %%
 top = conditioning.top_rows_observed(14)                              # bool (784,): the top 14 rows
-is_prefix = conditioning.is_prefix_of_ordering(top, made_one.ordering)
+is_prefix = mk.is_prefix_of_ordering(top, made_one.ordering)
 print(f"top half a prefix of the one-mask model's ordering: {is_prefix}")
 try:
     made_one.complete(digits[:1], top, seed=SEED)
