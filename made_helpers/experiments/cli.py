@@ -90,17 +90,17 @@ def _check_train_flags(args) -> Path:
             raise UsageError(str(e)) from None
     if args.valid_masks is not None and args.valid_masks > args.masks:
         raise UsageError(f"--valid-masks {args.valid_masks} exceeds --masks {args.masks}")
-    if args.mask_kind in ("full", "ordering") and args.ordering != "random":
+    if args.mask_kind and mk.draws_orderings(args.mask_kind) and args.ordering != "random":
         raise UsageError(f"--mask-kind {args.mask_kind} draws a new ordering per mask: it needs --ordering random")
     _check_schedule_flags(args)
     _check_data_dir(args.data, args)
     kind = args.mask_kind or mk.default_mask_kind(args.ordering)
     k_valid = args.masks if args.valid_masks is None else args.valid_masks
-    if args.valid_ensemble == "conditionals" and k_valid > 1 and kind in ("full", "ordering"):
+    if args.valid_ensemble == "conditionals" and k_valid > 1 and mk.draws_orderings(kind):
         raise UsageError(f"--valid-ensemble conditionals averages the conditionals of masks that share one "
-                          f"ordering, but --ordering random with --mask-kind {kind}"
-                          f"{'' if args.mask_kind else ' (the default)'} gives each mask its own: use "
-                          f"--mask-kind connectivity, or --valid-ensemble mixture")
+                         f"ordering, but --ordering random with --mask-kind {kind}"
+                         f"{'' if args.mask_kind else ' (the default)'} gives each mask its own: use "
+                         f"--mask-kind connectivity, or --valid-ensemble mixture")
     if args.masks > 1 and not args.no_resample_masks and not args.host_masks:
         need, free = mk.degree_table_bytes(784, args.hidden, args.masks), _available_memory()
         if free is not None and need > free:
