@@ -24,7 +24,7 @@ from . import masks as mk
 from .conditioning import check_observed, is_prefix_of_ordering
 from .evaluate import in_chunks
 from .layers import MaskedDense, check_activation
-from .losses import bernoulli_nll
+from .losses import bernoulli_nll, l2_kernel_penalty
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
@@ -396,9 +396,10 @@ class MADE(MaskedModel):
         return super().train_step(data)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Mean Bernoulli NLL of ``x`` (nats per image, float32) plus ``weight_decay * sum ||W||^2``."""
+        """Mean Bernoulli NLL of ``x`` (nats per image, float32) plus :func:`l2_kernel_penalty` of the kernels."""
         nll = tf.reduce_mean(bernoulli_nll(x, tf.cast(y_pred, tf.float32)))
-        return nll + self.weight_decay * kernel_l2(self) if self.weight_decay else nll
+        kernels = [layer.kernel for layer in self.masked_layers]
+        return nll + l2_kernel_penalty(self.weight_decay, kernels) if self.weight_decay else nll
 
     # ------------------------------------------------------------ sampling
     def _sequential(self, x, observed, seed):

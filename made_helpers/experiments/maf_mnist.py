@@ -266,7 +266,8 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
                                       "after the epoch with batch norm given the whole training set's statistics "
                                       "(as for the test); null where a value was not finite (a diverged epoch)"},
                       best_epoch=history["best_epoch"], best_valid_nll=finite_or_null(history["best_valid_nll"]),
-                      epochs_run=len(history["valid_nll"]), stopped=history["stopped"],
+                      epochs_run=len(history["valid_nll"]),          # the record's words: epochs, not max_epochs
+                      stopped={"max_epochs": "epochs"}.get(history["stop_reason"], history["stop_reason"]),
                       resumed_at_epochs=history.get("resumed_at_epochs", []))
         settings["xla"] = history.get("xla")
     result["test"] = test_figures(log_p, data["test"])
