@@ -106,42 +106,26 @@ class StopOnDivergence(keras.callbacks.Callback):
         raise TrainingDivergedError(f"training stopped: the {what}; {kept}. {self.advice(self.model)}")
 
 
-class Validation(keras.callbacks.Callback):
-    """``logs["val_nll"] = validate()`` after every epoch, ``before()`` first (a ``UserInputError`` there, e.g. NaN
-    weights, gives NaN: :class:`StopOnDivergence` reports it); then stops training once ``clock() > max_seconds``."""
-
-    def __init__(self, validate: Callable[[], float], before: Callable[[], None], over_budget: Callable[[], bool]):
-        super().__init__()
-        self.validate, self.before, self.over_budget, self.timed_out = validate, before, over_budget, False
-
-    def on_epoch_end(self, epoch, logs=None):
-        try:
-            self.before()
-        except UserInputError:
-            logs["val_nll"] = math.nan
-            return
-        logs["val_nll"] = self.validate()
-        if self.over_budget():                          # Keras has no time budget
-            self.model.stop_training = self.timed_out = True
-
-
 class FitRecord(keras.callbacks.Callback):
     """The run's :func:`new_history`, and after every epoch its checkpoint (:func:`save_checkpoint`: what an exact
     resume needs, unlike ``BackupAndRestore``: counters, best weights, ``state_variables`` such as dropout RNG states,
     settings) and ``history_file``; ``epoch_line(history)``: a line printed per epoch."""
 
-    def __init__(self, history: dict, counters: dict, validation: Validation, clock: Callable[[], float],
-                 train_nll_key: str, checkpoint: Path | None, history_file: Path | None, state_variables: Sequence,
+    def __init__(self, history: dict, counters: dict, clock: Callable[[], float], train_nll_key: str,
+                 checkpoint: Path | None, history_file: Path | None, state_variables: Sequence,
                  epoch_line: Callable[[dict], str] | None):
         super().__init__()
-        self.history, self.counters, self.validation, self.clock = history, counters, validation, clock
+        self.history, self.counters, self.clock = history, counters, clock
         self.train_nll_key, self.checkpoint, self.history_file = train_nll_key, checkpoint, history_file
         self.state_variables, self.epoch_line = state_variables, epoch_line
         self.resumed: dict | None = None
 
     def on_train_begin(self, logs=None):
         if self.resumed is not None:                     # after the callbacks' own on_train_begin resets
-            restore_counters(self.counters, self.resumed)
+            for key, callback in self.counters.items():
+                if callback is not None and self.resumed.get(key):
+                    vars(callback).update(self.resumed[key])
+            self.counters["early_stopping"].best_weights = self.resumed["best_weights"] or None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.t0 = time.perf_counter()
@@ -154,7 +138,7 @@ class FitRecord(keras.callbacks.Callback):
         h["epoch_seconds"].append(time.perf_counter() - self.t0)
         h.update(epochs_run=epoch + 1, best_epoch=es.best_epoch + 1, best_valid_nll=float(es.best),
                  seconds=self.clock())
-        h["stop_reason"] = ("patience" if es.stopped_epoch else "time" if self.validation.timed_out
+        h["stop_reason"] = ("patience" if es.stopped_epoch else "time" if self.model.stop_training    # the budget
                             else "max_epochs" if epoch + 1 >= h["max_epochs"] else None)
         if self.epoch_line is not None:
             print(self.epoch_line(h), flush=True)
@@ -176,15 +160,6 @@ class FitRecord(keras.callbacks.Callback):
         save_checkpoint(self.checkpoint, state, arrays)
         if self.history_file is not None:
             write_json(self.history_file, self.history)
-
-
-def restore_counters(counters: dict, state: dict) -> None:
-    """Give each callback of ``counters`` (``early_stopping``, ...) its counters in a checkpoint's ``state``, and
-    early stopping the best weights."""
-    for key, callback in counters.items():
-        if callback is not None and state.get(key):
-            vars(callback).update(state[key])
-    counters["early_stopping"].best_weights = state["best_weights"] or None
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -281,7 +256,7 @@ def fit(model: keras.Model, x_train: np.ndarray, history: dict, validate: Callab
         patience: int, seed: int, advice: Callable[[keras.Model], str], train_nll_key: str = "loss",
         min_rows: int = 1, before_validation: Callable[[], None] = lambda: None, max_seconds: float | None = None,
         checkpoint: Path | None = None, history_file: Path | None = None, resume: bool = False,
-        exists_error: Callable[[Path], Exception] | None = None, fix: str = "", settings_fix: str = "",
+        exists_error: Callable[[Path], Exception] = FileExistsError, fix: str = "", settings_fix: str = "",
         check_resumed: Callable[[dict], None] | None = None, state_variables: Sequence = (),
         callbacks: Sequence[keras.callbacks.Callback] = (), counters: dict | None = None,
         on_epoch_end: Callable[[int, dict], None] | None = None, epoch_line: Callable[[dict], str] | None = None,
@@ -291,13 +266,14 @@ def fit(model: keras.Model, x_train: np.ndarray, history: dict, validate: Callab
     weights restored) and, if given, stopping after the epoch that ends past ``max_seconds``. ``history``:
     :func:`new_history`, filled in place and returned.
 
-    ``before_validation()``: run before every validation and once after training (also after a divergence, and for
-    a finished run resumed). ``checkpoint``: the ``.npz`` written after every epoch (with ``history_file``, if given);
-    an existing one raises ``exists_error(checkpoint)`` unless ``resume``, which continues its run exactly (the same
-    weights and curves as a run never interrupted; ``max_seconds`` counts the seconds it had spent; ``fix``,
-    ``settings_fix``: the end of an error line; ``check_resumed(saved_history)`` may refuse it). ``state_variables``:
-    variables outside ``model.weights`` the resume needs; ``counters``: callbacks of ``callbacks`` whose counters it
-    needs (e.g. ``{"plateau": ...}``). ``on_epoch_end(epochs_run, history)`` after each epoch's checkpoint.
+    ``before_validation()``: run before every validation (a ``UserInputError`` there, such as NaN weights, makes the
+    validation NLL NaN) and once after training (also after a divergence, and for a finished run resumed).
+    ``checkpoint``: the ``.npz`` written after every epoch (with ``history_file``, if given); an existing one
+    raises ``exists_error(checkpoint)`` unless ``resume``, which continues its run exactly (the same weights and
+    curves as a run never interrupted; ``max_seconds`` counts the seconds it had spent; ``fix``, ``settings_fix``:
+    the end of an error line; ``check_resumed(saved_history)`` may refuse it). ``state_variables``: variables outside
+    ``model.weights`` the resume needs; ``counters``: callbacks of ``callbacks`` whose counters it needs (e.g.
+    ``{"plateau": ...}``). ``on_epoch_end(epochs_run, history)`` after each epoch's checkpoint.
     A NaN/inf NLL raises :class:`TrainingDivergedError` (``advice(model)`` ends its message)."""
     early_stopping = keras.callbacks.EarlyStopping("val_nll", patience=patience, mode="min", restore_best_weights=True)
     counters = {"early_stopping": early_stopping, **(counters or {})}
@@ -321,12 +297,21 @@ def fit(model: keras.Model, x_train: np.ndarray, history: dict, validate: Callab
     def over_budget() -> bool:
         return max_seconds is not None and clock() > max_seconds
 
+    def validation(epoch, logs):                       # a UserInputError (NaN weights, statistics): StopOnDivergence
+        try:
+            before_validation()
+        except UserInputError:
+            logs["val_nll"] = math.nan
+            return
+        logs["val_nll"] = validate()
+        if over_budget():                              # Keras has no time budget
+            model.stop_training = True
+
     batches, steps = minibatches(x_train, batch_size, seed, history["epochs_run"], min_rows)
-    validation = Validation(validate, before_validation, over_budget)
-    record = FitRecord(history, counters, validation, clock, train_nll_key, checkpoint, history_file,
-                       state_variables, epoch_line)
+    record = FitRecord(history, counters, clock, train_nll_key, checkpoint, history_file, state_variables, epoch_line)
     record.resumed = saved
-    all_callbacks = [validation, StopOnDivergence(early_stopping, advice, steps), early_stopping, *callbacks, record]
+    all_callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=validation),
+                     StopOnDivergence(early_stopping, advice, steps), early_stopping, *callbacks, record]
     if on_epoch_end is not None:
         all_callbacks.append(keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: on_epoch_end(e + 1, history)))
     if saved is not None and (history["stop_reason"] == "patience" or history["epochs_run"] >= history["max_epochs"]
