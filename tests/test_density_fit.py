@@ -58,9 +58,9 @@ def test_a_resumed_run_counts_the_time_already_spent(tmp_path):
                     batch_size=20, verbose=False, checkpoint=path)
     again = fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=3,
                         batch_size=20, verbose=False, checkpoint=path, resume=True, max_seconds=first["seconds"] / 2)
-    assert again["stopped"] == "time" and again["valid_nll"] == first["valid_nll"]
+    assert again["stop_reason"] == "time" and again["valid_nll"] == first["valid_nll"]
     with np.load(path) as saved:                        # the seconds spent up to the checkpoint of epoch 1
-        spent = json.loads(str(saved["state"]))["seconds"]
+        spent = json.loads(str(saved["state"]))["history"]["seconds"]
     assert again["seconds"] >= spent > first["seconds"] / 2 and again["resumed_at_epochs"] == [1]
     with pytest.raises(ValueError, match="cannot resume, the settings differ: learning_rate"):
         fit_density(MAF(4, [8], num_layers=2, seed=0, batch_norm=True), x_train, x_valid, epochs=3,

@@ -1,13 +1,16 @@
-"""The advice of a diverged fit (made_helpers.core.train.weight_decay_cause): an L2 term beyond float32 or far above the
+"""The advice of a diverged fit (made_helpers.fitting.weight_decay_cause): an L2 term beyond float32 or far above the
 NLL blames the weight decay, not the learning rate."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from made_helpers import GaussianMADE, fit_density
-from made_helpers.core.train import TrainingDivergedError, weight_decay_cause
+from made_helpers.core.losses import half_l2_penalty, l2_kernel_penalty
+from made_helpers.core.train import TrainingDivergedError
 from made_helpers.density import toy2d
+from made_helpers.fitting import weight_decay_cause
 
 
 @pytest.mark.parametrize("weight_decay", [1e38, 1e30])
@@ -20,8 +23,9 @@ def test_Q082_fit_density_blames_a_huge_weight_decay(weight_decay):
 
 
 def test_weight_decay_cause_is_none_for_a_small_term_and_names_a_large_one():
-    weights = [[[1.0, 2.0]], [3.0]]                         # sum of squares 14
-    assert weight_decay_cause(0.0, weights, 10, "wd * sum w^2", "x") is None
-    assert weight_decay_cause(0.5, weights, 10, "wd * sum w^2", "x") is None            # 7 <= 10
-    assert "is 14 in float32" in weight_decay_cause(1.0, weights, 10, "wd * sum w^2", "x")
-    assert "is inf" in weight_decay_cause(1e38, weights, 10, "wd * sum w^2", "x")
+    weights = [np.array([[1.0, 2.0]], "float32"), np.array([3.0], "float32")]          # sum of squares 14
+    assert float(l2_kernel_penalty(0.5, weights)) == 7 and float(half_l2_penalty(0.5, weights)) == 3.5
+    assert weight_decay_cause(0.0, 10, "wd * sum w^2", "x") is None
+    assert weight_decay_cause(float(l2_kernel_penalty(0.5, weights)), 10, "wd * sum w^2", "x") is None    # 7 <= 10
+    assert "is 14 in float32" in weight_decay_cause(float(l2_kernel_penalty(1.0, weights)), 10, "wd * sum w^2", "x")
+    assert "is inf" in weight_decay_cause(float(l2_kernel_penalty(1e38, weights)), 10, "wd * sum w^2", "x")

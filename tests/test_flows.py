@@ -265,4 +265,4 @@ def test_fit_density_checks_its_arguments_and_says_why_it_stopped():
     with pytest.raises(ValueError, match=r"^x_valid contains 1 NaN or inf"):
         fit_density(made, data, bad)
     history = fit_density(made, data, data[:50], epochs=2, max_seconds=0.0, verbose=False)
-    assert history["stopped"] == "time" and len(history["valid_nll"]) == 1 and history["best_epoch"] == 1
+    assert history["stop_reason"] == "time" and len(history["valid_nll"]) == 1 and history["best_epoch"] == 1

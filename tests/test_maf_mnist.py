@@ -203,15 +203,15 @@ def test_validating_on_the_test_split_gives_the_recorded_test_figure(tiny_data):
 _DRIVER = """
 import os, sys, time
 import numpy as np
-from made_helpers.density import density_fit
+from made_helpers import fitting
 from made_helpers.experiments import maf_mnist
 
 hang_after = int(os.environ.get("HANG_AFTER_EPOCH", "0"))
-save = density_fit.save_checkpoint
+save = fitting.save_checkpoint
 
-def save_then_hang(path, trainer, run, early_stopping):      # wait for SIGKILL once epoch `hang_after` is saved
-    save(path, trainer, run, early_stopping)
-    if run["epochs_run"] == hang_after:
+def save_then_hang(path, state, arrays):                     # wait for SIGKILL once epoch `hang_after` is saved
+    save(path, state, arrays)
+    if state["history"]["epochs_run"] == hang_after:
         open(str(path) + ".saved", "w").close()
         time.sleep(600)
 
@@ -221,7 +221,7 @@ def write_and_keep_float32(result, out):                    # the final weights 
     np.savez(str(out) + ".final.npz", *[v.numpy() for v in result["_model"].weights])
     write(result, out)
 
-density_fit.save_checkpoint, maf_mnist.write = save_then_hang, write_and_keep_float32
+fitting.save_checkpoint, maf_mnist.write = save_then_hang, write_and_keep_float32
 rng = np.random.default_rng(0)
 data = {k: rng.normal(size=(n, 784)).astype("float32") for k, n in [("train", 300), ("valid", 100), ("test", 100)]}
 sys.exit(maf_mnist.main(sys.argv[1:], data=data))
@@ -284,7 +284,7 @@ def test_the_recipe_defaults_are_the_papers():
     args = maf_mnist._parser().parse_args(["maf", "--out", "x.json"])
     assert (args.patience, args.minutes, args.weight_decay, args.learning_rate) == (30, 90.0, 1e-6, None)
     assert maf_mnist.LEARNING_RATES == {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, "maf_mog": 1e-4}
-    assert "1/2 * lambda * sum w^2" in " ".join(maf_mnist._parser().format_help().split())
+    assert "1/2 * lambda * sum of all squared weights" in " ".join(maf_mnist._parser().format_help().split())
 
 
 @pytest.mark.parametrize("kind, layers, row, label, paper", [

@@ -251,7 +251,7 @@ def test_fit_density_refuses_bad_arguments_up_front(made, kwargs, error, message
 
 def test_fit_density_accepts_an_infinite_time_limit(made):
     history = fit_density(made, X3, X3[:5], epochs=1, max_seconds=math.inf, verbose=False)
-    assert history["stopped"] == "epochs" and len(history["valid_nll"]) == 1
+    assert history["stop_reason"] == "max_epochs" and len(history["valid_nll"]) == 1
 
 
 @pytest.mark.parametrize("images,error,message", [

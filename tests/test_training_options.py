@@ -14,7 +14,7 @@ import tensorflow as tf
 from made_helpers import MADE, data
 from made_helpers.core import masks as mk
 from made_helpers.core.evaluate import evaluate_nll
-from made_helpers.core.model import kernel_l2
+from made_helpers.core.losses import l2_kernel_penalty
 from made_helpers.core.schedules import LearningRateSchedule
 from made_helpers.core.train import make_optimizer, train
 
@@ -80,7 +80,7 @@ def test_weight_decay_adds_exactly_two_lambda_w_to_the_gradient():
     for v, w0, a, b in zip(model.trainable_variables, before, after[0.0], after[lam]):
         expected = lr * 2 * lam * w0 if "kernel" in v.path else np.zeros_like(w0)   # biases are not decayed
         np.testing.assert_allclose(a - b, expected, atol=1e-6)
-    assert float(kernel_l2(model)) == pytest.approx(
+    assert float(l2_kernel_penalty(1.0, [layer.kernel for layer in model.masked_layers])) == pytest.approx(
         sum(float(np.sum(layer.kernel.numpy() ** 2)) for layer in [*model.hidden_layers, model.output_layer,
                                                                    model.direct_layer]), rel=1e-5)
 

@@ -2,6 +2,8 @@
 
 Bernoulli: ``sum_d softplus(l_d) - x_d l_d`` = binary cross-entropy from logits (finite for any logit).
 Gaussian: ``sum_d (x_d - mu_d)^2 / (2 s^2) + 1/2 log(2 pi s^2)``, with ``s^2 = 1`` half the squared error + const.
+L2 penalties, two conventions under one parameter name ``weight_decay``: :func:`l2_kernel_penalty` (``made train``)
+and :func:`half_l2_penalty` (``fit_density``, the MAF authors').
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from ..checks import FLOAT32_MAX
@@ -72,3 +75,29 @@ class BernoulliNLL(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         return bernoulli_nll(y_true, y_pred)
+
+
+L2_KERNEL_CONVENTION = "weight_decay * sum of squared kernel weights, biases excluded (this project's MADE L2 term)"
+HALF_L2_CONVENTION = "0.5 * weight_decay * sum of squared trainable weights (the MAF authors' L2 term)"
+
+
+def l2_kernel_penalty(weight_decay, kernels):
+    """``weight_decay * sum ||W||^2`` over ``kernels`` (a MADE's hidden, output and direct weight matrices; biases
+    excluded): the L2 term of :meth:`MADE.compute_loss` and ``made train --weight-decay``, a float32 scalar.
+
+    This project's convention, not the MADE authors': their code (mgermain/MADE, ``MADE/made.py`` and
+    ``trainMADE.py``) minimises the mean NLL with no L2 term at all. Its gradient is ``2 * weight_decay * W``, twice
+    that of :func:`half_l2_penalty` with the same ``weight_decay``.
+    """
+    return weight_decay * tf.add_n([tf.reduce_sum(tf.square(w)) for w in kernels])
+
+
+def half_l2_penalty(weight_decay, variables):
+    """``weight_decay / 2 * sum w^2`` over ``variables`` (every trainable variable: kernels, biases, batch-norm
+    scales and shifts), a float32 scalar: the L2 term of ``fit_density`` and ``scripts/maf_mnist.py``.
+
+    The MAF authors' convention (gpapamak/maf: ``ml/loss_functions.py`` ``WeightDecay`` is
+    ``(wdecay / 2.0) * sum([tt.sum(w**2) for w in ws])``, which ``experiments.py`` adds to the training loss over
+    ``model.parms``, all parameters, with ``weight_decay_rate = 1.0e-6``); its gradient is ``weight_decay * w``.
+    """
+    return 0.5 * weight_decay * tf.add_n([tf.reduce_sum(tf.square(v)) for v in variables])

@@ -21,7 +21,7 @@ from ..checks import (
 from ..errors import SavedMasksMismatch, UserInputError
 from . import masks as mk
 from .density_base import MaskedModel, compiled, in_compiled_chunks
-from .losses import bernoulli_nll, bernoulli_nll_terms
+from .losses import bernoulli_nll, bernoulli_nll_terms, l2_kernel_penalty
 
 ENSEMBLES = ("mixture", "conditionals")
 MASK_CACHE_SIZE = 256
@@ -273,9 +273,10 @@ class MADE(MaskedModel):
         return super().train_step(data)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Mean Bernoulli NLL of ``x`` (nats per image, float32) plus ``weight_decay * sum ||W||^2``."""
+        """Mean Bernoulli NLL of ``x`` (nats per image, float32) plus :func:`l2_kernel_penalty` of the kernels."""
         nll = tf.reduce_mean(bernoulli_nll(x, tf.cast(y_pred, tf.float32)))
-        return nll + self.weight_decay * kernel_l2(self) if self.weight_decay else nll
+        kernels = [layer.kernel for layer in self.masked_layers]
+        return nll + l2_kernel_penalty(self.weight_decay, kernels) if self.weight_decay else nll
 
     # ------------------------------------------------------------ sampling
     def noise_signature(self) -> list[tf.TensorSpec]:
@@ -317,7 +318,3 @@ class MADE(MaskedModel):
         return {"num_masks": self.num_masks, "direct": self.direct, "dropout": self.dropout,
                 "kernel_initializer": self.kernel_initializer, "mask_kind": self.mask_kind}
 
-
-def kernel_l2(model) -> tf.Tensor:
-    """``sum ||W||^2`` over every kernel of ``model`` (hidden, output, direct); biases excluded."""
-    return tf.add_n([tf.reduce_sum(tf.square(layer.kernel)) for layer in model.masked_layers])

@@ -10,30 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import os
-import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from ..atomic import atomic_write, remove_stale_temps
+from .. import fitting
 from ..checks import check_bool, check_finite_weights, check_int, check_nonnegative_float, check_real_batch, check_seed
 from ..core.density_base import log_prob_chunks
-from ..core.train import (
-    NONFINITE_BEFORE_TRAINING,
-    StopOnDivergence,
-    TrainingDivergedError,
-    check_learning_rate,
-    minibatches,
-    stored_arrays,
-    weight_decay_cause,
-)
-from ..core.train import _settings_diff as settings_diff
+from ..core.losses import HALF_L2_CONVENTION, half_l2_penalty
+from ..core.train import NONFINITE_BEFORE_TRAINING, check_learning_rate
 from ..errors import UserInputError
-from ..files import require_npz
+from ..fitting import weight_decay_cause
 
 
 def _check_model(model) -> int:
@@ -66,7 +56,7 @@ def set_training_statistics(model, x_train: np.ndarray) -> None:
 
 class DensityNLL(keras.Model):
     """``density`` for ``compile``/``fit``: the output is ``log p(x)`` ``(batch,)``, the loss its negative mean
-    plus ``weight_decay / 2 * sum w**2`` over the density's trainable weights (the MAF authors' L2 term)."""
+    plus :func:`~made_helpers.core.losses.half_l2_penalty` of the density's trainable weights (the MAF authors')."""
 
     def __init__(self, density, weight_decay: float = 0.0, **kwargs):
         super().__init__(**kwargs)
@@ -82,12 +72,8 @@ class DensityNLL(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         loss = -tf.reduce_mean(y_pred)
         if self.weight_decay:
-            loss += 0.5 * self.weight_decay * tf.add_n([tf.reduce_sum(tf.square(v))
-                                                        for v in self.density.trainable_variables])
+            loss += half_l2_penalty(self.weight_decay, self.density.trainable_variables)
         return loss
-
-
-CHECKPOINT_VERSION = 1
 
 
 def xla_problem(trainer: keras.Model, x: np.ndarray) -> str | None:
@@ -124,90 +110,25 @@ def data_fingerprint(x: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(x, np.float32).tobytes()).hexdigest()[:16]
 
 
-class DensityCheckpoint(keras.callbacks.Callback):
-    """``path`` (``.npz``, written atomically after every epoch): the density's weights, Adam's variables (step count
-    and moments), early stopping's counters and best weights, the curves, the epochs run, the seconds spent and the
-    settings; the shuffling needs no state (epoch ``e``'s order is drawn from ``[seed, e]``, :func:`minibatches`)."""
-
-    def __init__(self, path: Path | None, run: dict, early_stopping, stopped_by, clock):
-        super().__init__()
-        self.path, self.run, self.early_stopping = path, run, early_stopping
-        self.stopped_by, self.clock = stopped_by, clock
-        self.resumed: dict | None = None
-
-    def on_train_begin(self, logs=None):
-        if self.resumed is not None:                    # after EarlyStopping's own on_train_begin reset
-            restore_early_stopping(self.early_stopping, self.resumed)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.run["epochs_run"] = epoch + 1
-        self.run["stopped"] = self.stopped_by(epoch)
-        if self.path is not None:
-            save_checkpoint(self.path, self.model, {**self.run, "seconds": self.clock()}, self.early_stopping)
-
-
-def save_checkpoint(path: Path, trainer: keras.Model, run: dict, early_stopping) -> None:
-    """Write the checkpoint of :class:`DensityCheckpoint` (``run``: settings, curves, epochs_run, seconds ...)."""
-    es = early_stopping
-    counters = {"wait": int(es.wait), "stopped_epoch": int(es.stopped_epoch), "best_epoch": int(es.best_epoch),
-                "best": None if es.best is None else float(es.best)}
-    state = {"version": CHECKPOINT_VERSION, **run, "early_stopping": counters}
-    arrays = {"state": np.array(json.dumps(state))}
-    for prefix, values in (("model", trainer.get_weights()), ("opt", trainer.optimizer.variables),
-                           ("best", es.best_weights or [])):
-        arrays.update({f"{prefix}_{i}": np.asarray(v) for i, v in enumerate(values)})
-    atomic_write(path, lambda f: np.savez(f, **arrays))
-
-
-def load_checkpoint(path: Path, trainer: keras.Model, settings: dict) -> dict:
-    """Restore the weights and Adam's variables of the run in checkpoint ``path`` into ``trainer``; its state, with
-    ``best_weights``. A damaged checkpoint or other settings are one ``UserInputError`` naming ``path``."""
-    again = "resume with the run's settings, or start it again (maf_mnist.py: --overwrite)"
-    require_npz(path, f"{path}: the checkpoint", again)         # a FIFO would block np.load, other files unpickle
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            state = json.loads(str(z["state"]))
-            if state.get("version") != CHECKPOINT_VERSION:
-                raise UserInputError(f"{path}: checkpoint format version {state.get('version')!r}, this made_helpers "
-                                     f"reads version {CHECKPOINT_VERSION}; {again}")
-            diff = settings_diff(state.get("settings", {}), settings)
-            if diff:
-                raise UserInputError(f"{path}: cannot resume, the settings differ: {'; '.join(diff)}; {again}")
-            weights = stored_arrays(z, path, "model", trainer.weights, again)       # present, shaped, finite
-            optimizer = stored_arrays(z, path, "opt", trainer.optimizer.variables, again)
-            state["best_weights"] = stored_arrays(z, path, "best", trainer.weights, again) if "best_0" in z.files \
-                else None
-    except UserInputError:
-        raise
-    except Exception as e:
-        raise UserInputError(f"{path}: cannot read the checkpoint ({type(e).__name__}: {e}); {again}") from e
-    trainer.set_weights(weights)
-    for variable, value in zip(trainer.optimizer.variables, optimizer):
-        variable.assign(value)
-    return state
-
-
-def restore_early_stopping(early_stopping, state: dict) -> None:
-    """Give ``EarlyStopping`` the counters and best weights of a checkpoint's ``state``."""
-    vars(early_stopping).update(state["early_stopping"])
-    early_stopping.best_weights = state["best_weights"]
-
-
 def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100, learning_rate: float = 1e-3,
                 patience: int = 5, seed: int = 0, max_seconds: float | None = None, verbose: bool = True,
                 weight_decay: float = 0.0, checkpoint: str | os.PathLike | None = None, resume: bool = False,
                 jit_compile: bool = True) -> dict:
-    """Train ``model`` on ``x_train`` ``(N, D)`` with Adam on ``-mean log p(x) + weight_decay / 2 * sum w**2``; stop
-    after ``patience`` epochs without a better NLL of ``x_valid`` ``(M, D)``, ``epochs`` or ``max_seconds``, and keep
-    the best epoch's weights. Batch norm: before every validation and at the end, :func:`set_training_statistics`
-    from all of ``x_train``. A NaN/inf NLL raises ``TrainingDivergedError`` (its ``history``: the finished epochs).
+    """Train ``model`` on ``x_train`` ``(N, D)`` with Adam on ``-mean log p(x) + weight_decay / 2 * sum w**2`` (the
+    MAF authors' L2 term over every trainable weight, :func:`~made_helpers.core.losses.half_l2_penalty`; ``train``'s
+    ``weight_decay`` doubles it on the kernels only); stop after ``patience`` epochs without a better NLL of
+    ``x_valid`` ``(M, D)``, ``epochs`` or ``max_seconds``, and keep the best epoch's weights
+    (:func:`made_helpers.fitting.fit`). Batch norm: before every validation and at the end,
+    :func:`set_training_statistics` from all of ``x_train``. A NaN/inf NLL raises ``TrainingDivergedError`` (its
+    ``history``: the finished epochs).
 
-    ``checkpoint``: a ``.npz`` file written after every epoch (:class:`DensityCheckpoint`); ``resume=True`` continues
-    the run in it exactly (the same weights and curves as a run never interrupted; ``max_seconds`` counts the seconds
-    it had spent), and an existing one is refused without ``resume``. ``jit_compile``: the training step with XLA
-    where the model allows it (:func:`compile_trainer`; else without, and a one-line notice).
-    Returns ``{train_nll, valid_nll, best_epoch (1-based), best_valid_nll, seconds, stopped: patience|epochs|time,
-    resumed_at_epochs, xla}``."""
+    ``checkpoint``: a ``.npz`` file written after every epoch; ``resume=True`` continues the run in it exactly (the
+    same weights and curves as a run never interrupted; ``max_seconds`` counts the seconds it had spent), and an
+    existing one is refused without ``resume``. ``jit_compile``: the training step with XLA where the model allows it
+    (:func:`compile_trainer`; else without, and a one-line notice).
+    Returns the history of :func:`made_helpers.fitting.new_history` (``train_nll`` with the L2 term, ``valid_nll``,
+    ``best_epoch`` (1-based), ``best_valid_nll``, ``seconds``, ``stop_reason``: patience|max_epochs|time, ...) with
+    ``xla`` and ``weight_decay_convention``."""
     D = _check_model(model)
     x_train, x_valid = check_real_batch(x_train, D, "x_train"), check_real_batch(x_valid, D, "x_valid")
     check_finite_weights(model, "fit_density", fix=NONFINITE_BEFORE_TRAINING)   # else 'lower the learning rate'
@@ -225,95 +146,34 @@ def fit_density(model, x_train, x_valid, epochs: int = 20, batch_size: int = 100
     min_rows = _min_batch_rows(model, batch_size, len(x_train))
     trainer = DensityNLL(model, weight_decay)
     xla = compile_trainer(trainer, learning_rate, jit_compile, x_train[:min(batch_size, len(x_train))], verbose)
-    early_stopping = keras.callbacks.EarlyStopping("val_nll", patience=patience, mode="min", restore_best_weights=True)
     config = {k: v for k, v in model.get_config().items() if k != "name"}
-    run = {"settings": {"model": config, "model_class": type(model).__name__, "n_train": len(x_train),
-                        "n_valid": len(x_valid), "train_fingerprint": data_fingerprint(x_train),
-                        "valid_fingerprint": data_fingerprint(x_valid), "batch_size": batch_size,
-                        "learning_rate": learning_rate, "patience": patience, "seed": seed,
-                        "weight_decay": weight_decay},
-           "curves": {"train_nll": [], "valid_nll": []}, "epochs_run": 0, "stopped": None, "resumed_at_epochs": []}
-    saved = None
-    if checkpoint is not None:
-        checkpoint = Path(checkpoint)
-        remove_stale_temps(checkpoint)                  # a writer killed mid-write
-        if checkpoint.exists() and not resume:
-            raise UserInputError(f"checkpoint {checkpoint} exists: pass resume=True (maf_mnist.py: --resume) to "
-                                 f"continue that run, or remove it to start again")
-        if checkpoint.exists():
-            saved = load_checkpoint(checkpoint, trainer, run["settings"])
-            run.update({k: saved[k] for k in ("curves", "epochs_run", "stopped", "resumed_at_epochs")})
-            run["resumed_at_epochs"].append(run["epochs_run"])
-            if verbose:
-                print(f"resumed from {checkpoint} after epoch {run['epochs_run']} ({saved['seconds']:.1f} s spent)")
-    curves, spent = run["curves"], 0.0 if saved is None else saved["seconds"]
-    start, timed_out = time.perf_counter() - spent, []
+    settings = {"model": config, "model_class": type(model).__name__, "n_train": len(x_train),
+                "n_valid": len(x_valid), "train_fingerprint": data_fingerprint(x_train),
+                "valid_fingerprint": data_fingerprint(x_valid), "batch_size": batch_size,
+                "learning_rate": learning_rate, "patience": patience, "seed": seed, "weight_decay": weight_decay}
+    history = fitting.new_history(epochs, settings, xla=xla, weight_decay_convention=HALF_L2_CONVENTION)
 
-    def clock() -> float:
-        """Seconds of this run, those before a resume included."""
-        return time.perf_counter() - start
-
-    def over_budget() -> bool:                          # Keras has no time budget
-        return max_seconds is not None and clock() > max_seconds
-
-    def end_of_epoch(epoch, logs):
-        try:                                              # before EarlyStopping keeps the epoch's weights
-            set_training_statistics(model, x_train)
-        except UserInputError:                            # a layer's outputs overflowed: StopOnDivergence says so
-            logs["val_nll"] = float("nan")
-            return
-        logs["val_nll"] = float(-log_prob_chunks(model, x_valid, 1000).mean())
-        if over_budget():
-            trainer.stop_training = True
-            timed_out.append(epoch)
-
-    def report(epoch, logs):
-        curves["train_nll"].append(float(logs["loss"]))
-        curves["valid_nll"].append(float(logs["val_nll"]))
-        if verbose:
-            print(f"epoch {epoch + 1:3d}  train NLL {logs['loss']:9.3f}  valid NLL {logs['val_nll']:9.3f}  "
-                  f"({clock():5.1f} s)", flush=True)
-
-    def stopped_by(epoch: int) -> str | None:
-        if early_stopping.stopped_epoch:
-            return "patience"
-        return "time" if timed_out else "epochs" if epoch + 1 >= epochs else None
-
-    def history(stopped: str) -> dict:
-        best = early_stopping.best_weights is not None
-        return {**curves, "best_epoch": early_stopping.best_epoch + 1 if best else 0,
-                "best_valid_nll": float(early_stopping.best) if best else float("nan"),
-                "seconds": clock(), "stopped": stopped, "resumed_at_epochs": run["resumed_at_epochs"], "xla": xla}
+    def valid_nll() -> float:
+        return float(-log_prob_chunks(model, x_valid, 1000).mean())
 
     def advice(m) -> str:           # the model holds the last good weights: its NLL bounds a sane L2 term
-        nll = float(-log_prob_chunks(model, x_valid, 1000).mean())
-        cause = weight_decay_cause(weight_decay / 2, [w.numpy() for w in model.trainable_variables],
-                                   max(abs(nll), D) if np.isfinite(nll) else D, "weight_decay / 2 * sum w^2",
-                                   "the validation NLL (or D)")
+        nll = valid_nll()
+        cause = weight_decay and weight_decay_cause(
+            float(half_l2_penalty(weight_decay, [w.numpy() for w in model.trainable_variables])),
+            max(abs(nll), D) if np.isfinite(nll) else D, "weight_decay / 2 * sum w^2", "the validation NLL (or D)")
         fix = (f"Lower the weight decay (now {weight_decay:g}): {cause}" if cause else
                f"Lower the learning rate (now {learning_rate:g})")
         return f"{fix}, and start a new run."
 
-    batches, steps = minibatches(x_train, batch_size, seed, first_epoch=run["epochs_run"], min_rows=min_rows)
-    record = DensityCheckpoint(checkpoint, run, early_stopping, stopped_by, clock)
-    record.resumed = saved
-    callbacks = [keras.callbacks.LambdaCallback(on_epoch_end=end_of_epoch),
-                 StopOnDivergence(early_stopping, advice, steps), early_stopping,
-                 keras.callbacks.LambdaCallback(on_epoch_end=report), record]
-    done = saved is not None and (run["stopped"] == "patience" or run["epochs_run"] >= epochs or over_budget())
-    if done:                    # a finished run resumed, or no time left (a new run has at least one epoch)
-        if saved is not None:
-            restore_early_stopping(early_stopping, saved)
-            if saved["best_weights"] is not None:
-                trainer.set_weights(saved["best_weights"])
-        set_training_statistics(model, x_train)
-        return history(run["stopped"] if run["stopped"] == "patience" or not over_budget() else "time")
-    try:
-        trainer.fit(batches, epochs=epochs, initial_epoch=run["epochs_run"], steps_per_epoch=steps, shuffle=False,
-                    callbacks=callbacks, verbose=0)
-    except TrainingDivergedError as error:
-        error.history = history("diverged")            # the epochs that finished, for a caller that keeps them
-        set_training_statistics(model, x_train)        # the kept weights, with the statistics the test uses
-        raise
-    set_training_statistics(model, x_train)            # the restored best epoch's: what its validation used
-    return history(stopped_by(run["epochs_run"] - 1) or "epochs")
+    def epoch_line(h: dict) -> str:
+        return (f"epoch {h['epochs_run']:3d}  train NLL {h['train_nll'][-1]:9.3f}  valid NLL {h['valid_nll'][-1]:9.3f}"
+                f"  ({h['seconds']:5.1f} s)")
+
+    again = "resume with the run's settings, or start it again (maf_mnist.py: --overwrite)"
+    return fitting.fit(
+        trainer, x_train, history, valid_nll, batch_size=batch_size, patience=patience, seed=seed, advice=advice,
+        min_rows=min_rows, before_validation=lambda: set_training_statistics(model, x_train), max_seconds=max_seconds,
+        checkpoint=None if checkpoint is None else Path(checkpoint), resume=resume,
+        exists_error=lambda path: UserInputError(f"checkpoint {path} exists: pass resume=True (maf_mnist.py: "
+                                                 f"--resume) to continue that run, or remove it to start again"),
+        fix=again, settings_fix=f"; {again}", epoch_line=epoch_line if verbose else None, verbose=verbose)

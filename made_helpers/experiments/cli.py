@@ -300,7 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dropout rate on the hidden layers during training, never on the direct connection "
                         "(default: 0)")
     t.add_argument("--weight-decay", type=non_negative_float, default=0.0, metavar="L2",
-                   help="L2 penalty L2 * sum of squared kernel weights added to the mean NLL (default: 0)")
+                   help="L2 penalty L2 * sum of squared kernel weights (biases excluded) added to the mean NLL; the "
+                        "MAF authors' weight decay, in scripts/maf_mnist.py, is 1/2 * L2 * sum of all squared weights "
+                        "(default: 0)")
     t.add_argument("--lr-schedule", choices=["constant", "step", "cosine", "plateau"], default="constant",
                    help="learning-rate schedule per epoch (default: constant)")
     t.add_argument("--lr-milestones", type=int_at_least(1), nargs="+", default=[], metavar="E",

@@ -41,7 +41,6 @@ MOG_KINDS = ("made_mog", "maf_mog")
 PAPER_LAYERS, PAPER_COMPONENTS = 5, 10            # the flows' depth and the MoGs' Gaussians per conditional
 LEARNING_RATES = {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, "maf_mog": 1e-4}
 WEIGHT_DECAY = 1e-6
-WEIGHT_DECAY_CONVENTION = "0.5 * weight_decay * sum of squared trainable weights (the MAF authors' L2 term)"
 MAX_MODEL_BYTES = 10 * 2**20
 STANDARD_ERROR = "std(ddof=1)/sqrt(N)"          # the rule of core.evaluate.standard_error, stated in records
 PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 MNIST training images",
@@ -177,7 +176,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--learning-rate", type=positive_float, default=None,
                    help="Adam's step (default the paper's: 1e-3 for the MADEs, 1e-4 for the flows)")
     p.add_argument("--weight-decay", type=non_negative_float, default=WEIGHT_DECAY,
-                   help=f"L2 rate lambda of the MAF authors' penalty 1/2 * lambda * sum w^2 ({WEIGHT_DECAY:g})")
+                   help=f"L2 rate lambda of the MAF authors' penalty 1/2 * lambda * sum of all squared weights (not "
+                        f"made train's lambda * sum of squared kernel weights) ({WEIGHT_DECAY:g})")
     p.add_argument("--subset", type=int_at_least(2), default=None,
                    help="use only the first N images of each split (a quick check; not the paper's protocol)")
     p.add_argument("--seed", type=int_at_least(0, SEED_MAX), default=0,
@@ -214,6 +214,7 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
     ``checkpoint``: written after every epoch (``args.resume``: continue the run in it), see :func:`fit_density`."""
     import keras
 
+    from ..core.losses import HALF_L2_CONVENTION
     from ..core.train import TrainingDivergedError
     from ..density import logit_space
     from ..density.density_fit import fit_density
@@ -243,7 +244,7 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
         model = build_model(args.kind, args.hidden, args.layers, args.components, args.seed)
         lr = args.learning_rate or LEARNING_RATES[args.kind]
         settings = {"hidden_sizes": args.hidden, "learning_rate": lr, "batch_size": 100,
-                    "weight_decay": args.weight_decay, "weight_decay_convention": WEIGHT_DECAY_CONVENTION,
+                    "weight_decay": args.weight_decay, "weight_decay_convention": HALF_L2_CONVENTION,
                     "patience": args.patience, "max_epochs": args.max_epochs, "minutes": args.minutes,
                     "seed": args.seed, "hidden_degrees": "sequential",
                     "parameters": int(sum(int(np.prod(v.shape)) for v in model.trainable_variables))}
@@ -269,7 +270,8 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
                                       "after the epoch with batch norm given the whole training set's statistics "
                                       "(as for the test); null where a value was not finite (a diverged epoch)"},
                       best_epoch=history["best_epoch"], best_valid_nll=finite_or_null(history["best_valid_nll"]),
-                      epochs_run=len(history["valid_nll"]), stopped=history["stopped"],
+                      epochs_run=len(history["valid_nll"]),          # the record's words: epochs, not max_epochs
+                      stopped={"max_epochs": "epochs"}.get(history["stop_reason"], history["stop_reason"]),
                       resumed_at_epochs=history.get("resumed_at_epochs", []))
         settings["xla"] = history.get("xla")
     result["test"] = test_figures(log_p, data["test"])

@@ -92,6 +92,7 @@ def train_in_folder(args, out: Path) -> int:
         "stop_reason": history["stop_reason"], "train_seconds_total": sum(history["epoch_seconds"]),
         "wall_seconds_total": sum(i["wall_seconds"] for i in invocations), "invocations": invocations,
         "settings": {k: v for k, v in vars(args).items() if k != "func"},
+        "weight_decay_convention": history["weight_decay_convention"],
         "model": model_config(model),
         "data": history["data"], "machine": machine_info(), "git_commit": commit,
     }
