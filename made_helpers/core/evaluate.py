@@ -40,8 +40,7 @@ def standard_error(values) -> float:
 
 def paired_difference(nll_a, nll_b) -> tuple[float, float]:
     """``(mean of a - b, its standard error)`` in nats for per-image NLLs ``(N,)`` of two models on the same
-    images: ``std(a - b, ddof=1) / sqrt(N)``, much smaller than either model's (the shared spread cancels)."""
-
+    images: :func:`standard_error` of ``a - b``, much smaller than either model's (the shared spread cancels)."""
     a = check_real_array("nll_a", nll_a).astype(np.float64)
     b = check_real_array("nll_b", nll_b).astype(np.float64)
     if a.ndim != 1 or a.shape != b.shape or len(a) < 2:
@@ -50,4 +49,4 @@ def paired_difference(nll_a, nll_b) -> tuple[float, float]:
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         raise UserInputError("nll_a and nll_b must be finite")
     diff = a - b
-    return float(diff.mean()), float(diff.std(ddof=1) / math.sqrt(len(diff)))
+    return float(diff.mean()), standard_error(diff)
