@@ -157,3 +157,100 @@ def rewrite_keras(src, dst, weights_from=None, **config_changes):
                 raw = other.read(item.filename)
             zout.writestr(item, raw)
     return dst
+
+
+TINY_BINARIZED_RUN = ["--data", "binarized", *TINY_RUN[2:]]
+""":data:`TINY_RUN` on Larochelle's binarized MNIST (``$MADE_DATA_DIR``) instead of the fallback data."""
+
+
+@pytest.fixture(scope="module")
+def other_run(tmp_path_factory) -> Path:
+    """A second tiny run, another seed: another model of the same architecture as :func:`finished_run`."""
+    from made_helpers.experiments.cli import main
+
+    run = tmp_path_factory.mktemp("runs") / "other"
+    assert main(["train", *TINY_RUN, "--seed", "1", "--out", str(run)]) == 0
+    return run
+
+
+def one_line(error: BaseException, *needles: str) -> str:
+    """The message of ``error``, asserted to be one line holding every needle."""
+    msg = str(error)
+    assert "\n" not in msg, msg
+    for needle in needles:
+        assert needle in msg, (needle, msg)
+    return msg
+
+
+def sharpen_density(model, scale: float = 1.0, seed: int = 0):
+    """Redraw a real-valued density's trainable weights: kernels N(0, scale^2 / fan_in), the rest N(0, 0.3^2).
+
+    A density with some shape (scale about 1); with scale 3 the scales lie far from 1, so extreme inputs overflow.
+    """
+    rng = np.random.default_rng(seed)
+    for v in model.trainable_variables:
+        std = scale / np.sqrt(v.shape[0]) if "kernel" in v.path else 0.3
+        v.assign(rng.normal(0, std, v.shape).astype("float32"))
+    return model
+
+
+def autodiff_log_det(fn, x: np.ndarray) -> np.ndarray:
+    """``log|det d fn(x)_i / d x_i|`` per row ``(batch,)`` from the full autodiff Jacobian (rows independent)."""
+    import tensorflow as tf
+
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        u = fn(xt)
+    jac = tape.batch_jacobian(u, xt).numpy().astype(np.float64)            # (batch, D, D)
+    return np.linalg.slogdet(jac)[1]
+
+
+X3 = np.random.default_rng(0).normal(size=(20, 3)).astype("float32")
+"""20 real-valued rows of width 3, for the bad-argument checks of :func:`made` and :func:`maf`."""
+
+
+@pytest.fixture(scope="module")
+def made():
+    """A GaussianMADE of D = 3 (one hidden layer of 8)."""
+    from made_helpers import GaussianMADE
+
+    return GaussianMADE(3, [8], seed=0)
+
+
+@pytest.fixture(scope="module")
+def maf():
+    """A MAF of D = 3 with two MADE layers."""
+    from made_helpers import MAF
+
+    return MAF(3, [8], num_layers=2, seed=0)
+
+
+def make_2d(kind: str):
+    """An untrained 2-D flow: ``realnvp_bn`` (Real NVP with batch norm), ``maf_bn`` or ``maf_mog``."""
+    from made_helpers import MAF, RealNVP
+
+    if kind == "realnvp_bn":
+        return RealNVP(2, [16, 16], num_layers=4, seed=7, batch_norm=True)
+    if kind == "maf_bn":
+        return MAF(2, [16, 16], num_layers=3, seed=8, batch_norm=True)
+    return MAF(2, [16, 16], num_layers=2, seed=9, num_components=3)
+
+
+@pytest.fixture(scope="session")
+def trained():
+    """Each of :func:`make_2d`'s flows trained for 2 epochs on two moons: ``{kind: (model, NLL before, history)}``.
+
+    Trained once for the session; the tests only read the models."""
+    from made_helpers import fit_density
+    from made_helpers.density import toy2d
+
+    data = toy2d.two_moons(800, seed=0)
+    out = {}
+    for kind in ("realnvp_bn", "maf_bn", "maf_mog"):
+        model = make_2d(kind)
+        before = float(-model.log_prob(data[600:]).mean())
+        history = fit_density(model, data[:601], data[600:], epochs=2, batch_size=100, learning_rate=3e-3,
+                              verbose=False)
+        out[kind] = model, before, history
+    return out

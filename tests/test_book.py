@@ -236,3 +236,16 @@ def test_book_in_chromium(book):
             page.screenshot(path=str(ARTIFACTS / "failed-page.png"), full_page=False)
             (ARTIFACTS / "failed-browser-messages.txt").write_text("\n".join(problems + blocked))
             raise
+
+
+# ----------------------------------------------------------------------------- a bad --out
+@pytest.mark.slow
+def test_book_with_a_file_named_build_says_so_in_one_line(tmp_path):
+    (tmp_path / "build").write_text("mine")
+    r = subprocess.run([sys.executable, str(ROOT / "book" / "build.py"), "--out", str(tmp_path / "build" / "book")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [f"book: {tmp_path / 'build'} is a file, not a folder, so "
+                                             f"{tmp_path / 'build' / 'book'} cannot be made: move that file away "
+                                             f"or choose another --out"]
+    assert (tmp_path / "build").read_text() == "mine"

@@ -4,20 +4,24 @@ and a run killed with SIGKILL that resumes to the same weights."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
 
 import keras
 import numpy as np
 import pytest
-from conftest import MADE_COMMAND, PROCESS_ENV, ROOT, made_process, one_line_error
+from conftest import MADE_COMMAND, PROCESS_ENV, ROOT, TINY_RUN, cli, made_process, one_line_error
 
 from made_helpers.core.train import TrainingDivergedError
 from made_helpers.data import DataIntegrityError
 from made_helpers.errors import UserInputError, UserTypeError
+from made_helpers.experiments import cli as cli_module
 from made_helpers.experiments import run_folder
 from made_helpers.experiments.cli import main
+from made_helpers.experiments.provenance import shown_path
 
 TINY = ["--data", "fallback", "--limit", "300", "--hidden", "8", "--batch-size", "100", "--verbose", "2"]
 
@@ -231,3 +235,107 @@ def test_train_reports_how_the_validation_nll_combined_the_masks(tmp_path, capsy
     rc, out, err = cli(capsys, "train", *run, "--out", tmp_path / "run")
     assert rc == 0, err
     assert "best valid NLL" in out and shown in out, out
+
+
+# ----------------------------------------------------------------------------- values, paths and sizes checked up front
+def test_masks_that_cannot_fit_are_refused_up_front(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli_module, "_available_memory", lambda: 64 * 2**20)      # a machine with 64 MiB free
+    rc, out, err = cli(capsys, "train", *TINY_RUN, "--ordering", "random", "--masks", "10000",
+                       "--hidden", "8000", "8000", "--out", tmp_path / "run")
+    assert rc == 2
+    one_line_error(err, "--masks 10000", "degree tables need 0.63 GiB", "0.06 GiB", "fewer masks")
+    assert out == "" and list(tmp_path.iterdir()) == []
+    # the help's maximum at the reproduction size fits: 10 000 x (784 + 8) int32 = 32 MB
+    monkeypatch.setattr(cli_module, "_available_memory", lambda: 1 * 2**30)
+    args = cli_module.build_parser().parse_args(["train", *TINY_RUN, "--ordering", "random", "--masks", "10000",
+                                                 "--out", str(tmp_path / "run")])
+    assert cli_module._check_train_flags(args) == tmp_path / "run" and list(tmp_path.iterdir()) == []
+
+
+def test_huge_n_is_refused_up_front(finished_run, tmp_path, capsys):
+    rc, _, err = cli(capsys, "sample", "--model", finished_run, "--n", "1000000000", "--out", tmp_path / "s.png")
+    assert rc == 2
+    one_line_error(err, "argument --n: must be <= 2500")
+    rc, _, err = cli(capsys, "sample", "--model", finished_run, "--n", "2000", "--ncols", "1",
+                     "--out", tmp_path / "s.png")
+    assert rc == 2
+    one_line_error(err, "2000 rows")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_grid_of_invisible_digits_is_refused(finished_run, tmp_path, capsys):
+    rc, out, err = cli(capsys, "sample", "--model", finished_run, "--n", "2500", "--ncols", "2500",
+                       "--out", tmp_path / "s.png")
+    assert rc == 2
+    one_line_error(err, "--ncols 2500 puts 2500 digits in a row", "at most 40 per row")
+    assert out == "" and list(tmp_path.iterdir()) == []
+    rc, out, err = cli(capsys, "sample", "--model", finished_run, "--n", "3", "--ncols", "2500",
+                       "--out", tmp_path / "s.png")
+    assert rc == 0 and (tmp_path / "s.png").is_file(), err          # 3 digits: a row of 3
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    assert "at most 40" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", *TINY_RUN, "--out", "{tmp}/r", "--learning-rate", "-1e-3"],
+     "argument --learning-rate: must be a positive finite number, got -1e-3"),
+    (["train", *TINY_RUN, "--out", "{tmp}/r", "--seed", "99999999999"], "argument --seed: must be <= 4294967295"),
+    (["train", *TINY_RUN, "--out", "{tmp}/r", "--seed", "-1"], "argument --seed: must be >= 0"),
+    (["train", *TINY_RUN, "--out", "{tmp}/afile"], "--out {tmp}/afile is an existing file, not a folder"),
+    (["train", *TINY_RUN, "--out", "{tmp}/afile/run"], "afile is a file, not a folder"),
+    (["evaluate", "--model", "{run}", "--json", "{tmp}"], "is a folder: name a .json file"),
+    (["sample", "--model", "{run}", "--seed", str(2**32), "--out", "{tmp}/s.png"],
+     "argument --seed: must be <= 4294967295"),
+])
+def test_values_and_paths_are_checked_up_front(finished_run, tmp_path, capsys, argv, message):
+    (tmp_path / "afile").write_text("mine")
+    argv = [a.format(tmp=tmp_path, run=finished_run) for a in argv]
+    rc, out, err = cli(capsys, *argv)
+    assert rc == 2
+    one_line_error(err, message.format(tmp=tmp_path))
+    assert out == ""                                       # nothing loaded, nothing trained
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+    assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_valid_ensemble_conditionals_across_orderings_is_refused_up_front(tmp_path, capsys):
+    rc, out, err = cli(capsys, "train", *TINY_RUN, "--masks", "2", "--ordering", "random", "--valid-ensemble",
+                       "conditionals", "--out", tmp_path / "run")
+    assert rc == 2                                                       # was: exit 1 after a full epoch
+    one_line_error(err, "--valid-ensemble conditionals", "--mask-kind full (the default)",
+                   "use --mask-kind connectivity, or --valid-ensemble mixture")
+    assert out == "" and list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- a real process: one line, no traceback
+@pytest.mark.slow
+def test_glu_in_a_real_process_is_one_line(tmp_path):
+    r = made_process("train", *TINY_RUN, "--activation", "glu", "--out", tmp_path / "run")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "--activation 'glu' mixes the units" in r.stderr.strip().splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_start_up_prints_one_line(tmp_path):
+    start = time.perf_counter()                           # how long the command line's own import takes here
+    subprocess.run([sys.executable, "-c", "import made_helpers.experiments.cli"], cwd=ROOT, env=PROCESS_ENV, check=True)
+    ready = time.perf_counter() - start
+    proc = subprocess.Popen([*MADE_COMMAND, "train", *TINY_RUN, "--out", str(tmp_path / "r")],
+                            cwd=ROOT, env=PROCESS_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(max(0.5, 1.5 * ready))                     # then TensorFlow's import takes seconds more
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().splitlines()[-1].startswith("made train: interrupted")
+
+
+# ----------------------------------------------------------------------------- paths in messages
+def test_shown_path_is_relative_to_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert shown_path(str(tmp_path / "a" / "b.npz")) == os.path.join("a", "b.npz")
+    assert shown_path("a/b.npz") == os.path.join("a", "b.npz")
+    outside = str(ROOT / "data" / "x.npz")
+    assert shown_path(outside) == outside                    # outside the current folder: absolute

@@ -1,4 +1,5 @@
-"""Completion given any observed subset (made_helpers.core.conditioning.complete_any), checked exactly on D = 6."""
+"""Completion given any observed subset (made_helpers.core.conditioning.complete_any), checked exactly on D = 6;
+``MADE.complete`` checks ``observed`` as ``complete_any`` does, and mask sets nest."""
 
 from __future__ import annotations
 
@@ -207,3 +208,47 @@ def test_complete_and_score_refuses_bad_input(model):
     with pytest.raises(ValueError, match="n must"):
         complete_and_score(model, np.zeros(D), np.arange(D) < 2, 0)
     assert model.current_mask == 0
+
+
+# -------------------------------------------------- MADE.complete and complete_any check observed alike; mask sets nest
+@pytest.mark.parametrize("observed", [["False"] * 5, "0", 0.5, np.nan, -1, [0, 1, 2, 0, 0]])
+def test_complete_and_complete_any_check_observed_alike(observed):
+    from made_helpers.core.conditioning import complete_any
+
+    model = MADE(5, [8], num_masks=2, ordering="random", seed=0)
+    x = np.zeros((1, 5), np.float32)
+    observed = np.full(5, observed) if np.ndim(observed) == 0 and not isinstance(observed, str) else observed
+    messages = []
+    for fill in (model.complete, lambda x, o: complete_any(model, x, o)):
+        with pytest.raises(ValueError, match=r"^observed must be a boolean \(or 0/1\) array") as e:
+            fill(x, observed)
+        messages.append(str(e.value))
+    assert messages[0] == messages[1]
+
+
+def test_complete_still_accepts_bools_and_0_1():
+    model = MADE(5, [8], seed=0)
+    x = np.ones((2, 5), np.float32)
+    for observed in ([1, 1, 0, 0, 0], np.array([True, True, False, False, False])):
+        out = model.complete(x, observed, seed=0)
+        np.testing.assert_array_equal(out[:, :2], 1.0)
+
+
+def test_log_prob_with_num_masks_keeps_the_blocks_mask_set():
+    from made_helpers.core.conditioning import conditioning_mask_set, using_mask_set
+    from made_helpers.core.enumeration import sharpen_weights
+
+    model = sharpen_weights(MADE(6, [24], num_masks=3, ordering="random", seed=5), scale=2.5)
+    x = np.random.default_rng(0).integers(0, 2, (32, 6)).astype(np.float32)
+    trained = model.log_prob(x)
+    ms = conditioning_mask_set(model, np.array([0, 0, 1, 1, 0, 1], bool), mask=1)
+    with using_mask_set(model, ms):
+        inside = model.log_prob(x)
+        assert not np.allclose(inside, trained)
+        mixture = model.log_prob(x, num_masks=1)                     # switches masks, then puts the block's back
+        np.testing.assert_allclose(mixture, trained, rtol=1e-5)
+        np.testing.assert_array_equal(model.log_prob(x), inside)
+        with using_mask_set(model, model.mask_set(2)):               # blocks nest
+            model.log_prob(x, num_masks=2)
+        np.testing.assert_array_equal(model.log_prob(x), inside)
+    np.testing.assert_array_equal(model.log_prob(x), trained)

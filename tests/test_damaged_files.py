@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,62 @@ def test_a_model_file_that_is_a_fifo_is_named_as_such(finished_run, tmp_path, ca
         rc, out, err = cli(capsys, *command)
         assert rc == 1 and not (tmp_path / "s.png").exists()
         one_line_error(err, f"{run / 'model.keras'} is a FIFO (named pipe), which would block the reader")
+
+
+# ----------------------------------------------------------------------------- a damaged model or checkpoint of a run
+def test_a_byte_flipped_model_is_damaged(finished_run, tmp_path, capsys):
+    raw = bytearray((finished_run / "model.keras").read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    (tmp_path / "flip.keras").write_bytes(bytes(raw))
+    rc, _, err = cli(capsys, "sample", "--model", tmp_path / "flip.keras", "--n", "2", "--out", tmp_path / "s.png")
+    assert rc == 1
+    one_line_error(err, "flip.keras is damaged")
+    assert not (tmp_path / "s.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["empty", "truncated", "text"])
+def test_damaged_model_keras_says_so_and_suggests_resume(run_copy, capsys, damage):
+    model = run_copy / "model.keras"
+    raw = model.read_bytes()
+    model.write_bytes({"empty": b"", "truncated": raw[: len(raw) // 3], "text": b"hello"}[damage])
+    rc, _, err = cli(capsys, "evaluate", "--model", run_copy, "--limit", "10")
+    assert rc == 1
+    one_line_error(err, "model.keras is damaged", "--resume")
+    assert "not found" not in err.lower()
+    # and --resume does rebuild it from the finished run's checkpoint
+    rc, _, err = cli(capsys, "train", *TINY_RUN, "--out", run_copy, "--resume")
+    assert rc == 0, err
+    rc, out, err = cli(capsys, "evaluate", "--model", run_copy, "--limit", "10")
+    assert rc == 0 and "test NLL" in out, err
+
+
+def _damage(ckpt: Path, how: str) -> None:
+    if how == "truncated":
+        ckpt.write_bytes(ckpt.read_bytes()[:5000])
+        return
+    with np.load(ckpt) as z:
+        arrays = {k: z[k] for k in z.files}
+    if how == "other version":
+        state = json.loads(str(arrays["state"]))
+        state["version"] = 99
+        arrays["state"] = np.array(json.dumps(state))
+    else:
+        del arrays["model_3"]
+    with open(ckpt, "wb") as f:
+        np.savez(f, **arrays)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how, detail", [("truncated", "is damaged (not an .npz archive)"),
+                                         ("other version", "checkpoint format version 99"),
+                                         ("array missing", "the checkpoint is damaged: array model_3")])
+def test_a_damaged_checkpoint_says_what_to_do(run_copy, capsys, how, detail):
+    _damage(run_copy / "checkpoint.npz", how)
+    before = snapshot(run_copy)
+    rc, _, err = cli(capsys, "train", *TINY_RUN, "--out", run_copy, "--resume")
+    assert rc == 1
+    one_line_error(err, "checkpoint.npz", detail, "cannot be resumed", "--overwrite")
+    assert snapshot(run_copy) == before
+    rc, _, err = cli(capsys, "train", *TINY_RUN, "--out", run_copy, "--overwrite")       # the advice works
+    assert rc == 0, err

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import ROOT, TINY_BINARIZED_RUN, cli, one_line_error
 
 from made_helpers import data
 
@@ -257,3 +258,36 @@ def test_printed_provenance_names_the_data_and_its_checksum_check_but_no_path(ca
     assert info.path and info.path not in out and "mnist_5k.npz" not in out
     assert "SHA-256 of the arrays verified" in out and "1000 test digits" in out
     assert info.provenance() in out
+
+
+# ----------------------------------------------------------------------------- what is not a data file
+@pytest.mark.parametrize("content", [b"this is text, not an npz", b"", b"\x93NUMPY\x01\x00junk"])
+def test_text_file_named_npz_is_reported_without_pickle_advice(tmp_path, content):
+    (tmp_path / "binarized_mnist_train.npz").write_bytes(content)
+    with pytest.raises(data.DataIntegrityError) as e:
+        data.load_binarized_mnist("train", data_dir=tmp_path, cache_dir=tmp_path / "cache", download=False,
+                                  verbose=False)
+    message = str(e.value)
+    assert "allow_pickle" not in message and "pickle=" not in message
+    assert "not a valid .npz file" in message and "load again" in message and "data/README.md" in message
+
+
+@pytest.mark.parametrize("thing", ["loop", "folder", "dangling"])
+def test_a_data_file_that_is_not_a_file_is_refused_naming_it(tmp_path, capsys, thing):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    name = folder / "binarized_mnist_train.npz"
+    if thing == "loop":
+        name.symlink_to(name.name)
+    elif thing == "folder":
+        name.mkdir()
+    else:
+        name.symlink_to(tmp_path / "gone.npz")
+    (folder / "mnist_train.npz").symlink_to(ROOT / "no-such-file.npz")          # grey MNIST must not be used
+    with pytest.raises(data.DataIntegrityError, match=r"binarized_mnist_train\.npz: is a (symbolic link|folder)"):
+        data.load_binarized_mnist("train", data_dir=folder, cache_dir=tmp_path / "cache", download=False,
+                                  verbose=False)
+    rc, out, err = cli(capsys, "train", *TINY_BINARIZED_RUN, "--data-dir", folder, "--out", tmp_path / "run")
+    assert rc == 1
+    one_line_error(err, f"{name}: is a ", "not a data file")
+    assert "GREY" not in out and not (tmp_path / "run").exists() and not (tmp_path / "cache").exists()

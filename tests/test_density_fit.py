@@ -1,15 +1,22 @@
 """``fit_density`` (made_helpers.density.density_fit): batch norm validated the MAF authors' way, checkpoints and
-resume."""
+resume; a diverged fit stops with the best weights kept; bad arguments are refused before any training; the
+flows with batch norm or a MoG top learn a 2-D toy."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 
 import numpy as np
 import pytest
+import tensorflow as tf
+from conftest import X3, one_line
 
-from made_helpers import MAF, fit_density
+from made_helpers import MADE, MAF, GaussianMADE, RealNVP, fit_density
+from made_helpers.core.train import TrainingDivergedError
+from made_helpers.density import toy2d
 from made_helpers.density.flows import Flow
 
 
@@ -133,3 +140,93 @@ def test_a_damaged_checkpoint_is_refused_on_resume_naming_the_array(tmp_path, da
                     jit_compile=False)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
     assert all(np.array_equal(v.numpy(), w) for v, w in zip(model.weights, before))     # nothing was loaded
+
+
+# ----------------------------------------------------------------------------- Real NVP, MAF with batch norm, MAF MoG
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
+def test_fit_density_lowers_the_validation_nll(trained, kind):
+    model, before, history = trained[kind]
+    assert len(history["valid_nll"]) == 2 and all(map(math.isfinite, history["train_nll"]))
+    assert history["best_valid_nll"] < before - 0.1, (before, history)
+    for bn in model.batch_norms:                              # the running statistics moved away from 0 and 1
+        assert np.abs(bn.moving_mean.numpy()).max() > 1e-3 and np.abs(bn.moving_variance.numpy() - 1).max() > 1e-3
+
+
+def test_fit_density_with_batch_norm_needs_two_rows_per_batch():
+    model = RealNVP(2, [4], num_layers=1, seed=0, batch_norm=True)
+    data = toy2d.ring(50)
+    with pytest.raises(ValueError, match=r"^batch_size must be at least 2 for a model with batch normalisation"):
+        fit_density(model, data, data, batch_size=1)
+    with pytest.raises(ValueError, match=r"^x_train needs at least 2 rows"):
+        fit_density(model, data[:1], data)
+    history = fit_density(model, data[:21], data, epochs=1, batch_size=10, verbose=False)   # the 21st row is left out
+    assert all(map(math.isfinite, history["train_nll"]))
+
+
+# ----------------------------------------------------------------------------- divergence
+def test_fit_density_stops_on_divergence_and_keeps_the_initial_weights():
+    made = GaussianMADE(2, [8], seed=0)
+    before = [v.numpy() for v in made.weights]
+    data = toy2d.ring(200)
+    with pytest.raises(TrainingDivergedError) as info:
+        fit_density(made, data, data[:50], epochs=3, learning_rate=1e35, verbose=False)
+    one_line(info.value, "training stopped: the training loss", "in epoch 1", "initial weights",
+             "Lower the learning rate (now 1e+35)")
+    assert re.search(r"became (inf|nan)", str(info.value))
+    for v, w in zip(made.weights, before):
+        np.testing.assert_array_equal(v.numpy(), w)
+    assert np.all(np.isfinite(made.sample(5, seed=1)))               # and sample does not blame anyone
+
+
+def test_fit_density_keeps_the_best_epoch_before_the_divergence():
+    calls = tf.Variable(0)
+
+    class Exploding(GaussianMADE):
+        """log p = -inf from the 4th evaluation on: epoch 1 is 2 steps and 1 validation, epoch 2 blows up."""
+
+        def log_prob_tensor(self, x):
+            calls.assign_add(1)
+            lp = super().log_prob_tensor(x)
+            return tf.where(calls > 3, lp - np.inf, lp)
+
+    made = Exploding(2, [8], seed=0)
+    before = [v.numpy() for v in made.weights]
+    data = toy2d.ring(200)
+    with pytest.raises(TrainingDivergedError) as info:
+        fit_density(made, data, data[:50], epochs=5, learning_rate=1e-2, verbose=False)
+    one_line(info.value, "in epoch 2", "the weights of epoch 1, the best so far")
+    assert all(np.all(np.isfinite(v.numpy())) for v in made.weights)
+    assert any(not np.array_equal(v.numpy(), w) for v, w in zip(made.weights, before))   # epoch 1 was kept
+
+
+# ----------------------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"max_seconds": "5"}, ValueError, r"^max_seconds must be a number >= 0 \(inf allowed\), got str '5'$"),
+    ({"max_seconds": math.nan}, ValueError, r"^max_seconds must be a number >= 0 .*got nan$"),
+    ({"max_seconds": -1}, ValueError, r"^max_seconds must be a number >= 0 .*got -1$"),
+    ({"x_valid": np.zeros((0, 3))}, ValueError, r"^x_valid is empty \(shape \(0, 3\)\)$"),
+    ({"x_train": np.zeros((0, 3))}, ValueError, r"^x_train is empty"),
+    ({"model": "MADE"}, TypeError, r"^model must be a real-valued density such as GaussianMADE or MAF"),
+    ({"verbose": "no"}, ValueError, r"^verbose must be True or False"),
+    ({"epochs": True}, ValueError, r"^epochs must be a positive integer, got bool True$"),
+    ({"learning_rate": math.inf}, ValueError, r"^learning_rate must be a positive number"),
+    ({"learning_rate": 1e-300}, ValueError, r"^learning_rate 1e-300 is 0 in float32"),
+    ({"seed": -1}, ValueError, r"^seed must be an integer in 0\.\."),
+])
+def test_fit_density_refuses_bad_arguments_up_front(made, kwargs, error, message):
+    args = {"model": made, "x_train": X3, "x_valid": X3[:5], "epochs": 1, "verbose": False, **kwargs}
+    if args["model"] == "MADE":
+        args["model"] = MADE(3, [8], seed=0)
+    before = [v.numpy() for v in made.weights]
+    with pytest.raises(error, match=message) as info:
+        fit_density(**args)
+    one_line(info.value)
+    if error is TypeError:
+        assert "train a binary MADE with made_helpers.core.train.train" in str(info.value)
+    assert all(np.array_equal(v.numpy(), w) for v, w in zip(made.weights, before))     # nothing trained
+
+
+def test_fit_density_accepts_an_infinite_time_limit(made):
+    history = fit_density(made, X3, X3[:5], epochs=1, max_seconds=math.inf, verbose=False)
+    assert history["stop_reason"] == "max_epochs" and len(history["valid_nll"]) == 1

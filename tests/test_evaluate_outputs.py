@@ -13,6 +13,7 @@ import sys
 import pytest
 from conftest import PROCESS_ENV, ROOT, TINY_RUN, cli, one_line_error, snapshot
 
+from made_helpers.experiments.cli import main
 from made_helpers.files import MIN_FILE_SIZE_LIMIT
 
 
@@ -120,3 +121,105 @@ def test_the_own_summary_copied_out_is_accepted(finished_run, tmp_path, capsys):
     rc, _, err = cli(capsys, "evaluate", "--model", tmp_path / "m.keras", "--summary", tmp_path / "s.json",
                      "--limit", "3", "--json", tmp_path / "r.json")
     assert rc == 0, err
+
+
+# ----------------------------------------------------------------------- --json never overwrites what the command reads
+@pytest.mark.parametrize("target, message", [
+    ("{run}/model.keras", "must name a .json file"),
+    ("{run}/history.json", "is a file of the run"),
+    ("{run}/train_summary.json", "is a file of the run"),
+    ("{run}", "is a folder"),
+    ("{tmp}/result.txt", "must name a .json file"),
+    ("", "--json is empty"),
+])
+def test_evaluate_json_never_overwrites_the_run(run_copy, tmp_path, capsys, target, message):
+    before = snapshot(run_copy)
+    target = target.format(run=run_copy, tmp=tmp_path)
+    rc, out, err = cli(capsys, "evaluate", "--model", run_copy, "--limit", "10", "--json", target)
+    assert rc == 2
+    one_line_error(err, message)
+    assert "NLL" not in out                       # refused up front, before any work
+    assert snapshot(run_copy) == before
+    assert not (tmp_path / "result.txt").exists()
+
+
+def test_evaluate_json_cannot_be_the_summary_it_reads(finished_run, tmp_path, capsys):
+    shutil.copy(finished_run / "model.keras", tmp_path / "m.keras")
+    shutil.copy(finished_run / "train_summary.json", tmp_path / "s.json")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.json").symlink_to(tmp_path / "s.json")
+    os.link(tmp_path / "s.json", tmp_path / "hard.json")
+    os.link(tmp_path / "m.keras", tmp_path / "m.json")
+    before = snapshot(tmp_path)
+    for target, message in [("s.json", "which this command reads"), ("sub/../s.json", "which this command reads"),
+                            ("link.json", "which this command reads"), ("hard.json", "which this command reads"),
+                            ("m.json", "is the model file itself"),
+                            (f"{finished_run}/train_summary.json", "is a file of the run")]:
+        rc, out, err = cli(capsys, "evaluate", "--model", tmp_path / "m.keras", "--summary", tmp_path / "s.json",
+                           "--limit", "10", "--json", target if target.startswith("/") else tmp_path / target)
+        assert rc == 2, (target, err)
+        one_line_error(err, message)
+        assert "NLL" not in out                                      # refused before any work
+    assert snapshot(tmp_path) == before
+
+
+# -------------------------------------------------------------------------- --summary must describe the model evaluated
+@pytest.mark.parametrize("kind, message", [
+    ("other run", "describes another model than --model (seed: summary 1 vs model 0)"),
+    ("old summary of another run", "describes another model than --model (seed: summary 1 vs model 0)"),
+    ("results file", "is a results file (from made evaluate --json), not a training summary"),
+    ("json list", "holds a JSON list, not an object"),
+    ("keras file", "is a zip archive (a .keras model?), not a training summary"),
+    ("not json", "is not JSON"),
+    ("empty object", "has no settings or best_epoch"),
+])
+def test_summary_must_be_the_training_summary_of_the_model(finished_run, other_run, tmp_path, capsys,
+                                                           kind, message):
+    summary = tmp_path / ("s.keras" if kind == "keras file" else "s.json")
+    if kind == "other run":
+        shutil.copy(other_run / "train_summary.json", summary)
+    elif kind == "old summary of another run":            # written before summaries recorded "model"
+        old = json.loads((other_run / "train_summary.json").read_text())
+        del old["model"]
+        summary.write_text(json.dumps(old))
+    elif kind == "results file":
+        assert main(["evaluate", "--model", str(finished_run), "--limit", "10", "--json", str(summary)]) == 0
+        capsys.readouterr()
+    elif kind == "keras file":
+        shutil.copy(finished_run / "model.keras", summary)
+    else:
+        summary.write_text({"json list": "[1, 2]", "not json": "{oops", "empty object": "{}"}[kind])
+    before = snapshot(tmp_path)
+    rc, out, err = cli(capsys, "evaluate", "--model", finished_run / "model.keras", "--summary", summary,
+                       "--limit", "10", "--json", tmp_path / "r.json")
+    assert rc == 2
+    one_line_error(err, f"--summary {summary}", message)
+    assert "NLL" not in out and snapshot(tmp_path) == before
+
+
+def test_an_old_summary_of_the_same_model_is_accepted(finished_run, tmp_path, capsys):
+    old = json.loads((finished_run / "train_summary.json").read_text())
+    del old["model"]
+    (tmp_path / "s.json").write_text(json.dumps(old))
+    rc, _, err = cli(capsys, "evaluate", "--model", finished_run / "model.keras", "--summary",
+                     tmp_path / "s.json", "--limit", "10", "--json", tmp_path / "r.json")
+    assert rc == 0, err
+    assert json.loads((tmp_path / "r.json").read_text())["training"]["best_epoch"] == 1
+
+
+# ----------------------------------------------------------------------------- sample writes the path it prints
+def test_sample_writes_exactly_the_path_it_prints(finished_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "m").mkdir()
+    rc, out, err = cli(capsys, "sample", "--model", finished_run, "--n", "4", "--out", "m")
+    assert rc == 0, err
+    assert "wrote m/samples.png" in out
+    assert (tmp_path / "m" / "samples.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "m.png").exists()
+    rc, _, err = cli(capsys, "sample", "--model", finished_run, "--n", "4", "--out", "m/noext")
+    assert rc == 2
+    one_line_error(err, "--out m/noext must end in .png")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["samples.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    rc, out, err = cli(capsys, "sample", "--model", finished_run, "--n", "4", "--out", "m/grid.PNG")
+    assert rc == 0 and (tmp_path / "m" / "grid.PNG").is_file() and "wrote m/grid.PNG" in out

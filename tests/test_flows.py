@@ -3,7 +3,9 @@
 Checked: the 2-D densities integrate to 1 on a grid; every MADE is autoregressive (autodiff
 Jacobian); MAF's log_prob is the base density plus an independently computed log-determinant;
 inverse/forward round trips and sample moments; save/load; one-line errors for bad inputs;
-the logit-space transform's Jacobian; the toy samplers; a short fit.
+the logit-space transform's Jacobian; the toy samplers; a short fit. Real NVP, MAF with batch norm and MAF MoG:
+log-determinants equal those of the autodiff Jacobian, inverse undoes forward, trained 2-D densities integrate to 1
+and save/load; inverse and log_prob name the rows that overflow float32.
 """
 
 from __future__ import annotations
@@ -14,30 +16,22 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import autodiff_log_det, one_line, sharpen_density
 
-from made_helpers import MAF, GaussianMADE, fit_density
+from made_helpers import MAF, GaussianMADE, RealNVP, fit_density
 from made_helpers.density import logit_space, toy2d
 from made_helpers.density.flows import gaussian_log_prob_baseline, layer_orderings
 
 GRID_LIM, GRID_N = 9.0, 361             # [-9, 9]^2, cell 0.05
 MASS_TOL = 0.01
-
-
-def sharpen(model, scale: float = 1.0, seed: int = 0):
-    """Redraw kernels N(0, scale^2 / fan_in) and biases N(0, 0.3^2): a density with some shape."""
-    rng = np.random.default_rng(seed)
-    for v in model.trainable_variables:
-        if "kernel" in v.path:
-            v.assign(rng.normal(0, scale / np.sqrt(v.shape[0]), v.shape).astype("float32"))
-        else:
-            v.assign(rng.normal(0, 0.3, v.shape).astype("float32"))
-    return model
+RNG = np.random.default_rng(0)
+"""The inputs' generator: one stream for the module, drawn in test order."""
 
 
 def models_2d():
-    return {"gaussian": sharpen(GaussianMADE(2, [16, 16], seed=1)),
-            "mog": sharpen(GaussianMADE(2, [16, 16], num_components=3, seed=2)),
-            "maf": sharpen(MAF(2, [16, 16], num_layers=3, seed=3), scale=0.7)}
+    return {"gaussian": sharpen_density(GaussianMADE(2, [16, 16], seed=1)),
+            "mog": sharpen_density(GaussianMADE(2, [16, 16], num_components=3, seed=2)),
+            "maf": sharpen_density(MAF(2, [16, 16], num_layers=3, seed=3), scale=0.7)}
 
 
 # ----------------------------------------------------------------------------- normalisation
@@ -65,7 +59,7 @@ def _assert_autoregressive(made: GaussianMADE, seed: int = 0):
 
 @pytest.mark.parametrize("C,ordering", [(1, "natural"), (3, "random"), (2, [3, 0, 4, 1, 2])])
 def test_gaussian_made_outputs_depend_only_on_earlier_inputs(C, ordering):
-    _assert_autoregressive(sharpen(GaussianMADE(5, [32, 32], num_components=C, ordering=ordering, seed=4)))
+    _assert_autoregressive(sharpen_density(GaussianMADE(5, [32, 32], num_components=C, ordering=ordering, seed=4)))
 
 
 @pytest.mark.parametrize("permutation", ["reverse", "random"])
@@ -73,7 +67,7 @@ def test_every_maf_layer_is_autoregressive_in_its_own_order(permutation):
     maf = MAF(5, [32], num_layers=3, seed=5, permutation=permutation)
     for made, order in zip(maf.mades, layer_orderings(5, 3, permutation, 5)):
         assert made.ordering.tolist() == order
-        _assert_autoregressive(sharpen(made))
+        _assert_autoregressive(sharpen_density(made))
     if permutation == "reverse":
         assert maf.mades[1].ordering.tolist() == [4, 3, 2, 1, 0]
 
@@ -81,7 +75,7 @@ def test_every_maf_layer_is_autoregressive_in_its_own_order(permutation):
 # ----------------------------------------------------------------------------- exact likelihood
 @pytest.mark.slow
 def test_maf_log_prob_is_base_density_plus_autodiff_log_det():
-    maf = sharpen(MAF(3, [16, 16], num_layers=4, seed=6), scale=0.8)
+    maf = sharpen_density(MAF(3, [16, 16], num_layers=4, seed=6), scale=0.8)
     x = np.random.default_rng(1).normal(size=(6, 3)).astype("float32")
     expected = []
     for row in x:
@@ -98,7 +92,7 @@ def test_maf_log_prob_is_base_density_plus_autodiff_log_det():
 
 
 def test_gaussian_made_log_prob_is_the_sum_of_its_conditionals():
-    made = sharpen(GaussianMADE(3, [16], seed=7))
+    made = sharpen_density(GaussianMADE(3, [16], seed=7))
     x = np.random.default_rng(2).normal(size=(5, 3)).astype("float32")
     mean, log_scale = (t.numpy().astype(np.float64) for t in made.gaussian_params(x))
     direct = np.sum(-0.5 * ((x - mean) / np.exp(log_scale)) ** 2 - log_scale - 0.5 * math.log(2 * math.pi), axis=1)
@@ -111,14 +105,14 @@ def test_gaussian_made_log_prob_is_the_sum_of_its_conditionals():
 
 
 def test_mixture_log_prob_uses_logsumexp_and_stays_finite_far_away():
-    made = sharpen(GaussianMADE(2, [8], num_components=4, seed=8))
+    made = sharpen_density(GaussianMADE(2, [8], num_components=4, seed=8))
     far = np.array([[60.0, -60.0], [1e3, 1e3]], np.float32)
     assert np.all(np.isfinite(made.log_prob(far)))               # every component underflows in exp()
 
 
 # ----------------------------------------------------------------------------- round trips, sampling
 def test_maf_inverse_undoes_forward_and_back():
-    maf = sharpen(MAF(4, [16], num_layers=3, seed=9, permutation="random"), scale=0.8)
+    maf = sharpen_density(MAF(4, [16], num_layers=3, seed=9, permutation="random"), scale=0.8)
     x = np.random.default_rng(3).normal(size=(50, 4)).astype("float32")
     u = maf.forward(x)[0].numpy()
     np.testing.assert_allclose(maf.inverse(u), x, atol=1e-4)
@@ -146,7 +140,7 @@ def test_sample_moments_match_the_density_on_a_grid(kind):
 
 
 def test_complete_keeps_observed_prefix_and_samples_the_rest():
-    made = sharpen(GaussianMADE(4, [16], num_components=2, ordering=[2, 0, 3, 1], seed=10))
+    made = sharpen_density(GaussianMADE(4, [16], num_components=2, ordering=[2, 0, 3, 1], seed=10))
     x = np.random.default_rng(4).normal(size=(6, 4)).astype("float32")
     observed = np.array([True, False, True, False])                 # inputs 2 and 0: the first two in order
     out = made.complete(x, observed, seed=1)
@@ -266,3 +260,119 @@ def test_fit_density_checks_its_arguments_and_says_why_it_stopped():
         fit_density(made, data, bad)
     history = fit_density(made, data, data[:50], epochs=2, max_seconds=0.0, verbose=False)
     assert history["stop_reason"] == "time" and len(history["valid_nll"]) == 1 and history["best_epoch"] == 1
+
+
+# ----------------------------------------------------------------------------- Real NVP, MAF with batch norm, MAF MoG
+def with_statistics(model, x: np.ndarray):
+    """Non-trivial batch-norm statistics and weights: set from ``x`` and then perturbed."""
+    model.set_batch_norm_statistics(x)
+    for k, bn in enumerate(model.batch_norms):
+        rng = np.random.default_rng(k)
+        bn.log_gamma.assign(rng.normal(0, 0.3, bn.input_dim).astype("float32"))
+        bn.beta.assign(rng.normal(0, 0.3, bn.input_dim).astype("float32"))
+    return model
+
+
+def flows_4d() -> dict:
+    x = RNG.normal(size=(200, 4)).astype("float32")
+    return {"realnvp_bn": with_statistics(sharpen_density(RealNVP(4, [16], num_layers=3, seed=3, batch_norm=True),
+                                                          scale=0.8), x),
+            "maf_bn": with_statistics(sharpen_density(MAF(4, [16], num_layers=2, seed=4, batch_norm=True), scale=0.8),
+                                      x),
+            "maf_mog": with_statistics(sharpen_density(MAF(4, [16], num_layers=2, seed=5, num_components=3,
+                                                           batch_norm=True), scale=0.8), x)}
+
+
+@pytest.fixture(scope="module")
+def flows():
+    return flows_4d()
+
+
+@pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
+def test_flow_log_det_is_log_det_of_the_autodiff_jacobian(flows, kind):
+    flow = flows[kind]
+    x = RNG.normal(size=(6, 4)).astype("float32")
+    _, log_det = flow.forward(x)
+    np.testing.assert_allclose(log_det.numpy(), autodiff_log_det(flow, x), atol=2e-4)
+    assert np.all(np.abs(log_det.numpy()) > 1e-3)
+
+
+@pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
+def test_flow_inverse_undoes_forward(flows, kind):
+    flow = flows[kind]
+    x = RNG.normal(size=(30, 4)).astype("float32")
+    u = flow.forward(x)[0].numpy()
+    np.testing.assert_allclose(flow.inverse(u), x, atol=1e-4)
+    samples = flow.sample(16, seed=1)
+    np.testing.assert_array_equal(samples, flow.sample(16, seed=1))
+    assert np.all(np.isfinite(flow.log_prob(samples)))
+
+
+def test_maf_mog_is_a_mog_made_on_the_flow_output(flows):
+    maf = flows["maf_mog"]                                  # the paper's MAF MoG: batch norm after every MADE
+    assert maf.top.num_components == 3
+    assert maf.steps == [maf.mades[0], maf.batch_norms[0], maf.mades[1], maf.batch_norms[1]]
+    assert maf.top.ordering.tolist() == layer_orderings(4, 3)[2]            # the alternation continues
+    x = RNG.normal(size=(5, 4)).astype("float32")
+    u, log_det = maf.forward(x)
+    np.testing.assert_allclose(maf.log_prob(x), maf.top.log_prob(u.numpy()) + log_det.numpy(), atol=1e-4)
+
+
+def test_default_maf_keeps_its_old_layout():
+    maf = MAF(3, [8], num_layers=2, seed=0)
+    assert maf.batch_norms == [] and maf.top is None and maf.steps == maf.mades
+    config = maf.get_config()
+    assert config["batch_norm"] is False and config["num_components"] == 1
+    assert len(maf.weights) == 2 * 6                                       # 2 MADEs x (kernel, bias, mask) x 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
+def test_2d_density_of_a_trained_flow_integrates_to_one_on_a_grid(trained, kind):
+    model = trained[kind][0]
+    xs, _, log_p = toy2d.grid_log_density(model, GRID_LIM, GRID_N)
+    edge = np.exp(np.concatenate([log_p[0], log_p[-1], log_p[:, 0], log_p[:, -1]])).max()
+    assert edge < 1e-3, f"density at the grid's edge {edge:.2e}: widen the grid"
+    assert abs(toy2d.grid_mass(log_p, xs) - 1.0) < MASS_TOL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["realnvp_bn", "maf_bn", "maf_mog"])
+def test_save_and_load_round_trip_of_a_trained_flow(trained, kind, tmp_path):
+    model = trained[kind][0]
+    path = tmp_path / f"{kind}.keras"
+    keras.saving.save_model(model, path)
+    loaded = keras.saving.load_model(path)
+    assert type(loaded) is type(model) and loaded.get_config() == model.get_config()
+    for a, b in zip(loaded.weights, model.weights):
+        assert a.path == b.path
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    x = RNG.normal(size=(7, 2)).astype("float32")
+    np.testing.assert_allclose(loaded.log_prob(x), model.log_prob(x), atol=1e-6)
+    np.testing.assert_array_equal(loaded.sample(5, seed=2), model.sample(5, seed=2))
+
+
+# ----------------------------------------------------------------------------- overflow and values beyond float32
+def test_inverse_names_the_rows_of_u_that_overflow():
+    made = sharpen_density(GaussianMADE(2, [8], seed=0), scale=3.0)
+    with pytest.raises(ValueError) as info:
+        made.inverse(np.array([[0, 0], [3e38, -3e38]], np.float32))
+    one_line(info.value, "inverse overflowed float32 (|value| > 3.4e+38)", "1 of 2 rows of u (row 1)")
+    maf = sharpen_density(MAF(2, [8], num_layers=2, seed=0), scale=3.0)
+    with pytest.raises(ValueError, match=r"^inverse \(in layer made_\d\) overflowed float32") as info:
+        maf.inverse(np.array([[0, 0], [1e37, 1e37], [0.5, 0.5]], np.float32))
+    one_line(info.value, "rows of u (row 1)")
+    assert np.all(np.isfinite(maf.inverse(np.array([[0.5, -0.5]], np.float32))))
+
+
+def test_log_prob_refuses_nan_results_from_huge_finite_inputs():
+    maf = sharpen_density(MAF(2, [8], num_layers=2, seed=0), scale=3.0)
+    with pytest.raises(ValueError) as info:
+        maf.log_prob(np.array([[0.0, 0.0], [3e38, 3e38]]))
+    one_line(info.value, "log_prob overflowed float32", "rows of x (row 1)")
+
+
+def test_log_prob_of_values_beyond_float32_says_so(made):
+    with pytest.raises(ValueError) as info:
+        made.log_prob(np.full((2, 3), 1e39))
+    one_line(info.value, "x has 6 value(s) too large for float32 (|value| > 3.403e+38)")

@@ -116,3 +116,10 @@ def test_check_binary_accepts_0_1_and_names_bad_values():
     checks.check_binary(np.array([[0.0, 1.0]], dtype=np.float32))
     with pytest.raises(ValueError, match=r"pixels must be binary .*0\.5"):
         checks.check_binary(np.array([[0.0, 0.5]]), "pixels")
+
+
+# ----------------------------------------------------------------------------- bad arguments
+def test_gaussian_variance_must_be_positive():
+    x = np.zeros((2, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="variance must be positive"):
+        losses.gaussian_nll(x, x, variance=0.0)

@@ -1,4 +1,5 @@
-"""Degrees, masks and connectivity (made_helpers.core.masks), checked against the paper's rules."""
+"""Degrees, masks and connectivity (made_helpers.core.masks), checked against the paper's rules; bad
+orderings are refused; two degree groups (Real NVP's coupling) follow the same mask rule."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
+from made_helpers import MADE
 from made_helpers.core import masks as mk
 
 ORDERING_KINDS = ["natural", "reversed", "random", "permutation"]
@@ -195,3 +197,38 @@ def test_ordering_rules():
     assert mk.check_hidden_sizes([], allow_empty=True) == []
     with pytest.raises(ValueError, match="hidden_sizes is empty"):
         mk.check_hidden_sizes([])
+
+
+# ----------------------------------------------------------------------------- bad orderings
+@pytest.mark.parametrize("ordering,message", [
+    ([0, 1, 1, 3, 4], r"not a permutation of 0\.\.4.*missing \[2\]"),      # duplicate
+    ([0, 1, 2, 3], r"permutation of 0\.\.4 \(length 5\)"),                 # too short
+    ([0, 1, 2, 3, 4, 5], r"permutation of 0\.\.4 \(length 5\)"),           # too long
+    ([1, 2, 3, 4, 5], r"not a permutation of 0\.\.4.*missing \[0\]"),      # out of range
+    ([-1, 0, 1, 2, 3], r"not a permutation of 0\.\.4.*missing \[4\]"),     # negative
+    ([0.5, 1, 2, 3, 4], r"ordering must hold integers"),
+    ("sideways", r"ordering must be one of .*'sideways'"),
+])
+def test_bad_ordering(ordering, message):
+    with pytest.raises(ValueError, match=message):
+        MADE(5, [8], ordering=ordering)
+    with pytest.raises(ValueError, match=message):
+        mk.make_degrees(5, [8], ordering)
+
+
+# ----------------------------------------------------------------------------- two degree groups (Real NVP's coupling)
+def test_two_degree_groups_make_a_coupling_with_the_ordering_mask_rule():
+    np.testing.assert_array_equal(mk.coupling_degrees(5), [1, 1, 2, 2, 2])
+    np.testing.assert_array_equal(mk.coupling_degrees(5, flip=True), [2, 2, 1, 1, 1])
+    degrees = mk.make_degrees(5, [16, 8], inputs=mk.coupling_degrees(5), seed=0)
+    assert all(np.all(d == 1) for d in degrees[1:]), "hidden degrees lie below the largest input degree, 2"
+    conn = mk.connectivity(mk.make_masks(degrees))                          # [i, j]: output j sees input i
+    expected = np.zeros((5, 5), bool)
+    expected[:2, 2:] = True                                                # group b sees group a, nothing else
+    np.testing.assert_array_equal(conn, expected)
+    assert mk.is_autoregressive(conn, degrees[0])
+    # the explicit input degrees of a permutation give the same degrees as that ordering: one rule
+    perm = [3, 0, 4, 1, 2]
+    for a, b in zip(mk.make_degrees(5, [12, 7], perm, seed=3),
+                    mk.make_degrees(5, [12, 7], inputs=mk.input_degrees(5, perm), seed=3)):
+        np.testing.assert_array_equal(a, b)

@@ -1,14 +1,18 @@
-"""The MADE model: autoregressive by gradients, exactly normalised, samples from its own p(x), saves."""
+"""The MADE model: autoregressive by gradients, exactly normalised, samples from its own p(x), saves;
+bad arguments and inputs are refused in one line; only element-wise activations; many masks cost little memory."""
 
 from __future__ import annotations
 
 import itertools
 import math
+import time
+import tracemalloc
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import TINY_RUN, cli, one_line_error, rewrite_keras
 
 from made_helpers import MADE
 from made_helpers.core.layers import MaskedDense
@@ -325,3 +329,167 @@ def test_next_mask_cycles_through_the_masks():
     model = MADE(6, [12], num_masks=3, ordering="random", seed=0)
     assert [model.next_mask() for _ in range(4)] == [1, 2, 0, 1]
     assert model.current_mask == 1
+
+
+# --------------------------------------------------------------------- bad arguments and inputs, one clear message each
+@pytest.fixture(scope="module")
+def model():
+    return MADE(5, [8], num_masks=2, ordering="random", seed=0)
+
+
+@pytest.mark.parametrize("hidden_sizes,error,message", [
+    ([], ValueError, r"hidden_sizes is empty"),
+    ([8, 0], ValueError, r"hidden_sizes\[1\] must be a positive integer.*got 0"),
+    ([-3], ValueError, r"hidden_sizes\[0\] must be a positive integer.*got -3"),
+    ([8, 2.5], TypeError, r"hidden_sizes\[1\] must be a positive integer.*got float 2\.5"),
+    (500, TypeError, r"hidden_sizes must be a list .* int 500"),
+])
+def test_bad_hidden_sizes(hidden_sizes, error, message):
+    with pytest.raises(error, match=message):
+        MADE(5, hidden_sizes)
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"input_dim": 1}, ValueError, r"input_dim must be an integer >= 2 \(at least 2 for an autoregressive .*got 1"),
+    ({"input_dim": 5.0}, TypeError, r"input_dim must be an integer"),
+    ({"num_masks": 0}, ValueError, r"num_masks must be a positive integer"),
+    ({"num_masks": 1.5}, ValueError, r"num_masks must be a positive integer"),
+    ({"hidden_degrees": "uniform"}, ValueError, r"hidden_degrees must be one of"),
+])
+def test_bad_constructor_arguments(kwargs, error, message):
+    args = {"input_dim": 5, "hidden_sizes": [8], **kwargs}
+    with pytest.raises(error, match=message):
+        MADE(**args)
+
+
+@pytest.mark.parametrize("shape,message", [
+    ((3, 4), r"width D=5, got shape \(3, 4\)"),
+    ((3, 6), r"width D=5, got shape \(3, 6\)"),
+    ((5,), r"shape \(batch, 5\), got rank 1"),
+    ((2, 3, 5), r"shape \(batch, 5\), got rank 3"),
+])
+def test_call_with_wrong_width_or_rank(model, shape, message):
+    with pytest.raises(ValueError, match=message):
+        model(np.zeros(shape, dtype=np.float32))
+
+
+@pytest.mark.parametrize("shape,message", [
+    ((3, 4), r"x must have width D=5, got shape \(3, 4\)"),
+    ((5,), r"x must have shape \(batch, 5\), got shape \(5,\)"),
+    ((2, 3, 5), r"x must have shape \(batch, 5\), got shape \(2, 3, 5\)"),
+])
+def test_log_prob_with_wrong_width_or_rank(model, shape, message):
+    with pytest.raises(ValueError, match=message):
+        model.log_prob(np.zeros(shape, dtype=np.float32))
+
+
+@pytest.mark.parametrize("value", [0.5, 2.0, -1.0, np.nan])
+def test_log_prob_refuses_non_binary_data(model, value):
+    x = np.zeros((4, 5), dtype=np.float32)
+    x[2, 3] = value
+    with pytest.raises(ValueError, match=r"x must be binary \(0/1\).*1 other value"):
+        model.log_prob(x)
+
+
+def test_grey_images_are_refused_with_a_hint(model):
+    grey = np.random.default_rng(0).uniform(size=(10, 5)).astype(np.float32)
+    with pytest.raises(ValueError, match="binarize it first"):
+        model.log_prob(grey)
+
+
+@pytest.mark.parametrize("k,error,message", [
+    (2, ValueError, r"mask index 2 out of range.*num_masks=2"),
+    (-1, ValueError, r"mask index -1 out of range"),
+    (1.0, TypeError, r"mask index must be an integer"),
+    (True, TypeError, r"mask index must be an integer"),
+])
+def test_set_mask_out_of_range(model, k, error, message):
+    with pytest.raises(error, match=message):
+        model.set_mask(k)
+
+
+@pytest.mark.parametrize("num_masks", [0, 3, -1, 1.0, True])
+def test_log_prob_with_bad_num_masks(model, num_masks):
+    with pytest.raises(ValueError, match=r"num_masks must be an integer in 1\.\.2"):
+        model.log_prob(np.zeros((2, 5), dtype=np.float32), num_masks=num_masks)
+
+
+@pytest.mark.parametrize("n", [0, -5, 2.0, "10", True])
+def test_sample_with_bad_n(model, n):
+    with pytest.raises(ValueError, match=r"n must be a positive integer"):
+        model.sample(n)
+
+
+def test_complete_with_bad_observed_shape(model):
+    with pytest.raises(ValueError, match=r"observed must have shape \(5,\) or \(2, 5\)"):
+        model.complete(np.zeros((2, 5), dtype=np.float32), np.ones(4, dtype=bool))
+
+
+# ----------------------------------------------------------------------------- activations: element-wise only
+@pytest.mark.parametrize("activation", ["softmax", "log_softmax", "sparsemax", "glu"])
+def test_activations_that_mix_units_are_refused(tmp_path, capsys, activation):
+    rc, out, err = cli(capsys, "train", *TINY_RUN, "--activation", activation, "--out", tmp_path / "run")
+    assert rc == 2
+    one_line_error(err, f"--activation '{activation}' mixes the units of a layer", "relu, relu6", "tanh")
+    assert out == "" and list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError, match=f"^activation '{activation}' mixes the units"):
+        MADE(5, [8], activation=activation)
+
+
+def test_element_wise_activations_keep_the_property():
+    import keras
+
+    from made_helpers.core import masks as mk
+
+    for activation in ("gelu", "tanh", keras.activations.elu):
+        model = MADE(5, [8], activation=activation, seed=0)
+        assert model.get_config()["activation"] in ("gelu", "tanh", "elu")
+        x = np.random.default_rng(0).integers(0, 2, (64, 5)).astype(np.float32)
+        # output d must not change when an input at or after d (in the ordering) changes
+        for d in range(5):
+            flipped = x.copy()
+            flipped[:, d:] = 1 - flipped[:, d:]
+            np.testing.assert_allclose(model(x).numpy()[:, :d + 1], model(flipped).numpy()[:, :d + 1], atol=1e-6)
+        assert mk.is_autoregressive(model.connectivity(), model.degrees[0])
+
+
+# ----------------------------------------------------------------------------- many masks: memory and time
+def test_mask_sets_keep_degrees_not_dxd_masks():
+    """Before: every cached mask set held a 784 x 784 float32 direct mask (2.4 MB a mask, also with
+    direct=False); 300 masks took 0.7 GB. Now the cache holds degrees only, and at most MASK_CACHE_SIZE."""
+    from made_helpers.core.model import MASK_CACHE_SIZE
+
+    model = MADE(784, [8], num_masks=300, ordering="random", direct=False, seed=0)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for k in range(300):
+            model.set_mask(k)
+        model.degree_tables()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 20 * 2**20, f"300 masks kept {grown / 2**20:.0f} MiB"          # was ~700 MiB
+    assert len(model._mask_cache) <= MASK_CACHE_SIZE
+    arrays = [a for ms in model._mask_cache.values() for a in ms.degrees]
+    assert all(a.ndim == 1 for a in arrays) and "direct_mask" not in vars(next(iter(model._mask_cache.values())))
+    assert sum(a.nbytes for a in arrays) <= MASK_CACHE_SIZE * (784 + 8) * 8
+    # the masks are still the same ones, built when asked for
+    ms = model.mask_set(299)
+    np.testing.assert_array_equal(model.hidden_layers[0].mask.numpy(), ms.masks[0])
+
+
+def test_a_million_masks_neither_hangs_nor_fills_memory(finished_run, tmp_path, capsys):
+    t0 = time.perf_counter()
+    model = MADE(6, [8], num_masks=1_000_000, ordering="random", seed=0)
+    model.set_mask(999_999)
+    assert time.perf_counter() - t0 < 30
+    assert model.current_mask == 999_999
+    bad = rewrite_keras(finished_run / "model.keras", tmp_path / "many.keras", num_masks=1_000_000)
+    t0 = time.perf_counter()
+    rc, _, err = cli(capsys, "evaluate", "--model", bad, "--limit", "10")
+    assert rc == 1 and time.perf_counter() - t0 < 60
+    one_line_error(err, "num_masks=1000000 exceeds 10000")
+    rc, _, err = cli(capsys, "train", *TINY_RUN, "--masks", "1000000", "--out", tmp_path / "run")
+    assert rc == 2
+    one_line_error(err, "argument --masks: must be <= 10000")

@@ -11,9 +11,9 @@ import shutil
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_RUN, cli, one_line_error, snapshot
+from conftest import TINY_RUN, cli, one_line, one_line_error, snapshot
 
-from made_helpers import MADE, GaussianMADE
+from made_helpers import MADE, MAF, GaussianMADE
 from made_helpers.atomic import write_json
 from made_helpers.checks import check_finite_weights
 from made_helpers.errors import UserInputError
@@ -129,3 +129,15 @@ def test_training_refuses_a_model_that_is_nan_before_it_starts():
     x2 = toy2d.two_moons(50)
     with pytest.raises(UserInputError, match=r"^fit_density: .*hidden_0/kernel .*cannot repair"):
         fit_density(density, x2, x2, epochs=1, batch_size=25, verbose=False, jit_compile=False)
+
+
+# ----------------------------------------------------------------------------- GaussianMADE and MAF
+def test_nan_weights_are_blamed_on_the_model_not_the_input():
+    for model in (GaussianMADE(2, [8], seed=0), MAF(2, [8], num_layers=2, seed=0)):
+        bias = [v for v in model.trainable_variables if "output" in v.path and "bias" in v.path][0]
+        bias.assign(np.full(bias.shape, np.nan, np.float32))
+        for method, arg in (("sample", 2), ("inverse", np.zeros((1, 2))), ("log_prob", np.zeros((1, 2)))):
+            with pytest.raises(ValueError) as info:
+                getattr(model, method)(arg)
+            msg = one_line(info.value, f"the model {model.name} has 4 NaN or inf weight(s)")
+            assert "rows of u" not in msg and "contains" not in msg

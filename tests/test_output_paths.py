@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import TINY_RUN, cli, one_line_error
 
 from made_helpers.atomic import atomic_write
 from made_helpers.errors import UserInputError
@@ -70,3 +71,12 @@ def test_sample_refuses_to_replace_an_existing_file_without_overwrite(finished_r
     assert (tmp_path / "grids" / "samples.png").read_bytes() == b"an earlier grid"
     rc, stdout, err = cli(capsys, "sample", "--model", finished_run, "--n", "2", "--out", "keep.png", "--overwrite")
     assert rc == 0 and (tmp_path / "keep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# ----------------------------------------------------------------------------- made train --out
+def test_empty_out_is_refused(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = cli(capsys, "train", *TINY_RUN, "--out", "")
+    assert rc == 2
+    one_line_error(err, "--out is empty")
+    assert list(tmp_path.iterdir()) == [] and out == ""

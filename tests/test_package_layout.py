@@ -9,7 +9,8 @@
 * no import cycle among the modules' module-level imports, nor among all their imports (strongly connected
   components of the import graph);
 * every file under ``made_helpers/`` lies in a part that the README's layout section names;
-* the README's layout section names every module, and every module path or dotted name it gives exists.
+* the README's layout section names every module, and every module path or dotted name it gives exists;
+* one atomic write (``atomic.py``) and one number check (``checks.py``): no copy elsewhere in the package.
 
 Each checker takes the package folder, so that the "can fail" tests run it on a doctored copy in ``tmp_path``.
 """
@@ -329,3 +330,47 @@ def test_a_layout_naming_a_missing_module_is_caught(doctored):
     problems = layout_problems(doctored, section)
     assert "the README's layout names made_helpers/core/masks.py, which does not exist" in problems, problems
     assert "the README's layout names made_helpers.core.sampling, which does not exist" in problems, problems
+
+
+# ----------------------------------------------------------------------------- one atomic write and one number check
+def _isinstance_call(node) -> ast.AST | None:
+    """The first argument of an ``isinstance(...)`` call, else None."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance":
+        return node.args[0]
+    return None
+
+
+def hand_written_number_checks(source: str) -> list[int]:
+    """Lines of ``isinstance(v, bool) or not isinstance(v, ...)``: an integer/number check written by hand."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or)):
+            continue
+        bools = {ast.dump(_isinstance_call(v)) for v in node.values
+                 if _isinstance_call(v) is not None and ast.unparse(v.args[1]) == "bool"}
+        negated = {ast.dump(_isinstance_call(v.operand)) for v in node.values
+                   if isinstance(v, ast.UnaryOp) and isinstance(v.op, ast.Not) and _isinstance_call(v.operand)}
+        if bools & negated:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_the_copy_finder_finds_the_number_checks_of_checks_py():
+    """The finder has power: it finds the one place the pattern belongs, and a copy under another name."""
+    assert hand_written_number_checks((ROOT / "made_helpers" / "checks.py").read_text())
+    assert hand_written_number_checks("if isinstance(k, bool) or not isinstance(k, (int, np.integer)):\n    pass\n")
+    assert not hand_written_number_checks("if isinstance(k, bool) or not isinstance(j, int):\n    pass\n")
+
+
+def test_no_second_copy_of_the_helpers():
+    """One atomic write (atomic.py) and one number check (checks.py): no mkstemp and no hand-written
+    ``isinstance(v, bool) or not isinstance(v, (int, ...))`` anywhere else in the package."""
+    copies = []
+    for path in sorted((ROOT / "made_helpers").rglob("*.py")):
+        text, name = path.read_text(), path.relative_to(ROOT).as_posix()
+        if path.name != "atomic.py" and "mkstemp" in text:
+            copies.append(f"{name}: mkstemp (use made_helpers.atomic)")
+        if path.name != "checks.py":
+            copies += [f"{name}:{line}: a number check by hand (use made_helpers.checks)"
+                       for line in hand_written_number_checks(text)]
+    assert not copies, "\n".join(copies)

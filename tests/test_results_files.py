@@ -1,13 +1,19 @@
-"""The committed results files name their data by a repository-relative path, not a machine's absolute one."""
+"""The committed results files name their data by a repository-relative path, not a machine's absolute one; a
+results file of ``made evaluate --json`` carries the model's digest, and only a test-split NLL is listed with the
+paper's."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, cli, rewrite_keras
+
+from made_helpers import data
+from made_helpers.model_file import file_sha256
 
 RESULTS = sorted((ROOT / "results").glob("*.json"))
 ABSOLUTE = re.compile(r"(?<![\w.])(/[\w.-]+/[\w.-]+|[A-Za-z]:\\)")   # /a/b..., C:\
@@ -126,3 +132,69 @@ def test_readme_bolds_each_paper_rows_run_with_the_lowest_validation_nll():
     for group in groups:
         assert [bold for bold, _ in group].count(True) == 1
         assert next(v for bold, v in group if bold) == min(v for _, v in group)
+
+
+# ----------------------------------------------------------------------------- results files written by made evaluate
+def binarized_available() -> bool:
+    try:
+        data.data_search_dirs()
+        return any((d / "binarized_mnist_test.npz").is_file() for d in data.data_search_dirs())
+    except data.DataError:
+        return False
+
+
+needs_binarized = pytest.mark.skipif(not binarized_available(),
+                                     reason="Larochelle's binarized MNIST is not here; set MADE_DATA_DIR")
+
+
+def test_results_files_carry_the_model_digest(finished_run, tmp_path, capsys):
+    """Edits that keep the masks (num_masks) change the file's bytes: the results file's digest catches them."""
+    from made_helpers.experiments.results import check_model_digest, load_results
+
+    folder = tmp_path / "results"
+    folder.mkdir()
+    shutil.copy(finished_run / "model.keras", folder / "m.keras")
+    rc, _, err = cli(capsys, "evaluate", "--model", folder / "m.keras", "--summary",
+                     finished_run / "train_summary.json", "--limit", "10", "--json", folder / "m.json")
+    assert rc == 0, err
+    result = json.loads((folder / "m.json").read_text())
+    assert result["model_sha256"] == file_sha256(folder / "m.keras")
+    assert [r["file"] for r in load_results(folder)] == ["m.json"]
+    assert check_model_digest(result, folder / "m.json") == folder / "m.keras"
+    rewrite_keras(finished_run / "model.keras", folder / "m.keras", num_masks=4)     # loads, same masks
+    with pytest.raises(ValueError, match=r"m\.keras: SHA-256 .* is not the .* recorded in .*m\.json"):
+        load_results(folder)
+
+
+@needs_binarized
+def test_only_a_test_split_result_is_comparable_with_the_paper(finished_run, tmp_path, capsys):
+    from made_helpers.experiments.results import paper_table
+
+    for split in ("valid", "test"):
+        rc, _, err = cli(capsys, "evaluate", "--model", finished_run, "--data", "binarized", "--split", split,
+                         "--json", tmp_path / f"{split}.json")
+        assert rc == 0, err
+    valid, test = (json.loads((tmp_path / f"{s}.json").read_text()) for s in ("valid", "test"))
+    assert valid["n_images"] == 10_000 and valid["comparable_with_paper"] is False
+    assert test["comparable_with_paper"] is True
+    # an older file that marked its valid split comparable is still not listed as a test NLL
+    valid.update(comparable_with_paper=True, file="valid.json")
+    test.update(file="test.json")
+    table = paper_table([valid, test])
+    assert "`test.json`" in table and "`valid.json`" not in table
+
+
+@needs_binarized
+def test_messages_show_the_data_path_from_the_current_folder(finished_run, tmp_path, monkeypatch, capsys):
+    """Files keep the repository-relative path; messages give one that works from where the user is."""
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = cli(capsys, "evaluate", "--model", finished_run, "--data", "binarized", "--limit", "10",
+                       "--json", "r.json")
+    assert rc == 0, err
+    result = json.loads((tmp_path / "r.json").read_text())
+    stored = result["data"]["path"]
+    assert not os.path.isabs(stored)                             # relative to the repository, as before
+    actual = os.path.normpath(os.path.join(ROOT, stored))
+    line = next(ln for ln in out.splitlines() if ln.startswith("test NLL"))
+    assert f"from {actual}" in line and stored not in line.replace(actual, "")
+    assert os.path.isfile(actual)

@@ -177,3 +177,16 @@ def test_evaluate_nll_is_the_mixture_with_standard_error(digits):
         evaluate_nll(model, xv, num_masks=4)
     with pytest.raises(ValueError, match="batch_size"):
         evaluate_nll(model, xv, batch_size=0)
+
+
+# ----------------------------------------------------------------------------- valid_ensemble
+def test_valid_ensemble_conditionals_across_orderings_is_refused_by_train_before_an_epoch(tmp_path):
+    from made_helpers.core.train import train
+
+    model = MADE(6, [8], num_masks=2, ordering="random", seed=0)
+    x = np.random.default_rng(0).integers(0, 2, (20, 6)).astype(np.float32)
+    epochs = []
+    with pytest.raises(ValueError, match=r"^valid_ensemble='conditionals' over 2 masks needs masks that share"):
+        train(model, x, x, epochs=1, verbose=0, valid_ensemble="conditionals", checkpoint_dir=tmp_path / "c",
+              on_epoch_end=lambda e, h: epochs.append(e))
+    assert epochs == [] and not (tmp_path / "c" / "checkpoint.npz").exists()

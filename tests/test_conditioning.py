@@ -1,4 +1,5 @@
-"""Observed-pixel masks, overlays and timing helpers (made_helpers.core.conditioning)."""
+"""Observed-pixel masks and completion overlays (made_helpers.core.conditioning), and which observed sets a
+MADE of one ordering can complete (made_helpers.core.masks.is_prefix_of_ordering)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import pytest
 from made_helpers import MADE
 from made_helpers.core.conditioning import completion_overlay, top_rows_observed
 from made_helpers.core.masks import is_prefix_of_ordering
-from made_helpers.experiments.timing import time_call, time_sampling
 
 
 def test_top_half_is_the_first_392_pixels():
@@ -55,22 +55,3 @@ def test_overlay_colours():
     assert not np.allclose(rgb[0, 1, 0], rgb[0, 0, 0])                          # filled ink is coloured
     with pytest.raises(ValueError):
         completion_overlay(np.zeros((1, 5)), np.zeros(5, bool), image_shape=(2, 2))
-
-
-def test_time_call_counts_calls():
-    calls = []
-    seconds = time_call(lambda: calls.append(1), repeats=3, warmup=2)
-    assert len(calls) == 5 and seconds >= 0
-    with pytest.raises(ValueError):
-        time_call(lambda: None, repeats=0)
-
-
-def test_time_sampling_report():
-    model = MADE(5, [8], seed=0)
-    report = time_sampling(model, 4, repeats=1)
-    assert report["n"] == 4 and report["steps"] == 5
-    assert report["sample_seconds"] > 0 and report["forward_seconds"] > 0
-    assert report["seconds_per_sample"] == pytest.approx(report["sample_seconds"] / 4)
-    assert report["seconds_per_step"] == pytest.approx(report["sample_seconds"] / 5)
-    with pytest.raises(ValueError):
-        time_sampling(model, 0)
