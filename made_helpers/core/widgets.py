@@ -81,18 +81,25 @@ def explorer_mask_set(input_dim: int, hidden_sizes: Sequence[int], ordering: str
 
 
 @dataclass
-class ExplorerState:
+class WidgetState:
+    """What every explorer's state holds: the control values ``settings``, the one-line ``error`` message of the
+    last update (or ``None``) and its wall time in seconds."""
+
+    settings: dict = field(default_factory=dict)
+    error: str | None = None
+    update_seconds: float = 0.0
+
+
+@dataclass
+class ExplorerState(WidgetState):
     """What the explorer shows: the control ``settings``, the masks as in :class:`ExplorerMaskSet` (``None``
     while ``error`` holds a message), ``highlight`` output or ``None``, and the last update's wall time."""
 
-    settings: dict = field(default_factory=dict)
     degrees: list | None = None
     masks: list | None = None
     direct_mask: np.ndarray | None = None
     connectivity: np.ndarray | None = None
     highlight: int | None = None
-    error: str | None = None
-    update_seconds: float = 0.0
 
 
 # ------------------------------------------------------------------ rendering

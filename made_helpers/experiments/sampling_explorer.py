@@ -11,7 +11,7 @@ import html
 import io
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +29,7 @@ from ..checks import check_int, check_seed
 from ..core import conditioning as cond
 from ..core.model import MADE  # registers the class with Keras, which loads model files by its name
 from ..core.plotting import completion_canvas
+from ..core.widgets import WidgetState
 from .results import by_validation, load_results, model_beside
 
 IMAGE_SHAPE = (28, 28)
@@ -233,14 +234,13 @@ COMPLETION_LEGEND = ("<div class='made-legend'>" + _swatch(*cond.GIVEN_COLOURS, 
 
 # ------------------------------------------------------------------ state
 @dataclass
-class SamplingExplorerState:
+class SamplingExplorerState(WidgetState):
     """What the explorer shows. ``settings``: the control values; sampling: ``step``, ``trace``, ``next_pixel``
     and ``next_probability`` (``None`` after the last step); completion: ``observed`` bool ``(D,)``,
     ``completions`` ``(n, D)``, ``log_likelihood_observed`` ``log q(x_O)`` and ``log_likelihood_rest``
     ``log q(x_rest | x_O)`` of the digit itself (nats); ``error``: the one-line message, or ``None``."""
 
     mode: str = "sampling"
-    settings: dict = field(default_factory=dict)
     step: int | None = None
     trace: SamplingTrace | None = None
     next_pixel: int | None = None
@@ -249,8 +249,6 @@ class SamplingExplorerState:
     completions: np.ndarray | None = None
     log_likelihood_observed: float | None = None
     log_likelihood_rest: float | None = None
-    error: str | None = None
-    update_seconds: float = 0.0
 
 
 # ------------------------------------------------------------------ widget
