@@ -419,3 +419,16 @@ def test_an_interrupted_run_says_its_checkpoint_resumes_it(tmp_path, tiny_data, 
     err = capsys.readouterr().err.strip()
     assert err == "maf_mnist.py: interrupted; no epoch had finished: run the command again to start"
     assert not out.exists()
+
+
+def test_a_run_started_with_overwrite_resumes_over_the_file_it_replaces(tmp_path, tiny_data, capsys):
+    """A run started with --overwrite over an earlier results file and then interrupted could not be resumed:
+    --resume refused the earlier file, and --resume with --overwrite exclude each other. Its checkpoint exists only
+    because the start was allowed to write --out, so --resume now continues it and replaces the file at the end;
+    without a checkpoint an existing file is still refused."""
+    out = tmp_path / "made.json"
+    out.write_text("{}")
+    assert maf_mnist.main(["made", "--out", str(out), "--resume", *TINY], data=tiny_data) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err and out.read_text() == "{}"
+    maf_mnist.checkpoint_path(out).write_bytes(b"")          # an interrupted run's checkpoint (checked later)
+    maf_mnist._refuse_existing(out, overwrite=False, resume=True)              # allowed now: no error

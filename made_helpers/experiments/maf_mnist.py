@@ -201,8 +201,9 @@ def _refuse_existing(out: Path, overwrite: bool, resume: bool = False) -> None:
         raise UsageError(f"--out must name a .json file, got {out}")
     if not out.parent.is_dir():
         raise UsageError(f"--out: the folder {out.parent} does not exist")
+    resuming = resume and checkpoint_path(out).exists()     # the run's start was allowed to write --out
     for path in (out, out.with_suffix(".weights.npz")):
-        if path.exists() and not overwrite:
+        if path.exists() and not (overwrite or resuming):
             raise UsageError(f"--out: {path} exists; pass --overwrite to replace it")
     if checkpoint_path(out).exists() and not (overwrite or resume):
         raise UsageError(f"--out: {checkpoint_path(out)} holds an interrupted run; pass --resume to continue it or "
