@@ -15,7 +15,7 @@ from conftest import ROOT, TINY_RUN, cli, one_line_error, snapshot
 from made_helpers import MADE
 from made_helpers.errors import UserInputError
 from made_helpers.experiments.results import encode_per_image_nll
-from made_helpers.experiments.results import main as results_main
+from made_helpers.experiments.tables import main as results_main
 from made_helpers.files import read_json, require_regular_file
 
 
@@ -131,7 +131,7 @@ def test_resume_refuses_damaged_records_before_rewriting_anything(run_copy, caps
     assert before == {name: (run_copy / name).read_bytes() for name in before}
 
 
-# ------------------------------------------------------------------ python -m made_helpers.experiments.results
+# ------------------------------------------------------------------- python -m made_helpers.experiments.tables
 def test_results_listing_reports_each_damaged_file_in_one_line(tmp_path, capsys):
     """K027 (broken JSON), K028 (a JSON list), K030 (a swapped model beside its results file): tracebacks before."""
     committed = ROOT / "results"

@@ -54,29 +54,52 @@ def test_paper_table_lists_every_comparable_result_under_its_row():
 
 
 def test_results_readme_tables_are_those_the_files_give():
-    """results/README.md's tables are exactly what `python -m made_helpers.experiments.results` makes of the files."""
-    from made_helpers.experiments.results import README_END, README_START, load_results, readme_tables
+    """results/README.md's tables are exactly what `python -m made_helpers.experiments.tables` makes of the files."""
+    from made_helpers.experiments.results import load_results, readme_tables
+    from made_helpers.experiments.tables import README_END, README_START
 
     text = (ROOT / "results" / "README.md").read_text()
     assert text.count(README_START) == 1 and text.count(README_END) == 1
     shown = text.split(README_START)[1].split(README_END)[0].strip()
     assert shown == readme_tables(load_results(ROOT / "results")).strip(), \
-        "results/README.md is stale: run python -m made_helpers.experiments.results --update results/README.md"
+        "results/README.md is stale: run python -m made_helpers.experiments.tables --update results/README.md"
+
+
+@pytest.mark.parametrize("readme", ["README.md", "results/maf_mnist/README.md"])
+def test_the_maf_table_is_the_one_its_records_give(readme):
+    """The MAF paper's MNIST table in the README files is made from results/maf_mnist, never typed (issue 27, 6)."""
+    from made_helpers.experiments import maf_mnist
+    from made_helpers.experiments.tables import MAF_END, MAF_START
+
+    text = (ROOT / readme).read_text()
+    assert text.count(MAF_START) == 1 and text.count(MAF_END) == 1
+    shown = text.split(MAF_START)[1].split(MAF_END)[0].strip()
+    assert shown == maf_mnist.paper_table(maf_mnist.load_results(ROOT / "results" / "maf_mnist")), \
+        f"{readme} is stale: run python -m made_helpers.experiments.tables --update {readme}"
+
+
+def test_the_maf_table_has_the_papers_eight_rows_and_says_which_are_not_run():
+    from made_helpers.experiments import maf_mnist
+
+    table = maf_mnist.paper_table({}).splitlines()
+    assert len(table) == 2 + 8 and all("not run yet" in line for line in table[2:])
+    assert [line.split(" | ")[0].lstrip("| ") for line in table[2:]] == [
+        "Gaussian", "MADE", "MADE MoG", "Real NVP (5)", "Real NVP (10)", "MAF (5)", "MAF (10)", "MAF MoG (5)"]
 
 
 def test_update_rewrites_only_the_tables(tmp_path, capsys):
-    from made_helpers.experiments.results import README_END, README_START, main
+    from made_helpers.experiments.tables import MAF_END, MAF_START, README_END, README_START, main
 
     readme = tmp_path / "README.md"
-    readme.write_text(f"# before\n{README_START}\nold table\n{README_END}\nafter\n")
+    readme.write_text(f"# before\n{README_START}\nold table\n{README_END}\nmiddle\n"
+                      f"{MAF_START}\nold\n{MAF_END}\nafter\n")
     assert main(["--folder", str(ROOT / "results"), "--update", str(readme)]) == 0
     text = readme.read_text()
-    assert text.startswith(f"# before\n{README_START}\n") and text.endswith(f"{README_END}\nafter\n")
-    assert "old table" not in text and "| paper's row |" in text
+    assert text.startswith(f"# before\n{README_START}\n") and text.endswith(f"{MAF_END}\nafter\n")
+    assert "old table" not in text and "| paper's row |" in text and "| MAF (10) |" in text and "\nold\n" not in text
     readme.write_text("no markers\n")
-    with pytest.raises(SystemExit):
-        main(["--update", str(readme)])
-    assert readme.read_text() == "no markers\n"
+    assert main(["--update", str(readme)]) == 1
+    assert "holds neither" in capsys.readouterr().err and readme.read_text() == "no markers\n"
 
 
 def _run(name: str, test_nll: float, valid_nll: float) -> dict:

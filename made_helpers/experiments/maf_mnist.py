@@ -161,6 +161,37 @@ def load_results(folder: str | Path) -> dict[str, dict]:
     return rows
 
 
+def _kind_and_layers(row: str) -> tuple[str, int]:
+    """``"maf10"`` -> ``("maf", 10)``; a kind alone -> its paper depth."""
+    kind = row.rstrip("0123456789")
+    return kind, int(row[len(kind):] or PAPER_LAYERS)
+
+
+def paper_table(rows: dict[str, dict]) -> str:
+    """Markdown: the eight rows of the paper's MNIST column (:data:`PAPER_TABLE`, cited), in the paper's order, beside
+    our record of each (``rows`` from :func:`load_results`): the test log-likelihood ± 2 standard errors, its ratio
+    to the paper's, bits per pixel, and how the training ran and ended."""
+    lines = ["| model | ours: test log-likelihood (nats, logit space) ± 2 SE | paper (cited) | ratio | within 3 % "
+             "| bits/pixel | training |", "|---|---|---|---|---|---|---|"]
+    for row, (paper, _) in PAPER_TABLE.items():
+        label = row_label(*_kind_and_layers(row))
+        result = rows.get(row)
+        if result is None:
+            lines.append(f"| {label} | not run yet | {paper:.1f} | | | | |")
+            continue
+        t, ratio = result["test"], result["test"]["log_likelihood_logit"] / paper
+        if result.get("curves") is None:
+            how = "closed form"
+        else:
+            how = (f"{result['training_seconds'] / 60:.0f} min, {result['epochs_run']} epochs (best "
+                   f"{result['best_epoch']}), stopped by {result['stopped']}, "
+                   f"Adam {result['settings']['learning_rate']:g}")
+        lines.append(f"| {label} | {t['log_likelihood_logit']:.1f} ± {t['log_likelihood_logit_2se']:.1f} "
+                     f"| {paper:.1f} | {ratio:.3f} | {'yes' if abs(ratio - 1) <= 0.03 else 'no'} "
+                     f"| {t['bits_per_pixel']:.3f} | {how} |")
+    return "\n".join(lines)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = Parser(prog="maf_mnist.py", description="Train one model of the MAF paper's MNIST table.")
     p.add_argument("kind", choices=MODEL_KINDS, metavar="MODEL", help=f"one of {', '.join(MODEL_KINDS)}")
