@@ -76,6 +76,33 @@ def test_test_figures_two_standard_errors_and_bits_per_pixel():
     assert t["standard_error"] == "std(ddof=1)/sqrt(N)"
     assert math.isclose(t["log_likelihood_pixel"], 1.5 - 784 * math.log(256), rel_tol=1e-12)
     assert math.isclose(t["bits_per_pixel"], 8 - 1.5 / (784 * math.log(2)), rel_tol=1e-9)
+    assert np.allclose(t[maf_mnist.PER_IMAGE], log_p, atol=1e-4)          # kept per image, for paired comparisons
+
+
+def _depth_row(kind: str, layers: int, per_image, **settings) -> dict:
+    return {"experiment": "maf_mnist", "kind": kind, "label": maf_mnist.row_label(kind, layers),
+            "settings": {"layers": layers, "learning_rate": 1e-4, "parameters": layers * 10, **settings},
+            "test": {maf_mnist.PER_IMAGE: list(per_image)}}
+
+
+def test_depth_pairs_give_the_paired_difference_and_refuse_a_second_change():
+    """Issue 27, item 3: MAF (5) vs MAF (10) and Real NVP (5) vs (10) differ in depth only, with the paired SE."""
+    from made_helpers.core.evaluate import paired_difference
+
+    rng = np.random.default_rng(0)
+    shared = rng.normal(-1300, 50, 1000)                      # image-to-image spread, shared by both models
+    shallow, deep = shared + rng.normal(0, 1, 1000), shared - 2 + rng.normal(0, 1, 1000)
+    rows = {"maf": _depth_row("maf", 5, shallow), "maf10": _depth_row("maf", 10, deep)}
+    table = maf_mnist.depth_table(rows).splitlines()
+    mean, se = paired_difference(deep, shallow)
+    assert table[2] == f"| MAF (10) - MAF (5) | {mean:+.1f} ± {2 * se:.1f} | -12.6 |"
+    assert se < 0.1 and abs(mean + 2) < 0.3              # the shared spread of 50 nats cancels in the pair
+    assert "not run yet (Real NVP (5), Real NVP (10)" in table[3]
+    rows["maf10"]["settings"]["learning_rate"] = 1e-3    # a second change: the pair is refused, naming it
+    with pytest.raises(ValueError, match="MAF \\(10\\) and MAF \\(5\\) differ in learning_rate as well as layers"):
+        maf_mnist.depth_table(rows)
+    del rows["maf10"]["test"][maf_mnist.PER_IMAGE]         # a record from before per-image figures: not paired
+    assert "not run yet (MAF (10) without per-image figures)" in maf_mnist.depth_table(rows).splitlines()[2]
 
 
 @pytest.fixture

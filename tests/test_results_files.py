@@ -74,7 +74,7 @@ def test_the_maf_table_is_the_one_its_records_give(readme):
     text = (ROOT / readme).read_text()
     assert text.count(MAF_START) == 1 and text.count(MAF_END) == 1
     shown = text.split(MAF_START)[1].split(MAF_END)[0].strip()
-    assert shown == maf_mnist.paper_table(maf_mnist.load_results(ROOT / "results" / "maf_mnist")), \
+    assert shown == maf_mnist.readme_tables(maf_mnist.load_results(ROOT / "results" / "maf_mnist")), \
         f"{readme} is stale: run python -m made_helpers.experiments.tables --update {readme}"
 
 

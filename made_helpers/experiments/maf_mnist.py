@@ -42,6 +42,8 @@ PAPER_LAYERS, PAPER_COMPONENTS = 5, 10            # the flows' depth and the MoG
 LEARNING_RATES = {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, "maf_mog": 1e-4}
 WEIGHT_DECAY = 1e-6
 MAX_MODEL_BYTES = 10 * 2**20
+PER_IMAGE = "per_image_log_likelihood_logit"     # the test figures' key of log p (logit space) per test image
+DEPTH_PAIRS = (("maf", "maf10"), ("realnvp", "realnvp10"))    # the paper's rows that differ in depth only
 STANDARD_ERROR = "std(ddof=1)/sqrt(N)"          # the rule of core.evaluate.standard_error, stated in records
 PROTOCOL = {"train": "first 50000 MNIST training images", "valid": "last 10000 MNIST training images",
             "test": "10000 MNIST test images", "dequantization": "z/256 + U[0,1/256), RandomState(42): train, "
@@ -98,6 +100,8 @@ def test_figures(log_p_logit: np.ndarray, x_test: np.ndarray) -> dict:
     figures = {"n_images": int(len(x_test)), "standard_error": STANDARD_ERROR}
     for name, v in {"log_likelihood_logit": log_p_logit, "log_likelihood_pixel": pixel, "bits_per_pixel": bpp}.items():
         figures.update({name: float(v.mean()), f"{name}_2se": float(2 * standard_error(v))})
+    # per image, for paired comparisons between runs (the test images and their dequantization noise are fixed)
+    figures[PER_IMAGE] = [round(float(v), 4) for v in np.asarray(log_p_logit, dtype=np.float64)]
     return figures
 
 
@@ -190,6 +194,46 @@ def paper_table(rows: dict[str, dict]) -> str:
                      f"| {paper:.1f} | {ratio:.3f} | {'yes' if abs(ratio - 1) <= 0.03 else 'no'} "
                      f"| {t['bits_per_pixel']:.3f} | {how} |")
     return "\n".join(lines)
+
+
+def one_change_settings(a: dict, b: dict, change: str) -> None:
+    """Refuse (``UserInputError``) two records whose training settings differ in anything but ``change`` (and the
+    parameter count and time budget that follow from it)."""
+    follows = {change, "parameters", "minutes", "xla"}
+    sa, sb = a.get("settings") or {}, b.get("settings") or {}
+    other = sorted(k for k in set(sa) | set(sb) if k not in follows and sa.get(k) != sb.get(k))
+    if other:
+        raise UserInputError(f"{a.get('label')} and {b.get('label')} differ in {', '.join(other)} as well as "
+                             f"{change}: not a one-change pair")
+
+
+def depth_table(rows: dict[str, dict]) -> str:
+    """Markdown: each pair of :data:`DEPTH_PAIRS` (one change: the number of layers) as the mean difference of the
+    test log-likelihoods, deeper minus shallower, over the same images, ± 2 paired standard errors
+    (:func:`~made_helpers.core.evaluate.paired_difference`), beside the paper's difference (cited)."""
+    from ..core.evaluate import paired_difference
+
+    lines = ["| one change: depth | ours: deeper - shallower (nats, logit space) ± 2 paired SE | paper (cited) |",
+             "|---|---|---|"]
+    for shallow, deep in DEPTH_PAIRS:
+        label = f"{row_label(*_kind_and_layers(deep))} - {row_label(*_kind_and_layers(shallow))}"
+        paper = PAPER_TABLE[deep][0] - PAPER_TABLE[shallow][0]
+        a, b = rows.get(deep), rows.get(shallow)
+        if a is None or b is None or PER_IMAGE not in a["test"] or PER_IMAGE not in b["test"]:
+            missing = [row_label(*_kind_and_layers(r)) for r, x in ((shallow, b), (deep, a))
+                       if x is None or PER_IMAGE not in x["test"]]
+            lines.append(f"| {label} | not run yet ({', '.join(missing)} without per-image figures) | {paper:+.1f} |")
+            continue
+        one_change_settings(a, b, "layers")
+        mean, se = paired_difference(a["test"][PER_IMAGE], b["test"][PER_IMAGE])
+        lines.append(f"| {label} | {mean:+.1f} ± {2 * se:.1f} | {paper:+.1f} |")
+    return "\n".join(lines)
+
+
+def readme_tables(rows: dict[str, dict]) -> str:
+    """The README block of this experiment: :func:`paper_table` and :func:`depth_table` of ``rows``."""
+    return paper_table(rows) + "\n\nDepth as the one change (the same test images, so the paired standard error):" \
+        "\n\n" + depth_table(rows)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,8 +1,9 @@
 """The tables of the README files, made from the results files, never typed:
 ``python -m made_helpers.experiments.tables [--folder DIR] [--update FILE ...]`` prints them, or writes each between
 its markers in FILE: the MADE paper's tables (:func:`.results.readme_tables`, from ``DIR``) between
-:data:`README_START` and :data:`README_END`, the MAF paper's MNIST table (:func:`.maf_mnist.paper_table`, from
-``DIR/maf_mnist``) between :data:`MAF_START` and :data:`MAF_END`. A file holds either block or both.
+:data:`README_START` and :data:`README_END`, the MAF paper's MNIST table and its depth pairs
+(:func:`.maf_mnist.readme_tables`, from ``DIR/maf_mnist``) between :data:`MAF_START` and :data:`MAF_END`. A file
+holds either block or both.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         made = readme_tables(load_results(args.folder))
-        maf = maf_mnist.paper_table(maf_mnist.load_results(Path(args.folder) / "maf_mnist"))
+        maf = maf_mnist.readme_tables(maf_mnist.load_results(Path(args.folder) / "maf_mnist"))
         texts = {name: require_regular_file(name, f"--update {name}").read_text() for name in args.update}
         for name, text in texts.items():
             blocks = [(README_START, README_END, made), (MAF_START, MAF_END, maf)]
