@@ -127,7 +127,7 @@ def test_notebook_05_chooses_its_pairs_by_setting_with_the_one_change_check():
     pairs it names exist among the longer runs and differ in the named setting only."""
     source = NOTEBOOK_05.read_text()
     assert not re.search(r"by_file\[|\.json\"", source), "a run picked by its file name"
-    checks = re.findall(r"results\.require_one_change\((\w+), (\w+), (\(?\"[^)]*?\"\)?)\)", source)
+    checks = re.findall(r"results\.require_one_change\((\w+), (\w+), (\([^)]*\)|\"[^\"]*\")\)", source)
     assert len(checks) >= 2, checks
     runs = results.load_results(ROOT / "results")
     namespace = {"results": results, "runs": runs}
