@@ -106,7 +106,7 @@ def test_the_check_catches_the_issue_examples():
 def test_the_extended_check_catches_talk_about_how_results_were_produced():
     """Issue 26's examples: file names of runs, records, saving, budgets, listings, transcriptions, terminals."""
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("The runs were started from a terminal; each was saved with its settings."),
+    nb.cells = [nbformat.v4.new_markdown_cell("The runs were started from a terminal; each was saved with it."),
                 nbformat.v4.new_markdown_cell("Each trained model left a record. Budgets of our runs (listed)."),
                 nbformat.v4.new_markdown_cell("Read in a published transcription of the paper's table."),
                 nbformat.v4.new_code_cell("", outputs=[nbformat.v4.new_output(
