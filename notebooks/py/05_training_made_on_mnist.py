@@ -367,7 +367,8 @@ plt.show()
 one_mask = results.find_run(runs, hidden=[4000], masks=1, dropout=0.5, weight_decay=1e-4, epochs=50)
 many_masks = results.find_run(runs, hidden=[4000], masks=32, dropout=0.5, weight_decay=1e-4, epochs=50)
 
-print("settings that differ (one mask, 32 masks):", results.require_one_change(one_mask, many_masks, "masks"))
+results.require_one_change(one_mask, many_masks, "masks")            # refuses a pair that differs in more
+print(f"one mask: {results.label(one_mask)}\n32 masks: {results.label(many_masks)}")
 delta, se, n_images = results.paired_comparison(many_masks, one_mask)
 print(f"test NLL: one mask {one_mask['test_nll']:.2f}, 32 connectivity masks {many_masks['test_nll']:.2f} nats; "
       f"32 − 1 = {delta:+.2f} ± {se:.2f} nats (paired standard error over {n_images} test images)")
