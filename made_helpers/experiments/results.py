@@ -337,36 +337,147 @@ def _masks(result: dict) -> str:
     return f"{args['masks']} {args.get('mask_kind') or 'full'} ({args['test masks']})"
 
 
-def one_change_table(results: list[dict], include_unpaired: bool = False) -> str:
-    """A Markdown table of every pair of runs that differ in one setting (the mask options count as one): the
-    difference of their test NLLs and its paired standard error over the same images.
+def changed_settings(a: dict, b: dict) -> set[str]:
+    """The settings in which two runs differ (:func:`differences`), the mask options counted as one, ``"masks"``."""
+    diff = set(differences(a, b))
+    return (diff - MASK_SETTINGS) | ({"masks"} if diff & MASK_SETTINGS else set())
+
+
+def _wanted(setting: str | tuple[str, ...]) -> set[str]:
+    wanted = {setting} if isinstance(setting, str) else set(setting)
+    if not wanted or not all(isinstance(s, str) for s in wanted):
+        raise TypeError(f"setting must be a setting's name or a tuple of names, got {setting!r}")
+    return wanted
+
+
+def require_one_change(a: dict, b: dict, setting: str | tuple[str, ...]) -> dict:
+    """The :func:`differences` of runs ``a`` and ``b``, checked to lie in ``setting`` alone (a flag's name such as
+    ``"dropout"``, ``"masks"`` for all mask options, or a tuple of names that change together); else a one-line
+    ``ValueError`` naming what else differs: such a pair cannot credit ``setting`` with its difference."""
+    wanted, changed = _wanted(setting), changed_settings(a, b)
+    if not changed:
+        raise ValueError(f"{label(a)} and {label(b)} do not differ in any setting")
+    if not changed <= wanted:
+        diff = differences(a, b)
+        other = "; ".join(f"{k}: {va} vs {vb}" for k, (va, vb) in diff.items()
+                          if k not in wanted and not (k in MASK_SETTINGS and "masks" in wanted))
+        raise ValueError(f"{label(a)} and {label(b)} differ in more than {' and '.join(sorted(wanted))}: {other}")
+    return differences(a, b)
+
+
+def one_change_pairs(results: list[dict], setting: str | tuple[str, ...] | None = None) -> list[tuple[dict, dict]]:
+    """Every pair ``(a, b)`` of ``results`` (in their order) that differs in one setting (the mask options count
+    as one) or, with ``setting`` (see :func:`require_one_change`), in that setting only; pairs that also differ
+    in anything else are left out."""
+    wanted = None if setting is None else _wanted(setting)
+    pairs = []
+    for i, a in enumerate(results):
+        for b in results[i + 1:]:
+            changed = changed_settings(a, b)
+            if changed and (len(changed) == 1 if wanted is None else changed <= wanted):
+                pairs.append((a, b))
+    return pairs
+
+
+def find_run(results: list[dict], **wanted) -> dict:
+    """The one run of ``results`` whose :func:`settings` hold every ``wanted`` value (e.g. ``hidden=[4000],
+    masks=1, dropout=0.5``); a one-line ``ValueError`` when none or several do."""
+    found = [r for r in results if all(settings(r).get(k) == v for k, v in wanted.items())]
+    if len(found) != 1:
+        shown = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
+        raise ValueError(f"{len(found)} runs have {shown}: name settings that pick exactly one")
+    return found[0]
+
+
+def label(result: dict) -> str:
+    """A run named by what it is, e.g. ``"784-4000-784, one mask, random ordering, dropout 0.5, L2 0.0001, cosine
+    schedule, 50 epochs"``: its architecture, masks and training settings (the seed when it is not 0)."""
+    args = settings(result)
+    masks = args.get("masks", result.get("num_masks", 1))
+    parts = [architecture(result)]
+    if masks == 1:
+        parts.append(f"one mask, {args.get('ordering', 'natural')} ordering")
+    else:
+        kind = args.get("mask_kind") or "full"
+        parts.append(f"{masks} {kind} masks" + (f", one {args.get('ordering')} ordering" if kind == "connectivity"
+                                                else "") + f", tested as {args.get('test masks')}")
+    if args.get("no_direct"):
+        parts.append("no direct connection")
+    if args.get("hidden_degrees", "random") != "random":
+        parts.append(f"{args['hidden_degrees']} hidden degrees")
+    if args.get("dropout"):
+        parts.append(f"dropout {args['dropout']:g}")
+    if args.get("weight_decay"):
+        parts.append(f"L2 {args['weight_decay']:g}")
+    if args.get("learning_rate") is not None:
+        parts.append(f"learning rate {args['learning_rate']:g}")
+    schedule = args.get("lr_schedule", "constant")
+    parts.append(f"{schedule} schedule, {args.get('epochs')} epochs" if schedule == "cosine"
+                 else f"at most {args.get('epochs')} epochs" + (f", patience {args['patience']}"
+                                                               if args.get("patience") else ""))
+    if args.get("bf16"):
+        parts.append("bfloat16 layers")
+    if args.get("seed", 0) != 0:
+        parts.append(f"seed {args['seed']}")
+    return ", ".join(str(p) for p in parts)
+
+
+_NOT_FLAGS = _NOT_SETTINGS - {"no_jit", "host_masks"}
+
+
+def train_command(result: dict) -> str:
+    """The ``made train`` command that trained the run, without where it wrote its files (``--out``) and without
+    the flags that change no number (progress output, resuming): the first invocation's flags when the run kept
+    them, else every setting it kept."""
+    invocations = result.get("training", {}).get("invocations") or []
+    if invocations:
+        argv, kept, skip = list(invocations[0]["argv"]), [], False
+        for word in argv[1:]:
+            if skip:
+                skip = False
+            elif word in ("--out", "--verbose"):
+                skip = True
+            elif word not in ("--resume", "--overwrite"):
+                kept.append(word)
+        return " ".join(["made", argv[0], *kept])
+    words = ["made", "train"]
+    for key, value in result.get("training", {}).get("settings", {}).items():
+        if key in _NOT_FLAGS or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        words += [flag] if value is True else [flag, *(str(v) for v in (value if isinstance(value, list) else [value]))]
+    return " ".join(words)
+
+
+def one_change_table(results: list[dict], include_unpaired: bool = False, name=None) -> str:
+    """A Markdown table of every pair of runs that differ in one setting (:func:`one_change_pairs`, the mask options
+    count as one): the difference of their test NLLs and its paired standard error over the same images. Each run
+    is named by ``name(run)`` (default: its file name; :func:`label` names it by its settings).
 
     Only files with ``per_image_nll`` are paired; ``include_unpaired=True`` adds the others, their standard
     error ``sqrt(se_A^2 + se_B^2)`` marked "unpaired".
     """
     if not isinstance(include_unpaired, bool):
         raise TypeError(f"include_unpaired must be True or False, got {include_unpaired!r}")
+    name = name or (lambda r: f"`{r['file']}`")
     paired = [r for r in results if comparable_with_paper(r) and (include_unpaired or "per_image_nll" in r)]
     se_header = "SE, paired unless marked" if include_unpaired else "paired SE"
     lines = [f"| A | B | the one setting changed (A → B) | A: test NLL | B: test NLL | B − A ({se_header}) |",
              "|---|---|---|---|---|---|"]
-    for i, a in enumerate(paired):
-        for b in paired[i + 1:]:
-            diff = differences(a, b)
-            if not diff or (len(diff) > 1 and not set(diff) <= MASK_SETTINGS):
-                continue
-            if "per_image_nll" in a and "per_image_nll" in b:
-                delta, se, _ = paired_comparison(b, a, (b["file"], a["file"]))
-                se_text = f"{se:.2f}"
-            else:
-                delta = b["test_nll"] - a["test_nll"]
-                se_text = f"{float(np.hypot(a['test_nll_se'], b['test_nll_se'])):.2f} unpaired"
-            if set(diff) <= MASK_SETTINGS:
-                what = f"masks: {_masks(a)} → {_masks(b)}"
-            else:
-                what = "; ".join(f"{k}: {va} → {vb}" for k, (va, vb) in diff.items())
-            lines.append(f"| `{a['file']}` | `{b['file']}` | {what} | {_nll(a)} | {_nll(b)} | "
-                         f"{delta:+.2f} ({se_text}) |")
+    for a, b in one_change_pairs(paired):
+        changed = min(changed_settings(a, b), default="")
+        diff = require_one_change(a, b, changed)                  # a guard: refuses a pair with more changes
+        if "per_image_nll" in a and "per_image_nll" in b:
+            delta, se, _ = paired_comparison(b, a, (name(b), name(a)))
+            se_text = f"{se:.2f}"
+        else:
+            delta = b["test_nll"] - a["test_nll"]
+            se_text = f"{float(np.hypot(a['test_nll_se'], b['test_nll_se'])):.2f} unpaired"
+        if changed == "masks":
+            what = f"masks: {_masks(a)} → {_masks(b)}"
+        else:
+            what = "; ".join(f"{k}: {va} → {vb}" for k, (va, vb) in diff.items())
+        lines.append(f"| {name(a)} | {name(b)} | {what} | {_nll(a)} | {_nll(b)} | {delta:+.2f} ({se_text}) |")
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@
 # # 05 · Training MADE on binarized MNIST
 
 # %% [markdown]
-# We train MADE on the standard statically binarized MNIST (Larochelle & Murray, 2011: 50 000 training, 10 000 validation, 10 000 test images) and measure what the MADE paper (Germain, Gregor, Murray & Larochelle, 2015) measures: the average negative log-likelihood (NLL) of the test images in nats. First the training step is written out by hand, with a mask drawn for every minibatch, and checked against the package's. Then a 784-500-784 MADE with one mask is trained here, with early stopping on the validation split. Longer runs of the same training loop — wider networks, dropout, weight decay, ensembles of masks — were saved with their learning curves, settings and test NLLs (some with their trained weights); this notebook reads them, puts them beside the paper's table, and shows over-fitting and its cure in their learning curves. Three questions left open by Brian Keng's post "Autoregressive Autoencoders" (2017) are answered with smaller controlled runs at the end.
+# We train MADE on the standard statically binarized MNIST (Larochelle & Murray, 2011: 50 000 training, 10 000 validation, 10 000 test images) and measure what the MADE paper (Germain, Gregor, Murray & Larochelle, 2015) measures: the average negative log-likelihood (NLL) of the test images in nats. First the training step is written out by hand, with a mask drawn for every minibatch, and checked against the package's. Then a 784-500-784 MADE with one mask is trained here, with early stopping on the validation split. Longer runs of the same training loop — wider networks, dropout, weight decay, ensembles of masks — were trained beforehand with the same loop; this notebook shows their learning curves and test NLLs, puts them beside the paper's table, and reads over-fitting and its cure in their curves. Three questions left open by Brian Keng's post "Autoregressive Autoencoders" (2017) are answered with smaller controlled runs at the end.
 #
 # **You will learn**
 #
@@ -40,7 +40,7 @@ from IPython.display import Markdown, display
 from made_helpers import MADE, data
 from made_helpers.core import masks as mk
 from made_helpers.core import plotting
-from made_helpers.core.evaluate import evaluate_nll
+from made_helpers.core.evaluate import evaluate_nll, paired_difference, per_example_nll, standard_error
 from made_helpers.core.layers import MaskedDense
 from made_helpers.core.losses import bernoulli_nll
 from made_helpers.core.train import train
@@ -54,7 +54,7 @@ RESULTS = Path("..") / "results"                           # the longer runs and
 # %% [markdown]
 # ## Settings
 #
-# All budgets in one place. The run of model 1 below prints how long one epoch of a 784-500-784 MADE over 50 000 images takes on this machine; the longer runs read later trained for up to an hour each.
+# The settings of the runs trained in this notebook, in one place. The run of model 1 below prints how long one epoch of a 784-500-784 MADE over 50 000 images takes on this machine.
 
 # %%
 SETTINGS = {
@@ -152,7 +152,7 @@ for epoch, (train_nll, valid) in enumerate(zip(log["nll"], log["val_nll"]), star
 #
 # $$p_{\text{mix}}(x) = \frac{1}{K}\sum_{k=1}^{K} p_k(x), \qquad -\log p_{\text{mix}}(x) = \log K - \operatorname{logsumexp}_k \log p_k(x),$$
 #
-# an average of probabilities, not of logits or NLLs. A small helper prints what each run did.
+# an average of probabilities, not of logits or NLLs. Here $\operatorname{logsumexp}_k a_k = \log \sum_k e^{a_k}$, computed as $m + \log \sum_k e^{a_k - m}$ with $m = \max_k a_k$, so that the exponentials of very negative log-probabilities do not underflow to zero. A small helper prints what each run did.
 
 # %%
 def summary(name, history):
@@ -246,74 +246,85 @@ display(Markdown("| model | test NLL (nats) | bits per dimension |\n|---|---|---
 #
 # ## Longer runs beside the paper
 #
-# The runs read below used the same `train` function, started from a terminal (`python -m made_helpers train ...`) and given up to about an hour each on two CPU cores. Each was saved with its settings, its learning curves and its test NLL. Their options: dropout on the hidden layers (never on the direct connection), weight decay (an L2 penalty on the weights), learning-rate schedules (a cosine schedule lowers the learning rate smoothly to zero over a set number of epochs), and ensembles of masks (notebook 04, section 10).
+# The longer runs below were trained beforehand on two CPU cores with the same `train` function (the commands are in the appendix at the end). Their options: dropout on the hidden layers (never on the direct connection), weight decay (an L2 penalty on the weights), learning-rate schedules (a cosine schedule lowers the learning rate smoothly to zero over a set number of epochs), and ensembles of masks (notebook 04, section 10) of two kinds. With **full masks** every mask draws a new ordering of the pixels *and* new hidden degrees (order- and connectivity-agnostic training); with **connectivity masks** all masks share one ordering and draw only new hidden degrees, so they differ only in which hidden units see which earlier pixels (connectivity-agnostic training).
 #
-# The paper's numbers in the table are quoted from the MADE paper (Germain et al. 2015, its binarized-MNIST results table). The paper does not give each row's width; its authors' code gives the command of the best MNIST model, two hidden layers of 8 000 ReLU units and 32 masks, much larger than ours. So for each of the paper's rows the table shows our best run of that depth and mask count (test NLL on all 10 000 test images, with the direct connection), its settings, and how many of our runs fall in that row. Several masks are combined as a **mixture**, as in the paper; where our masks share one ordering, a second line gives the best run whose masks' conditionals are **averaged** instead (a distribution too, notebook 04, section 10).
+# The paper's numbers in the table are quoted from the MADE paper (Germain et al. 2015, its binarized-MNIST results table). The paper does not give each row's width; its authors' code gives the command of the best MNIST model, two hidden layers of 8 000 ReLU units and 32 masks, much larger than ours. So for each of the paper's rows the table shows, among our runs of that depth and mask count (with the direct connection), the one with the **lowest validation NLL** — the test NLL chooses nothing, as above — with its validation NLL, its test NLL on all 10 000 test images, its settings, and how many of our runs fall in that row. Several masks are combined as a **mixture**, as in the paper; where our masks share one ordering, a second line gives the best run whose masks' conditionals are **averaged** instead (a distribution too, notebook 04, section 10).
 
 # %%
 runs = results.load_results(RESULTS)
 
 
 def paper_rows(runs):
-    """Markdown: each row of the paper's table (cited) beside our best run in that row, chosen by settings."""
-    lines = ["| the paper's row | paper (cited) | masks combined as | our best: test NLL (nats) | its settings "
-             "| our runs |", "|---|---|---|---|---|---|"]
+    """Markdown: each row of the paper's table (cited) beside our run in that row with the lowest validation NLL."""
+    lines = ["| the paper's row | paper (cited) | masks combined as | our run: validation NLL | its test NLL (nats) "
+             "| its settings | our runs |", "|---|---|---|---|---|---|---|"]
     for key, paper in results.PAPER_MNIST.items():
         for ensemble in ("mixture", "conditionals"):        # conditionals: only masks that share one ordering
             mine = [r for r in runs if results.paper_row(r) == key and results.comparable_with_paper(r)
                     and r.get("num_masks", 1) in (1, 32)                  # the paper's rows: 1 or 32 masks
                     and r["model"].get("direct", True) and r.get("ensemble", "mixture") == ensemble]
-            best = min(mine, key=lambda r: r["test_nll"], default=None)
-            if best is None and ensemble == "conditionals":
+            chosen = results.by_validation(mine)[0] if mine else None      # the validation NLL chooses
+            if chosen is None and ensemble == "conditionals":
                 continue
-            ours = (f"{best['test_nll']:.2f} ± {best['test_nll_se']:.2f}", results.describe(best)) if best \
-                else ("not run", "–")
-            lines.append(f"| {results.ROW_NAMES[key]} | {paper:.2f} | {ensemble} | {ours[0]} | {ours[1]} | {len(mine)} |")
+            ours = (f"{results.validation_nll(chosen):.2f}", f"{chosen['test_nll']:.2f} ± {chosen['test_nll_se']:.2f}",
+                    results.label(chosen)) if chosen else ("not run", "–", "–")
+            lines.append(f"| {results.ROW_NAMES[key]} | {paper:.2f} | {ensemble} | {' | '.join(ours)} | {len(mine)} |")
     return "\n".join(lines)
 
 
 display(Markdown(paper_rows(runs)))
 
 # %% [markdown]
-# Not every run is an attempt at a row of the paper. Some change one setting of another run and nothing else, to measure that setting: the table below finds every such pair among the saved runs and prints the difference of their test NLLs with its standard error. Where both runs saved every test image's NLL the error is **paired**: both models are scored on the same 10 000 test images, the per-image differences are averaged, and their spread is much smaller than that of either NLL; runs saved before that have the larger unpaired error, marked so. Among the pairs: `bf16`, Keras' `mixed_bfloat16` policy, a speed option that computes each layer in 16-bit *bfloat16* numbers while keeping the weights in 32-bit floats — the pair shows what it costs in NLL. Runs that differ only in their seed show how much the luck of the initial weights, masks and minibatches moves the test NLL: the size a difference between two single runs must exceed before it means anything.
+# Not every run is an attempt at a row of the paper. Some change one setting of another run and nothing else, to measure that setting: the table below finds every such pair among the runs (each run named by its settings) and prints the difference of their test NLLs with its standard error. Where every test image's NLL is known for both runs the error is **paired**: both models are scored on the same 10 000 test images, the per-image differences are averaged, and their spread is much smaller than that of either NLL; for the oldest runs only the mean and its standard error are known, so their error is the larger unpaired one, marked so. Among the pairs: `bf16`, Keras' `mixed_bfloat16` policy, a speed option that computes each layer in 16-bit *bfloat16* numbers while keeping the weights in 32-bit floats — the pair shows what it costs in NLL. Runs that differ only in their seed show how much the luck of the initial weights, masks and minibatches moves the test NLL: the size a difference between two single runs must exceed before it means anything.
 
 # %%
 display(Markdown("**Pairs of runs that differ in one setting** (B − A < 0: B is better)\n\n"
-                 + results.one_change_table(runs, include_unpaired=True)))
+                 + results.one_change_table(runs, include_unpaired=True, name=results.label)))
 display(Markdown("**The same settings, other seeds**\n\n" + results.seed_spread_table(runs)))
 
 # %% [markdown]
 # ### Over-fitting and its cure
 #
-# Two one-mask runs of the same 784-4000-784 network, one weakly and one strongly regularised. Both use a cosine learning-rate schedule; they differ in the settings printed below (read from the runs' saved settings), above all in dropout and weight decay. The curves are the runs' saved learning curves.
+# Two one-mask runs of the same 784-4000-784 network with one random ordering and a 50-epoch cosine schedule that differ **only** in their regularisation: dropout 0.3 and no weight decay, against dropout 0.5 and weight decay (an L2 penalty) $10^{-4}$. The code checks that no other setting differs. Two settings change together, so the pair measures the stronger regularisation as a whole, not dropout or weight decay alone.
 
 # %%
-by_file = {r["file"]: r for r in runs}
-pair = [("made_784-4000-784_k1_random_drop0.3.json", "weak regularisation"),
-        ("made_784-4000-784_k1_random_drop0.5_wd1e-4.json", "strong regularisation")]
-print("settings that differ (weak, strong):", results.differences(by_file[pair[0][0]], by_file[pair[1][0]]))
+# one-change pair
+weaker = results.find_run(runs, hidden=[4000], masks=1, dropout=0.3, weight_decay=0.0, epochs=50)
+stronger = results.find_run(runs, hidden=[4000], masks=1, dropout=0.5, weight_decay=1e-4, epochs=50)
+
+print("settings that differ (weaker, stronger):", results.require_one_change(weaker, stronger, ("dropout", "weight_decay")))
+delta, se, n_images = results.paired_comparison(stronger, weaker)
+print(f"test NLL: weaker {weaker['test_nll']:.2f}, stronger {stronger['test_nll']:.2f} nats; stronger − weaker = "
+      f"{delta:+.2f} ± {se:.2f} nats (paired standard error over {n_images} test images)")
+for name, run in (("weaker", weaker), ("stronger", stronger)):
+    curves, training = run["training"]["curves"], run["training"]
+    print(f"{name}: best validation epoch {training['best_epoch']} of {training['epochs_run']} run; at the last "
+          f"epoch training NLL {curves['train_nll'][-1]:.2f}, validation NLL {curves['valid_nll'][-1]:.2f}")
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-for ax, (name, label) in zip(axes, pair):
-    curves = by_file[name]["training"]["curves"]
-    best = by_file[name]["training"]["best_epoch"]
-    plotting.plot_learning_curves({**curves, "best_epoch": best}, ax=ax, zoom_after=4,
-                                  title=f"784-4000-784, one mask, {label}")
+for ax, (run, name) in zip(axes, ((weaker, "dropout 0.3, no L2"), (stronger, "dropout 0.5, L2 1e-4"))):
+    plotting.plot_learning_curves({**run["training"]["curves"], "best_epoch": run["training"]["best_epoch"]}, ax=ax,
+                                  zoom_after=4, title=f"784-4000-784, one mask, {name}")
 low, high = min(ax.get_ylim()[0] for ax in axes), max(ax.get_ylim()[1] for ax in axes)
 for ax in axes:
     ax.set_ylim(low, high)                                       # the same scale for both
-fig.suptitle("The same network with weak and with strong regularisation (saved runs)")
+fig.suptitle("The same network and schedule with weaker and with stronger regularisation")
 fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# With the weaker regularisation the training NLL keeps falling while the validation NLL turns up after its best epoch, and early stopping ends the run before its 50 epochs; with the stronger one both fall to the end and the best epoch is at or near the last. The paired difference printed above is many times its standard error, and also many times the seed-to-seed standard deviation in the seed table (measured for another network, so a guide, not a measurement for this one).
 
 # %% [markdown]
 # ## Several masks: when does an ensemble help?
 #
 # A model trained over $K$ masks can be evaluated as an ensemble of its masks. By Jensen's inequality, $\log \frac{1}{K}\sum_k p_k(x) \ge \frac{1}{K}\sum_k \log p_k(x)$: the mixture is at least as good as the **average** of its single masks on every image. That says nothing about the *best* single mask, nor about a separately trained one-mask model, which does not have to share its weights with other orderings.
 #
-# The 784-500-784 model trained over 32 random orderings (order- and connectivity-agnostic training, notebook 04 section 10), whose trained weights were saved, is evaluated here with each mask alone and as mixtures of its first $k$ masks.
+# The 784-500-784 model trained over 32 full masks (32 random orderings, notebook 04 section 10) is loaded here and evaluated with each mask alone and as mixtures of its first $k$ masks.
 
 # %%
-order_agnostic = keras.saving.load_model(RESULTS / "made_784-500-784_k32_full.keras", compile=False)
+agnostic_run = results.find_run(runs, hidden=[500], masks=32)
+order_agnostic = keras.saving.load_model(results.model_beside(agnostic_run, RESULTS / agnostic_run["file"]),
+                                         compile=False)
 x_eval = x_test_all[:SETTINGS["n_eval_pretrained"]] if SETTINGS["n_eval_pretrained"] else x_test_all
 K = order_agnostic.num_masks
 single = []
@@ -329,18 +340,50 @@ for k in mixture_sizes:
     print(f"mixture of the first {k:2d} masks: {mixtures[k][0]:.2f} ± {mixtures[k][1]:.2f} nats")
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.8))
+fig, (ax, ax_single) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
 ax.plot(mixture_sizes, [mixtures[k][0] for k in mixture_sizes], marker="o", label="mixture of the first k masks")
-ax.scatter(np.ones(len(single)), single, color="gray", s=10, alpha=0.6, label="each mask alone")
+ax.errorbar([1], [np.mean(single)], yerr=[[np.mean(single) - np.min(single)], [np.max(single) - np.mean(single)]],
+            fmt="s", color="gray", capsize=4, label="single masks: mean, best to worst")
 ax.set(xscale="log", xticks=mixture_sizes, xticklabels=mixture_sizes, xlabel="number of masks k in the test mixture",
-       ylabel="test NLL (nats)", title="784-500-784 trained over 32 orderings: test NLL against k")
+       ylabel="test NLL (nats)", title="test NLL against the number of masks k")
 ax.legend()
+order = np.argsort(single)
+ax_single.scatter(np.arange(1, K + 1), np.array(single)[order], color="gray", s=18)
+ax_single.axhline(mixtures[mixture_sizes[-1]][0], color="C0", linestyle="--",
+                  label=f"mixture of all {mixture_sizes[-1]}")
+ax_single.set(xlabel="mask, ranked from best to worst", ylabel="test NLL (nats)", title="each mask alone")
+ax_single.legend()
+fig.suptitle("784-500-784 trained over 32 full masks (random orderings)")
+fig.tight_layout()
 plt.show()
+
+# %% [markdown]
+# ### Does an ensemble of masks help a one-mask recipe?
+#
+# The model above was never trained with one mask, so it cannot say whether training over several masks helps. The pair below can: the recipe of our run in the paper's row "1 hidden layer, 1 mask" (784-4000-784, one random ordering, dropout 0.5, L2 $10^{-4}$, a 50-epoch cosine schedule), trained once with one mask and once over 32 connectivity masks (tested as the average of the 32 masks' conditionals), nothing else changed.
+
+# %%
+# one-change pair
+one_mask = results.find_run(runs, hidden=[4000], masks=1, dropout=0.5, weight_decay=1e-4, epochs=50)
+many_masks = results.find_run(runs, hidden=[4000], masks=32, dropout=0.5, weight_decay=1e-4, epochs=50)
+
+results.require_one_change(one_mask, many_masks, "masks")            # refuses a pair that differs in more
+print(f"one mask: {results.label(one_mask)}\n32 masks: {results.label(many_masks)}")
+delta, se, n_images = results.paired_comparison(many_masks, one_mask)
+print(f"test NLL: one mask {one_mask['test_nll']:.2f}, 32 connectivity masks {many_masks['test_nll']:.2f} nats; "
+      f"32 − 1 = {delta:+.2f} ± {se:.2f} nats (paired standard error over {n_images} test images)")
+for name, run in (("one mask", one_mask), ("32 masks", many_masks)):
+    curves, training = run["training"]["curves"], run["training"]
+    print(f"{name}: last epoch training NLL {curves['train_nll'][-1]:.2f}, validation NLL "
+          f"{curves['valid_nll'][-1]:.2f}; best validation epoch {training['best_epoch']} of {training['epochs_run']}")
+
+# %% [markdown]
+# Here the 32 masks make the test NLL worse, by many times the paired standard error, and the training NLL is higher too: the network fits its own training digits less well when the same weights must serve 32 connectivity patterns, so within 50 epochs it under-fits instead of gaining from the ensemble. This is one recipe, one width and one training length: it does not say what 32 masks would do with wider layers or longer training.
 
 # %% [markdown]
 # ## Questions from Brian Keng's post, answered with runs
 #
-# Brian Keng's post "Autoregressive Autoencoders" (2017) implements MADE in Keras on binarized MNIST and leaves three questions open. Its model reached a test NLL of about 150 nats without the direct connection and under 100 with it (numbers quoted from the post), and the post wonders whether so large a gap means a bug; it also asks whether the pixel ordering matters and whether several masks help. We answer the three with controlled runs at reduced scale: the first 10 000 training images, a fixed budget of 30 epochs (the best validation epoch is kept), the same seed, the full validation and test sets. Only one thing changes between rows.
+# Brian Keng's post "Autoregressive Autoencoders" (2017) implements MADE in Keras on binarized MNIST and leaves three questions open. Its model reached a test NLL of about 150 nats without the direct connection and under 100 with it (numbers quoted from the post), and the post wonders whether so large a gap means a bug; it also asks whether the pixel ordering matters and whether several masks help. We answer the three with controlled runs at reduced scale: the first 10 000 training images, a fixed 30 epochs (the best validation epoch is kept), the same seed, the full validation and test sets. Only one thing changes between rows.
 #
 # 1. **Direct connection.** With one mask, natural ordering: direct input→output connection on vs off, and off with *equal* hidden degrees (spread evenly over $1 \dots D-1$ instead of drawn at random, so more outputs get a hidden path from the pixel just before them; the count is printed below the table).
 # 2. **Ordering.** One mask: the natural (row-major) ordering vs one fixed random ordering.
@@ -352,17 +395,21 @@ x_small = x_train[:ABL["n_train"]]
 
 
 def ablation(name, **made_kwargs):
-    """Train one configuration at reduced scale; return its validation and test NLLs."""
+    """Train one configuration at reduced scale; return its validation and test NLLs, and the test NLL of every
+    test image (nll_1: mask 0; nll_k: the mixture of all masks) for paired differences."""
     keras.utils.set_random_seed(SEED)
     model = MADE(784, SETTINGS["hidden_sizes"], seed=SEED, **made_kwargs)
     history = train(model, x_small, x_valid, epochs=ABL["epochs"], patience=ABL["epochs"],
                     batch_size=SETTINGS["batch_size"], learning_rate=SETTINGS["learning_rate"],
                     seed=SEED, verbose=0)
+    nll_1 = per_example_nll(model, x_test, num_masks=1)                    # (N,) nats, mask 0
     row = {"name": name, "best_epoch": history["best_epoch"], "minutes": sum(history["epoch_seconds"]) / 60,
-           "valid_1": evaluate_nll(model, x_valid, num_masks=1)[0], "test_1": evaluate_nll(model, x_test, num_masks=1)}
+           "valid_1": evaluate_nll(model, x_valid, num_masks=1)[0], "nll_1": nll_1,
+           "test_1": (float(nll_1.mean()), standard_error(nll_1))}
     if model.num_masks > 1:
+        nll_k = per_example_nll(model, x_test, num_masks=model.num_masks)   # (N,) nats, the mixture
         row["valid_k"] = evaluate_nll(model, x_valid, num_masks=model.num_masks)[0]
-        row["test_k"] = evaluate_nll(model, x_test, num_masks=model.num_masks)
+        row["nll_k"], row["test_k"] = nll_k, (float(nll_k.mean()), standard_error(nll_k))
     print(f"{name}: done in {row['minutes']:.1f} min")
     return row
 
@@ -404,49 +451,48 @@ for scheme in ("random", "equal"):
 # %% [markdown]
 # Notebook 04 counted 363 for random degrees, not the number printed here: it drew its degrees with `mk.make_degrees(784, [500], seed=0)`, while a `MADE` derives each mask's degrees from its seed and the mask's index, another random draw. Every draw of random degrees leaves its own gaps; what holds for all of them is that random degrees leave many more outputs without a path from their predecessor than equal ones do.
 #
-# The differences the questions ask about, computed from the rows of the table (test NLL in nats; negative: better than the row it is compared with):
+# The differences the questions ask about. Each compares two rows of the table that differ in one setting, trained from the same seed on the same images, and is scored on the same test images, so its ± is the **paired** standard error of the per-image differences (test NLL in nats; negative: better than the row it is compared with):
 
 # %%
 ref, no_direct, no_direct_equal, random_order, k_natural, k_random = ablations
-comparisons = [("no direct connection vs the reference", no_direct["test_1"][0] - ref["test_1"][0]),
-               ("no direct, equal hidden degrees vs the reference", no_direct_equal["test_1"][0] - ref["test_1"][0]),
-               ("one random ordering vs the natural one", random_order["test_1"][0] - ref["test_1"][0]),
-               (f"{K_ABL} connectivity masks (mixture) vs 1 mask, natural", k_natural["test_k"][0] - ref["test_1"][0]),
-               (f"{K_ABL} random orderings (mixture) vs 1 random ordering", k_random["test_k"][0] - random_order["test_1"][0])]
-for name, delta in comparisons:
-    print(f"{name:55s} {delta:+7.2f} nats")
+comparisons = [("no direct connection vs the reference", no_direct["nll_1"], ref["nll_1"]),
+               ("no direct, equal hidden degrees vs no direct", no_direct_equal["nll_1"], no_direct["nll_1"]),
+               ("one random ordering vs the natural one", random_order["nll_1"], ref["nll_1"]),
+               (f"{K_ABL} connectivity masks (mixture) vs 1 mask, natural", k_natural["nll_k"], ref["nll_1"]),
+               (f"{K_ABL} random orderings (mixture) vs 1 random ordering", k_random["nll_k"], random_order["nll_1"])]
+for name, nll_b, nll_a in comparisons:
+    delta, se = paired_difference(nll_b, nll_a)
+    print(f"{name:55s} {delta:+7.2f} ± {se:.2f} nats")
 recovered = (no_direct["test_1"][0] - no_direct_equal["test_1"][0]) / (no_direct["test_1"][0] - ref["test_1"][0])
 print(f"share of the direct connection's gain that equal hidden degrees recover: {recovered:.0%}")
 
 # %% [markdown]
-# Differences of a few tenths of a nat are within the noise of one seed: the standard errors above are for the *test sample*, not for the training randomness (the seed table earlier shows how much a seed moves a result), so small gaps would need more seeds. The large ones are clear.
+# A paired standard error says how much a difference would move with another sample of test images, for the same two trained models; it says nothing about another training seed. The seed table earlier measured that for one network (784-500-784, 20 epochs, three seeds): its standard deviation, printed there, is the size of the seed's effect on one test NLL. It was not measured at this reduced scale, so it is a guide; every difference printed above is far larger than both it and its paired standard error.
 #
-# How the multi-mask runs ended their training, read from their saved learning curves: the last epoch's training and validation NLL, and the epoch with the best validation NLL.
+# How the multi-mask runs ended their training, from their learning curves: the last epoch's training and validation NLL, and the epoch with the best validation NLL.
 
 # %%
 lines = ["| run | last epoch: training NLL | last epoch: validation NLL | best epoch of epochs run |", "|---|---|---|---|"]
 for r in runs:
     curves, training = r["training"].get("curves", {}), r["training"]
     if r["model"].get("num_masks", 1) > 1 and curves:
-        lines.append(f"| {results.describe(r).split('; adam')[0]} | {curves['train_nll'][-1]:.2f} | "
+        lines.append(f"| {results.label(r)} | {curves['train_nll'][-1]:.2f} | "
                      f"{curves['valid_nll'][-1]:.2f} | {training['best_epoch']} of {training['epochs_run']} |")
 display(Markdown("\n".join(lines)))
 
 # %% [markdown]
 # ### What the runs show
 #
-# One seed each, except where the seed table says otherwise, so gaps of a few tenths of a nat are not established.
+# A sentence below credits a setting only where two runs differ in that setting alone, and points to the printed difference with its paired standard error; where runs differ in more, it says so.
 #
-# * **For one mask, regularisation closed the gap to the paper.** Model 1, trained above without regularisation, over-fits after a few dozen epochs (its curves). The 4 000-unit network over-fits early with weak regularisation and keeps improving with dropout 0.5 and weight decay (the two curves side by side); the paper-table row "1 hidden layer, 1 mask" shows that run beside the paper's number, within about one standard error of it.
-# * **When an ensemble of masks helps.** Jensen's inequality promises only that the mixture beats the *average* single mask; the curve of the 32-ordering model shows that, and also that each of its masks alone is much worse than a model trained for one mask. Whether the mixture beats a separately trained one-mask model depends on three things:
-#   * *capacity*: the same weights serve 32 orderings; at 500 hidden units the 32-mask mixture (printed above) stays behind model 1, trained here with one mask, and with two hidden layers the gap between 32-mask and one-mask runs shrinks as the layers get wider (the 500-, 1 000- and 2 000-unit runs in the tables);
-#   * *what changes between masks*: the 8-mask 4 000-unit run shares one random ordering between its masks, which differ only in connectivity; there, averaging the conditionals pixel by pixel is a distribution (notebook 04, section 10 shows the sums), and the one-change table shows it beating the same network with one mask: resampling the connectivity acts as a regulariser. More is not better at a fixed width and training length: the run with 32 such masks (and weight decay, 90 epochs) ends with a higher training *and* validation NLL than the 8-mask run (the table above) and a worse test NLL (the paper table's conditionals line): each of 32 connectivity patterns gets less of the network's training than each of 8. Across different orderings, averaged conditionals or logits are not a distribution, so only the mixture may be used;
-#   * *training length*: every multi-mask run ended at its epoch cap with its best validation epoch at or near the last one (the table above), so all of them were still improving, while the paper trained without an epoch limit. The runs over 32 orderings end with their training NLL close to their validation NLL: they under-fit rather than over-fit. (The 8-mask run, whose masks share one ordering, fits its training images much more closely.)
-#
-#   Strong regularisation of one mask did better than the 8-mask ensemble with weaker regularisation: an ensemble of masks is one regulariser among others, not a free gain. None of our ensembles reaches the paper's best (86.64 nats, cited from the paper), which used two layers of 8 000 units.
-# * **The direct connection matters.** Without it the small-scale reference loses several nats (the first difference printed above). Notebook 04's explanation, outputs without a hidden path from the pixel just before them, accounts for only part of it: equal hidden degrees give that path to far more outputs, yet recover only the share printed above. The direct connection gives every output a logistic regression on *all* earlier pixels (the FVSBN of notebook 04), which a narrow hidden layer with random degrees does not provide. The gap quoted from Keng's post is larger than any of ours, so the switch alone does not explain it.
-# * **A random ordering helped in this setting** (the difference printed above), and the best one-mask runs in the paper table use one. Notebook 06 shows that a better likelihood does not have to mean better-looking samples.
-# * **Several masks at small scale:** connectivity masks in the natural ordering regularise where one mask over-fits, while random orderings must share the weights between very different models; the last two differences printed above compare each with its one-mask counterpart.
+# * **Stronger regularisation helped the one-mask 784-4000-784 network.** Dropout 0.5 with L2 $10^{-4}$ against dropout 0.3 without L2, all else equal, lowered the test NLL (the pair in "Over-fitting and its cure"); the weaker run over-fitted early, the stronger one was still improving at its last epoch. The pair changes dropout and L2 together, so it cannot say which of the two did it. The stronger run is the one the paper table sets beside the paper's row "1 hidden layer, 1 mask".
+# * **Several masks did not help that recipe.** Training the same recipe over 32 connectivity masks instead of one, nothing else changed, made the test NLL worse and the training NLL higher (the pair in "Does an ensemble of masks help a one-mask recipe?"): at this width and training length the shared weights under-fit the 32 patterns.
+# * **With weaker regularisation, 8 connectivity masks did help.** In the one-change table, 8 connectivity masks instead of one on the dropout-0.3 recipe (no L2) lowered the test NLL by several times its paired standard error and several times the seed's standard deviation. Set beside the previous point: the two pairs differ in the number of masks (8 or 32) *and* in the regularisation, so these runs do not show which of the two turns the gain into a loss. The 32-mask run with dropout 0.3 and L2 differs from the 8-mask run in the number of masks, in L2 and in training length (90 or 50 epochs), so it does not answer that either.
+# * **Wider layers helped the 32-ordering networks.** In the one-change table, the two-hidden-layer networks over 32 full masks improve with width (500, 1 000, 2 000 units per layer, only the width changed). Jensen's inequality promises only that a mixture beats the *average* of its masks, which the 784-500-784 32-mask model shows; its single masks score worse than model 1, a one-mask model trained here — a comparison that also differs in ordering, schedule and training length, so it shows the size of the gap, not its cause.
+# * **The multi-mask runs were stopped by their epoch limit**, their best validation epoch at or near the last one (the table above), so they were still improving. The runs over 32 orderings end with their training NLL close to their validation NLL: they under-fit rather than over-fit. None of our ensembles reaches the paper's best (86.64 nats, cited from the paper), which used two layers of 8 000 units.
+# * **The direct connection matters** (the reduced-scale runs). Without it the reference loses several nats (the first paired difference printed above). Notebook 04's explanation, outputs without a hidden path from the pixel just before them, accounts for only part of it: equal hidden degrees give that path to far more outputs, yet recover only the share printed above. The direct connection gives every output a logistic regression on *all* earlier pixels (the FVSBN of notebook 04), which a narrow hidden layer with random degrees does not provide. The gap quoted from Keng's post is larger than any of ours, so the switch alone does not explain it.
+# * **A random ordering helped in this setting** (the third paired difference above). Notebook 06 shows that a better likelihood does not have to mean better-looking samples.
+# * **Several masks at small scale:** 8 connectivity masks in the natural ordering gave a lower test NLL than one mask, while 8 random orderings gave a higher one than one random ordering (the last two paired differences above). The one-mask reference had not over-fitted — its best validation epoch was its last (the table) — so the connectivity masks' gain is not a cure for over-fitting; the random orderings must share the weights between very different models.
 
 # %% [markdown]
 # ## Running time
@@ -455,6 +501,15 @@ display(Markdown("\n".join(lines)))
 
 # %%
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
+
+# %% [markdown]
+# ## Appendix: how the longer runs were trained
+#
+# Each longer run of this notebook was trained with the package's `made train` command and these flags, then scored on the whole test split with `made evaluate`:
+
+# %%
+for run in sorted(runs, key=results.label):
+    print(f"{results.label(run)}:\n    {results.train_command(run)}")
 
 # %% [markdown]
 # Next: [06 · Sampling from MADE and completing digits](06_sampling_and_completion.ipynb).
