@@ -94,16 +94,30 @@ def completion_canvas(originals, completed, observed, image_shape: tuple[int, in
     return canvas
 
 
+def completion_key() -> list[tuple[str, tuple[float, float, float]]]:
+    """``[(label, RGB)]`` of the four pixel colours of :func:`completion_canvas`: given on/off, sampled on/off."""
+    from .conditioning import GIVEN_COLOURS, SAMPLED_COLOURS
+
+    return [(f"{kind} pixel, {value}", colours[i]) for kind, colours in (("given", GIVEN_COLOURS),
+                                                                       ("sampled", SAMPLED_COLOURS))
+            for i, value in ((0, "on (1)"), (1, "off (0)"))]
+
+
 def plot_completions(originals, completed, observed, title: str, image_shape: tuple[int, int] = (28, 28),
                      ax=None):
     """One row per original ``(n, H*W)``: the digit whole, then its completions (:func:`completion_canvas`), given
-    pixels black on white, sampled ones orange on pale blue. Returns the figure."""
+    pixels black on white, sampled ones orange on pale blue, with a colour key (:func:`completion_key`) to the
+    right. Returns the figure."""
+    from matplotlib.patches import Patch
+
     canvas = completion_canvas(originals, completed, observed, image_shape)
     n, per_row = len(originals), len(completed) // len(originals)
-    fig, ax = _figure_and_axes(ax, (1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
+    fig, ax = _figure_and_axes(ax, (2.6 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
     ax.imshow(canvas, interpolation="nearest")
-    ax.set(title=title, xlabel=f"original | {per_row} completions (given: black on white, sampled: orange on blue)",
-           ylabel=f"{n} digits", xticks=[], yticks=[])
+    ax.set(title=title, xlabel=f"original | {per_row} completions", ylabel=f"{n} digits", xticks=[], yticks=[])
+    ax.legend([Patch(facecolor=rgb, edgecolor="0.4") for _, rgb in completion_key()],
+              [label for label, _ in completion_key()], title="colour key", loc="center left",
+              bbox_to_anchor=(1.02, 0.5), fontsize=8, title_fontsize=8, frameon=False, handlelength=1.2)
     return fig
 
 
