@@ -253,15 +253,16 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
     cmap = plt.get_cmap("viridis")
     for l, (x, d) in enumerate(zip(xs, layers)):
         faces = cmap((np.asarray(d, dtype=float) - 1) / max(1, D - 1))      # colour by degree, 1..D
-        texts = np.where(faces[:, :3] @ np.array([0.299, 0.587, 0.114]) > 0.5, "black", "white")
-        alpha = np.ones(len(d)) if on_path is None else np.where(on_path[l], 1.0, 0.25)
-        faces[:, 3] = alpha
-        ax.scatter(x, np.full(len(d), l), s=diameter ** 2, c=faces, edgecolors="black",
+        faded = np.zeros(len(d), bool) if on_path is None else ~np.asarray(on_path[l], bool)
+        # faded units: an opaque pale tint of their colour (no lines showing through), label in dark grey
+        faces[faded, :3] = 0.3 * faces[faded, :3] + 0.7
+        texts = np.where(faces[:, :3] @ np.array([0.299, 0.587, 0.114]) > 0.5, "black", "white").astype(object)
+        texts[faded] = "0.2"
+        ax.scatter(x, np.full(len(d), l), s=diameter ** 2, c=faces, edgecolors=np.where(faded, "0.55", "black"),
                    linewidths=0.6, zorder=3)
         if fontsize >= 4.5:
-            for xi, di, ti, ai in zip(x, d, texts, alpha):
-                ax.text(xi, l, str(int(di)), ha="center", va="center", fontsize=fontsize,
-                        color=ti, alpha=ai, zorder=4)
+            for xi, di, ti in zip(x, d, texts):
+                ax.text(xi, l, str(int(di)), ha="center", va="center", fontsize=fontsize, color=ti, zorder=4)
         ax.text(-widest / 2 - 0.4, l, names[l], ha="right", va="center", fontsize=9)
     if D <= 24:
         label_size = min(9.0, max(6.0, fontsize))
