@@ -272,4 +272,4 @@ plt.show()
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
 
 # %% [markdown]
-# Next: [04 · Building the masks](04_mask_construction.ipynb).
+# Next: [04 · Building the masks: degrees, the `>=` / `>` rule, orderings, direct connections](04_mask_construction.ipynb).
