@@ -16,7 +16,7 @@
 # # 03 · Why an autoencoder is not a distribution, and the autoregressive property
 
 # %% [markdown]
-# An autoencoder trained with binary cross-entropy outputs, for every pixel, a probability $\sigma(\ell_d)$ — so it is tempting to call $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ "the probability of $x$". On a tiny problem, $D = 10$ binary pixels, we can list all $2^{10} = 1024$ possible inputs and add those numbers up: for an ordinary autoencoder they do not sum to 1, for MADE they do, before and after training. The reason is the chain rule $p(x) = \prod_d p(x_d \mid x_{<d})$: MADE's output $d$ only sees the inputs before $d$. We check the chain rule numerically and make the autoregressive property visible as the zero pattern of the network's Jacobian.
+# An autoencoder trained with binary cross-entropy outputs, for every pixel, a probability $\sigma(\ell_d)$ — so it is tempting to call $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ "the probability of $x$". On a tiny problem, $D = 10$ binary pixels, we can list all $2^{10} = 1024$ possible inputs and add those numbers up: for an ordinary autoencoder they do not sum to 1, for MADE they do, before and after training. The reason is the chain rule $p(x) = \prod_d p(x_d \mid x_{<d})$: MADE's output $d$ only sees the inputs before $d$. We check the chain rule numerically and make the autoregressive property visible as the zero pattern of the network's Jacobian (the matrix of the derivatives of its outputs with respect to its inputs).
 #
 # **You will learn**
 #
