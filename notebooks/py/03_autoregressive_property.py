@@ -192,7 +192,7 @@ for name, model in [("MADE, trained", made), ("autoencoder, code 64", ae_wide)]:
 #
 # ## The autoregressive property, made visible
 #
-# "Output $d$ depends only on $x_{<d}$" means $\partial \ell_d / \partial x_i = 0$ whenever $i \ge d$. Besides the MADE above we train one with a random **ordering** (`ordering=\"random\"`): the chain rule applied to the pixels in a shuffled order $o_1, \dots, o_D$, so the output for pixel $o_t$ may see only $x_{o_1}, \dots, x_{o_{t-1}}$. We compute the Jacobian $J_{ij} = \partial \ell_j / \partial x_i$ with automatic differentiation at 200 test strips and show $\operatorname{mean}|J_{ij}|$: rows are inputs, columns outputs, both labelled by their code index 0–9 (0 is $x_1$).
+# "Output $d$ depends only on $x_{<d}$" means $\partial \ell_d / \partial x_i = 0$ whenever $i \ge d$. Besides the MADE above we train one with a random **ordering** (`ordering="random"`): the chain rule applied to the pixels in a shuffled order $o_1, \dots, o_D$, so the output for pixel $o_t$ may see only $x_{o_1}, \dots, x_{o_{t-1}}$. We compute the Jacobian $J_{ij} = \partial \ell_j / \partial x_i$ with automatic differentiation at 200 test strips and show $\operatorname{mean}|J_{ij}|$: rows are inputs, columns outputs, both labelled by their code index 0–9 (0 is $x_1$).
 
 # %%
 def mean_abs_jacobian(model, x):
