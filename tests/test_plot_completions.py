@@ -32,6 +32,24 @@ def test_layout_colours_and_labels():
     plt.close(fig)
 
 
+def test_colour_key_names_the_colours_the_canvas_uses():
+    """The legend gives each of the four pixel colours of the canvas a label: given/sampled, on/off."""
+    originals = np.array([[1, 0, 1, 0]], dtype="float32")
+    completed = np.array([[1, 0, 1, 0]], dtype="float32")
+    observed = np.array([True, True, False, False])
+    fig = plot_completions(originals, completed, observed, title="t", image_shape=(2, 2))
+    ax = fig.axes[0]
+    tile = ax.images[0].get_array()[:, -2:].reshape(4, 3)               # the completion: given 1, 0; sampled 1, 0
+    legend = ax.get_legend()
+    key = {text.get_text(): tuple(patch.get_facecolor()[:3])
+           for text, patch in zip(legend.get_texts(), legend.get_patches())}
+    assert list(key) == ["given pixel, on (1)", "given pixel, off (0)", "sampled pixel, on (1)",
+                         "sampled pixel, off (0)"]
+    np.testing.assert_allclose(np.array(list(key.values())), tile, atol=1e-6)
+    assert len({tuple(np.round(c, 3)) for c in key.values()}) == 4                     # four distinct colours
+    plt.close(fig)
+
+
 def test_per_completion_observed_sets_and_given_axes():
     originals = np.zeros((1, 4), dtype="float32")
     completed = np.ones((2, 4), dtype="float32")

@@ -401,3 +401,14 @@ def test_a_fresh_process_builds_the_explorer_from_the_committed_models():
     assert done.returncode == 0, done.stderr[-2000:]
     agnostic = best_by_validation(committed_models(ROOT / "results"), one_mask=False)
     assert done.stdout.split() == [small, agnostic, "(4,", "784)"]
+
+
+def test_the_model_menu_names_each_model_by_what_it_is():
+    """The menu shows architecture, ordering, regularisation and masks; never a file name."""
+    committed = committed_models(ROOT / "results")
+    assert committed
+    for m in committed:
+        assert m.name not in m.label and ".json" not in m.label and ".keras" not in m.label
+        assert m.label.startswith("784-") and "ordering" in m.label and f"{m.num_masks} mask" in m.label
+    labels = [m.label for m in committed]
+    assert len(set(labels)) == len(labels)                      # no two menu entries read the same

@@ -77,7 +77,7 @@ def conditioning_mask_set(model, observed, mask: int | None = None, force: bool 
             "this model was trained with a single ordering, and the observed inputs are not a prefix of it: "
             "conditioning on them needs an ordering the model never saw (its conditionals are untrained). "
             "Observe a prefix of model.ordering, use a model trained over many orderings (ordering='random', "
-            "several masks; new orderings still cost likelihood, see notebook 06), or pass force=True")
+            "several masks; an ordering not drawn in training still costs likelihood), or pass force=True")
     degrees = [mk.input_degrees(model.input_dim, ordering), *[np.asarray(d) for d in trained.degrees[1:]]]
     return mk.MaskSet(degrees, trained.mask_seed)
 

@@ -94,16 +94,30 @@ def completion_canvas(originals, completed, observed, image_shape: tuple[int, in
     return canvas
 
 
+def completion_key() -> list[tuple[str, tuple[float, float, float]]]:
+    """``[(label, RGB)]`` of the four pixel colours of :func:`completion_canvas`: given on/off, sampled on/off."""
+    from .conditioning import GIVEN_COLOURS, SAMPLED_COLOURS
+
+    return [(f"{kind} pixel, {value}", colours[i]) for kind, colours in (("given", GIVEN_COLOURS),
+                                                                       ("sampled", SAMPLED_COLOURS))
+            for i, value in ((0, "on (1)"), (1, "off (0)"))]
+
+
 def plot_completions(originals, completed, observed, title: str, image_shape: tuple[int, int] = (28, 28),
                      ax=None):
     """One row per original ``(n, H*W)``: the digit whole, then its completions (:func:`completion_canvas`), given
-    pixels black on white, sampled ones orange on pale blue. Returns the figure."""
+    pixels black on white, sampled ones orange on pale blue, with a colour key (:func:`completion_key`) to the
+    right. Returns the figure."""
+    from matplotlib.patches import Patch
+
     canvas = completion_canvas(originals, completed, observed, image_shape)
     n, per_row = len(originals), len(completed) // len(originals)
-    fig, ax = _figure_and_axes(ax, (1.0 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
+    fig, ax = _figure_and_axes(ax, (2.6 + 0.75 * (per_row + 1), 0.4 + 0.75 * n))
     ax.imshow(canvas, interpolation="nearest")
-    ax.set(title=title, xlabel=f"original | {per_row} completions (given: black on white, sampled: orange on blue)",
-           ylabel=f"{n} digits", xticks=[], yticks=[])
+    ax.set(title=title, xlabel=f"original | {per_row} completions", ylabel=f"{n} digits", xticks=[], yticks=[])
+    ax.legend([Patch(facecolor=rgb, edgecolor="0.4") for _, rgb in completion_key()],
+              [label for label, _ in completion_key()], title="colour key", loc="center left",
+              bbox_to_anchor=(1.02, 0.5), fontsize=8, title_fontsize=8, frameon=False, handlelength=1.2)
     return fig
 
 
@@ -239,15 +253,16 @@ def plot_network(degrees: Sequence[np.ndarray], masks: Sequence[np.ndarray],
     cmap = plt.get_cmap("viridis")
     for l, (x, d) in enumerate(zip(xs, layers)):
         faces = cmap((np.asarray(d, dtype=float) - 1) / max(1, D - 1))      # colour by degree, 1..D
-        texts = np.where(faces[:, :3] @ np.array([0.299, 0.587, 0.114]) > 0.5, "black", "white")
-        alpha = np.ones(len(d)) if on_path is None else np.where(on_path[l], 1.0, 0.25)
-        faces[:, 3] = alpha
-        ax.scatter(x, np.full(len(d), l), s=diameter ** 2, c=faces, edgecolors="black",
+        faded = np.zeros(len(d), bool) if on_path is None else ~np.asarray(on_path[l], bool)
+        # faded units: an opaque pale tint of their colour (no lines showing through), label in dark grey
+        faces[faded, :3] = 0.3 * faces[faded, :3] + 0.7
+        texts = np.where(faces[:, :3] @ np.array([0.299, 0.587, 0.114]) > 0.5, "black", "white").astype(object)
+        texts[faded] = "0.2"
+        ax.scatter(x, np.full(len(d), l), s=diameter ** 2, c=faces, edgecolors=np.where(faded, "0.55", "black"),
                    linewidths=0.6, zorder=3)
         if fontsize >= 4.5:
-            for xi, di, ti, ai in zip(x, d, texts, alpha):
-                ax.text(xi, l, str(int(di)), ha="center", va="center", fontsize=fontsize,
-                        color=ti, alpha=ai, zorder=4)
+            for xi, di, ti in zip(x, d, texts):
+                ax.text(xi, l, str(int(di)), ha="center", va="center", fontsize=fontsize, color=ti, zorder=4)
         ax.text(-widest / 2 - 0.4, l, names[l], ha="right", va="center", fontsize=9)
     if D <= 24:
         label_size = min(9.0, max(6.0, fontsize))

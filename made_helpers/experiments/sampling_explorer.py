@@ -30,7 +30,7 @@ from ..core import conditioning as cond
 from ..core.model import MADE  # registers the class with Keras, which loads model files by its name
 from ..core.plotting import completion_canvas
 from ..core.widgets import WidgetState
-from .results import by_validation, load_results, model_beside
+from .results import architecture, by_validation, load_results, model_beside
 
 IMAGE_SHAPE = (28, 28)
 SCALE = 8
@@ -61,11 +61,26 @@ class CommittedModel:
     num_masks: int
     order_agnostic: bool
     best_valid_nll: float | None
+    settings: str = ""
+    """What the model is, e.g. ``"784-500-784, random ordering, dropout 0.5"`` (the menu shows it, not ``name``)."""
 
     @property
     def label(self) -> str:
         valid = "" if self.best_valid_nll is None else f", validation NLL {self.best_valid_nll:.2f}"
-        return f"{self.name} ({self.num_masks} mask{'s' * (self.num_masks > 1)}{valid})"
+        masks = ("1 mask" if self.num_masks == 1 else f"{self.num_masks} masks, "
+                 + ("each its own ordering" if self.order_agnostic else "one shared ordering"))
+        return f"{self.settings or self.name} ({masks}{valid})"
+
+
+def model_settings(result: dict) -> str:
+    """A model named by what it is: architecture, ordering, dropout and L2 of a results file's run."""
+    model, settings = result.get("model", {}), (result.get("training") or {}).get("settings", {})
+    parts = [architecture(result), f"{model.get('ordering', 'natural')} ordering"]
+    if model.get("dropout"):
+        parts.append(f"dropout {model['dropout']:g}")
+    if settings.get("weight_decay"):
+        parts.append(f"L2 {settings['weight_decay']:g}")
+    return ", ".join(parts)
 
 
 def committed_models(results_dir: str | Path) -> list[CommittedModel]:
@@ -80,7 +95,7 @@ def committed_models(results_dir: str | Path) -> list[CommittedModel]:
         found.append(CommittedModel(
             name=path.stem, path=path, num_masks=num_masks,
             order_agnostic=num_masks > 1 and config.get("ordering") == "random" and config.get("mask_kind") == "full",
-            best_valid_nll=(result.get("training") or {}).get("best_valid_nll")))
+            best_valid_nll=(result.get("training") or {}).get("best_valid_nll"), settings=model_settings(result)))
     return found
 
 

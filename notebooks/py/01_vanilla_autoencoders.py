@@ -33,6 +33,7 @@ import time
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import BoundaryNorm
 
 from made_helpers import data
 from made_helpers.core import plotting
@@ -80,7 +81,7 @@ for part in ("encoder", "decoder"):
 
 
 # %% [markdown]
-# One small function trains any of the autoencoders below with Adam and returns the per-epoch loss, so every model in this notebook gets the same treatment.
+# One small function trains any of the autoencoders below with Adam (gradient descent with a step size adapted for each weight from the recent gradients) and returns the per-epoch loss, so every model in this notebook gets the same treatment.
 
 # %%
 def train(model, inputs, targets, epochs=EPOCHS):
@@ -135,7 +136,7 @@ plotting.plot_images(np.concatenate(rows), ncols=10,
 plt.show()
 
 # %% [markdown]
-# The code is a learned coordinate system. With $k=2$ we can draw it: each test digit becomes a point in the plane, coloured by its label (which the autoencoder never saw).
+# The code is a learned coordinate system. With $k=2$ we can draw it: each test digit becomes a point in the plane, coloured by its label, one colour per digit 0–9 (labels the autoencoder never saw).
 #
 # One thing can spoil the picture. The code layer of these models uses the same activation as the hidden layers, the ReLU $\max(0, a)$. A ReLU unit whose input is negative for (nearly) every image outputs 0 for all of them and receives no gradient, so training cannot bring it back: the unit is **dead**. With only two code units, one dead unit leaves a one-number code, and the "plane" collapses onto a line. We count, for each code unit, how many test digits give it a value above $10^{-3}$, and train the same model once more with a **linear** code layer (`code_activation=None`): a unit without a ReLU cannot die.
 
@@ -151,11 +152,12 @@ for name, z in codes.items():
           f"test MSE {mse(bottlenecks[2] if name == 'ReLU code' else linear_code, x_test, x_test):.4f}")
 
 # %%
+one_colour_per_label = BoundaryNorm(np.arange(-0.5, 10), ncolors=10)      # labels 0..9, ten discrete colours
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 for ax, (name, z) in zip(axes, codes.items()):
-    points = ax.scatter(z[:, 0], z[:, 1], c=test_labels[:5000], cmap="tab10", s=3)
+    points = ax.scatter(z[:, 0], z[:, 1], c=test_labels[:5000], cmap="tab10", norm=one_colour_per_label, s=3)
     ax.set(title=f"{name} (size 2)", xlabel="code unit 1", ylabel="code unit 2")
-fig.colorbar(points, ax=axes, label="digit label")
+fig.colorbar(points, ax=axes, label="digit label", ticks=range(10))
 fig.suptitle("Codes of 5000 test digits")
 plt.show()
 
@@ -252,7 +254,7 @@ for name, model in [(f"over-complete (code {WIDE})", wide), ("bottleneck (code 3
 # %% [markdown]
 # The over-complete autoencoder has by far the lowest error on test digits — and it is low for the wrong reason: it copies pure noise too (its outputs correlate strongly with the noise it was given, the bottleneck models' hardly at all, the denoising model's, trained not to copy, least), so a good reconstruction says nothing about whether the input looks like a digit. It has lost its identity as a model of *digits* and become (close to) the identity *map*.
 #
-# Could we read an autoencoder's output as a probability of the input — say $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ for a binary image? Not as it stands: output $d$ has seen $x_d$ itself, so a copying network gives every input, digit or noise, a high score, and the scores over all $2^{784}$ images need not sum to one. Notebook 03 makes that concrete on a tiny $D$ and shows how MADE's masks fix it: output $d$ may only see the pixels *before* $d$. Notebook 02 first derives the losses used for that.
+# Could we read an autoencoder's output as a probability of the input — say $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ for a binary image, with $\ell_d$ the network's output for pixel $d$ and $\sigma(\ell) = 1/(1+e^{-\ell})$ the sigmoid, which turns it into a number between 0 and 1? Not as it stands: output $d$ has seen $x_d$ itself, so a copying network gives every input, digit or noise, a high score, and the scores over all $2^{784}$ images need not sum to one. Notebook 03 makes that concrete on a tiny $D$ and shows how MADE's masks fix it: output $d$ may only see the pixels *before* $d$. Notebook 02 first derives the losses used for that.
 
 # %% [markdown]
 # ## Running time

@@ -52,7 +52,7 @@ QUICK, SEED, rng = setup(seed=0, figure={"figure.figsize": (6, 3.5)}, print_prec
 #
 # $$-\log p(x\mid\mu) = -\sum_{d=1}^{D} \Big[x_d \log \mu_d + (1-x_d)\log(1-\mu_d)\Big].$$
 #
-# The bracket is the **binary cross-entropy** of pixel $d$. Keras' `binary_crossentropy` *averages* over the last axis, so the NLL in nats per image is $D \times$ the Keras value. No constant is lost: the Bernoulli NLL *is* the summed cross-entropy.
+# The bracket is the **binary cross-entropy** of pixel $d$. Keras' `binary_crossentropy` *averages* over the last axis, so the NLL per image is $D \times$ the Keras value. It is measured in **nats**, the unit of a log-probability taken with the natural logarithm $\ln$ (section 4 converts nats to bits). No constant is lost: the Bernoulli NLL *is* the summed cross-entropy.
 #
 # A model usually outputs a **logit** $\ell_d$ per pixel rather than the probability itself: any real number, turned into a probability by the sigmoid, $\mu_d = \sigma(\ell_d) = 1/(1+e^{-\ell_d})$, so $\ell_d = \log\frac{\mu_d}{1-\mu_d}$ (the log-odds). Section 3 shows why the loss should be computed from logits.
 #
@@ -88,7 +88,7 @@ for name, value in routes.items():
 #
 # ### A first model of binarized MNIST: independent pixels
 #
-# The simplest distribution over digits sets each $\mu_d$ to the fraction of training images with pixel $d$ on — the maximum-likelihood estimate under independence. Its test NLL is the bar every later model must beat. (`load_binarized_mnist` reports which data it returned, printed below: Larochelle and Murray's fixed binarization, the benchmark of their NADE paper — the *neural autoregressive distribution estimator* (2011), an autoregressive network that predates MADE — and of MADE.) The ± after an average is its **standard error** (s.e.): the standard deviation of the per-image NLLs divided by $\sqrt{n}$ for $n$ test images, i.e. how much the average would typically move on another test set of the same size.
+# The simplest distribution over digits sets each $\mu_d$ to the fraction of training images with pixel $d$ on — the maximum-likelihood estimate under independence (the value of $\mu_d$ that makes the training images most probable). Its test NLL is the bar every later model must beat. (`load_binarized_mnist` reports which data it returned, printed below: Larochelle and Murray's fixed binarization, the benchmark of their NADE paper — the *neural autoregressive distribution estimator* (2011), an autoregressive network that predates MADE — and of MADE.) The ± after an average is its **standard error** (s.e.): the standard deviation of the per-image NLLs divided by $\sqrt{n}$ for $n$ test images, i.e. how much the average would typically move on another test set of the same size.
 
 # %%
 x_train, train_info = data.load_binarized_mnist("train", verbose=False, return_info=True)
@@ -239,7 +239,7 @@ for e, gn, gc, gs in zip(ells, g_naive, g_clipped, g_stable):
 #
 # ## 4. Units: nats, bits
 #
-# All NLLs here are in **nats** (natural log), per image, summed over the 784 pixels — the unit of the MADE paper's MNIST table. Divide by $\ln 2$ for bits, and by $D$ for bits per pixel:
+# All NLLs here are in nats (natural log, section 1), per image, summed over the 784 pixels — the unit of the MADE paper's MNIST table. Divide by $\ln 2$ for bits, and by $D$ for bits per pixel:
 
 # %%
 nll = float(nll_independent.mean())
@@ -247,7 +247,7 @@ print(f"independent-pixel model: {nll:.2f} nats/image = {nll / math.log(2):.2f} 
       f"= {nll / math.log(2) / D:.4f} bits/pixel")
 
 # %% [markdown]
-# **Summary.** Bernoulli NLL $=\sum_d$ BCE $= D\times$ Keras' mean BCE; fixed-variance Gaussian NLL $= \mathrm{SE}/(2\sigma^2) + \tfrac D2\log 2\pi\sigma^2$; compute the Bernoulli NLL from logits as $\operatorname{softplus}(\ell) - x\ell$. Next, notebook 03: an autoencoder trained with this loss still does not define a distribution — MADE does.
+# **Summary.** Bernoulli NLL $=\sum_d$ BCE $= D\times$ Keras' mean BCE; fixed-variance Gaussian NLL $= \mathrm{SE}/(2\sigma^2) + \tfrac D2\log 2\pi\sigma^2$; compute the Bernoulli NLL from logits as $\operatorname{softplus}(\ell) - x\ell$. Notebook 03 shows that an autoencoder trained with this loss still does not define a distribution, and that MADE does.
 
 # %% [markdown]
 # ## Running time

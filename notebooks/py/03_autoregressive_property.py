@@ -16,7 +16,7 @@
 # # 03 · Why an autoencoder is not a distribution, and the autoregressive property
 
 # %% [markdown]
-# An autoencoder trained with binary cross-entropy outputs, for every pixel, a probability $\sigma(\ell_d)$ — so it is tempting to call $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ "the probability of $x$". On a tiny problem, $D = 10$ binary pixels, we can list all $2^{10} = 1024$ possible inputs and add those numbers up: for an ordinary autoencoder they do not sum to 1, for MADE they do, before and after training. The reason is the chain rule $p(x) = \prod_d p(x_d \mid x_{<d})$: MADE's output $d$ only sees the inputs before $d$. We check the chain rule numerically and make the autoregressive property visible as the zero pattern of the network's Jacobian.
+# An autoencoder trained with binary cross-entropy outputs, for every pixel, a probability $\sigma(\ell_d)$ — so it is tempting to call $\prod_d \sigma(\ell_d)^{x_d}(1-\sigma(\ell_d))^{1-x_d}$ "the probability of $x$". On a tiny problem, $D = 10$ binary pixels, we can list all $2^{10} = 1024$ possible inputs and add those numbers up: for an ordinary autoencoder they do not sum to 1, for MADE they do, before and after training. The reason is the chain rule $p(x) = \prod_d p(x_d \mid x_{<d})$: MADE's output $d$ only sees the inputs before $d$. We check the chain rule numerically and make the autoregressive property visible as the zero pattern of the network's Jacobian (the matrix of the derivatives of its outputs with respect to its inputs).
 #
 # **You will learn**
 #
@@ -64,7 +64,7 @@ print(f"train {x_train.shape}, test {x_test.shape}; mean pixel value {x_train.me
 # %% [markdown]
 # **Counting from 1 in the maths, from 0 in the code.** The maths writes the pixels $x_1, \dots, x_D$ and says "output $d$ sees $x_{<d}$". Python counts from 0: column `d` of an array (`x[:, d]`) is $x_{d+1}$, and the plots label pixels and outputs by this code index, 0 to 9. So "output 3" in a plot is the output for $x_4$, which may see $x_1, x_2, x_3$ — columns 0, 1, 2. Notebook 04 adds degrees, which count from 1 like the maths.
 #
-# Every one of the $2^D$ binary vectors, one per row (`all_binary_vectors`). Row $r$ is $r$ written in binary with $x_1$ as the most significant bit (`bitorder="big"`), and `binary_index` gives the row of any strip, so we can count how often each strip occurs.
+# Every one of the $2^D$ binary vectors, one per row (`all_binary_vectors`). Row $r$ is $r$ written in binary with $x_1$ as the most significant bit (`bitorder="big"`), and `binary_index` gives the row of any strip, so we can count how often each strip occurs. From these frequencies, the empirical distribution $p$ of the training strips, we also compute its **entropy** $H(p) = -\sum_x p(x) \ln p(x)$ in nats: the average of $-\ln p(x)$ over strips drawn from $p$, the lowest average NLL any distribution can reach on them (Gibbs' inequality, below).
 
 # %%
 all_x = all_binary_vectors(D, bitorder="big")                     # (1024, 10): row r is r in binary
@@ -192,7 +192,7 @@ for name, model in [("MADE, trained", made), ("autoencoder, code 64", ae_wide)]:
 #
 # ## The autoregressive property, made visible
 #
-# "Output $d$ depends only on $x_{<d}$" means $\partial \ell_d / \partial x_i = 0$ whenever $i \ge d$. We compute the Jacobian $J_{ij} = \partial \ell_j / \partial x_i$ with automatic differentiation at 200 test strips and show $\operatorname{mean}|J_{ij}|$: rows are inputs, columns outputs, both labelled by their code index 0–9 (0 is $x_1$).
+# "Output $d$ depends only on $x_{<d}$" means $\partial \ell_d / \partial x_i = 0$ whenever $i \ge d$. Besides the MADE above we train one with a random **ordering** (`ordering="random"`): the chain rule applied to the pixels in a shuffled order $o_1, \dots, o_D$, so the output for pixel $o_t$ may see only $x_{o_1}, \dots, x_{o_{t-1}}$. We compute the Jacobian $J_{ij} = \partial \ell_j / \partial x_i$ with automatic differentiation at 200 test strips and show $\operatorname{mean}|J_{ij}|$: rows are inputs, columns outputs, both labelled by their code index 0–9 (0 is $x_1$).
 
 # %%
 def mean_abs_jacobian(model, x):
@@ -226,7 +226,7 @@ fig.suptitle("Jacobian patterns: the autoencoder is dense, MADE is strictly tria
 plt.show()
 
 # %% [markdown]
-# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. In that last panel the axes count positions in the ordering, with each pixel's code index in brackets: position (pixel). The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient:
+# The autoencoder's Jacobian is dense, diagonal included. MADE's is exactly zero (the dark $10^{-8}$ floor) on and below the diagonal: output $j$ ignores $x_j$ and everything after it. With a random ordering the zeros are scattered, and sorting rows and columns by the ordering brings the triangle back — the ordering is just a relabelling of the pixels. In that last panel the axes count positions in the ordering, with each pixel's code index in brackets: position (pixel). The zero pattern is guaranteed by the masks, not by the data; `model.connectivity()` gives it without any gradient. The check below also reads `model.degrees[0]`, each input's **degree**: its position in the ordering, counted from 1, so input $i$ comes before input $j$ when its degree is smaller. Notebook 04 gives every hidden unit a degree too and builds the masks from them.
 
 # %%
 for name, model, jac in [("natural", made, jacobians["MADE, natural order"]),
@@ -272,4 +272,4 @@ plt.show()
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
 
 # %% [markdown]
-# Next: [04 · Building the masks](04_mask_construction.ipynb).
+# Next: [04 · Building the masks: degrees, the `>=` / `>` rule, orderings, direct connections](04_mask_construction.ipynb).

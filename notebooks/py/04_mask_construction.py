@@ -136,7 +136,7 @@ print("MADE model's layer masks == naive masks from its degrees:",
 # %% [markdown]
 # ## 3. Pictures of the masks
 #
-# The network: each circle is a unit labelled with its degree, grey lines are the allowed connections. The colour of a unit is its degree too (colour bar). The highlighted paths are everything that can reach output `x̂3` (code index 3, i.e. $\hat x_4$ in the maths, degree 4): only inputs of degree 1–3, `x0`–`x2`, are at their start. Units on no such path are drawn faded, so the path stands out.
+# The network: each circle is a unit labelled with its degree, grey lines are the allowed connections. The colour of a unit is its degree too (colour bar). The highlighted paths are everything that can reach output `x̂3` (code index 3, i.e. $\hat x_4$ in the maths, degree 4): only inputs of degree 1–3, `x0`–`x2`, are at their start. Units on no such path are drawn pale, with grey outlines and grey labels, so the path stands out.
 
 # %%
 masks = mk.make_masks(degrees)
@@ -272,7 +272,7 @@ for seed in range(3):
 #
 # The masks are all MADE adds; the rest is a Keras model. Brian Keng's post "Autoregressive Autoencoders" (2017) builds MADE in Keras and raises two Keras points that still matter: where the masked weights live, and how dropout knows whether it is training. For the first, a **custom layer** (a subclass of `keras.layers.Layer` with `build` and `call`) holds the masked weights, and Keras does the rest — training loop, optimiser, saving. The alternative, low-level TensorFlow, means creating the `tf.Variable`s, the matrix products and the gradient step yourself (`tf.GradientTape`); the paper's own code, in Theano, works at that level. Keras 3 also makes the layer backend-neutral: `keras.ops.matmul` runs on TensorFlow, JAX or PyTorch.
 #
-# The masked dense layer computes $\text{act}\big(x\,(W \odot M) + b\big)$. The mask $M$ is a non-trainable weight: it is saved with the model, and a new mask can be assigned later without rebuilding anything. The bias is *not* masked: it depends on no input, so it cannot break the autoregressive property.
+# The masked dense layer computes $\text{act}\big(x\,(W \odot M) + b\big)$. The mask $M$ is a non-trainable weight: it belongs to the model like the kernel and the bias, and a new mask can be assigned later without rebuilding anything. The bias is *not* masked: it depends on no input, so it cannot break the autoregressive property.
 
 # %%
 class MaskedLayer(keras.layers.Layer):
@@ -299,7 +299,7 @@ class MaskedLayer(keras.layers.Layer):
 
 
 # %% [markdown]
-# MADE is then masked hidden layers (ReLU), a masked output layer giving one logit per input, and the masked direct connection of section 7 added to the logits. Dropout, if any, acts on the hidden layers only: dropping a direct weight would remove a whole term $W_{id} x_i$ of the logistic-regression part, which is not what dropout is for. The `training` argument decides whether dropout is active. Keras 2 also had a global switch, `K.set_learning_phase(1)`, which code of that time used to turn dropout on outside `fit`; Keras 3 removed it: `fit` calls the model with `training=True`, `predict` and `evaluate` with `training=False`, and you can pass it yourself, `model(x, training=True)`.
+# MADE is then masked hidden layers (ReLU), a masked output layer giving one logit per input, and the masked direct connection of section 7 added to the logits. **Dropout** sets each hidden unit to 0 with a fixed probability at every training step (and scales the others up so that each unit's expected value is unchanged); it is a **regulariser**, something that keeps a network from fitting its training images too closely. MADE applies it, if at all, to the hidden layers only: dropping a direct weight would remove a whole term $W_{id} x_i$ of the logistic-regression part, which is not what dropout is for. The `training` argument decides whether dropout is active. Keras 2 also had a global switch, `K.set_learning_phase(1)`, which code of that time used to turn dropout on outside `fit`; Keras 3 removed it: `fit` calls the model with `training=True`, `predict` and `evaluate` with `training=False`, and you can pass it yourself, `model(x, training=True)`.
 
 # %%
 class TinyMADE(keras.Model):
@@ -436,7 +436,7 @@ for name, kind in [("different orderings", "full"), ("one shared ordering", "con
 # %% [markdown]
 # ## 11. The interactive mask explorer
 #
-# Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. The explorer needs a live Jupyter kernel; its state is saved with the notebook, and below it is a static picture of its first view for readers without a kernel. In its network picture, as in section 3, grey lines are the connections the masks allow, red lines the paths to the highlighted output, and **dashed** lines the direct input→output connections of section 7 (blue, or red when they reach the highlighted output).
+# Change $D$, the hidden widths, the ordering, the degree scheme, the seed, the direct connections and the number of masks, and watch the network, masks and connectivity redraw; pick an output to highlight its paths. The explorer needs a live Jupyter kernel; below it is a static picture of its first view for readers without one. In its network picture, as in section 3, grey lines are the connections the masks allow, red lines the paths to the highlighted output, and **dashed** lines the direct input→output connections of section 7 (blue, or red when they reach the highlighted output).
 
 # %%
 explorer = mask_explorer(input_dim=6, hidden_sizes=[8, 8])

@@ -16,7 +16,7 @@
 # # 06 · Sampling from MADE and completing digits
 
 # %% [markdown]
-# MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ sequential steps: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand (one full forward pass per step) and checks it against `MADE.sample`; draws digits from two models trained in advance (one ordering, and 32 orderings); asks whether random orderings give recognizable digits; completes test digits given part of their pixels — a prefix of the model's ordering, and then, with the model trained over 32 orderings, *any* subset (top half, left half, a centre patch, random pixels), measuring what the orderings it never saw in training cost; and measures how long all of it takes. The two trained models are loaded from disk, so nothing is trained here.
+# MADE computes $p(x)$ in one forward pass, but drawing a new image takes $D = 784$ sequential steps: pixel $d$ can only be drawn once the pixels before it are known. This notebook explains why, writes the sampling loop by hand (one full forward pass per step) and checks it against `MADE.sample`; draws digits from two models trained in advance (one **ordering** — the order in which a MADE generates the pixels — and 32 orderings); asks whether random orderings give recognizable digits; completes test digits given part of their pixels — a prefix of the model's ordering, and then, with the model trained over 32 orderings, *any* subset (top half, left half, a centre patch, random pixels), measuring what the orderings it never saw in training cost; and measures how long all of it takes. Both models were trained in advance with notebook 05's training loop, so nothing is trained here.
 #
 # **You will learn**
 #
@@ -49,7 +49,7 @@ from made_helpers.notebook_setup import running_time, setup
 
 QUICK, SEED, rng = setup(seed=0)            # seeds, quick flag (MADE_QUICK=1), figure defaults
 logging.getLogger("tensorflow").setLevel(logging.ERROR)
-RESULTS = Path("..") / "results"                 # pretrained models and the record of their training
+RESULTS = Path("..") / "results"                 # the models trained in advance, with their settings and NLLs
 ONE_MASK_RUN = "made_784-4000-784_k1_random_drop0.5_wd1e-4"   # one mask, one random ordering
 K_MASKS_RUN = "made_784-500-784_k32_full"                      # 32 masks, each its own random ordering
 N_SAMPLES = 20 if QUICK else 40            # samples per grid
@@ -60,10 +60,10 @@ N_COMPLETIONS = 3 if QUICK else 5          # completions per digit
 # %% [markdown]
 # ## The models
 #
-# Two MADEs trained in advance with notebook 05's training loop, each saved with a record of how it was trained and its test NLL on the 10 000 test digits (printed below):
+# Two MADEs trained in advance with notebook 05's training loop; their settings and their test NLL on the 10 000 test digits are printed below:
 #
-# * **one mask**, 784-4000-784, one fixed **random** ordering of the pixels (not the natural row-by-row one), dropout and weight decay — the best of notebook 05's single-mask runs with one hidden layer;
-# * **32 masks**, 784-500-784, each mask with its **own random ordering** and its own hidden degrees, one mask drawn per minibatch: order- and connectivity-agnostic training (notebook 04, section 10). Its test NLL is that of the mixture of its 32 masks, $p(x) = \frac{1}{32}\sum_k p_k(x)$.
+# * **one mask**, 784-4000-784, one fixed **random** ordering of the pixels (not the natural row-by-row one), dropout and weight decay — the best of notebook 05's single-mask runs with one hidden layer by validation NLL;
+# * **32 masks**, 784-500-784, each mask with its **own random ordering** and its own hidden degrees, one mask drawn per minibatch: order- and connectivity-agnostic training (notebook 04, section 10; "full masks" in the printed settings means exactly this, each mask its own ordering and hidden degrees, where "connectivity" masks would share one ordering). Its test NLL is that of the mixture of its 32 masks, $p(x) = \frac{1}{32}\sum_k p_k(x)$.
 #
 # Both are loaded with `keras.saving.load_model` (the `MADE` class is registered when `made_helpers` is imported) and put on their mask 0.
 
@@ -73,20 +73,20 @@ print(test_info.provenance())
 run_files = {r["file"]: r for r in load_results(RESULTS)}
 
 
-def load_run(name):
-    """The trained model NAME.keras and the record of its training and test NLL, NAME.json."""
+def load_run(name, label):
+    """The trained MADE of the run NAME, and its settings and test NLL."""
     path = RESULTS / f"{name}.keras"
     if not path.exists():
-        raise FileNotFoundError(f"the trained model {path.name} was not found next to its record {name}.json")
+        raise FileNotFoundError(f"no trained model of the run {name} in {RESULTS}")
     model, result = keras.saving.load_model(path, compile=False), run_files[f"{name}.json"]
     assert isinstance(model, MADE), type(model)
     model.set_mask(0)
-    print(f"{path.name}: test NLL {result['test_nll']:.2f} ± {result['test_nll_se']:.2f} nats\n    {describe(result)}")
+    print(f"{label}: test NLL {result['test_nll']:.2f} ± {result['test_nll_se']:.2f} nats\n    {describe(result)}")
     return model, result
 
 
-made_one, one_result = load_run(ONE_MASK_RUN)
-made_k, k_result = load_run(K_MASKS_RUN)
+made_one, one_result = load_run(ONE_MASK_RUN, "one-mask model")
+made_k, k_result = load_run(K_MASKS_RUN, "32-mask model")
 print(f"one-mask model: first pixels of its ordering {made_one.ordering[:8].tolist()} (natural would be 0, 1, 2, ...)")
 
 # %% [markdown]
@@ -175,7 +175,7 @@ plotting.plot_images(np.concatenate(rows), ncols=8,
 plt.show()
 
 # %% [markdown]
-# A numerical check. A sample is a fair draw from the model $q$, so the average $-\log q$ of many samples estimates the model's entropy $H(q) = -\mathbb{E}_{q}[\log q(x)]$. The test digits' average $-\log q$ is the cross-entropy $H(p, q) = -\mathbb{E}_{p}[\log q(x)] = H(p) + \mathrm{KL}(p \,\|\, q)$, which by Gibbs' inequality is at least the data's entropy $H(p)$. There is **no fixed order between $H(q)$ and $H(p, q)$**: a model that spreads its mass too widely has a large $H(q)$ (it can exceed $H(p, q)$), one that concentrates on a few kinds of digit has a small one. If $q = p$ both equal $H(p)$; so two close numbers are what a good fit gives (though they do not prove one), and a large gap in either direction shows that the model's own samples are unlike the test digits. For the 32-mask model the check uses mask 0 alone, a single-ordering distribution $q_0$.
+# A numerical check. A sample is a fair draw from the model $q$, so the average $-\log q$ of many samples estimates the model's entropy $H(q) = -\mathbb{E}_{q}[\log q(x)]$. The test digits' average $-\log q$ is the cross-entropy $H(p, q) = -\mathbb{E}_{p}[\log q(x)] = H(p) + \mathrm{KL}(p \,\|\, q)$, where $\mathrm{KL}(p \,\|\, q) = \sum_x p(x) \log \frac{p(x)}{q(x)}$ is the **Kullback–Leibler divergence** of $q$ from $p$: never negative, and zero only when $q = p$ (Gibbs' inequality). So $H(p, q)$ is at least the data's entropy $H(p)$. There is **no fixed order between $H(q)$ and $H(p, q)$**: a model that spreads its mass too widely has a large $H(q)$ (it can exceed $H(p, q)$), one that concentrates on a few kinds of digit has a small one. If $q = p$ both equal $H(p)$; so two close numbers are what a good fit gives (though they do not prove one), and a large gap in either direction shows that the model's own samples are unlike the test digits. For the 32-mask model the check uses mask 0 alone, a single-ordering distribution $q_0$.
 
 # %%
 n_check = 200 if QUICK else 1000
@@ -201,7 +201,7 @@ for name, model in [("one mask", made_one), ("32 masks, mask 0 alone", made_k)]:
 # %% [markdown]
 # ## Completing digits: the prefix case
 #
-# If the observed pixels come **first** in the model's ordering, MADE can sample the rest from the exact conditional $p(x_{\text{missing}} \mid x_{\text{observed}})$: run the same loop, but keep the observed pixels instead of drawing them. `MADE.complete(x, observed)` does it. For the one-mask model the prefix of its random ordering is a scatter of pixels: here the first 392 (half the image). In the figure, given pixels are black on white, sampled ones orange on pale blue; `plotting.plot_completions` draws it.
+# If the observed pixels come **first** in the model's ordering, MADE can sample the rest from the exact conditional $p(x_{\text{missing}} \mid x_{\text{observed}})$: run the same loop, but keep the observed pixels instead of drawing them. `MADE.complete(x, observed)` does it. For the one-mask model the prefix of its random ordering is a scatter of pixels: here the first 392 (half the image). In the figure, given pixels are black on white, sampled ones orange on pale blue (the colour key beside it); `plotting.plot_completions` draws it.
 
 # %%
 prefix = np.zeros(784, dtype=bool)
@@ -238,7 +238,7 @@ except ValueError as error:
 # and the sampling loop draws $x_{\bar O} \sim p(x_{\bar O} \mid x_O)$ exactly — exactly for *this* network's distribution under the new ordering. The 32-mask model was trained with random orderings and hidden degrees drawn independently of them, so the pair (new ordering, trained hidden degrees) is of exactly the kind it saw; the ordering itself, one of $784!$, it almost surely never saw, and how good the network is under it is measured below. `made_helpers.core.conditioning` has `conditioning_mask_set(model, observed, mask)` (the masks), `using_mask_set(model, mask_set)` (a `with` block in which `model(x)` and `model.log_prob(x)` use them) and `complete_any(model, x, observed, mask, seed)` (the completion).
 
 # %% [markdown]
-# The construction in a picture, on a MADE with $D = 8$ inputs trained over several orderings (untrained here: the masks are the point). Pixels 1, 4 and 6 are observed. Top: mask 0's ordering, the pixels in the order they are generated (observed ones black); the observed-first ordering moves the observed pixels to the front, each group in its old order, and the input degrees (positions, printed under each pixel) follow. Bottom: the connectivity through the hidden layer before and after, with the hidden degrees left as they were. After the change every unobserved pixel comes after all observed ones in the ordering, so its output may depend on all three (here each of them has a hidden path from every observed pixel; the direct connection, not drawn, adds the rest in general).
+# The construction in a picture, on a MADE with $D = 8$ inputs trained over several orderings (untrained here: the masks are the point). Pixels 1, 4 and 6 are observed. Top: mask 0's ordering, the pixels in the order they are generated (observed ones black); the observed-first ordering moves the observed pixels to the front, each group in its old order, and the input degrees (positions, printed under each pixel) follow. Bottom: the connectivity (which inputs each output may depend on, notebook 04, section 3) through the hidden layer before and after, with the hidden degrees left as they were. After the change every unobserved pixel comes after all observed ones in the ordering, so its output may depend on all three (here each of them has a hidden path from every observed pixel; the direct connection, not drawn, adds the rest in general).
 
 # %%
 tiny = MADE(8, [16], num_masks=4, ordering="random", seed=SEED)
@@ -275,7 +275,7 @@ plt.show()
 # Each set completed by the 32-mask model (new orderings built from its mask 0), the same digits as above:
 
 # %%
-fig, axes = plt.subplots(2, 2, figsize=(11, 7))
+fig, axes = plt.subplots(2, 2, figsize=(13, 7))
 completions_any = {}
 for ax, (name, obs) in zip(axes.ravel(), observed_sets.items()):
     completions_any[name] = complete_any(made_k, np.repeat(digits, N_COMPLETIONS, axis=0), obs, mask=0, seed=SEED)
@@ -304,7 +304,7 @@ print(f"log q(observed pixels) of this digit: {completion_view.state.log_likelih
 #
 # ## What an unseen ordering costs
 #
-# The completions above are exact samples from the network's conditional under an ordering it was not trained on, so the question is how *good* that network is under such an ordering. Every mask, trained or new, defines a full distribution $q(x) = \prod_d q(x_{o_d} \mid x_{o_{<d}})$, so we can compare exact test NLLs, $-\frac{1}{N}\sum_n \log q(x^{(n)})$ on $N$ test digits drawn at random (`N_EVAL`, fixed seed): for each trained mask $k$ (`K_EVAL` of them, all 32 unless the budget is cut), the NLL under mask $k$ itself, and under the observed-first ordering built from mask $k$ for each observed set (for the random set, a new random 30 % per mask). Pairs share their hidden degrees and weights; only the ordering differs. We also report the part of the NLL that belongs to the unobserved pixels, $-\log q(x_{\bar O} \mid x_O)$, the quality of the completion itself: because the observed pixels come first, $\log q(x) = \log q(x_O) + \log q(x_{\bar O} \mid x_O)$, and the second term is the sum of the unobserved pixels' log-conditionals (392 pixels for the halves, 588 for the centre patch, about 550 for the random set: compare these within a row, not down the column).
+# The completions above are exact samples from the network's conditional under an ordering it was not trained on, so the question is how *good* that network is under such an ordering. Every mask, trained or new, defines a full distribution $q(x) = \prod_d q(x_{o_d} \mid x_{o_{<d}})$, so we can compare exact test NLLs, $-\frac{1}{N}\sum_n \log q(x^{(n)})$ on $N$ test digits drawn at random (`N_EVAL`, fixed seed): for each trained mask $k$ (their number is printed below), the NLL under mask $k$ itself, and under the observed-first ordering built from mask $k$ for each observed set (for the random set, a new random 30 % per mask). Pairs share their hidden degrees and weights; only the ordering differs. We also report the part of the NLL that belongs to the unobserved pixels, $-\log q(x_{\bar O} \mid x_O)$, the quality of the completion itself: because the observed pixels come first, $\log q(x) = \log q(x_O) + \log q(x_{\bar O} \mid x_O)$, and the second term is the sum of the unobserved pixels' log-conditionals (392 pixels for the halves, 588 for the centre patch, about 550 for the random set: compare these within a row, not down the column).
 
 # %%
 x_eval = x_test[np.random.default_rng(SEED).choice(len(x_test), size=N_EVAL, replace=False)]
@@ -376,7 +376,7 @@ plt.show()
 # %% [markdown]
 # The cost is large. Each of the 32 trained masks gives about 99 nats on these digits; the same weights and hidden degrees under an observed-first ordering give 27 to 69 nats more. The centre patch costs the most (its ordering begins with 196 pixels from the middle, nothing like a random ordering); the random set costs the least, but even its ordering — itself a random ordering, which keeps mask $k$'s order within each group — costs about 27 nats. So this network has not learned conditionals that work for *any* ordering; it learned the 32 (ordering, hidden degrees) pairs it was trained with. Order-agnostic training makes every observed-first mask a valid model (a normalized distribution, and exact samples from its conditionals), but with 32 masks not a good one.
 #
-# The one-mask model, which saw a single ordering, pays 44 to 62 nats when forced. The 32 orderings help for the top, left and random sets, on the full NLL and on the missing pixels alone (compare the last columns of the two tables), although the one-mask model is the stronger network on its own ordering (its own-ordering NLL against the trained masks' mean, both printed above); they do not help for the centre patch. Its forced top-half completions look like the 32-mask model's: a bottom half barely drawn. Conditioning well on arbitrary subsets would plausibly need training over far more orderings (not tried here) — order-agnostic NADE (Uria, Murray & Larochelle, 2014) trains over orderings drawn anew for each example — or a model trained for the one observed set that matters (then that set is a prefix of its ordering, and `MADE.complete` suffices).
+# The one-mask model, which saw a single ordering, pays 44 to 62 nats when forced. On the same observed sets the 32-mask model has the lower NLL for the top, left and random sets, on the full NLL and on the missing pixels alone (compare the last columns of the two tables), and the one-mask model the lower one for the centre patch — although the one-mask model is the stronger network on its own ordering (its own-ordering NLL against the trained masks' mean, both printed above). These differences cannot be credited to the orderings alone: the two models differ in three settings at once (printed with their test NLLs at the top): the number of training orderings (32 against 1), the width (500 against 4000 hidden units) and the regularisation (none against dropout 0.5 and L2 weight decay $10^{-4}$). Two models that differ in the number of orderings only are not compared here. Its forced top-half completions look like the 32-mask model's: a bottom half barely drawn. Conditioning well on arbitrary subsets would plausibly need training over far more orderings (not tried here) — order-agnostic NADE (Uria, Murray & Larochelle, 2014) trains over orderings drawn anew for each example — or a model trained for the one observed set that matters (then that set is a prefix of its ordering, and `MADE.complete` suffices).
 
 # %% [markdown]
 # ## How long it takes
@@ -412,7 +412,7 @@ print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by
 # * **Sampling is sequential.** MADE gives $p(x)$ in one pass but draws a sample in $D$ steps, each conditioned on the pixels drawn so far; `MADE.sample` makes a step cheap (a rank-one update), not parallel.
 # * **Random orderings can give recognizable digits.** Both models here sample in random orderings, and many samples are digits. A better test NLL (notebook 05's random ordering against the natural one) does not promise better-looking samples; the entropy check shows both models' own samples are noisier than the test digits.
 # * **Completion is exact when the observed pixels are a prefix of the ordering** (`MADE.complete`); a model trained with one ordering cannot condition on anything else (`ValueError`), and forced to, its NLL rises by 44 to 62 nats.
-# * **Order-agnostic training makes any observed set usable**: an observed-first ordering with trained hidden degrees (`complete_any`). With 32 training orderings it is not free: 27 to 69 nats above the trained masks on 1000 test digits, and completions of the top or left half that barely draw the missing half. Many more orderings in training are what would make it cheap.
+# * **Order-agnostic training makes any observed set usable**: an observed-first ordering with trained hidden degrees (`complete_any`). With 32 training orderings it is not free: 27 to 69 nats above the trained masks on 1000 test digits, and completions of the top or left half that barely draw the missing half. Whether many more orderings in training would make it cheap is not tested here.
 
 # %% [markdown]
 # ## Further reading
@@ -425,8 +425,6 @@ print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by
 # * D. P. Kingma, T. Salimans, R. Jozefowicz, X. Chen, I. Sutskever, M. Welling, "Improved Variational Inference with Inverse Autoregressive Flow" (IAF), NeurIPS 2016, [arXiv:1606.04934](https://arxiv.org/abs/1606.04934).
 # * B. Uria, I. Murray, H. Larochelle, "A Deep and Tractable Density Estimator", ICML 2014, [arXiv:1310.1757](https://arxiv.org/abs/1310.1757): order-agnostic training of NADE over all orderings, the idea behind MADE's order-agnostic training.
 # * Andrej Karpathy's MADE in PyTorch, [github.com/karpathy/pytorch-made](https://github.com/karpathy/pytorch-made): a short implementation with order-agnostic training.
-#
-# Next: [notebook 07](07_real_valued_made_and_flows.ipynb) gives MADE real-valued (Gaussian) conditionals and stacks MADEs into a MAF.
 
 # %% [markdown]
 # ## Running time
@@ -437,4 +435,4 @@ print(f"8 samples of the 784-4000-784 model: MADE.sample {seconds_one:.3f} s; by
 print(f"This notebook ran for {running_time()} on {os.cpu_count()} CPU cores.")
 
 # %% [markdown]
-# Next: [07 · Real-valued MADE and the road to normalizing flows](07_real_valued_made_and_flows.ipynb).
+# Next: [07 · Real-valued MADE and normalizing flows](07_real_valued_made_and_flows.ipynb), which gives MADE real-valued (Gaussian) conditionals and stacks MADEs into a MAF.
