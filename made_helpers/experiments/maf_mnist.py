@@ -174,7 +174,7 @@ def _kind_and_layers(row: str) -> tuple[str, int]:
 def paper_table(rows: dict[str, dict]) -> str:
     """Markdown: the eight rows of the paper's MNIST column (:data:`PAPER_TABLE`, cited), in the paper's order, beside
     our record of each (``rows`` from :func:`load_results`): the test log-likelihood ± 2 standard errors, its ratio
-    to the paper's, bits per pixel, and how the training ran and ended."""
+    to the paper's, bits per pixel, and how the training ran and ended, on which machine and code."""
     lines = ["| model | ours: test log-likelihood (nats, logit space) ± 2 SE | paper (cited) | ratio | within 3 % "
              "| bits/pixel | training |", "|---|---|---|---|---|---|---|"]
     for row, (paper, _) in PAPER_TABLE.items():
@@ -187,9 +187,11 @@ def paper_table(rows: dict[str, dict]) -> str:
         if result.get("curves") is None:
             how = "closed form"
         else:
+            machine = result.get("machine") or {}
             how = (f"{result['training_seconds'] / 60:.0f} min, {result['epochs_run']} epochs (best "
                    f"{result['best_epoch']}), stopped by {result['stopped']}, "
-                   f"Adam {result['settings']['learning_rate']:g}")
+                   f"Adam {result['settings']['learning_rate']:g}; {machine.get('cpu', '?')} "
+                   f"({machine.get('cpu_flags', '?')}), code {str(result.get('git_commit'))[:7]}")
         lines.append(f"| {label} | {t['log_likelihood_logit']:.1f} ± {t['log_likelihood_logit_2se']:.1f} "
                      f"| {paper:.1f} | {ratio:.3f} | {'yes' if abs(ratio - 1) <= 0.03 else 'no'} "
                      f"| {t['bits_per_pixel']:.3f} | {how} |")
