@@ -82,7 +82,7 @@ def test_test_figures_two_standard_errors_and_bits_per_pixel():
 def _depth_row(kind: str, layers: int, per_image, **settings) -> dict:
     return {"experiment": "maf_mnist", "kind": kind, "label": maf_mnist.row_label(kind, layers),
             "settings": {"layers": layers, "learning_rate": 1e-4, "parameters": layers * 10, **settings},
-            "test": {maf_mnist.PER_IMAGE: list(per_image)}}
+            "epochs_run": 20, "test": {maf_mnist.PER_IMAGE: list(per_image)}}
 
 
 def test_depth_pairs_give_the_paired_difference_and_refuse_a_second_change():
@@ -95,9 +95,11 @@ def test_depth_pairs_give_the_paired_difference_and_refuse_a_second_change():
     rows = {"maf": _depth_row("maf", 5, shallow), "maf10": _depth_row("maf", 10, deep)}
     table = maf_mnist.depth_table(rows).splitlines()
     mean, se = paired_difference(deep, shallow)
-    assert table[2] == f"| MAF (10) - MAF (5) | {mean:+.1f} ± {2 * se:.1f} | -12.6 |"
+    assert table[2] == f"| MAF (10) - MAF (5) | {mean:+.1f} ± {2 * se:.1f} (both 20 epochs) | -12.6 |"
     assert se < 0.1 and abs(mean + 2) < 0.3              # the shared spread of 50 nats cancels in the pair
     assert "not run yet (Real NVP (5), Real NVP (10)" in table[3]
+    rows["maf10"]["epochs_run"] = 17                       # a time limit ended the deeper one early: not paired
+    assert "not a one-change pair: trained for 17 and 20 epochs" in maf_mnist.depth_table(rows).splitlines()[2]
     rows["maf10"]["settings"]["learning_rate"] = 1e-3    # a second change: the pair is refused, naming it
     with pytest.raises(ValueError, match="MAF \\(10\\) and MAF \\(5\\) differ in learning_rate as well as layers"):
         maf_mnist.depth_table(rows)

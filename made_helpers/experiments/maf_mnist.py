@@ -212,7 +212,8 @@ def one_change_settings(a: dict, b: dict, change: str) -> None:
 def depth_table(rows: dict[str, dict]) -> str:
     """Markdown: each pair of :data:`DEPTH_PAIRS` (one change: the number of layers) as the mean difference of the
     test log-likelihoods, deeper minus shallower, over the same images, ± 2 paired standard errors
-    (:func:`~made_helpers.core.evaluate.paired_difference`), beside the paper's difference (cited)."""
+    (:func:`~made_helpers.core.evaluate.paired_difference`), beside the paper's difference (cited). Both runs must
+    have trained for the same number of epochs (a pair where a time limit ended one earlier is shown as such)."""
     from ..core.evaluate import paired_difference
 
     lines = ["| one change: depth | ours: deeper - shallower (nats, logit space) ± 2 paired SE | paper (cited) |",
@@ -227,8 +228,12 @@ def depth_table(rows: dict[str, dict]) -> str:
             lines.append(f"| {label} | not run yet ({', '.join(missing)} without per-image figures) | {paper:+.1f} |")
             continue
         one_change_settings(a, b, "layers")
+        if a.get("epochs_run") != b.get("epochs_run"):     # a time limit ended one of them early: depth and epochs
+            lines.append(f"| {label} | not a one-change pair: trained for {a.get('epochs_run')} and "
+                         f"{b.get('epochs_run')} epochs | {paper:+.1f} |")
+            continue
         mean, se = paired_difference(a["test"][PER_IMAGE], b["test"][PER_IMAGE])
-        lines.append(f"| {label} | {mean:+.1f} ± {2 * se:.1f} | {paper:+.1f} |")
+        lines.append(f"| {label} | {mean:+.1f} ± {2 * se:.1f} (both {a['epochs_run']} epochs) | {paper:+.1f} |")
     return "\n".join(lines)
 
 
