@@ -213,7 +213,7 @@ for name, models in fitted.items():
 print(f"all toy models: {time.perf_counter() - start:.0f} s")
 
 # %% [markdown]
-# **Without the spread start.** The same MoG MADE on the first density, trained the same way from the all-zero biases. Its output mask shows that $x_1$'s parameters see no hidden unit, and the means and log-scales of its 5 components of $p(x_1)$ are still identical after training, while those of the spread-start model have moved apart:
+# **Without the spread start.** The same MoG MADE on the ring, trained the same way from the all-zero biases. Its output mask shows that $x_1$'s parameters see no hidden unit, and the means and log-scales of its 5 components of $p(x_1)$ are still identical after training, while those of the spread-start model have moved apart:
 
 # %%
 MOG = f"MoG MADE (C={TOY['components']})"
