@@ -38,6 +38,7 @@ import tensorflow as tf
 
 from made_helpers import MAF, GaussianMADE, RealNVP, fit_density
 from made_helpers.core import losses
+from made_helpers.core.evaluate import paired_difference
 from made_helpers.core.masks import coupling_degrees
 from made_helpers.density import toy2d
 from made_helpers.notebook_setup import running_time, setup
@@ -145,7 +146,7 @@ print(f"log|det J| by numpy {np.linalg.slogdet(jac)[1]:.5f} | -sum(alpha) {-alph
       f"package's log_det {float(made.forward(x3[:1])[1][0]):.5f}")
 
 # %% [markdown]
-# A **mixture of $C$ Gaussians** per conditional gives each $d$ the mixing logits $\ell_{d,c}$, means and log-scales of $C$ components, $p(x_d \mid x_{<d}) = \sum_c \pi_{d,c}\,\mathcal{N}(x_d; \mu_{d,c}, e^{2\alpha_{d,c}})$ with $\pi_{d,c} = \operatorname{softmax}_c(\ell_{d,c})$, computed as a log-sum-exp; the output mask is repeated $3C$ times. A mixture is no longer an invertible map of $x$ (there is no single $u_d$), so it is used as a density, not as a flow layer.
+# A **mixture of $C$ Gaussians** per conditional gives each $d$ the mixing logits $\ell_{d,c}$, means and log-scales of $C$ components, $p(x_d \mid x_{<d}) = \sum_c \pi_{d,c}\,\mathcal{N}(x_d; \mu_{d,c}, e^{2\alpha_{d,c}})$ with $\pi_{d,c} = \operatorname{softmax}_c(\ell_{d,c})$, computed as a **log-sum-exp** ($\log \sum_c e^{a_c}$, evaluated as $m + \log \sum_c e^{a_c - m}$ with $m = \max_c a_c$, so that no exponential overflows or underflows to 0); the output mask is repeated $3C$ times. A mixture is no longer an invertible map of $x$ (there is no single $u_d$), so it is used as a density, not as a flow layer.
 #
 # ## 3. Three toy densities in 2-D
 #
@@ -165,19 +166,37 @@ plt.show()
 # Each density gets four models with the same hidden layers (two of 64 ReLU units):
 #
 # * a **Gaussian MADE** (one Gaussian per conditional, $x_1$ first, then $x_2 \mid x_1$),
-# * a **MoG MADE** with $C = 5$ components per conditional,
+# * a **mixture-of-Gaussians (MoG) MADE** with $C = 5$ components per conditional,
 # * a **MAF of 5 Gaussian MADEs** (section 4), consecutive MADEs in reversed orders,
 # * a **Real NVP of 5 coupling layers** (section 6).
 #
 # Training is `fit_density`: minibatch Adam (batch 100) on the mean NLL, with early stopping on a validation set (the best epoch's weights are kept). The MADEs use learning rate $3\cdot10^{-3}$ (at most 60 epochs, patience 10), the flows $10^{-3}$ (at most 100 epochs, patience 15).
-
+#
+# **What the mixture needs: components that start apart.** The first conditional in the order, $p(x_1)$, sees no input: its row of the output mask is all zero, so its $3C$ parameters are the output layer's biases alone. Those biases start at 0, so its 5 components start as one and the same Gaussian, receive the same gradient at every step and stay the same forever: $p(x_1)$ would remain a single Gaussian, however long the training. (The later conditionals do not have this problem: their parameters come from random initial weights, which differ per component.) So before training, `spread_first_means` sets the 5 means of $p(x_1)$ to 5 quantiles of the training data's $x_1$ (10%, 30%, ..., 90%); nothing else about the training changes. After the training, a MoG MADE trained from the all-zero start shows what happens without it.
 # %%
+def spread_first_means(made, x_train):
+    """Start the C component means of the first conditional at C quantiles of that dimension of x_train (N, D)."""
+    C, D, d = made.num_components, made.input_dim, int(made.ordering[0])
+    bias = made.output_layer.bias.numpy()              # column p * D + d holds parameter p of dimension d
+    means = np.quantile(x_train[:, d], (np.arange(C) + 0.5) / C)
+    bias[(C + np.arange(C)) * D + d] = means           # parameters 0..C-1: logits, C..2C-1: means, 2C..3C-1: log-scales
+    made.output_layer.bias.assign(bias)
+    return made
+
+
+def first_components(made):
+    """(means, log-scales), each (C,), of the first conditional p(x_{o1}) (it sees no input: any x gives them)."""
+    _, means, log_scales = made.mixture_params(np.zeros((1, made.input_dim), "float32"))
+    d = int(made.ordering[0])
+    return means.numpy()[0, :, d], log_scales.numpy()[0, :, d]
+
+
 def train_toy_models(pts):
     """The four models of this section fitted to ``pts``; returns {label: (model, history)}."""
     train, valid = pts[:TOY["n_train"]], pts[TOY["n_train"]:]
     h, C, K = TOY["hidden"], TOY["components"], TOY["layers"]
     specs = {"Gaussian MADE": (GaussianMADE(2, h, seed=SEED), 3e-3, 60, 10),
-             f"MoG MADE (C={C})": (GaussianMADE(2, h, C, seed=SEED), 3e-3, 60, 10),
+             f"MoG MADE (C={C})": (spread_first_means(GaussianMADE(2, h, C, seed=SEED), train), 3e-3, 60, 10),
              f"MAF ({K} MADEs)": (MAF(2, h, K, seed=SEED), 1e-3, 100, 15),
              f"Real NVP ({K} couplings)": (RealNVP(2, h, K, seed=SEED), 1e-3, 100, 15)}
     return {label: (model, fit_density(model, train, valid, epochs=3 if QUICK else epochs, learning_rate=lr,
@@ -192,6 +211,45 @@ for name, models in fitted.items():
         print(f"{name:12s} {label:22s} best valid NLL {hist['best_valid_nll']:6.3f} nats "
               f"(epoch {hist['best_epoch']} of {len(hist['valid_nll'])}, {hist['seconds']:4.1f} s)")
 print(f"all toy models: {time.perf_counter() - start:.0f} s")
+
+# %% [markdown]
+# **Without the spread start.** The same MoG MADE on the ring, trained the same way from the all-zero biases. Its output mask shows that $x_1$'s parameters see no hidden unit, and the means and log-scales of its 5 components of $p(x_1)$ are still identical after training, while those of the spread-start model have moved apart:
+
+# %%
+MOG = f"MoG MADE (C={TOY['components']})"
+first_name = "ring" if "ring" in toys else TOY["names"][0]
+first_train, first_valid = toys[first_name][:TOY["n_train"]], toys[first_name][TOY["n_train"]:]
+mog_zero = GaussianMADE(2, TOY["hidden"], TOY["components"], seed=SEED)
+d1 = int(mog_zero.ordering[0])
+mask_d1 = mog_zero.output_layer.mask.numpy()[:, d1::mog_zero.input_dim]     # the columns p * D + d1
+print(f"output-mask entries of x_{d1 + 1}'s {mask_d1.shape[1]} parameters that are 1: {int(mask_d1.sum())} "
+      f"of {mask_d1.size}")
+hist_zero = fit_density(mog_zero, first_train, first_valid, epochs=3 if QUICK else 60, learning_rate=3e-3,
+                        patience=10, seed=SEED, verbose=False)
+for label, model in [("all-zero start", mog_zero), ("spread start", fitted[first_name][MOG][0])]:
+    means, log_scales = first_components(model)
+    print(f"{first_name}, {label:14s}: p(x_{d1 + 1}) component means {np.round(means, 2)}, "
+          f"log-scales {np.round(log_scales, 2)}")
+print(f"all-zero start: best valid NLL {hist_zero['best_valid_nll']:.3f} nats "
+      f"(epoch {hist_zero['best_epoch']} of {len(hist_zero['valid_nll'])})")
+
+# %% [markdown]
+# **One Gaussian against the mixture on new points.** The validation points chose each model's epoch, so the comparison uses fresh points of each density, drawn with another seed. Both models are evaluated on the same points, so the standard error of their difference is the one of the per-point differences (`paired_difference`): the spread the two share, from points that are easy or hard for both, cancels.
+
+# %%
+n_test = 1_000 if QUICK else 5_000
+test_sets = {name: toy2d.sample_toy(name, n_test, seed=SEED + 1) for name in toys}
+for name, models in fitted.items():
+    nll_gauss = -models["Gaussian MADE"][0].log_prob(test_sets[name]).astype(np.float64)
+    nll_mog = -models[MOG][0].log_prob(test_sets[name]).astype(np.float64)
+    diff, se = paired_difference(nll_mog, nll_gauss)
+    print(f"{name:12s} test NLL: Gaussian MADE {nll_gauss.mean():.3f} | {MOG} {nll_mog.mean():.3f} | "
+          f"mixture - Gaussian {diff:+.3f} ± {se:.3f} nats ({n_test} points)")
+nll_zero = -mog_zero.log_prob(test_sets[first_name]).astype(np.float64)
+nll_spread = -fitted[first_name][MOG][0].log_prob(test_sets[first_name]).astype(np.float64)
+diff, se = paired_difference(nll_spread, nll_zero)
+print(f"{first_name:12s} test NLL: {MOG} from the all-zero start {nll_zero.mean():.3f} | spread start - all-zero "
+      f"start {diff:+.3f} ± {se:.3f} nats")
 
 # %% [markdown]
 # Each model's density $p(x)$ on a $200\times200$ grid over $[-3, 3]^2$, beside the data's normalized histogram. All panels of a row share one colour scale (one colour bar per row), so brightness compares across the row; the scale's top is the highest model density or the histogram's 99th percentile, whichever is larger (the few histogram cells above it show in the top colour). The number in each title is the grid's Riemann sum $\sum p(x)\,\Delta x_1 \Delta x_2$ — the probability mass inside the square, which must be at most 1 and close to it when little mass lies outside.
@@ -223,14 +281,54 @@ plt.show()
 moons = toys["two_moons"]
 near = moons[np.abs(moons[:, 0]) < 0.1, 1]
 x2 = np.linspace(-3, 3, 400, dtype="float32")
-fig, ax = plt.subplots(figsize=(6.5, 3.5))
+fig, ax = plt.subplots(figsize=(9, 3.5))
 ax.hist(near, bins=40, range=(-3, 3), density=True, color="lightgrey", label=f"data, $|x_1|<0.1$ ({len(near)} points)")
 for label, (model, _) in fitted["two_moons"].items():
     log_p = model.log_prob(np.stack([np.zeros_like(x2), x2], axis=1))
     p = np.exp(log_p - log_p.max())
     ax.plot(x2, p / (p.sum() * (x2[1] - x2[0])), label=label)
 ax.set(title="Two moons: $p(x_2 \\mid x_1 = 0)$ of each model", xlabel="$x_2$", ylabel="density")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))     # beside the axes: no peak hidden
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### Why a flow can leave a thin spike between the moons
+#
+# A flow may draw a narrow spike of $p(x_2 \mid x_1 = 0)$ between the two modes, where there are no data (in the figure above, or in another training run, which can differ in such details). Its cause is that a flow cannot cut. It sends the standard normal of $u$ to $x$ by a continuous invertible map, and the normal has no hole: the $u$ that become the upper moon and the $u$ that become the lower one border each other somewhere in the middle of the normal, and the $u$ along that border must land *between* the moons. All a flow can do is make that band of $u$ narrow and squeeze its image into thin sheets across the gap. Each sheet holds a small share of the probability, but being thin, its density can be high; where the line $x_1 = 0$ crosses one, the conditional shows a spike. A mixture MADE has no such constraint: its components can leave the gap nearly empty.
+#
+# The code below marks the gap, the points farther than $0.35$ from both noise-free moons ($3.5$ times the noise's standard deviation $0.1$), draws 20 000 points $u$ from the normal, sends them to $x$ with each flow's inverse, and shows which $u$ land in the gap. It prints, for every model, the share of its probability that lies in the gap (the share of its samples there) beside the share of new data points there, and the highest density each model puts in the gap on the line $x_1 = 0$.
+
+# %%
+arcs = toy2d.two_moons(2_000, seed=SEED, noise=0.0)                   # the two moons without noise
+
+
+def in_gap(x, width=0.35):
+    """True where a point of x (n, 2) is farther than ``width`` from every point of both noise-free moons."""
+    nearest = np.min(np.linalg.norm(x[:, None, :] - arcs[None, ::4, :], axis=2), axis=1)   # 500 arc points suffice
+    return nearest > width
+
+
+u_draw = np.random.default_rng(SEED + 2).standard_normal((20_000, 2)).astype("float32")
+line = np.stack([np.zeros_like(x2), x2], axis=1)
+print(f"data (new points): {in_gap(test_sets['two_moons']).mean():6.2%} in the gap")
+for label, (model, _) in fitted["two_moons"].items():
+    on_gap = in_gap(line)
+    p_line = np.exp(model.log_prob(line))
+    print(f"{label:22s}: {in_gap(model.sample(20_000, seed=SEED + 3)).mean():6.2%} of its samples in the gap; "
+          f"highest density on the line x_1 = 0 inside the gap {p_line[on_gap].max():.3f}, "
+          f"outside {p_line[~on_gap].max():.3f}")
+flows = [label for label in fitted["two_moons"] if "MAF" in label or "NVP" in label]
+fig, axes = plt.subplots(1, len(flows), figsize=(4.6 * len(flows), 4.2), squeeze=False)
+for ax, label in zip(axes[0], flows):
+    landed = in_gap(fitted["two_moons"][label][0].inverse(u_draw))
+    ax.scatter(*u_draw[~landed].T, s=1, color="lightgrey", label="$u$ sent onto a moon")
+    ax.scatter(*u_draw[landed].T, s=3, color="black", label=f"$u$ sent into the gap ({landed.mean():.2%})")
+    ax.set(title=f"{label}: where each $u$ goes", xlabel="$u_1$", ylabel="$u_2$", xlim=(-4, 4), ylim=(-4, 4))
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="lower left", markerscale=4)
+fig.suptitle("20 000 draws of the standard normal $u$: the black ones land between the two moons")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -281,25 +379,34 @@ print("inverse equal to MAF.inverse:", np.allclose(x_back, maf_moons.inverse(z.a
 # %% [markdown]
 # ### Two moons through each layer
 #
-# The data $u_0 = x$ and each layer's output $u_1, \dots, u_5$, coloured by $x_1$ so that points can be followed. Each layer is a single-Gaussian MADE, so it can only shift and scale $x_d$ by amounts that depend on the dimensions before it; but the second layer works in the reversed order on what the first produced, and so on, and the composition bends the two moons step by step into one round Gaussian blob. Read backwards, that is how a stack of single-Gaussian layers makes the bimodal $p(x_2 \mid x_1 = 0)$ of section 3 that one Gaussian MADE cannot.
+# The data $u_0 = x$ and each layer's output $u_1, \dots, u_5$, coloured by $x_1$ so that points can be followed (the colour bar). Each layer is a single-Gaussian MADE, so it can only shift and scale $x_d$ by amounts that depend on the dimensions before it; but the second layer works in the reversed order on what the first produced, and so on, and the composition bends the two moons step by step towards a standard normal. Read backwards, that is how a stack of single-Gaussian layers makes the bimodal $p(x_2 \mid x_1 = 0)$ of section 3 that one Gaussian MADE cannot.
+#
+# How close $u_5$ gets is visible in the last panel, against the dashed circles that hold 39% and 86% of a standard normal's mass (radius 1 and 2). The mean, standard deviations and correlation printed below are close to a standard normal's, and so are the shares of points inside the two circles; but those numbers look only at spreads and radii. The colours show what five layers leave undone: the points are not mixed as a normal's would be, the two ends of the moons (blue and red) stay on their own sides, and the red end is packed into a narrow vertical streak near $u_1 = 0$ instead of a round blob.
 
 # %%
-fig, axes = plt.subplots(1, len(layer_outputs), figsize=(2.7 * len(layer_outputs), 2.9))
+fig, axes = plt.subplots(1, len(layer_outputs), figsize=(2.7 * len(layer_outputs) + 1, 3.2), layout="constrained")
+circle = np.linspace(0, 2 * np.pi, 200)
 for k, (ax, pts) in enumerate(zip(axes, layer_outputs)):
-    ax.scatter(pts[:1500, 0], pts[:1500, 1], c=moons[:1500, 0], s=1, cmap="coolwarm")
+    dots = ax.scatter(pts[:1500, 0], pts[:1500, 1], c=moons[:1500, 0], s=1, cmap="coolwarm")
     ax.set(title="data $x = u_0$" if k == 0 else f"after layer {k}: $u_{k}$", xlim=(-4, 4), ylim=(-4, 4),
            xlabel="first coordinate", ylabel="second coordinate" if k == 0 else "")
     ax.set_aspect("equal")
-fig.suptitle("Two moons pushed through each MAF layer (colour: $x_1$ of the data point)")
-fig.tight_layout()
+for radius in (1, 2):
+    axes[-1].plot(radius * np.cos(circle), radius * np.sin(circle), "k--", lw=0.8)
+fig.colorbar(dots, ax=list(axes), shrink=0.8, pad=0.01, label="$x_1$ of the data point")
+fig.suptitle("Two moons pushed through each MAF layer (dashed: circles of radius 1 and 2 of a standard normal)")
 plt.show()
 print(f"u_5: mean {u_K.mean(axis=0).round(2)}, std {u_K.std(axis=0).round(2)}, "
       f"correlation {np.corrcoef(u_K.T)[0, 1]:.2f}")
+radius_u = np.linalg.norm(u_K, axis=1)
+for radius in (1, 2):
+    print(f"inside radius {radius}: {np.mean(radius_u < radius):.0%} of u_5, "
+          f"{1 - np.exp(-radius**2 / 2):.0%} of a standard normal")
 
 # %% [markdown]
 # ## 5. Batch normalization as a flow layer
 #
-# **Batch normalization** standardizes each dimension with the mean $m$ and variance $v$ of the current minibatch, then rescales it with learned parameters: $u = (x - m)/\sqrt{v + \epsilon}\cdot e^{\gamma} + \beta$. It is an elementwise affine map, so it is invertible and its log-determinant is $\sum_d \big(\gamma_d - \tfrac12\log(v_d + \epsilon)\big)$. The MAF paper puts one after every layer of its flows on MNIST (notebook 08): it keeps each layer's input near zero mean and unit variance, which makes deep flows train faster and more stably. In training the batch's own statistics are used; for evaluation they are fixed (the paper: the mean and variance over the whole training set), so that $p(x)$ is one fixed, normalized density.
+# **Batch normalization** standardizes each dimension with the mean $m$ and variance $v$ of the current minibatch, then rescales it with learned parameters: $u = (x - m)/\sqrt{v + \epsilon}\cdot e^{\gamma} + \beta$. It is an elementwise affine map, so it is invertible and its log-determinant is $\sum_d \big(\gamma_d - \tfrac12\log(v_d + \epsilon)\big)$. The MAF paper puts one after every MADE of its flows (notebook 08 does the same on MNIST), following the Real NVP paper, whose authors (Dinh et al., 2017) use batch normalization to improve the propagation of the training signal through deep stacks of layers: it keeps each layer's input near zero mean and unit variance. That is the authors' reason, not a result shown here: the 2-D flows of this notebook are shallow and train without batch normalization. In training the batch's own statistics are used; for evaluation they are fixed (the paper: the mean and variance over the whole training set), so that $p(x)$ is one fixed, normalized density.
 #
 # ## 6. Real NVP is a Gaussian MADE with two degree groups
 #
@@ -374,7 +481,7 @@ for D in (2, 64):
 print("MAF: density = one-pass maps, sampling = D-pass inverses.  IAF: sampling = one-pass maps, density = inverses.")
 
 # %% [markdown]
-# Sampling is slower than evaluating at $D = 2$ and much slower at $D = 64$ (the ratio column), and the gap grows with $D$: for MNIST's $D = 784$ a MAF of 5 layers needs 3 920 sequential passes per sample. This is why MAF is the flow for **density estimation** (maximum-likelihood training evaluates densities of data) and IAF the flow for fast sampling. IAF's home is the **variational posterior** of a variational autoencoder: an approximation $q(z \mid x)$ to the intractable posterior over latent variables, which is only ever asked for the density of its own samples, and those come with their $u$. For the same reason **Parallel WaveNet** (van den Oord et al., 2018), a speech synthesizer, trained an IAF to imitate a slow autoregressive model (WaveNet), so that audio can be generated in one pass. Real NVP is one pass in both directions and pays for it with its restricted dependencies.
+# Sampling is slower than evaluating at $D = 2$ and much slower at $D = 64$ (the ratio column), and the gap grows with $D$: for MNIST's $D = 784$ a MAF of 5 layers needs 3 920 sequential passes per sample. This is why MAF is the flow for **density estimation** (maximum-likelihood training evaluates densities of data) and IAF the flow for fast sampling. IAF's home is the **variational autoencoder** (VAE; Kingma & Welling, 2014), an autoencoder whose code $z$ is random: $z$ is a **latent variable**, a quantity that is never observed and that the model uses to explain $x$. Its encoder is a density $q(z \mid x)$, the **variational posterior**: an approximation to the true distribution $p(z \mid x)$ of the code given the data, which cannot be computed. Training asks $q$ only for the density of its own samples, and those come with their $u$. For the same reason **Parallel WaveNet** (van den Oord et al., 2018), a speech synthesizer, trained an IAF to imitate a slow autoregressive model (WaveNet), so that audio can be generated in one pass. Real NVP is one pass in both directions and pays for it with its restricted dependencies.
 #
 # ## Summary
 #
@@ -388,6 +495,7 @@ print("MAF: density = one-pass maps, sampling = D-pass inverses.  IAF: sampling 
 # * G. Papamakarios, T. Pavlakou, I. Murray, "Masked Autoregressive Flow for Density Estimation", NeurIPS 2017, [arXiv:1705.07057](https://arxiv.org/abs/1705.07057).
 # * L. Dinh, J. Sohl-Dickstein, S. Bengio, "Density estimation using Real NVP", ICLR 2017, [arXiv:1605.08803](https://arxiv.org/abs/1605.08803).
 # * D. P. Kingma et al., "Improved Variational Inference with Inverse Autoregressive Flow", NeurIPS 2016, [arXiv:1606.04934](https://arxiv.org/abs/1606.04934).
+# * D. P. Kingma, M. Welling, "Auto-Encoding Variational Bayes", ICLR 2014, [arXiv:1312.6114](https://arxiv.org/abs/1312.6114).
 # * A. van den Oord et al., "Parallel WaveNet: Fast High-Fidelity Speech Synthesis", ICML 2018, [arXiv:1711.10433](https://arxiv.org/abs/1711.10433).
 # * B. Keng, "Autoregressive Autoencoders" (2017), a blog post introducing MADE, which writes the Gaussian negative log-likelihood as a loss (the loss notebook 02 derives and section 2 uses with a learned variance).
 
