@@ -461,3 +461,30 @@ def test_a_run_started_with_overwrite_resumes_over_the_file_it_replaces(tmp_path
     assert "exists; pass --overwrite" in capsys.readouterr().err and out.read_text() == "{}"
     maf_mnist.checkpoint_path(out).write_bytes(b"")          # an interrupted run's checkpoint (checked later)
     maf_mnist._refuse_existing(out, overwrite=False, resume=True)              # allowed now: no error
+
+
+def test_the_training_command_is_shown_without_its_output_file():
+    """Notebook 08's appendix names runs by what they are, never by a file name (issue 26, item 5)."""
+    record = {"command": "scripts/maf_mnist.py maf --out maf10.json --minutes 90 --layers 10"}
+    assert maf_mnist.training_command(record) == "scripts/maf_mnist.py maf --minutes 90 --layers 10"
+
+
+@pytest.mark.parametrize("settings, note, expected", [
+    ({"batch_norm": True}, "validation NLL after the epoch with the running batch-norm averages", "running averages"),
+    ({"batch_norm": True}, "validation NLL after the epoch with batch norm given the whole training set's statistics",
+     "training set"),
+    ({}, "validation NLL after the epoch with the running batch-norm averages", "none (no batch norm)"),
+])
+def test_which_statistics_batch_norm_used_in_validation(settings, note, expected):
+    """Issue 26, item 3: the validation/test gap of the earlier batch-norm runs is explained by what they used."""
+    assert maf_mnist.validation_statistics({"settings": settings, "curves": {"note": note}}) == expected
+
+
+def test_every_record_says_which_statistics_validated_it():
+    """The notes of the committed records are the two wordings validation_statistics reads."""
+    from conftest import ROOT
+
+    for row, result in maf_mnist.load_results(ROOT / "results" / "maf_mnist").items():
+        note = (result.get("curves") or {}).get("note", "")
+        if (result.get("settings") or {}).get("batch_norm"):
+            assert ("running batch-norm averages" in note) != ("whole training set's statistics" in note), row

@@ -171,10 +171,11 @@ def _kind_and_layers(row: str) -> tuple[str, int]:
     return kind, int(row[len(kind):] or PAPER_LAYERS)
 
 
-def paper_table(rows: dict[str, dict]) -> str:
+def paper_table(rows: dict[str, dict], provenance: bool = True) -> str:
     """Markdown: the eight rows of the paper's MNIST column (:data:`PAPER_TABLE`, cited), in the paper's order, beside
     our record of each (``rows`` from :func:`load_results`): the test log-likelihood ± 2 standard errors, its ratio
-    to the paper's, bits per pixel, and how the training ran and ended, on which machine and code."""
+    to the paper's, bits per pixel, and how the training ran and ended (with ``provenance``: on which machine, from
+    which commit)."""
     lines = ["| model | ours: test log-likelihood (nats, logit space) ± 2 SE | paper (cited) | ratio | within 3 % "
              "| bits/pixel | training |", "|---|---|---|---|---|---|---|"]
     for row, (paper, _) in PAPER_TABLE.items():
@@ -190,12 +191,28 @@ def paper_table(rows: dict[str, dict]) -> str:
             machine = result.get("machine") or {}
             how = (f"{result['training_seconds'] / 60:.0f} min, {result['epochs_run']} epochs (best "
                    f"{result['best_epoch']}), stopped by {result['stopped']}, "
-                   f"Adam {result['settings']['learning_rate']:g}; {machine.get('cpu', '?')} "
-                   f"({machine.get('cpu_flags', '?')}), code {str(result.get('git_commit'))[:7]}")
+                   f"Adam {result['settings']['learning_rate']:g}")
+            how += (f"; {machine.get('cpu', '?')} ({machine.get('cpu_flags', '?')}), "
+                    f"code {str(result.get('git_commit'))[:7]}") if provenance else ""
         lines.append(f"| {label} | {t['log_likelihood_logit']:.1f} ± {t['log_likelihood_logit_2se']:.1f} "
                      f"| {paper:.1f} | {ratio:.3f} | {'yes' if abs(ratio - 1) <= 0.03 else 'no'} "
                      f"| {t['bits_per_pixel']:.3f} | {how} |")
     return "\n".join(lines)
+
+
+def training_command(result: dict) -> str:
+    """The command that trained the row of ``result``, without where it wrote its results (``--out FILE``)."""
+    words = str(result.get("command", "")).split()
+    return " ".join(w for i, w in enumerate(words) if w != "--out" and (i == 0 or words[i - 1] != "--out"))
+
+
+def validation_statistics(result: dict) -> str:
+    """Which statistics batch norm used when the run of ``result`` was validated: ``"none (no batch norm)"``,
+    ``"training set"`` (as for the test, since commit 41a4fb6) or ``"running averages"`` (earlier runs)."""
+    if not (result.get("settings") or {}).get("batch_norm"):
+        return "none (no batch norm)"
+    note = (result.get("curves") or {}).get("note", "")
+    return "running averages" if "running batch-norm averages" in note else "training set"
 
 
 def one_change_settings(a: dict, b: dict, change: str) -> None:
