@@ -249,7 +249,9 @@ for kind, log_p in test_log_p.items():
 print(f"MADE MoG - MADE: {-gain:+.1f} ± {2 * gain_se:.1f} nats per image (± 2 paired standard errors)")
 
 # %% [markdown]
-# **Why.** Take one digit of the validation set and look at one pixel's conditional $p(x_d \mid x_{<d})$ — the density each MADE gives the pixel's logit value $x_d$, given the pixels above it and to its left (both MADEs use the natural raster order). A background pixel has $x_d$ in a narrow band on the far left, between $\operatorname{logit}(\lambda) \approx -13.8$ and $\operatorname{logit}(1/256) \approx -5.5$ (section 1); a stroke pixel lies far to the right. Where the pixels seen so far cannot tell whether the stroke continues here, the truth is one of two distant modes. A mixture puts a peak on each; a single Gaussian must cover both with one wide bell, and gives little density to either. We draw the conditionals at three pixels of the digit: the one where the mixture gains the most over the single Gaussian, the darkest stroke pixel and one background pixel; the printed lines give $\\log p(x_d \\mid x_{<d})$ at the pixel's value under each model.
+# **Why.** Two facts about MNIST in logit space. First, a background pixel (grey level $z = 0$) is not one value: dequantized, its logit value lies between $\operatorname{logit}(\lambda) \approx -13.8$ and $\operatorname{logit}(1/256) \approx -5.5$, and because the logit stretches the neighbourhood of 0, its density rises steeply towards $-5.5$ and ends there at a cliff (the grey histogram in the figure below: the values of all background pixels of 1 000 validation digits). One Gaussian has no cliff; a mixture can put a narrow component at the cliff and wider ones on the slope. Second, where the pixels seen so far cannot tell whether the stroke continues here, the value lies near one of two distant modes, the background band on the left or the stroke on the right: a mixture can put mass on both, a single Gaussian only a wide bell that spends most of its mass between them, where few pixels lie.
+#
+# We draw each MADE's conditional $p(x_d \mid x_{<d})$ — the density it gives the pixel's logit value $x_d$, given the pixels above it and to its left (both MADEs use the natural raster order) — at three pixels of one validation digit: the pixel where the mixture gains the most over the single Gaussian, the darkest stroke pixel and one background pixel. The printed lines give $\log p(x_d \mid x_{<d})$ at the pixel's value under each model: at a single pixel either model can be the better one, and these models have trained for only a few epochs; the average over many digits follows the figure.
 
 # %%
 digit_v = splits["valid"][:1]
@@ -270,6 +272,7 @@ def conditional_density(model, x, d):
     return (w * np.exp(-0.5 * z**2) / (np.sqrt(2 * np.pi) * np.exp(log_scales))).sum(axis=1)
 
 
+background_values = splits["valid"][:1000][logit_space.logit_to_pixels(splits["valid"][:1000]) < 1]   # z = 0
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.4), gridspec_kw={"width_ratios": [0.8, 1, 1, 1]})
 axes[0].imshow(logit_space.logit_to_pixels(digit_v[0]).reshape(28, 28), cmap="gray_r")
 for name, d in chosen.items():
@@ -277,6 +280,8 @@ for name, d in chosen.items():
 axes[0].legend(fontsize=9, loc="upper left", bbox_to_anchor=(0, -0.02), title="pixels drawn")
 axes[0].set(title="validation digit 0 (pixel space)", xticks=[], yticks=[])
 for ax, (name, d) in zip(axes[1:], chosen.items()):
+    ax.hist(background_values, bins=80, range=(-16, 16), density=True, color="0.85",
+            label="values of background pixels ($z = 0$)")
     for kind in ("made", "made_mog"):
         ax.plot(grid, conditional_density(small[kind], digit_v, d), label=f"{maf_mnist.LABELS[kind]}, 784-256-256")
     ax.axvline(digit_v[0, d], color="k", ls=":", label="the pixel's value $x_d$")
@@ -284,7 +289,7 @@ for ax, (name, d) in zip(axes[1:], chosen.items()):
            ylabel="$p(x_d \\mid x_{<d})$")
 fig.suptitle("One pixel's conditional density: a single Gaussian vs a mixture of 10")
 fig.tight_layout(rect=(0, 0.08, 1, 1))
-fig.legend(*axes[1].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=10)
+fig.legend(*axes[1].get_legend_handles_labels(), loc="lower center", ncol=4, fontsize=10)
 plt.show()
 for name, d in chosen.items():
     print(f"{name:12s}: log p(x_d | x_<d) {log_cond['made'][d]:6.2f} (MADE) vs {log_cond['made_mog'][d]:6.2f} "
@@ -297,12 +302,28 @@ for name, d in chosen.items():
 many = splits["valid"][:1000]
 mean_gain = (small["made_mog"].log_conditionals(many).numpy() - small["made"].log_conditionals(many).numpy()).mean(0)
 fig, ax = plt.subplots(figsize=(4.6, 3.8))
-im = ax.imshow(mean_gain.reshape(28, 28), cmap="viridis")
-fig.colorbar(im, ax=ax, label="mean gain (nats per pixel)")
+limit = np.abs(mean_gain).max()
+im = ax.imshow(mean_gain.reshape(28, 28), cmap="RdBu", vmin=-limit, vmax=limit)
+fig.colorbar(im, ax=ax, label="mean gain (nats per pixel; blue: mixture better)")
 ax.set(title="Where the mixture gains (1 000 validation digits)", xticks=[], yticks=[])
 plt.show()
 print(f"mean gain per pixel: border (outer 3 pixels) {mean_gain.reshape(28, 28)[[0, 1, 2, 25, 26, 27]].mean():.2f}, "
       f"centre 14x14 {mean_gain.reshape(28, 28)[7:21, 7:21].mean():.2f} nats; total {mean_gain.sum():.1f} nats")
+print(f"pixels where the mixture is worse: {(mean_gain < 0).sum()} of 784; the first 10 pixels of the raster order:",
+      np.round(mean_gain[:10], 2))
+
+# %% [markdown]
+# The mixture gains over most of the image, and most where the digits are. It loses in a short strip at the top left: the first pixels of the raster order, which are background in every digit. The very first pixel's conditional sees no earlier pixel, so its parameters are the output layer's biases alone, in both models. Adam moves each parameter by about its step size, $10^{-3}$, per update at most, so the few thousand updates of these runs (printed below) cannot carry a bias from its start at 0 to the background's values near $-6.5$: in the table, both models' mean for the first pixel is still far from the data's (so the gain there is 0). In the next pixels the single-Gaussian MADE has moved further towards the data, while the mixture still predicts the first pixel's mean for them, as if from its biases alone: its hidden units have not yet learnt to help there. The paper-size models of sections 5 and 6 train for many more updates. The mean each model predicts for the first ten pixels, averaged over the same 1 000 digits, beside the data's:
+
+# %%
+logits, means, _ = (np.asarray(a) for a in small["made_mog"].mixture_params(many))
+weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+mog_mean = ((weights / weights.sum(axis=1, keepdims=True)) * means).sum(axis=1).mean(0)
+made_mean = np.asarray(small["made"].gaussian_params(many)[0]).mean(0)
+print(f"{'pixel':>5s} | {'data: mean x_d':>14s} | {'MADE: mean':>10s} | {'MADE MoG: mean':>14s} | gain (nats)")
+for d in range(10):
+    print(f"{d:5d} | {many[:, d].mean():14.2f} | {made_mean[d]:10.2f} | {mog_mean[d]:14.2f} | {mean_gain[d]:+.2f}")
+print(f"updates per epoch: {len(small_train) // 100}; epochs: {EPOCHS_SMALL}")
 
 # %% [markdown]
 # ### 7.2 A digit through the flow
@@ -338,7 +359,7 @@ print(f"sum of log-dets {total_log_det:.1f} + log N(u; 0, I) {base:.1f} = {base 
 print(f"u: mean {u.mean():.2f}, standard deviation {u.std():.2f} (the base density: 0 and 1)")
 
 # %% [markdown]
-# The digit's shape fades layer by layer: each MADE layer subtracts what the pixels before it predict and divides by the predicted scale, so what is left in $u$ is the part of each pixel its predecessors could not predict. A model that had learnt the data perfectly would leave $u$ looking like noise from $\mathcal{N}(0, I)$.
+# The digit's shape fades over the layers (compare the first and the last panels): each MADE layer subtracts what the pixels before it predict and divides by the predicted scale, so what is left in $u$ is the part of each pixel its predecessors could not predict. A model that had learnt the data perfectly would leave $u$ looking like noise from $\mathcal{N}(0, I)$.
 
 # %% [markdown]
 # ### 7.3 Samples
@@ -362,17 +383,21 @@ for row_axes, (name, samples) in zip(axes, sample_rows.items()):
 fig.colorbar(im, ax=axes, shrink=0.6, label="grey level $256\\,y$")
 fig.suptitle("Samples in pixel space")
 plt.show()
+faint = {"test digits": logit_space.logit_to_pixels(splits["test"][:n_samples * 8])}
+faint.update({name: logit_space.logit_to_pixels(samples) for name, samples in sample_rows.items()})
+for name, pixels in faint.items():
+    print(f"{name:46s}: {np.mean((pixels >= 8) & (pixels < 64)):5.1%} of pixels faint grey (levels 8 to 63)")
 
 # %% [markdown]
-# None of these samples is a clean digit: models that score well by log-likelihood on MNIST, including the paper's, are known to produce noisy samples, because the log-likelihood rewards putting density on every stroke pixel's exact grey level far more than it rewards clean shapes. The MADE MoG's samples have background and strokes (the two modes of section 7.1) but no coherent digit after a few epochs at this size; the single-Gaussian models blur background and stroke into grey.
+# What the figure shows: the MAF's samples (the smaller flow trained here) look the most like digits; the paper-size MADE draws dark blobs with some stroke-like structure; the MADE MoG's samples have strokes but are covered in faint grey speckle, many times more faint grey pixels than test digits have (printed above) — although the MADE MoG has the best validation log-likelihood of the three smaller models (section 7). A higher log-likelihood does not promise better-looking samples, as notebook 06 found for binary MADE: the log-likelihood scores how much density a model gives real digits, not how often its samples look like them.
 
 # %% [markdown]
 # ## Summary
 #
 # * Dequantization ($y = (z + v)/256$) and the logit transform turn grey digits into points of $\mathbb{R}^{784}$; a log-likelihood depends on the space it is measured in, and the change of variables converts it (bits per pixel: 8 for a uniform density).
 # * The paper's Table 2 compares eight density models on this protocol; the table above sets each of our models beside it with the ratio, and the curves show whether a run was still improving when it ended. Under batch normalization, validation must use the statistics the test uses, or it chooses the epoch on a different model.
-# * A single claim needs a one-change pair: depth (MAF (5) vs (10), Real NVP (5) vs (10)) and the mixture (section 7.1) are measured with the paired standard error on the same test images.
-# * A mixture per pixel wins on MNIST because many conditionals are bimodal — background or stroke — and one Gaussian cannot put density on both.
+# * A claim that one setting helps needs a pair of models that differ in that setting only, compared with the paired standard error on the same test images: the mixture in section 7.1; depth in section 5's second table, once both models of a pair are trained.
+# * A mixture per pixel fits two shapes that one Gaussian cannot: a background pixel's values, a steep ramp that ends at a cliff in logit space, and the two distant modes (background or stroke) of a pixel whose predecessors leave it open. The mixture gained on almost every pixel (section 7.1); where it lost, its first pixels had not yet moved from where they started.
 #
 # ## References
 #
