@@ -237,7 +237,7 @@ def train_small(kind):
 small = {kind: train_small(kind) for kind in ("made", "made_mog", "maf")}
 
 # %% [markdown]
-# ### 7.1 One Gaussian or a mixture per pixel: a one-change pair
+# ### One Gaussian or a mixture per pixel: a one-change pair
 #
 # Both MADEs score every test image; the paired difference of their log-likelihoods, image by image, with its standard error:
 
@@ -326,7 +326,7 @@ for d in range(10):
 print(f"updates per epoch: {len(small_train) // 100}; epochs: {EPOCHS_SMALL}")
 
 # %% [markdown]
-# ### 7.2 A digit through the flow
+# ### A digit through the flow
 #
 # The MAF pushes a digit $x$ through five MADE layers, each followed by a batch-normalization layer, to $u$, which the model scores under $\mathcal{N}(0, I)$. Each layer adds its log-determinant, $\log\lvert\det \partial u / \partial x\rvert$ (notebook 07), so that
 #
@@ -362,7 +362,7 @@ print(f"u: mean {u.mean():.2f}, standard deviation {u.std():.2f} (the base densi
 # The digit's shape fades over the layers (compare the first and the last panels): each MADE layer subtracts what the pixels before it predict and divides by the predicted scale, so what is left in $u$ is the part of each pixel its predecessors could not predict. A model that had learnt the data perfectly would leave $u$ looking like noise from $\mathcal{N}(0, I)$.
 
 # %% [markdown]
-# ### 7.3 Samples
+# ### Samples
 #
 # Sampling runs the models the other way: draw $u \sim \mathcal{N}(0, I)$ and invert the flow (MAF: one MADE pass per pixel and layer), or draw each pixel in turn from its conditional (MADE, MADE MoG). Samples of the two smaller models trained here, and of the paper-size MADE trained beforehand, shown in pixel space:
 
@@ -396,8 +396,8 @@ for name, pixels in faint.items():
 #
 # * Dequantization ($y = (z + v)/256$) and the logit transform turn grey digits into points of $\mathbb{R}^{784}$; a log-likelihood depends on the space it is measured in, and the change of variables converts it (bits per pixel: 8 for a uniform density).
 # * The paper's Table 2 compares eight density models on this protocol; the table above sets each of our models beside it with the ratio, and the curves show whether a run was still improving when it ended. Under batch normalization, validation must use the statistics the test uses, or it chooses the epoch on a different model.
-# * A claim that one setting helps needs a pair of models that differ in that setting only, compared with the paired standard error on the same test images: the mixture in section 7.1; depth in section 5's second table, once both models of a pair are trained.
-# * A mixture per pixel fits two shapes that one Gaussian cannot: a background pixel's values, a steep ramp that ends at a cliff in logit space, and the two distant modes (background or stroke) of a pixel whose predecessors leave it open. The mixture gained on almost every pixel (section 7.1); where it lost, its first pixels had not yet moved from where they started.
+# * A claim that one setting helps needs a pair of models that differ in that setting only, compared with the paired standard error on the same test images: the mixture in section 7; depth in section 5's second table, once both models of a pair are trained.
+# * A mixture per pixel fits two shapes that one Gaussian cannot: a background pixel's values, a steep ramp that ends at a cliff in logit space, and the two distant modes (background or stroke) of a pixel whose predecessors leave it open. The mixture gained on almost every pixel (section 7); where it lost, its first pixels had not yet moved from where they started.
 #
 # ## References
 #
