@@ -22,7 +22,7 @@ from ..checks import SEED_MAX
 from ..errors import UsageError, UserInputError
 from ..files import check_writable, require_regular_file
 from .arguments import Parser, int_at_least, non_negative_float, positive_float
-from .results import read_record
+from .results import number_changing_words, read_record
 from .signals import exit_status, stoppable
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
@@ -201,9 +201,9 @@ def paper_table(rows: dict[str, dict], provenance: bool = True) -> str:
 
 
 def training_command(result: dict) -> str:
-    """The command that trained the row of ``result``, without where it wrote its results (``--out FILE``)."""
-    words = str(result.get("command", "")).split()
-    return " ".join(w for i, w in enumerate(words) if w != "--out" and (i == 0 or words[i - 1] != "--out"))
+    """The command that trained the row of ``result``, without where it wrote its results (``--out FILE``), as
+    :func:`.results.number_changing_words` keeps a command's words."""
+    return " ".join(number_changing_words(str(result.get("command", "")).split()))
 
 
 def validation_statistics(result: dict) -> str:
@@ -239,9 +239,9 @@ def depth_table(rows: dict[str, dict]) -> str:
         label = f"{row_label(*_kind_and_layers(deep))} - {row_label(*_kind_and_layers(shallow))}"
         paper = PAPER_TABLE[deep][0] - PAPER_TABLE[shallow][0]
         a, b = rows.get(deep), rows.get(shallow)
-        if a is None or b is None or PER_IMAGE not in a["test"] or PER_IMAGE not in b["test"]:
-            missing = [row_label(*_kind_and_layers(r)) for r, x in ((shallow, b), (deep, a))
-                       if x is None or PER_IMAGE not in x["test"]]
+        missing = [row_label(*_kind_and_layers(r)) for r, x in ((shallow, b), (deep, a))
+                   if x is None or PER_IMAGE not in x["test"]]
+        if missing:
             lines.append(f"| {label} | not run yet ({', '.join(missing)} without per-image figures) | {paper:+.1f} |")
             continue
         one_change_settings(a, b, "layers")

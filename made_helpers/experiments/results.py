@@ -425,21 +425,28 @@ def label(result: dict) -> str:
 _NOT_FLAGS = _NOT_SETTINGS - {"no_jit", "host_masks"}
 
 
+def number_changing_words(argv: list[str]) -> list[str]:
+    """``argv`` without where a command wrote its files (``--out PATH``) and without the flags that change no number
+    (``--verbose N``, ``--resume``, ``--overwrite``)."""
+    kept, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in ("--out", "--verbose"):
+            skip = True
+        elif word not in ("--resume", "--overwrite"):
+            kept.append(word)
+    return kept
+
+
 def train_command(result: dict) -> str:
     """The ``made train`` command that trained the run, without where it wrote its files (``--out``) and without
     the flags that change no number (progress output, resuming): the first invocation's flags when the run kept
     them, else every setting it kept."""
     invocations = result.get("training", {}).get("invocations") or []
     if invocations:
-        argv, kept, skip = list(invocations[0]["argv"]), [], False
-        for word in argv[1:]:
-            if skip:
-                skip = False
-            elif word in ("--out", "--verbose"):
-                skip = True
-            elif word not in ("--resume", "--overwrite"):
-                kept.append(word)
-        return " ".join(["made", argv[0], *kept])
+        argv = list(invocations[0]["argv"])
+        return " ".join(["made", argv[0], *number_changing_words(argv[1:])])
     words = ["made", "train"]
     for key, value in result.get("training", {}).get("settings", {}).items():
         if key in _NOT_FLAGS or value is None or value is False:
