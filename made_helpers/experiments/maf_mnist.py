@@ -22,7 +22,7 @@ from ..checks import SEED_MAX
 from ..errors import UsageError, UserInputError
 from ..files import check_writable, require_regular_file
 from .arguments import Parser, int_at_least, non_negative_float, positive_float
-from .results import number_changing_words, read_record
+from .results import number_changing_words, read_record, settings_differences
 from .signals import exit_status, stoppable
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
@@ -219,8 +219,7 @@ def one_change_settings(a: dict, b: dict, change: str) -> None:
     """Refuse (``UserInputError``) two records whose training settings differ in anything but ``change`` (and the
     parameter count and time budget that follow from it)."""
     follows = {change, "parameters", "minutes", "xla"}
-    sa, sb = a.get("settings") or {}, b.get("settings") or {}
-    other = sorted(k for k in set(sa) | set(sb) if k not in follows and sa.get(k) != sb.get(k))
+    other = [k for k in settings_differences(a.get("settings") or {}, b.get("settings") or {}) if k not in follows]
     if other:
         raise UserInputError(f"{a.get('label')} and {b.get('label')} differ in {', '.join(other)} as well as "
                              f"{change}: not a one-change pair")

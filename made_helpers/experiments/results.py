@@ -294,10 +294,15 @@ def settings(result: dict) -> dict:
     return args
 
 
+def settings_differences(sa: dict, sb: dict) -> dict:
+    """``{name: (value in sa, value in sb)}`` for every name of two settings dicts whose values differ (a name
+    missing from one counts as ``None`` there): the one comparison of settings for every record schema."""
+    return {k: (sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)}
+
+
 def differences(a: dict, b: dict) -> dict:
     """``{setting: (value in a, value in b)}`` for every setting (:func:`settings`) in which two runs differ."""
-    sa, sb = settings(a), settings(b)
-    return {k: (sa.get(k), sb.get(k)) for k in sorted(set(sa) | set(sb)) if sa.get(k) != sb.get(k)}
+    return settings_differences(settings(a), settings(b))
 
 
 def _nll(result: dict) -> str:
