@@ -78,6 +78,21 @@ def test_the_maf_table_is_the_one_its_records_give(readme):
         f"{readme} is stale: run python -m made_helpers.experiments.tables --update {readme}"
 
 
+def test_the_maf_commands_are_the_ones_its_records_give():
+    """results/maf_mnist/README.md lists the command of every recorded run, made from the records, never typed."""
+    from made_helpers.experiments import maf_mnist
+    from made_helpers.experiments.tables import MAF_COMMANDS_END, MAF_COMMANDS_START
+
+    rows = maf_mnist.load_results(ROOT / "results" / "maf_mnist")
+    text = (ROOT / "results" / "maf_mnist" / "README.md").read_text()
+    assert text.count(MAF_COMMANDS_START) == 1 and text.count(MAF_COMMANDS_END) == 1
+    shown = text.split(MAF_COMMANDS_START)[1].split(MAF_COMMANDS_END)[0].strip()
+    assert shown == maf_mnist.commands_block(rows), \
+        "results/maf_mnist/README.md is stale: run python -m made_helpers.experiments.tables --update " \
+        "results/maf_mnist/README.md"
+    assert len(shown.splitlines()) == 2 + len(rows) and "--out results/maf_mnist/maf.json" in shown
+
+
 def test_the_maf_table_has_the_papers_eight_rows_and_says_which_are_not_run():
     from made_helpers.experiments import maf_mnist
 
@@ -99,7 +114,7 @@ def test_update_rewrites_only_the_tables(tmp_path, capsys):
     assert "old table" not in text and "| paper's row |" in text and "| MAF (10) |" in text and "\nold\n" not in text
     readme.write_text("no markers\n")
     assert main(["--update", str(readme)]) == 1
-    assert "holds neither" in capsys.readouterr().err and readme.read_text() == "no markers\n"
+    assert "holds none of the start markers" in capsys.readouterr().err and readme.read_text() == "no markers\n"
 
 
 def _run(name: str, test_nll: float, valid_nll: float) -> dict:

@@ -253,6 +253,14 @@ def depth_table(rows: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def commands_block(rows: dict[str, dict]) -> str:
+    """Markdown: a fenced ``bash`` block with the command of every recorded row, in the paper's order
+    (:func:`training_command`, run from the repository root, writing ``results/maf_mnist/ROW.json``)."""
+    lines = [f".venv/bin/python {training_command(rows[row])} --out results/maf_mnist/{row}.json"
+             for row in PAPER_TABLE if row in rows]
+    return "```bash\n" + "\n".join(lines) + "\n```"
+
+
 def readme_tables(rows: dict[str, dict]) -> str:
     """The README block of this experiment: :func:`paper_table` and :func:`depth_table` of ``rows``."""
     return paper_table(rows) + "\n\nDepth as the one change (the same test images, so the paired standard error):" \
