@@ -309,6 +309,14 @@ def test_the_paper_table_holds_all_eight_mnist_rows():
                       "MAF MoG (5)"}
 
 
+@pytest.mark.parametrize("stopped, phrase", [
+    ("epochs", "its 20-epoch cap"), ("patience", "early stopping (patience 30)"), ("time", "its 90-minute budget"),
+    ("diverged", "diverged")])
+def test_the_table_says_what_stopped_a_run_with_its_setting(stopped, phrase):
+    result = {"stopped": stopped, "settings": {"max_epochs": 20, "patience": 30, "minutes": 90.0}}
+    assert maf_mnist.stop_phrase(result) == phrase
+
+
 def test_the_recipe_defaults_are_the_papers():
     args = maf_mnist._parser().parse_args(["maf", "--out", "x.json"])
     assert (args.patience, args.minutes, args.weight_decay, args.learning_rate) == (30, 90.0, 1e-6, None)

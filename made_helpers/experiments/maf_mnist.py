@@ -171,6 +171,15 @@ def _kind_and_layers(row: str) -> tuple[str, int]:
     return kind, int(row[len(kind):] or PAPER_LAYERS)
 
 
+def stop_phrase(result: dict) -> str:
+    """What ended a run's training, in words: ``"its 20-epoch cap"``, ``"early stopping (patience 30)"``,
+    ``"its 90-minute budget"`` (from the record's ``stopped`` and settings)."""
+    settings, stopped = result.get("settings") or {}, result.get("stopped")
+    return {"epochs": f"its {settings.get('max_epochs')}-epoch cap",
+            "patience": f"early stopping (patience {settings.get('patience')})",
+            "time": f"its {settings.get('minutes', 0):g}-minute budget"}.get(stopped, str(stopped))
+
+
 def paper_table(rows: dict[str, dict], provenance: bool = True) -> str:
     """Markdown: the eight rows of the paper's MNIST column (:data:`PAPER_TABLE`, cited), in the paper's order, beside
     our record of each (``rows`` from :func:`load_results`): the test log-likelihood ± 2 standard errors, its ratio
@@ -190,7 +199,7 @@ def paper_table(rows: dict[str, dict], provenance: bool = True) -> str:
         else:
             machine = result.get("machine") or {}
             how = (f"{result['training_seconds'] / 60:.0f} min, {result['epochs_run']} epochs (best "
-                   f"{result['best_epoch']}), stopped by {result['stopped']}, "
+                   f"{result['best_epoch']}), stopped by {stop_phrase(result)}, "
                    f"Adam {result['settings']['learning_rate']:g}")
             how += (f"; {machine.get('cpu', '?')} ({machine.get('cpu_flags', '?')}), "
                     f"code {str(result.get('git_commit'))[:7]}") if provenance else ""
