@@ -224,21 +224,19 @@ def validation_statistics(result: dict) -> str:
     return "running averages" if "running batch-norm averages" in note else "training set"
 
 
-def one_change_settings(a: dict, b: dict, change: str) -> None:
-    """Refuse (``UserInputError``) two records whose training settings differ in anything but ``change`` (and the
-    parameter count and time budget that follow from it)."""
+def other_changes(a: dict, b: dict, change: str) -> list[str]:
+    """The training settings in which records ``a`` and ``b`` differ besides ``change`` (and the parameter count and
+    time budget that follow from it): empty for a one-change pair."""
     follows = {change, "parameters", "minutes", "xla"}
-    other = [k for k in settings_differences(a.get("settings") or {}, b.get("settings") or {}) if k not in follows]
-    if other:
-        raise UserInputError(f"{a.get('label')} and {b.get('label')} differ in {', '.join(other)} as well as "
-                             f"{change}: not a one-change pair")
+    return [k for k in settings_differences(a.get("settings") or {}, b.get("settings") or {}) if k not in follows]
 
 
 def depth_table(rows: dict[str, dict]) -> str:
     """Markdown: each pair of :data:`DEPTH_PAIRS` (one change: the number of layers) as the mean difference of the
     test log-likelihoods, deeper minus shallower, over the same images, ± 2 paired standard errors
     (:func:`~made_helpers.core.evaluate.paired_difference`), beside the paper's difference (cited). Both runs must
-    have trained for the same number of epochs (a pair where a time limit ended one earlier is shown as such)."""
+    have trained with the same settings but the depth (:func:`other_changes`) and for the same number of
+    epochs; a pair that is not one change is shown as such, with what else differs, and no difference."""
     from ..core.evaluate import paired_difference
 
     lines = ["| one change: depth | ours: deeper - shallower (nats, logit space) ± 2 paired SE | paper (cited) |",
@@ -252,7 +250,11 @@ def depth_table(rows: dict[str, dict]) -> str:
         if missing:
             lines.append(f"| {label} | not run yet ({', '.join(missing)} without per-image figures) | {paper:+.1f} |")
             continue
-        one_change_settings(a, b, "layers")
+        other = other_changes(a, b, "layers")
+        if other:                                          # a second change: no difference is credited to depth
+            lines.append(f"| {label} | not a one-change pair: {a.get('label')} and {b.get('label')} differ in "
+                         f"{', '.join(other)} as well as layers | {paper:+.1f} |")
+            continue
         if a.get("epochs_run") != b.get("epochs_run"):     # a time limit ended one of them early: depth and epochs
             lines.append(f"| {label} | not a one-change pair: trained for {a.get('epochs_run')} and "
                          f"{b.get('epochs_run')} epochs | {paper:+.1f} |")
