@@ -188,7 +188,8 @@ else:
         ax.plot(epochs, run["curves"]["train_nll"], ".-", ms=3, label="training")
         ax.plot(epochs, run["curves"]["valid_nll"], ".-", ms=3, label="validation")
         ax.axhline(-maf_mnist.PAPER_TABLE[row][0], color="k", ls=":", label="paper's test NLL (cited)")
-        ax.set(title=f"{run['label']} (stopped by {run['stopped']})", xlabel="epoch", ylabel="NLL (nats, logit space)")
+        ax.set(title=f"{run['label']} (stopped by {maf_mnist.stop_phrase(run)})", xlabel="epoch",
+               ylabel="NLL (nats, logit space)")
         ax.legend(fontsize=9, loc="upper right")
     fig.suptitle("Learning curves of the paper-size models")
     fig.tight_layout()
