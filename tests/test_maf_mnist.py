@@ -432,6 +432,22 @@ def test_an_unwritable_out_is_refused_before_any_work(tmp_path, capsys):
         blocker.rmdir()
 
 
+def test_ctrl_c_inside_an_extensions_start_up_stops_the_run_in_one_line(tmp_path, tiny_data, capsys, monkeypatch):
+    """The interrupt arrives as ImportError("initialization failed") raised from it (pybind11): still one line."""
+    from made_helpers.density import density_fit
+
+    def interrupted_import(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:
+            raise ImportError("initialization failed") from stop
+
+    monkeypatch.setattr(density_fit, "fit_density", interrupted_import)
+    assert maf_mnist.main(["made", "--out", str(tmp_path / "made.json"), *TINY], data=tiny_data) == 130
+    assert capsys.readouterr().err.strip() == \
+        "maf_mnist.py: interrupted; no epoch had finished: run the command again to start"
+
+
 @pytest.mark.parametrize("signum, status", [("SIGINT", 130), ("SIGTERM", 143)])
 def test_an_interrupted_run_says_its_checkpoint_resumes_it(tmp_path, tiny_data, capsys, monkeypatch, signum, status):
     """`maf_mnist.py ... &` in a script starts with SIGINT ignored, so `kill -INT` did nothing, and Ctrl-C or `kill`

@@ -29,7 +29,7 @@ from ..errors import MadeError, UsageError, first_line
 from ..files import check_new_path, check_output
 from .arguments import Parser, fraction, int_at_least, join_negative_numbers, non_negative_float, positive_float
 from .run_folder import MAX_MASKS, RUN_SUMMARY
-from .signals import exit_status, stoppable
+from .signals import exit_status, interruption, stoppable
 
 MAX_SAMPLES = 2_500             # one PNG grid; more samples: several calls with other seeds
 MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel limit
@@ -381,6 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(prog: str, stop: KeyboardInterrupt) -> int:
+    """Say in one line that ``prog`` was stopped by Ctrl-C or ``kill``; the shell's status (:func:`exit_status`)."""
+    hint = "; a train run continues with --resume" if prog == "made train" else ""
+    print(f"{prog}: {stop.args[0] if stop.args else 'interrupted' + hint}", file=sys.stderr)
+    return exit_status(stop)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``made`` and ``python -m made_helpers``; returns the exit status (see the module's docstring)."""
     from ..files import check_file_size_limit
@@ -401,9 +408,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{prog}: error: {e}", file=sys.stderr)
             return 2
         except KeyboardInterrupt as e:
-            hint = "; a train run continues with --resume" if prog == "made train" else ""
-            print(f"{prog}: {e.args[0] if e.args else 'interrupted' + hint}", file=sys.stderr)
-            return exit_status(e)
+            return _interrupted(prog, e)
         except (MadeError, OSError) as e:
             # missing/broken data, an existing run folder, a diverged run, an unreadable model file
             print(f"{prog}: error: {e}", file=sys.stderr)
@@ -413,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         except Exception as e:
+            if interruption(e) is not None:                 # Ctrl-C while TensorFlow's extensions initialised
+                return _interrupted(prog, interruption(e))
             if env_flag("MADE_DEBUG"):     # checked at the start: a bad value never reaches here
                 raise
             print(f"{prog}: internal error: {type(e).__name__}: {first_line(e)} (a bug in made_helpers, not in "

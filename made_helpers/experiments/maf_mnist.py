@@ -23,7 +23,7 @@ from ..errors import UsageError, UserInputError
 from ..files import check_writable, require_regular_file
 from .arguments import Parser, int_at_least, non_negative_float, positive_float
 from .results import number_changing_words, read_record, settings_differences
-from .signals import exit_status, stoppable
+from .signals import exit_status, interruption, stoppable
 
 MODEL_KINDS = ("gaussian", "made", "made_mog", "realnvp", "maf", "maf_mog")
 LABELS = {"gaussian": "Gaussian", "made": "MADE", "made_mog": "MADE MoG", "realnvp": "Real NVP (5)",
@@ -439,6 +439,14 @@ def write(result: dict, out: Path) -> None:
         weights.unlink(missing_ok=True)
 
 
+def _interrupted(checkpoint: Path, stop: KeyboardInterrupt) -> int:
+    """Say in one line what a stopped run keeps (its checkpoint, if an epoch finished); the shell's status."""
+    kept = (f"{checkpoint} holds the run up to its last finished epoch: the same command with --resume continues "
+            f"it" if checkpoint.exists() else "no epoch had finished: run the command again to start")
+    print(f"maf_mnist.py: interrupted; {kept}", file=sys.stderr)
+    return exit_status(stop)
+
+
 def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = None) -> int:
     """The command line; ``data`` replaces the MNIST splits (tests). Returns the exit status."""
     args = _parser().parse_args(argv)
@@ -460,10 +468,11 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
         print(f"maf_mnist.py: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as error:              # Ctrl-C or kill: the checkpoint of the last finished epoch stays
-        kept = (f"{checkpoint} holds the run up to its last finished epoch: the same command with --resume continues "
-                f"it" if checkpoint.exists() else "no epoch had finished: run the command again to start")
-        print(f"maf_mnist.py: interrupted; {kept}", file=sys.stderr)
-        return exit_status(error)
+        return _interrupted(checkpoint, error)
+    except Exception as error:                      # Ctrl-C while TensorFlow's extensions initialised, or a bug
+        if interruption(error) is None:
+            raise
+        return _interrupted(checkpoint, interruption(error))
     write(result, out)
     checkpoint.unlink(missing_ok=True)              # the results and weights are written: the run is done
     t = result["test"]

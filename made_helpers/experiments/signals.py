@@ -16,6 +16,19 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
+def interruption(error: BaseException) -> KeyboardInterrupt | None:
+    """The ``KeyboardInterrupt`` behind ``error``: itself, or one in its chain of causes and contexts. A Ctrl-C
+    that arrives while a compiled extension initialises (TensorFlow's import) reaches Python as
+    ``ImportError: initialization failed`` raised from it (pybind11), not as the interrupt itself."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def exit_status(error: KeyboardInterrupt) -> int:
     """The shell's status of a command stopped by ``error``: 143 for SIGTERM, 130 for SIGINT."""
     return 128 + (signal.SIGTERM if isinstance(error, Terminated) else signal.SIGINT)
