@@ -29,7 +29,7 @@ from ..errors import MadeError, UsageError, first_line
 from ..files import check_new_path, check_output
 from .arguments import Parser, fraction, int_at_least, join_negative_numbers, non_negative_float, positive_float
 from .run_folder import MAX_MASKS, RUN_SUMMARY
-from .signals import exit_status, interruption, stoppable
+from .signals import deferred_interrupts, exit_status, interruption, stoppable
 
 MAX_SAMPLES = 2_500             # one PNG grid; more samples: several calls with other seeds
 MAX_GRID_ROWS = 500             # keeps the PNG under matplotlib's 2**16-pixel limit
@@ -400,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
             args = parser.parse_args(join_negative_numbers(sys.argv[1:] if argv is None else list(argv)))
             prog = f"made {args.command}"
             check_file_size_limit()
+            with deferred_interrupts():     # a Ctrl-C inside TensorFlow's start-up is raised once it is done
+                import keras  # noqa: F401
             return args.func(args)
         except UsageError as e:
             print(f"{prog}: error: {e} (see {prog} --help)", file=sys.stderr)

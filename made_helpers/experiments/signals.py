@@ -53,3 +53,23 @@ def stoppable() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
         if ignored_int:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the body runs, then raise the first that came (``KeyboardInterrupt`` or
+    :class:`Terminated`). For TensorFlow's import: a Ctrl-C that lands inside its compiled start-up is printed and
+    dropped there, or surfaces as ``ImportError`` (see :func:`interruption`). Outside the main thread, a no-op."""
+    held: list[int] = []
+    try:
+        previous = {s: signal.signal(s, lambda signum, frame: held.append(signum))
+                    for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:                                # not the main thread
+        previous = {}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if held:
+        raise Terminated() if held[0] == signal.SIGTERM else KeyboardInterrupt()
