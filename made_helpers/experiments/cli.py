@@ -420,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         except Exception as e:
-            if interruption(e) is not None:                 # Ctrl-C while TensorFlow's extensions initialised
-                return _interrupted(prog, interruption(e))
+            if (stop := interruption(e)) is not None:       # Ctrl-C while TensorFlow's extensions initialised
+                return _interrupted(prog, stop)
             if env_flag("MADE_DEBUG"):     # checked at the start: a bad value never reaches here
                 raise
             print(f"{prog}: internal error: {type(e).__name__}: {first_line(e)} (a bug in made_helpers, not in "

@@ -470,9 +470,9 @@ def main(argv: list[str] | None = None, data: dict[str, np.ndarray] | None = Non
     except KeyboardInterrupt as error:              # Ctrl-C or kill: the checkpoint of the last finished epoch stays
         return _interrupted(checkpoint, error)
     except Exception as error:                      # Ctrl-C while TensorFlow's extensions initialised, or a bug
-        if interruption(error) is None:
+        if (stop := interruption(error)) is None:
             raise
-        return _interrupted(checkpoint, interruption(error))
+        return _interrupted(checkpoint, stop)
     write(result, out)
     checkpoint.unlink(missing_ok=True)              # the results and weights are written: the run is done
     t = result["test"]
