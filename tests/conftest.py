@@ -254,3 +254,12 @@ def trained():
                               verbose=False)
         out[kind] = model, before, history
     return out
+
+
+def interrupted_during_import(*args, **kwargs):
+    """Stand-in for a command's work: a Ctrl-C inside a compiled extension's start-up, as Python sees it
+    (``ImportError("initialization failed")`` raised from the ``KeyboardInterrupt``, as pybind11 does)."""
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt as stop:
+        raise ImportError("initialization failed") from stop

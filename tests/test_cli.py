@@ -13,7 +13,16 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import MADE_COMMAND, PROCESS_ENV, ROOT, TINY_RUN, cli, made_process, one_line_error
+from conftest import (
+    MADE_COMMAND,
+    PROCESS_ENV,
+    ROOT,
+    TINY_RUN,
+    cli,
+    interrupted_during_import,
+    made_process,
+    one_line_error,
+)
 
 from made_helpers.core.train import TrainingDivergedError
 from made_helpers.data import DataIntegrityError
@@ -356,13 +365,7 @@ def test_ctrl_c_inside_an_extensions_start_up_is_an_interruption_not_an_internal
     raised from the KeyboardInterrupt (pybind11); it printed "internal error ... a bug in made_helpers"."""
     from made_helpers.experiments import cli as cli_module
 
-    def interrupted_import(args):
-        try:
-            raise KeyboardInterrupt
-        except KeyboardInterrupt as stop:
-            raise ImportError("initialization failed") from stop
-
-    monkeypatch.setattr(cli_module, "cmd_train", interrupted_import)
+    monkeypatch.setattr(cli_module, "cmd_train", interrupted_during_import)
     rc, out, err = cli(capsys, "train", *TINY_RUN, "--out", "unused")
     assert rc == 130 and out == ""
     assert err.strip() == "made train: interrupted; a train run continues with --resume"

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pytest
+from conftest import interrupted_during_import
 
 from made_helpers.density import logit_space
 from made_helpers.experiments import maf_mnist
@@ -436,13 +437,7 @@ def test_ctrl_c_inside_an_extensions_start_up_stops_the_run_in_one_line(tmp_path
     """The interrupt arrives as ImportError("initialization failed") raised from it (pybind11): still one line."""
     from made_helpers.density import density_fit
 
-    def interrupted_import(*args, **kwargs):
-        try:
-            raise KeyboardInterrupt
-        except KeyboardInterrupt as stop:
-            raise ImportError("initialization failed") from stop
-
-    monkeypatch.setattr(density_fit, "fit_density", interrupted_import)
+    monkeypatch.setattr(density_fit, "fit_density", interrupted_during_import)
     assert maf_mnist.main(["made", "--out", str(tmp_path / "made.json"), *TINY], data=tiny_data) == 130
     assert capsys.readouterr().err.strip() == \
         "maf_mnist.py: interrupted; no epoch had finished: run the command again to start"
