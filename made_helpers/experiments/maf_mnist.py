@@ -231,36 +231,48 @@ def other_changes(a: dict, b: dict, change: str) -> list[str]:
     return [k for k in settings_differences(a.get("settings") or {}, b.get("settings") or {}) if k not in follows]
 
 
+def depth_pair_label(shallow: str, deep: str) -> str:
+    """``"MAF (10) - MAF (5)"``: the label of a pair of :data:`DEPTH_PAIRS`, deeper minus shallower."""
+    return f"{row_label(*_kind_and_layers(deep))} - {row_label(*_kind_and_layers(shallow))}"
+
+
+def depth_pair_problem(rows: dict[str, dict], shallow: str, deep: str) -> str | None:
+    """Why the rows ``shallow`` and ``deep`` of ``rows`` cannot be compared as one change (depth), in words
+    (``"not run yet (...)"``, ``"not a one-change pair: ..."``), or None when they can: both recorded with per-image
+    test figures, the same settings but the depth (:func:`other_changes`) and the same number of epochs."""
+    a, b = rows.get(deep), rows.get(shallow)
+    missing = [row_label(*_kind_and_layers(r)) for r, x in ((shallow, b), (deep, a))
+               if x is None or PER_IMAGE not in x["test"]]
+    if missing:
+        return f"not run yet ({', '.join(missing)} without per-image figures)"
+    other = other_changes(a, b, "layers")
+    if other:                                              # a second change: no difference is credited to depth
+        return f"not a one-change pair: {a.get('label')} and {b.get('label')} differ in {', '.join(other)} as well " \
+               "as layers"
+    if a.get("epochs_run") != b.get("epochs_run"):         # a time limit ended one of them early: depth and epochs
+        return f"not a one-change pair: trained for {a.get('epochs_run')} and {b.get('epochs_run')} epochs"
+    return None
+
+
 def depth_table(rows: dict[str, dict]) -> str:
     """Markdown: each pair of :data:`DEPTH_PAIRS` (one change: the number of layers) as the mean difference of the
     test log-likelihoods, deeper minus shallower, over the same images, ± 2 paired standard errors
-    (:func:`~made_helpers.core.evaluate.paired_difference`), beside the paper's difference (cited). Both runs must
-    have trained with the same settings but the depth (:func:`other_changes`) and for the same number of
-    epochs; a pair that is not one change is shown as such, with what else differs, and no difference."""
+    (:func:`~made_helpers.core.evaluate.paired_difference`), beside the paper's difference (cited). A pair that
+    cannot be compared (:func:`depth_pair_problem`) is shown with the reason, and no difference."""
     from ..core.evaluate import paired_difference
 
     lines = ["| one change: depth | ours: deeper - shallower (nats, logit space) ± 2 paired SE | paper (cited) |",
              "|---|---|---|"]
     for shallow, deep in DEPTH_PAIRS:
-        label = f"{row_label(*_kind_and_layers(deep))} - {row_label(*_kind_and_layers(shallow))}"
         paper = PAPER_TABLE[deep][0] - PAPER_TABLE[shallow][0]
-        a, b = rows.get(deep), rows.get(shallow)
-        missing = [row_label(*_kind_and_layers(r)) for r, x in ((shallow, b), (deep, a))
-                   if x is None or PER_IMAGE not in x["test"]]
-        if missing:
-            lines.append(f"| {label} | not run yet ({', '.join(missing)} without per-image figures) | {paper:+.1f} |")
+        problem = depth_pair_problem(rows, shallow, deep)
+        if problem:
+            lines.append(f"| {depth_pair_label(shallow, deep)} | {problem} | {paper:+.1f} |")
             continue
-        other = other_changes(a, b, "layers")
-        if other:                                          # a second change: no difference is credited to depth
-            lines.append(f"| {label} | not a one-change pair: {a.get('label')} and {b.get('label')} differ in "
-                         f"{', '.join(other)} as well as layers | {paper:+.1f} |")
-            continue
-        if a.get("epochs_run") != b.get("epochs_run"):     # a time limit ended one of them early: depth and epochs
-            lines.append(f"| {label} | not a one-change pair: trained for {a.get('epochs_run')} and "
-                         f"{b.get('epochs_run')} epochs | {paper:+.1f} |")
-            continue
+        a, b = rows[deep], rows[shallow]
         mean, se = paired_difference(a["test"][PER_IMAGE], b["test"][PER_IMAGE])
-        lines.append(f"| {label} | {mean:+.1f} ± {2 * se:.1f} (both {a['epochs_run']} epochs) | {paper:+.1f} |")
+        lines.append(f"| {depth_pair_label(shallow, deep)} | {mean:+.1f} ± {2 * se:.1f} (both {a['epochs_run']} "
+                     f"epochs) | {paper:+.1f} |")
     return "\n".join(lines)
 
 
