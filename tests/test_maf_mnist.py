@@ -328,22 +328,28 @@ def test_the_recipe_defaults_are_the_papers():
 
 
 @pytest.mark.parametrize("kind, layers, row, label, paper", [
-    ("maf", "1", "maf1", "MAF (1)", None),                      # probe round 3, Z012
-    ("maf", "10", "maf10", "MAF (10)", -1313.1),
-    ("realnvp", "10", "realnvp10", "Real NVP (10)", -1370.7),
-    ("maf_mog", "3", "maf_mog3", "MAF MoG (3)", None),
+    ("maf", 1, "maf1", "MAF (1)", None),                        # probe round 3, Z012
+    ("maf", 10, "maf10", "MAF (10)", -1313.1),
+    ("realnvp", 10, "realnvp10", "Real NVP (10)", -1370.7),
+    ("maf_mog", 3, "maf_mog3", "MAF MoG (3)", None),
 ])
-def test_the_label_and_paper_row_come_from_the_depth(tmp_path, tiny_data, capsys, kind, layers, row, label, paper):
+def test_the_label_and_paper_row_come_from_the_depth(kind, layers, row, label, paper):
     """Z012: ``--layers 1`` was labelled "MAF (5)" and compared with the 5-layer row."""
-    out = tmp_path / f"{kind}.json"
-    argv = [kind, "--out", str(out), "--subset", "300", "--hidden", "4", "--layers", layers, "--max-epochs", "1"]
+    assert (maf_mnist.row_key(kind, layers), maf_mnist.row_label(kind, layers)) == (row, label)
+    assert (maf_mnist.PAPER_TABLE.get(row) or (None,))[0] == paper
+
+
+def test_a_run_of_another_depth_is_recorded_and_printed_under_its_own_label(tmp_path, tiny_data, capsys):
+    """Z012, end to end (one layer: the cheapest flow): the record, the printed line and load_results use the row
+    and label of the depth trained, and no paper row is claimed for a depth the paper did not train."""
+    out = tmp_path / "maf.json"
+    argv = ["maf", "--out", str(out), "--subset", "300", "--hidden", "4", "--layers", "1", "--max-epochs", "1"]
     assert maf_mnist.main(argv, data=tiny_data) == 0
     result = json.loads(out.read_text())
-    assert (result["row"], result["label"]) == (row, label)
-    assert (result["paper"] and result["paper"]["log_likelihood_logit"]) == paper
+    assert (result["row"], result["label"], result["paper"]) == ("maf1", "MAF (1)", None)
     printed = capsys.readouterr().out.splitlines()[-1]
-    assert printed.startswith(f"{label}: ") and (f"paper {paper}" if paper else "no paper row") in printed
-    assert set(maf_mnist.load_results(tmp_path)) == {row}
+    assert printed.startswith("MAF (1): ") and "no paper row" in printed
+    assert set(maf_mnist.load_results(tmp_path)) == {"maf1"}
     assert {"cpu", "cpu_flags"} <= set(result["machine"]) and result["stopped"] == "epochs"
     assert result["wall_seconds"] >= result["training_seconds"] > 0
 
