@@ -30,7 +30,7 @@ RNG = np.random.default_rng(0)
 
 def models_2d():
     return {"gaussian": sharpen_density(GaussianMADE(2, [16, 16], seed=1)),
-            "mog": sharpen_density(GaussianMADE(2, [16, 16], num_components=3, seed=2)),
+            "mog": sharpen_density(GaussianMADE(2, [16, 16], num_components=3, seed=2, mixture_bias_init="normal")),
             "maf": sharpen_density(MAF(2, [16, 16], num_layers=3, seed=3), scale=0.7)}
 
 
@@ -173,6 +173,9 @@ def test_save_and_load_round_trip(kind, tmp_path):
     (lambda: MAF(3, [8], log_scale_bound="big"), r"^log_scale_bound must be a positive number"),
     (lambda: MAF(3, [8], permutation="shuffle"), r"^permutation must be one of"),
     (lambda: MAF(3, []), r"^hidden_sizes is empty"),
+    (lambda: GaussianMADE(3, [8], num_components=2, mixture_bias_init="random"), r"^mixture_bias_init must be one of"),
+    (lambda: GaussianMADE(3, [8], mixture_bias_init="normal"), r"^mixture_bias_init='normal' needs a mixture"),
+    (lambda: MAF(3, [8], mixture_bias_init="normal"), r"^mixture_bias_init='normal' needs a mixture"),
 ])
 def test_bad_constructor_arguments_raise_one_line_errors(make, match):
     with pytest.raises((ValueError, TypeError), match=match) as info:
@@ -192,6 +195,41 @@ def test_bad_data_raises_one_line_errors_naming_the_argument(cls):
         assert "\n" not in str(info.value)
     with pytest.raises(ValueError, match=r"^n must be a positive integer"):
         model.sample(0)
+
+
+def _first_conditional(made: GaussianMADE) -> np.ndarray:
+    """``(3, C)``: the logits, means and log-scales of the first conditional in ``made``'s order (it sees no input)."""
+    params = made.mixture_params(np.zeros((1, made.input_dim), np.float32))
+    return np.stack([np.asarray(p)[0, :, int(made.ordering[0])] for p in params])
+
+
+@pytest.mark.parametrize("start", ["zeros", "normal"])
+def test_a_mixtures_first_conditional_keeps_one_gaussian_only_from_equal_biases(start):
+    """With all-zero output biases the components of the first conditional start equal, get equal updates and stay
+    one Gaussian (notebook 07's trap); the MAF authors' random start (``"normal"``) gives them distinct values that
+    training keeps distinct. Before ``mixture_bias_init``, every MADE MoG of the MAF-MNIST table had the trap."""
+    keras.utils.set_random_seed(0)
+    made = GaussianMADE(4, [16, 16], num_components=3, seed=0, mixture_bias_init=start)
+    x = np.random.default_rng(1).normal(size=(300, 4)).astype("float32")
+    fit_density(made, x[:200], x[200:], epochs=3, batch_size=50, learning_rate=1e-2, seed=0, verbose=False)
+    spread = np.ptp(_first_conditional(made), axis=1)           # (3,): over the components, per parameter
+    assert np.all(spread == 0) if start == "zeros" else np.all(spread > 0.1), spread
+
+
+def test_the_authors_random_start_draws_log_scales_with_half_the_spread():
+    """``MixtureBiasNormal``: logits and means ~ N(0, 1), log-scales ~ N(0, 1/4) (log-precisions ~ N(0, 1))."""
+    keras.utils.set_random_seed(0)
+    made = GaussianMADE(200, [4], num_components=5, seed=0, mixture_bias_init="normal")
+    bias = made.output_layer.bias.numpy().reshape(3, 5 * 200)   # column p * D + d: logits, means, log-scales
+    np.testing.assert_allclose(bias.std(axis=1), [1.0, 1.0, 0.5], rtol=0.05)
+    np.testing.assert_allclose(bias.mean(axis=1), 0.0, atol=0.05)
+
+
+def test_a_maf_mog_starts_its_top_mixture_as_asked_and_keeps_it_in_its_config():
+    maf = MAF(3, [8], num_layers=2, seed=0, num_components=3, mixture_bias_init="normal")
+    assert maf.top.mixture_bias_init == "normal" and all(m.mixture_bias_init == "zeros" for m in maf.mades)
+    assert np.all(np.ptp(_first_conditional(maf.top), axis=1) > 0)
+    assert MAF.from_config(maf.get_config()).top.mixture_bias_init == "normal"
 
 
 def test_mixture_refuses_the_single_gaussian_only_operations():

@@ -120,6 +120,17 @@ TINY = ["--max-epochs", "2", "--hidden", "8", "--layers", "2", "--components", "
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["made_mog", "maf_mog"])
+def test_the_papers_mixtures_start_their_biases_as_the_authors_do(kind):
+    """The authors draw a mixture MADE's output biases at random (gpapamak/maf); from all-zero biases the first
+    conditional's components would stay one Gaussian (notebook 07)."""
+    model = maf_mnist.build_model(kind, [8], num_layers=2, num_components=3, seed=0)
+    made = model if kind == "made_mog" else model.top
+    assert made.mixture_bias_init == "normal" == maf_mnist.MIXTURE_BIAS_INIT
+    first = [np.asarray(p)[0, :, int(made.ordering[0])] for p in made.mixture_params(np.zeros((1, 784), "float32"))]
+    assert all(np.ptp(p) > 0 for p in first)
+
+
 def test_every_model_kind_end_to_end(tmp_path, tiny_data):
     for kind in maf_mnist.MODEL_KINDS:
         out = tmp_path / f"{kind}.json"
@@ -139,6 +150,7 @@ def test_every_model_kind_end_to_end(tmp_path, tiny_data):
         assert len(valid) == result["epochs_run"] == 2 and valid[0] != valid[1]     # the weights moved
         assert result["settings"]["weight_decay"] == 1e-6 and result["settings"]["batch_size"] == 100
         assert result["settings"]["learning_rate"] == maf_mnist.LEARNING_RATES[kind]
+        assert result["settings"].get("mixture_bias_init") == ("normal" if kind in maf_mnist.MOG_KINDS else None)
         model = maf_mnist.load_trained(out)              # half-precision weights give back the test figure
         reloaded = model.log_prob(tiny_data["test"]).mean()
         assert abs(reloaded - result["test"]["log_likelihood_logit"]) < 0.5

@@ -113,7 +113,8 @@ class MaskedModel(DensityModel, keras.Model):
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], ordering: mk.Ordering = "natural",
                  hidden_degrees: str = "random", activation="relu", seed: int | None = None, *,
                  output_units: int | None = None, direct: bool = False, dropout: float = 0.0,
-                 kernel_initializer="glorot_uniform", output_initializer=None, **kwargs):
+                 kernel_initializer="glorot_uniform", output_initializer=None, output_bias_initializer="zeros",
+                 **kwargs):
         super().__init__(**kwargs)
         self.input_dim = mk.check_input_dim(input_dim)
         self.hidden_sizes = mk.check_hidden_sizes(hidden_sizes)
@@ -130,6 +131,7 @@ class MaskedModel(DensityModel, keras.Model):
         self.dropout_layers = [keras.layers.Dropout(dropout, name=f"dropout_{i}", dtype=self.dtype_policy)
                                for i in range(len(self.hidden_sizes))] if dropout > 0 else []
         self.output_layer = MaskedDense(output_units or self.input_dim, name="output",
+                                        bias_initializer=output_bias_initializer,
                                         **{**dense, "kernel_initializer": output_initializer or kernel_initializer})
         self.direct_layer = MaskedDense(self.input_dim, use_bias=False, name="direct", **dense) if direct else None
         # the last layer: Keras loads it after the masks, and it refuses masks the config does not rebuild

@@ -28,7 +28,7 @@ from ..core.evaluate import in_chunks
 from ..core.losses import HALF_LOG_2PI, normal_log_pdf
 from .batch_norm import BatchNormFlow
 from .flow_step import FlowStep
-from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE
+from .gaussian_made import LOG_SCALE_BOUND, GaussianMADE, check_mixture_bias_init
 
 PERMUTATIONS = ("reverse", "random")
 
@@ -149,7 +149,7 @@ class MAF(Flow):
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_layers: int = 5, seed: int | None = None,
                  permutation: str = "reverse", hidden_degrees: str = "random", activation="relu",
                  log_scale_bound: float = LOG_SCALE_BOUND, batch_norm: bool = False, num_components: int = 1,
-                 **kwargs):
+                 mixture_bias_init: str = "zeros", **kwargs):
         super().__init__(**kwargs)
         self.set_arguments(input_dim, hidden_sizes, num_layers, seed, activation, log_scale_bound, batch_norm)
         self.permutation, self.hidden_degrees = permutation, hidden_degrees
@@ -158,10 +158,12 @@ class MAF(Flow):
         K = self.num_layers
         orders = layer_orderings(self.input_dim, K + 1, permutation, self.seed)
 
+        self.mixture_bias_init = check_mixture_bias_init(mixture_bias_init, self.num_components)
+
         def made(k: int, C: int = 1) -> GaussianMADE:
             model = GaussianMADE(self.input_dim, self.hidden_sizes, C, orders[k], hidden_degrees, activation,
                                  seed=derived_seed(self.seed, k), log_scale_bound=log_scale_bound,
-                                 name=f"made_{k}")
+                                 mixture_bias_init=mixture_bias_init if C > 1 else "zeros", name=f"made_{k}")
             model.mask_source = f"the MAF {self.name}'s config (permutation={permutation!r}, seed={self.seed})"
             return model
 
@@ -174,7 +176,7 @@ class MAF(Flow):
 
     def get_config(self):
         return {**self.flow_config(), "permutation": self.permutation, "hidden_degrees": self.hidden_degrees,
-                "num_components": self.num_components}
+                "num_components": self.num_components, "mixture_bias_init": self.mixture_bias_init}
 
 
 def gaussian_log_prob_baseline(x_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:

@@ -21,27 +21,73 @@ from ..core.losses import normal_log_pdf
 LOG_SCALE_BOUND = 7.0
 LOG_FLOAT32_MAX = math.log(FLOAT32_MAX)      # ~88.72: exp(B) must stay finite in float32
 OUTPUT_INIT_SCALE = 1e-2            # variance scale of the output layer's initial weights
+MIXTURE_BIAS_INITS = ("zeros", "normal")
+"""How a mixture's output biases start (``mixture_bias_init``). ``"zeros"``: every component of a conditional starts
+the same, so those of the first conditional, which sees no input, get the same updates and stay one Gaussian
+(notebook 07); ``"normal"``: :class:`MixtureBiasNormal`, the MAF authors' random start."""
+
+
+def check_mixture_bias_init(mixture_bias_init: str, num_components: int) -> str:
+    """``mixture_bias_init`` if it is one of :data:`MIXTURE_BIAS_INITS` and fits ``num_components`` (a random start
+    needs a mixture), else a one-line ``ValueError``."""
+    if mixture_bias_init not in MIXTURE_BIAS_INITS:
+        raise ValueError(f"mixture_bias_init must be one of {MIXTURE_BIAS_INITS}, got {mixture_bias_init!r}")
+    if mixture_bias_init != "zeros" and num_components == 1:
+        raise ValueError(f"mixture_bias_init={mixture_bias_init!r} needs a mixture (num_components > 1); one "
+                         "Gaussian per conditional starts its biases at zero")
+    return mixture_bias_init
+
+
+@keras.saving.register_keras_serializable(package="made_helpers")
+class MixtureBiasNormal(keras.initializers.RandomNormal):
+    """The MAF authors' start of a mixture MADE's output biases (gpapamak/maf, ``ml/models/mades.py``): mixture
+    logits, means and log-precisions each ~ N(0, 1), so log-scales (minus half a log-precision) ~ N(0, 1/4). Shape
+    ``(3 C D,)``, column ``p * D + d`` holding parameter ``p`` of dimension ``d`` (``C`` logits, ``C`` means, ``C``
+    log-scales)."""
+
+    def __init__(self, num_components: int, seed=None):
+        super().__init__(mean=0.0, stddev=1.0, seed=seed)
+        self.num_components = check_int("num_components", num_components, low=2, type_error=ValueError)
+
+    def __call__(self, shape, dtype=None):
+        C = self.num_components
+        if len(shape) != 1 or shape[0] % (3 * C):
+            raise ValueError(f"MixtureBiasNormal({C}) makes biases of shape (3 * {C} * D,), got shape {tuple(shape)}")
+        scale = np.repeat(np.array([1.0, 1.0, 0.5], np.float32), C * (shape[0] // (3 * C)))
+        return super().__call__(shape, dtype) * scale
+
+    def get_config(self):
+        return {**super().get_config(), "num_components": self.num_components}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config["num_components"], config.get("seed"))
 
 
 @keras.saving.register_keras_serializable(package="made_helpers")
 class GaussianMADE(MaskedModel):
     """MADE whose conditionals are C = ``num_components`` Gaussians: ``model(x)`` gives raw outputs ``(batch, P * D)``,
     ``P = 2`` if C = 1 else ``3 C``. MADE's arguments, plus ``log_scale_bound`` B and ``input_degrees`` (``None`` or
-    ``(D,)`` in ``1..D``, only with ``ordering="natural"``; inputs of equal degree do not see each other)."""
+    ``(D,)`` in ``1..D``, only with ``ordering="natural"``; inputs of equal degree do not see each other) and, for a
+    mixture, ``mixture_bias_init`` (one of :data:`MIXTURE_BIAS_INITS`)."""
 
     def __init__(self, input_dim: int, hidden_sizes: Sequence[int], num_components: int = 1,
                  ordering: mk.Ordering = "natural", hidden_degrees: str = "random", activation="relu",
                  seed: int | None = None, log_scale_bound: float = LOG_SCALE_BOUND,
-                 input_degrees: Sequence[int] | None = None, **kwargs):
+                 input_degrees: Sequence[int] | None = None, mixture_bias_init: str = "zeros", **kwargs):
         num_components = check_int("num_components", num_components, low=1, type_error=ValueError,
                                    why=" (Gaussians per conditional)")
+        mixture_bias_init = check_mixture_bias_init(mixture_bias_init, num_components)
         params_per_dim = 2 if num_components == 1 else 3 * num_components
         # one Gaussian starts near the identity (a deep MAF then cannot overflow); mixture components need Glorot
         init = (keras.initializers.VarianceScaling(OUTPUT_INIT_SCALE, "fan_in", "truncated_normal")
                 if num_components == 1 else "glorot_uniform")
+        bias_init = MixtureBiasNormal(num_components) if mixture_bias_init == "normal" else "zeros"
         super().__init__(input_dim, hidden_sizes, ordering, hidden_degrees, activation, seed,
-                         output_units=params_per_dim * mk.check_input_dim(input_dim), output_initializer=init, **kwargs)
+                         output_units=params_per_dim * mk.check_input_dim(input_dim), output_initializer=init,
+                         output_bias_initializer=bias_init, **kwargs)
         self.num_components, self.params_per_dim = num_components, params_per_dim
+        self.mixture_bias_init = mixture_bias_init
         self.input_degrees = None if input_degrees is None else mk.check_input_degrees(input_degrees,
                                                                                        self.input_dim).tolist()
         if self.input_degrees is not None and self.ordering_spec != "natural":
@@ -178,4 +224,4 @@ class GaussianMADE(MaskedModel):
 
     def own_config(self) -> dict:
         return {"num_components": self.num_components, "log_scale_bound": self.log_scale_bound,
-                "input_degrees": self.input_degrees}
+                "input_degrees": self.input_degrees, "mixture_bias_init": self.mixture_bias_init}
