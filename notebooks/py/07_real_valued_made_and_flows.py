@@ -234,6 +234,16 @@ print(f"all-zero start: best valid NLL {hist_zero['best_valid_nll']:.3f} nats "
       f"(epoch {hist_zero['best_epoch']} of {len(hist_zero['valid_nll'])})")
 
 # %% [markdown]
+# **The library's way.** Any start that gives the components of $p(x_1)$ different values breaks the tie. The MAF authors' code (gpapamak/maf) draws a mixture MADE's output biases at random: the mixture logits, the means and the log-precisions each from $\mathcal{N}(0, 1)$, so the log-scales (minus half a log-precision) from $\mathcal{N}(0, \tfrac14)$. `GaussianMADE(..., mixture_bias_init="normal")` starts the same way; the default, `"zeros"`, is the all-zero start above. The components of $p(x_1)$ of an untrained model of each kind:
+
+# %%
+for start in ("zeros", "normal"):
+    means, log_scales = first_components(GaussianMADE(2, TOY["hidden"], TOY["components"], seed=SEED,
+                                                      mixture_bias_init=start))
+    print(f'mixture_bias_init="{start}": p(x_{d1 + 1}) component means {np.round(means, 2)}, '
+          f"log-scales {np.round(log_scales, 2)}")
+
+# %% [markdown]
 # **One Gaussian against the mixture on new points.** The validation points chose each model's epoch, so the comparison uses fresh points of each density, drawn with another seed. Both models are evaluated on the same points, so the standard error of their difference is the one of the per-point differences (`paired_difference`): the spread the two share, from points that are easy or hard for both, cancels.
 
 # %%
