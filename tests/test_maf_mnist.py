@@ -119,7 +119,6 @@ def tiny_data():
 TINY = ["--max-epochs", "2", "--hidden", "8", "--layers", "2", "--components", "3"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["made_mog", "maf_mog"])
 def test_the_papers_mixtures_start_their_biases_as_the_authors_do(kind):
     """The authors draw a mixture MADE's output biases at random (gpapamak/maf); from all-zero biases the first
@@ -131,6 +130,7 @@ def test_the_papers_mixtures_start_their_biases_as_the_authors_do(kind):
     assert all(np.ptp(p) > 0 for p in first)
 
 
+@pytest.mark.slow
 def test_every_model_kind_end_to_end(tmp_path, tiny_data):
     for kind in maf_mnist.MODEL_KINDS:
         out = tmp_path / f"{kind}.json"

@@ -80,18 +80,18 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
     from ..density.realnvp import RealNVP
 
     D = 784
-    if kind in ("made", "made_mog"):
-        if kind == "made_mog":
-            return GaussianMADE(D, hidden_sizes, num_components, hidden_degrees="equal", seed=seed,
-                                mixture_bias_init=MIXTURE_BIAS_INIT)
+    if kind == "made":
         return GaussianMADE(D, hidden_sizes, 1, hidden_degrees="equal", seed=seed)
+    if kind == "made_mog":
+        return GaussianMADE(D, hidden_sizes, num_components, hidden_degrees="equal", seed=seed,
+                            mixture_bias_init=MIXTURE_BIAS_INIT)
     if kind == "realnvp":
         return RealNVP(D, hidden_sizes, num_layers, seed=seed, batch_norm=True)
-    if kind in ("maf", "maf_mog"):
-        if kind == "maf_mog":
-            return MAF(D, hidden_sizes, num_layers, seed=seed, hidden_degrees="equal", batch_norm=True,
-                       num_components=num_components, mixture_bias_init=MIXTURE_BIAS_INIT)
+    if kind == "maf":
         return MAF(D, hidden_sizes, num_layers, seed=seed, hidden_degrees="equal", batch_norm=True)
+    if kind == "maf_mog":
+        return MAF(D, hidden_sizes, num_layers, seed=seed, hidden_degrees="equal", batch_norm=True,
+                   num_components=num_components, mixture_bias_init=MIXTURE_BIAS_INIT)
     raise ValueError(f"kind must be one of {MODEL_KINDS[1:]}, got {kind!r}")
 
 
