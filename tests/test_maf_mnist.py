@@ -130,6 +130,14 @@ def test_the_papers_mixtures_start_their_biases_as_the_authors_do(kind):
     assert all(np.ptp(p) > 0 for p in first)
 
 
+def test_the_papers_real_nvp_has_the_authors_coupling_layers():
+    """The authors' Real NVP (gpapamak/maf ``nvps.py``): pixels split by index parity, a tanh scale net and a ReLU
+    translate net."""
+    flow = maf_mnist.build_model("realnvp", [8], num_layers=2, seed=0)
+    assert (flow.split, flow.scale_activation, flow.activation_name) == ("parity", "tanh", "relu")
+    np.testing.assert_array_equal(flow.couplings[0].keep.numpy()[:4], [0, 1, 0, 1])
+
+
 @pytest.mark.slow
 def test_every_model_kind_end_to_end(tmp_path, tiny_data):
     for kind in maf_mnist.MODEL_KINDS:
@@ -151,6 +159,7 @@ def test_every_model_kind_end_to_end(tmp_path, tiny_data):
         assert result["settings"]["weight_decay"] == 1e-6 and result["settings"]["batch_size"] == 100
         assert result["settings"]["learning_rate"] == maf_mnist.LEARNING_RATES[kind]
         assert result["settings"].get("mixture_bias_init") == ("normal" if kind in maf_mnist.MOG_KINDS else None)
+        assert result["settings"].get("coupling") == (maf_mnist.REAL_NVP_COUPLING if kind == "realnvp" else None)
         model = maf_mnist.load_trained(out)              # half-precision weights give back the test figure
         reloaded = model.log_prob(tiny_data["test"]).mean()
         assert abs(reloaded - result["test"]["log_likelihood_logit"]) < 0.5

@@ -220,6 +220,8 @@ def test_bad_ordering(ordering, message):
 def test_two_degree_groups_make_a_coupling_with_the_ordering_mask_rule():
     np.testing.assert_array_equal(mk.coupling_degrees(5), [1, 1, 2, 2, 2])
     np.testing.assert_array_equal(mk.coupling_degrees(5, flip=True), [2, 2, 1, 1, 1])
+    np.testing.assert_array_equal(mk.coupling_degrees(5, split="parity"), [2, 1, 2, 1, 2])   # the MAF authors'
+    np.testing.assert_array_equal(mk.coupling_degrees(5, True, "parity"), [1, 2, 1, 2, 1])
     degrees = mk.make_degrees(5, [16, 8], inputs=mk.coupling_degrees(5), seed=0)
     assert all(np.all(d == 1) for d in degrees[1:]), "hidden degrees lie below the largest input degree, 2"
     conn = mk.connectivity(mk.make_masks(degrees))                          # [i, j]: output j sees input i

@@ -19,10 +19,10 @@ would let a hidden unit see inputs its mask cuts)."""
 MIXING_ACTIVATIONS = ("softmax", "log_softmax", "sparsemax", "glu")
 
 
-def check_activation(activation) -> str:
+def check_activation(activation, param: str = "activation") -> str:
     """The name of ``activation`` (a name, or Keras's own function) if it is an element-wise Keras activation, else
-    ``ValueError``. Another function is refused even if its ``__name__`` is an accepted name: the model stores
-    and saves the name, so it would compute with Keras's function instead."""
+    ``ValueError`` naming ``param``. Another function is refused even if its ``__name__`` is an accepted name: the
+    model stores and saves the name, so it would compute with Keras's function instead."""
     accepted = [name for name in ELEMENTWISE_ACTIVATIONS if hasattr(keras.activations, name)]
     name = activation
     if callable(activation) and not isinstance(activation, str):
@@ -30,13 +30,13 @@ def check_activation(activation) -> str:
         name = next((n for n in known if getattr(keras.activations, n) is activation), None)
         if name is None:
             own = getattr(activation, "__name__", type(activation).__name__)
-            raise UserInputError(f"activation {own!r} is a function that is not one of keras.activations: a model "
+            raise UserInputError(f"{param} {own!r} is a function that is not one of keras.activations: a model "
                                  f"stores its activation by name, so pass a name (e.g. 'relu') or the Keras function "
                                  f"itself; accepted (element-wise): {', '.join(accepted)}")
     if not isinstance(name, str) or name not in accepted:
         why = ("mixes the units of a layer, which breaks the autoregressive property" if name in MIXING_ACTIVATIONS
                else "is not a Keras activation, or not an element-wise one")
-        raise UserInputError(f"activation {name!r} {why}; accepted (element-wise): {', '.join(accepted)}")
+        raise UserInputError(f"{param} {name!r} {why}; accepted (element-wise): {', '.join(accepted)}")
     return name
 
 

@@ -98,11 +98,20 @@ def check_input_degrees(degrees, input_dim: int, name: str = "input_degrees") ->
     return deg
 
 
-def coupling_degrees(input_dim: int, flip: bool = False) -> np.ndarray:
-    """Two degree groups ``(D,)``: the first ``D // 2`` inputs degree 1, the others degree 2 (``flip``: swapped)."""
+COUPLING_SPLITS = ("halves", "parity")
+"""How a coupling layer splits its D inputs into the kept group (degree 1) and the transformed group (degree 2).
+``"halves"``: the first ``D // 2`` inputs are kept (this package's default, notebook 07); ``"parity"``: the
+odd-indexed inputs are kept (the MAF authors' Real NVP, gpapamak/maf ``ml/models/nvps.py``: ``np.arange(D) % 2``)."""
+
+
+def coupling_degrees(input_dim: int, flip: bool = False, split: str = "halves") -> np.ndarray:
+    """Two degree groups ``(D,)``: the kept inputs of :data:`COUPLING_SPLITS` ``split`` degree 1, the others degree 2
+    (``flip``: swapped, as in the next coupling layer)."""
     D = check_input_dim(input_dim)
-    first = np.arange(D) < D // 2
-    return np.where(first != bool(flip), 1, 2).astype(np.int64)
+    if not isinstance(split, str) or split not in COUPLING_SPLITS:
+        raise ValueError(f"split must be one of {COUPLING_SPLITS}, got {split!r}")
+    kept = np.arange(D) < D // 2 if split == "halves" else np.arange(D) % 2 == 1
+    return np.where(kept != bool(flip), 1, 2).astype(np.int64)
 
 
 def input_degrees(input_dim: int, ordering: Ordering = "natural",

@@ -43,6 +43,7 @@ LEARNING_RATES = {"made": 1e-3, "made_mog": 1e-3, "realnvp": 1e-4, "maf": 1e-4, 
 WEIGHT_DECAY = 1e-6
 MAX_MODEL_BYTES = 10 * 2**20
 MIXTURE_BIAS_INIT = "normal"     # the authors' random start of a mixture's biases (gaussian_made.MixtureBiasNormal)
+REAL_NVP_COUPLING = {"split": "parity", "scale_activation": "tanh"}   # the authors' coupling layers (realnvp.py)
 PER_IMAGE = "per_image_log_likelihood_logit"     # the test figures' key of log p (logit space) per test image
 DEPTH_PAIRS = (("maf", "maf10"), ("realnvp", "realnvp10"))    # the paper's rows that differ in depth only
 STANDARD_ERROR = "std(ddof=1)/sqrt(N)"          # the rule of core.evaluate.standard_error, stated in records
@@ -74,7 +75,7 @@ def _row_of_record(result: dict) -> str:
 def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_components: int = 10, seed: int = 0):
     """The paper's model ``kind`` (not ``"gaussian"``) for D = 784: sequential hidden degrees (``"equal"``: the
     authors' ``k % 783 + 1``), batch norm after every flow layer, a mixture's output biases started as the authors
-    start them (:data:`MIXTURE_BIAS_INIT`)."""
+    start them (:data:`MIXTURE_BIAS_INIT`), Real NVP with the authors' coupling layers (:data:`REAL_NVP_COUPLING`)."""
     from ..density.flows import MAF
     from ..density.gaussian_made import GaussianMADE
     from ..density.realnvp import RealNVP
@@ -86,7 +87,7 @@ def build_model(kind: str, hidden_sizes: list[int], num_layers: int = 5, num_com
         return GaussianMADE(D, hidden_sizes, num_components, hidden_degrees="equal", seed=seed,
                             mixture_bias_init=MIXTURE_BIAS_INIT)
     if kind == "realnvp":
-        return RealNVP(D, hidden_sizes, num_layers, seed=seed, batch_norm=True)
+        return RealNVP(D, hidden_sizes, num_layers, seed=seed, batch_norm=True, **REAL_NVP_COUPLING)
     if kind == "maf":
         return MAF(D, hidden_sizes, num_layers, seed=seed, hidden_degrees="equal", batch_norm=True)
     if kind == "maf_mog":
@@ -305,7 +306,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-epochs", type=int_at_least(1), default=10_000, help="cap on epochs (no cap)")
     p.add_argument("--patience", type=int_at_least(1), default=30, help="early-stopping patience in epochs (30)")
     p.add_argument("--hidden", type=int_at_least(1), nargs="+", default=[1024, 1024],
-                   help="hidden widths of every MADE (1024 1024)")
+                   help="hidden widths of every MADE and of Real NVP's coupling nets (1024 1024)")
     p.add_argument("--layers", type=int_at_least(1), default=5, help="layers of the flows (5)")
     p.add_argument("--components", type=int_at_least(2), default=10, help="Gaussians per conditional, MoG (10)")
     p.add_argument("--learning-rate", type=positive_float, default=None,
@@ -388,6 +389,8 @@ def run(args: argparse.Namespace, data: dict[str, np.ndarray] | None = None, che
             settings.update(layers=args.layers, batch_norm=True)
         if args.kind in MOG_KINDS:
             settings.update(components=args.components, mixture_bias_init=MIXTURE_BIAS_INIT)
+        if args.kind == "realnvp":
+            settings.update(coupling=REAL_NVP_COUPLING)
         try:
             history = fit_density(model, data["train"], data["valid"], epochs=args.max_epochs, batch_size=100,
                                   learning_rate=lr, patience=args.patience, seed=args.seed,
