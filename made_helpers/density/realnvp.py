@@ -88,8 +88,11 @@ class Coupling(FlowStep, keras.layers.Layer):
         if self.made is not None:
             return self.made._gaussian(x)
         x_a = tf.gather(x, self._kept, axis=1)                                   # (batch, |a|)
-        full = lambda out: tf.gather(tf.pad(out, [[0, 0], [1, 0]]), self._place, axis=1)   # noqa: E731
-        return full(self.translate_net(x_a)), full(self.scale_net(x_a))
+        return self._full_width(self.translate_net(x_a)), self._full_width(self.scale_net(x_a))
+
+    def _full_width(self, out):
+        """A net's output ``(batch, |b|)`` placed in its columns of ``(batch, D)``, 0 in the kept group's."""
+        return tf.gather(tf.pad(out, [[0, 0], [1, 0]]), self._place, axis=1)
 
     def _forward(self, x, training: bool = False):
         """``(u (batch, D), log_det (batch,))`` of a float32 tensor, unchecked."""
@@ -127,12 +130,11 @@ class RealNVP(Flow):
                  split: str = "halves", scale_activation: str | None = None, **kwargs):
         super().__init__(**kwargs)
         self.set_arguments(input_dim, hidden_sizes, num_layers, seed, activation, log_scale_bound, batch_norm)
-        self.split, self.scale_activation = split, scale_activation
         self.couplings = [Coupling(self.input_dim, self.hidden_sizes, k % 2 == 1, activation,
                                    derived_seed(self.seed, k), log_scale_bound, split, scale_activation,
                                    name=f"coupling_{k}")
                           for k in range(self.num_layers)]
-        self.scale_activation = self.couplings[0].scale_activation
+        self.split, self.scale_activation = self.couplings[0].split, self.couplings[0].scale_activation   # checked
         self.finish()
 
     @property
