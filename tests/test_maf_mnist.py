@@ -536,3 +536,15 @@ def test_every_record_says_which_statistics_validated_it():
         note = (result.get("curves") or {}).get("note", "")
         if (result.get("settings") or {}).get("batch_norm"):
             assert ("running batch-norm averages" in note) != ("whole training set's statistics" in note), row
+
+
+def test_the_target_sentence_counts_the_rows_within_3_percent_and_names_the_others():
+    def record(row, label, ratio):
+        return {"row": row, "label": label, "test": {"log_likelihood_logit": ratio * maf_mnist.PAPER_TABLE[row][0]}}
+
+    rows = {"maf": record("maf", "MAF (5)", 1.029), "made": record("made", "MADE", 0.96),
+            "realnvp10": record("realnvp10", "Real NVP (10)", 1.031)}
+    assert [maf_mnist.within_target(r) for r in rows.values()] == [True, False, False]
+    assert maf_mnist.target_sentence(rows) == ("Within 3 % of the paper's log-likelihood: 1 of 3 recorded rows "
+                                               "(not: MADE, Real NVP (10)).")
+    assert maf_mnist.target_sentence({"maf": rows["maf"]}).endswith(": all 1 recorded rows.")
