@@ -334,7 +334,7 @@ def test_the_paper_table_holds_all_eight_mnist_rows():
 
 
 @pytest.mark.parametrize("stopped, phrase", [
-    ("epochs", "its 20-epoch cap"), ("patience", "early stopping (patience 30)"), ("time", "its 90-minute budget"),
+    ("epochs", "its 20-epoch cap"), ("patience", "early stopping (patience 30)"), ("time", "its 90-minute time limit"),
     ("diverged", "diverged")])
 def test_the_table_says_what_stopped_a_run_with_its_setting(stopped, phrase):
     result = {"stopped": stopped, "settings": {"max_epochs": 20, "patience": 30, "minutes": 90.0}}

@@ -181,11 +181,11 @@ def _kind_and_layers(row: str) -> tuple[str, int]:
 
 def stop_phrase(result: dict) -> str:
     """What ended a run's training, in words: ``"its 20-epoch cap"``, ``"early stopping (patience 30)"``,
-    ``"its 90-minute budget"`` (from the record's ``stopped`` and settings)."""
+    ``"its 90-minute time limit"`` (from the record's ``stopped`` and settings)."""
     settings, stopped = result.get("settings") or {}, result.get("stopped")
     return {"epochs": f"its {settings.get('max_epochs')}-epoch cap",
             "patience": f"early stopping (patience {settings.get('patience')})",
-            "time": f"its {settings.get('minutes', 0):g}-minute budget"}.get(stopped, str(stopped))
+            "time": f"its {settings.get('minutes', 0):g}-minute time limit"}.get(stopped, str(stopped))
 
 
 def within_target(result: dict) -> bool:

@@ -128,13 +128,13 @@ print(f"the paper (cited): {maf_mnist.PAPER_TABLE['gaussian'][0]} ± {maf_mnist.
 # | Gaussian | full covariance, closed form (section 3) |
 # | MADE | one Gaussian per conditional $p(x_d \mid x_{<d})$; two hidden layers of 1024 ReLU units; hidden degrees assigned in sequence ($1, 2, \dots, 783, 1, 2, \dots$) |
 # | MADE MoG | the same network, a mixture of $C = 10$ Gaussians per conditional: $p(x_d \mid x_{<d}) = \sum_{c=1}^{C} \pi_c\, \mathcal{N}(x_d; \mu_c, \sigma_c^2)$, with weights $\pi_c$, means and scales all computed from $x_{<d}$ |
-# | Real NVP (5), (10) | 5 or 10 coupling layers, alternating halves, batch normalization after each |
+# | Real NVP (5), (10) | 5 or 10 affine coupling layers, batch normalization after each; a coupling layer keeps every other pixel (the odd-numbered ones in the first layer, the even-numbered in the next, and so on) and shifts and scales the others, with the shift computed from the kept pixels by a network of ReLU units and the log-scale by a second network of tanh units (two hidden layers of 1024 each) |
 # | MAF (5), (10) | 5 or 10 Gaussian MADEs in alternating (natural, reversed) orders, batch normalization after each |
 # | MAF MoG (5) | MAF (5) whose $u_5$ is modelled by a MADE MoG ($C = 10$) instead of $\mathcal{N}(0, I)$ |
 #
 # The paper's models are **unconditional**: each is a density $p(x)$ over the images alone (the paper also fits densities conditioned on the digit's class, $p(x \mid \text{class})$, not used here).
 #
-# **Training**: Adam with step $10^{-3}$ for the MADEs and $10^{-4}$ for the flows, minibatches of 100, an L2 penalty $\frac{10^{-6}}{2}\sum w^2$ on the weights, and early stopping when the validation log-likelihood has not improved for 30 epochs (the best epoch's weights are kept). Before every validation and before the test, each batch-normalization layer is given the mean and variance of its inputs over the whole training set, so that the epoch is chosen under the statistics the test uses. Two differences from the authors' code remain in our models: Real NVP's shift and log-scale come from one network with ReLU units (theirs: two networks, one with tanh units), and log-scales are soft-bounded, $\alpha = 7\tanh(\alpha_{\text{raw}}/7)$. On a 2-core CPU one epoch of a paper-size flow takes one to four minutes, so no run here could wait for 30 epochs without improvement: each row says after how many epochs and minutes its training ended, and why — **time** (a limit of 90 minutes, or less for the earlier runs), **epochs** (a fixed number of epochs, the same for both runs of a depth pair), or **patience** (the paper's early stopping) — and with which Adam step (where a row uses a larger step than the paper's, it was to get further in less time).
+# **Training**: Adam with step $10^{-3}$ for the MADEs and $10^{-4}$ for the flows, minibatches of 100, an L2 penalty $\frac{10^{-6}}{2}\sum w^2$ on the weights, and early stopping when the validation log-likelihood has not improved for 30 epochs (the best epoch's weights are kept). Before every validation and before the test, each batch-normalization layer is given the mean and variance of its inputs over the whole training set, so that the epoch is chosen under the statistics the test uses. A mixture's output biases (the logits of its weights, its means and its log-precisions) start as draws from $\mathcal{N}(0, 1)$, as the authors start them: from all-zero biases the components of the first pixel's conditional, which sees no earlier pixel, would get identical updates and stay one Gaussian (notebook 07). One difference from the authors' code remains: the MADEs' log-scales are soft-bounded, $\alpha = 7\tanh(\alpha_{\text{raw}}/7)$ (Real NVP's are unbounded, as theirs). On a 2-core CPU an epoch of a paper-size flow takes minutes, so no run here could wait for 30 epochs without improvement: each row says after how many epochs and minutes its training ended, and why — **time** (the run's time limit), **epochs** (a fixed number of epochs, the same for both runs of a depth pair), or **patience** (the paper's early stopping) — and with which Adam step.
 
 # %% [markdown]
 # ## 5. Our rows beside the paper's Table 2
@@ -150,7 +150,7 @@ print("trained on:", *machines, sep="\n  ")
 print(f"the Gaussian of section 3, fitted here: {gaussian_here['log_likelihood_logit']:.1f} nats")
 
 # %% [markdown]
-# **The ranking.** The paper orders its eight rows MADE MoG > MAF MoG (5) > MAF (5) > MAF (10) > Real NVP (5) > Gaussian > Real NVP (10) > MADE. Our ranking of the rows we have, beside the paper's ranking of the same rows:
+# **The ranking.** The paper orders its eight rows MADE MoG > MAF MoG (5) > MAF (5) > MAF (10) > Real NVP (5) > Gaussian > Real NVP (10) > MADE. Our ranking of the same eight rows, beside the paper's:
 
 # %%
 ours_ll = {row: run["test"]["log_likelihood_logit"] for row, run in runs.items()}
@@ -167,7 +167,41 @@ print(f"same order: {'yes' if paper_order == our_order else 'no'} ({len(our_orde
 display(Markdown(maf_mnist.depth_table(runs)))
 
 # %% [markdown]
-# **Reading the rows.** Both mixture rows lie far above every single-Gaussian row, in the paper as here. But MADE MoG differs from MADE in more than its mixture (compare their training columns), so this table alone does not show that the mixture is the reason: section 7 trains a pair that differs in the number of Gaussians only. Where a row is printed as not trained, no claim about it is made.
+# **Image by image.** A mean difference can be made of many small gains or of a few large losses. For each depth pair that can be compared, the distribution of the per-image differences (deeper minus shallower, in nats), the share of test images on which the deeper flow scores higher, and the median, which a few extreme images cannot move:
+
+# %%
+comparable = [(shallow, deep) for shallow, deep in maf_mnist.DEPTH_PAIRS
+              if maf_mnist.depth_pair_problem(runs, shallow, deep) is None]
+if not comparable:
+    print("No depth pair can be compared yet.")
+else:
+    fig, axes = plt.subplots(1, len(comparable), figsize=(6.5 * len(comparable), 3.6), squeeze=False)
+    for ax, (shallow, deep) in zip(axes[0], comparable):
+        label = maf_mnist.depth_pair_label(shallow, deep)
+        diff = (np.asarray(runs[deep]["test"][maf_mnist.PER_IMAGE])
+                - np.asarray(runs[shallow]["test"][maf_mnist.PER_IMAGE]))
+        low, high = np.percentile(diff, [0.5, 99.5])
+        outside = (diff < low) | (diff > high)
+        ax.hist(diff[~outside], bins=80, color="grey")
+        ax.axvline(0, color="k", lw=1, label="no difference")
+        ax.axvline(np.median(diff), color="C1", ls="--", label=f"median {np.median(diff):+.1f}")
+        ax.axvline(diff.mean(), color="C0", ls=":", label=f"mean {diff.mean():+.1f}")
+        ax.set(title=f"{label}: per-image difference\n(central 99 %; {outside.sum()} images outside)",
+               xlabel="log p(deeper) - log p(shallower) (nats, logit space)", ylabel="test images")
+        ax.legend(fontsize=9)
+        worst = np.argsort(diff)[:3]
+        print(f"{label}: deeper higher on {np.mean(diff > 0):.1%} of {diff.size} test images; "
+              f"mean {diff.mean():+.1f}, median {np.median(diff):+.1f} nats; "
+              f"the three lowest: " + ", ".join(f"image {i} {diff[i]:+.0f}" for i in worst))
+        print(f"{'':{len(label)}s}  without those three images the mean is {np.delete(diff, worst).mean():+.1f}")
+    fig.tight_layout()
+    plt.show()
+
+# %% [markdown]
+# For MAF, the deeper flow scores higher on most test images and its median difference is positive, but a few images score far lower under it, the lowest by tens of thousands of nats, and without the three lowest the mean difference changes sign (printed above). The pair's mean difference, and its paired standard error with it, are set by a handful of images: it says little about a typical digit. For Real NVP, the deeper flow scores lower on most images, its median difference is negative, and so is its mean without the three lowest images: on this pair depth did not help, in the direction of the paper's difference (cited).
+
+# %% [markdown]
+# **Reading the rows.** Both mixture rows lie far above every single-Gaussian row, in the paper as here. But MADE MoG differs from MADE in more than its mixture (compare their training columns), so this table alone does not show that the mixture is the reason: section 7 trains a pair that differs in the number of Gaussians only. The two rankings (printed above) differ in one place: our Real NVP (10) scores above the Gaussian, while the paper's scores below it.
 
 # %% [markdown]
 # ## 6. Learning curves
@@ -201,7 +235,10 @@ for run in trained.values():
     print(f"{run['label']:13s}: best validation epoch {run['best_epoch']} of {len(valid)} ({state})")
 
 # %% [markdown]
-# **Validation and test under batch normalization.** A batch-normalization layer normalizes with the mean and variance of the minibatch during training; for validation and test it needs fixed statistics. The earlier runs validated with **running averages** (exponential averages of the minibatch statistics gathered during training, which lag behind the changing weights) but were tested with the statistics of the whole training set; the later runs use the training set's statistics for both. The table prints each model's best validation NLL beside its test NLL and which statistics its validation used. The MADE rows have no batch normalization, so their gap shows how far validation and test images differ by themselves; a much larger gap under running averages means that validation measured a worse model than the one tested, and so may have chosen the epoch badly.
+# **Real NVP overfits.** Both Real NVP runs reached their best validation NLL at an early epoch (printed above) and then rose far above it, while their training NLL kept falling: they fit the training digits ever better and the validation digits ever worse. Early stopping is what keeps their rows: the test uses each run's weights from its best epoch. The MAFs, trained with the same step and for the same number of epochs, reached their best validation NLL late in training.
+
+# %% [markdown]
+# **Validation and test under batch normalization.** A batch-normalization layer normalizes with the mean and variance of the minibatch during training; for validation and test it needs fixed statistics. Keras keeps **running averages** for this (exponential averages of the minibatch statistics seen during training), but they lag behind the changing weights, so a validation under them measures a slightly different model from the one tested. Our flows, like the authors', are validated and tested under the statistics of the whole training set. The table prints each model's best validation NLL beside its test NLL and which statistics its validation used. The MADE rows have no batch normalization, so their gap shows how far validation and test images differ by themselves; a flow's gap of the same size says that its validation measured the model that was tested.
 
 # %%
 print(f"{'model':13s} | {'best validation NLL':>19s} | {'test NLL':>8s} | {'gap':>6s} | validation statistics")
@@ -314,7 +351,7 @@ print(f"pixels where the mixture is worse: {(mean_gain < 0).sum()} of 784; the f
       np.round(mean_gain[:10], 2))
 
 # %% [markdown]
-# The mixture gains over most of the image, and most where the digits are. It loses in a short strip at the top left: the first pixels of the raster order, which are background in every digit. The very first pixel's conditional sees no earlier pixel, so its parameters are the output layer's biases alone, in both models. Adam moves each parameter by about its step size, $10^{-3}$, per update at most, so the few thousand updates of these runs (printed below) cannot carry a bias from its start at 0 to the background's values near $-6.5$: in the table, both models' mean for the first pixel is still far from the data's (so the gain there is 0). In the next pixels the single-Gaussian MADE has moved further towards the data, while the mixture still predicts the first pixel's mean for them, as if from its biases alone: its hidden units have not yet learnt to help there. The paper-size models of sections 5 and 6 train for many more updates. The mean each model predicts for the first ten pixels, averaged over the same 1 000 digits, beside the data's:
+# The mixture gains over almost the whole image, most where the digits are, and loses only at a few pixels at the top left, early in the raster order, where every digit is background. The very first pixel's conditional sees no earlier pixel, so its parameters are the output layer's biases alone, in both models. Adam moves each parameter by about its step size, $10^{-3}$, per update at most, so in the few thousand updates of these runs a bias moves a few units at most (the bound is printed below): the single Gaussian's mean for the first pixel, which started at 0, is still far from the data's, near $-6.5$. The mixture's biases started at random (section 4), so its components started apart, moved apart, and the mixture has learnt to weight them differently; the component with the lowest mean has the largest weight (printed below). In the next pixels the single-Gaussian MADE has reached the data's mean through its hidden units, which see the first pixel, while the mixture's mean is still far off: those are the pixels where it loses. The paper-size models of sections 5 and 6 train for many more updates. The mean each model predicts for the first ten pixels, averaged over the same 1 000 digits, beside the data's, and the first pixel's mixture components:
 
 # %%
 logits, means, _ = (np.asarray(a) for a in small["made_mog"].mixture_params(many))
@@ -324,7 +361,11 @@ made_mean = np.asarray(small["made"].gaussian_params(many)[0]).mean(0)
 print(f"{'pixel':>5s} | {'data: mean x_d':>14s} | {'MADE: mean':>10s} | {'MADE MoG: mean':>14s} | gain (nats)")
 for d in range(10):
     print(f"{d:5d} | {many[:, d].mean():14.2f} | {made_mean[d]:10.2f} | {mog_mean[d]:14.2f} | {mean_gain[d]:+.2f}")
-print(f"updates per epoch: {len(small_train) // 100}; epochs: {EPOCHS_SMALL}")
+updates = len(small_train) // 100 * EPOCHS_SMALL
+print(f"updates: {updates} ({EPOCHS_SMALL} epochs), so a bias moves at most about {updates * 1e-3:.1f} from its start")
+first_weights = (weights / weights.sum(axis=1, keepdims=True))[0, :, 0]
+print("the mixture's first pixel, its components by weight (weight, mean):",
+      ", ".join(f"({first_weights[c]:.2f}, {means[0, c, 0]:.2f})" for c in np.argsort(-first_weights)))
 
 # %% [markdown]
 # ### A digit through the flow
@@ -390,15 +431,15 @@ for name, pixels in faint.items():
     print(f"{name:46s}: {np.mean((pixels >= 8) & (pixels < 64)):5.1%} of pixels faint grey (levels 8 to 63)")
 
 # %% [markdown]
-# What the figure shows: the MAF's samples (the smaller flow trained here) look the most like digits; the paper-size MADE draws dark blobs with some stroke-like structure; the MADE MoG's samples have strokes but are covered in faint grey speckle, many times more faint grey pixels than test digits have (printed above) — although the MADE MoG has the best validation log-likelihood of the three smaller models (section 7). A higher log-likelihood does not promise better-looking samples, as notebook 06 found for binary MADE: the log-likelihood scores how much density a model gives real digits, not how often its samples look like them.
+# What the figure shows: the MAF's samples (the smaller flow trained here) look the most like digits; the paper-size MADE draws blotchy strokes with some digit-like structure; the MADE MoG's samples are clouds of scattered dark dots, a digit's outline showing in a few — although the MADE MoG has the best validation log-likelihood of the three smaller models (section 7). All three draw about twice the test digits' share of faint grey pixels (printed above). A higher log-likelihood does not promise better-looking samples, as notebook 06 found for binary MADE: the log-likelihood scores how much density a model gives real digits, not how often its samples look like them.
 
 # %% [markdown]
 # ## Summary
 #
 # * Dequantization ($y = (z + v)/256$) and the logit transform turn grey digits into points of $\mathbb{R}^{784}$; a log-likelihood depends on the space it is measured in, and the change of variables converts it (bits per pixel: 8 for a uniform density).
 # * The paper's Table 2 compares eight density models on this protocol; the table above sets each of our models beside it with the ratio, and the curves show whether a run was still improving when it ended. Under batch normalization, validation must use the statistics the test uses, or it chooses the epoch on a different model.
-# * A claim that one setting helps needs a pair of models that differ in that setting only, compared with the paired standard error on the same test images: the mixture in section 7; depth in section 5's second table, once both models of a pair are trained.
-# * A mixture per pixel fits two shapes that one Gaussian cannot: a background pixel's values, a steep ramp that ends at a cliff in logit space, and the two distant modes (background or stroke) of a pixel whose predecessors leave it open. The mixture gained on almost every pixel (section 7); where it lost, its first pixels had not yet moved from where they started.
+# * A claim that one setting helps needs a pair of models that differ in that setting only, compared with the paired standard error on the same test images: the mixture in section 7, and depth in section 5. The deeper Real NVP scored lower than the shallower one, by more than two paired standard errors, in the direction of the paper's difference; the deeper MAF's mean difference lies within two paired standard errors of zero and is set by a few test images, while on most images the deeper MAF scored higher.
+# * A mixture per pixel fits two shapes that one Gaussian cannot: a background pixel's values, a steep ramp that ends at a cliff in logit space, and the two distant modes (background or stroke) of a pixel whose predecessors leave it open. The mixture gained on almost every pixel (section 7); where it lost, at the start of the raster order, it had not yet learnt in a few epochs what the single Gaussian had.
 #
 # ## References
 #
